@@ -1,0 +1,103 @@
+# cellpipe build. Sources are found by wildcard, so a new module needs no edit here.
+# `make run` and `make check` are the two commands a newcomer needs (see README.md).
+
+PREFIX    ?= /usr/local
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libpq libcurl jansson cairo cairo-pdf cairo-svg pangocairo xlsxwriter yaml-0.1 \
+             cminpack libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Werror
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+              -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS    := $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+LIB_SRC   := $(filter-out src/cli/%,$(shell find src -name '*.c' | sort))
+CLI_SRC   := $(shell find src/cli -name '*.c' | sort)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+HEADERS   := $(shell find include -name '*.h' | sort)
+
+.PHONY: all bootstrap run check unit functional sanitize valgrind bench install format \
+        format-check headers clean golden-update fuzz
+
+all: $(BUILD)/cellpipe
+
+bootstrap:
+	@deployment/bootstrap
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -DCP_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/libcellpipe.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cellpipe: $(CLI_OBJ) $(BUILD)/libcellpipe.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libcellpipe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libcellpipe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+
+run: bootstrap $(BUILD)/cellpipe
+	@$(BUILD)/cellpipe run pipelines/demo.yaml --out reports
+
+# Every public header must compile on its own.
+headers:
+	@for h in $(HEADERS); do \
+	  echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
+	done; echo "headers: all compile alone"
+
+check: bootstrap $(BUILD)/cellpipe $(TEST_BIN) headers
+	@BUILD=$(BUILD) tests/run-all
+
+unit: $(BUILD)/cellpipe $(TEST_BIN)
+	@BUILD=$(BUILD) tests/run-all unit
+
+functional: $(BUILD)/cellpipe
+	@BUILD=$(BUILD) tests/run-all functional
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/sanitize CC=clang \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+valgrind: $(BUILD)/cellpipe $(TEST_BIN)
+	@BUILD=$(BUILD) CP_WRAP="valgrind -q --error-exitcode=99 --leak-check=full" tests/run-all unit
+
+bench: $(BUILD)/cellpipe $(BENCH_BIN)
+	@BUILD=$(BUILD) tests/bench/run
+
+golden-update: $(BUILD)/cellpipe
+	@BUILD=$(BUILD) CP_GOLDEN_UPDATE=1 tests/run-all functional
+
+install: $(BUILD)/cellpipe
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/cellpipe
+	install -m 755 $(BUILD)/cellpipe $(DESTDIR)$(PREFIX)/bin/cellpipe
+	install -m 644 docs/cellpipe.1 $(DESTDIR)$(PREFIX)/share/man/man1/cellpipe.1
+	cp -r templates pipelines $(DESTDIR)$(PREFIX)/share/cellpipe/
+
+format:
+	clang-format -i $(shell find src include tests -name '*.[ch]')
+
+format-check:
+	@clang-format --dry-run --Werror $(shell find src include tests -name '*.[ch]') && \
+	  echo "format-check: clean"
+
+clean:
+	rm -rf build

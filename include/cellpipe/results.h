@@ -1,0 +1,83 @@
+#ifndef CELLPIPE_RESULTS_H
+#define CELLPIPE_RESULTS_H
+/*
+ * What analytics computes per cell and what validation found; sinks read these.
+ * Everything here is plain data owned by the run (struct cp_run).
+ * A value that could not be computed is NaN (doubles) or -1 (cycle numbers); sinks write
+ * NaN as an empty field, never as "nan".
+ */
+#include <stddef.h>
+#include "cellpipe/config.h"
+
+enum cp_fit_status {
+    CP_FIT_NOT_RUN = 0, /* model not asked for, or the cell was not fitted */
+    CP_FIT_OK,
+    CP_FIT_FAILED,      /* the solver did not converge */
+    CP_FIT_DEGENERATE   /* converged to something unphysical or unidentifiable */
+};
+
+#define CP_FIT_MAXP 6
+
+struct cp_fit {
+    enum cp_fit_status status;
+    int np;
+    double p[CP_FIT_MAXP];
+    double rmse;
+    double aicc;
+    char reason[96];   /* why it failed or is degenerate */
+};
+
+enum cp_eol_method { CP_EOL_NONE, CP_EOL_OBSERVED, CP_EOL_PER_CELL, CP_EOL_FLEET };
+
+#define CP_MAX_FLAGS 8
+
+struct cp_flag {
+    char kind[24];     /* e.g. "anomaly_cycle", "fade_outlier", "ce_band", "too_few_cycles" */
+    char reason[120];
+};
+
+struct cp_cell_result {
+    long cells_row;        /* row in run->cells */
+    long group;            /* group in run->cycles, -1 when the cell has no cycles */
+    long n_cycles;
+    long first_cycle, last_cycle;
+    double reference_ah;   /* retention reference */
+    double last_retention;
+    long cycles_to_90, cycles_to_80; /* observed, persistent crossings; -1 not reached */
+    double ce_mean, ce_last_n;
+    double fade_rate;      /* per 100 cycles, over the trailing fade window at the end */
+    double efc_total;      /* equivalent full cycles at the last cycle */
+    double days_on_test;
+    /* fits (issue: degradation fits) */
+    struct cp_fit fits[CP_MODEL_COUNT];
+    int best_model;        /* enum cp_model, -1 when none */
+    long eol_observed;     /* cycle, -1 not reached */
+    double eol_forecast, eol_lo, eol_hi; /* NaN when none */
+    enum cp_eol_method eol_method;
+    int eol_capped;        /* forecast capped at the extrapolation limit */
+    double knee_onset, knee_point;       /* NaN when no knee */
+    struct cp_flag flags[CP_MAX_FLAGS];
+    int nflags;
+};
+
+/* Add a flag (ignored past CP_MAX_FLAGS, counted in nflags only up to the limit). */
+void cp_result_flag(struct cp_cell_result *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reset a result to "nothing computed". */
+void cp_result_init(struct cp_cell_result *r, long cells_row, long group);
+
+struct cp_rule_result {
+    const struct cp_rule_config *rule;
+    long long checked; /* rows the rule looked at */
+    long long hits;
+    char examples[256]; /* a few "cell:cycle" examples */
+};
+
+struct cp_validation {
+    struct cp_rule_result *rules;
+    size_t nrules;
+    long long rows_in, rows_quarantined;
+    int failed;        /* a rule over its threshold with policy fail */
+};
+
+#endif

@@ -1,0 +1,96 @@
+#ifndef CELLPIPE_TABLE_H
+#define CELLPIPE_TABLE_H
+/*
+ * A small columnar table (DESIGN.md "Data model"): named, typed columns, not a dataframe.
+ *
+ *  - Types: CP_F64 (double; missing = NaN), CP_I64 (int64_t; missing = CP_I64_NA),
+ *    CP_STR (owned, NUL-terminated; missing = NULL), CP_TIME (int64_t Unix seconds, UTC;
+ *    missing = CP_I64_NA).
+ *  - Rows are appended with cp_table_add_row(), which fills every column with "missing".
+ *  - cp_table_sort() orders rows by a string key then an integer key (cycles: cell_id,
+ *    cycle_index); cp_table_group() then builds a group index: group g owns the contiguous
+ *    rows [group_start[g], group_start[g + 1]). Per-cell work is a loop over that slice.
+ *  - Column pointers (cp_table_f64() ...) stay valid until the next add_row/add_column/sort.
+ *
+ * The table owns its columns and strings; cp_table_free() accepts NULL.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_I64_NA INT64_MIN
+
+enum cp_type { CP_F64, CP_I64, CP_STR, CP_TIME };
+
+struct cp_column {
+    char *name;
+    enum cp_type type;
+    union {
+        double *f64;
+        int64_t *i64; /* CP_I64 and CP_TIME */
+        char **str;
+        void *raw;
+    } v;
+};
+
+struct cp_table {
+    char *name;
+    size_t nrows;
+    size_t cap;
+    size_t ncols;
+    size_t colcap;
+    struct cp_column *cols;
+    size_t ngroups;
+    size_t *group_start; /* ngroups + 1 entries, or NULL before cp_table_group() */
+};
+
+struct cp_table *cp_table_new(const char *name);
+void cp_table_free(struct cp_table *t);
+
+/* Add a column (all rows missing); returns its index, or -1 when out of memory. If a column
+ * of that name exists with the same type its index is returned; another type is an error (-1). */
+int cp_table_add_column(struct cp_table *t, const char *name, enum cp_type type);
+/* Index of the named column or -1. */
+int cp_table_find(const struct cp_table *t, const char *name);
+const char *cp_type_name(enum cp_type type);
+
+/* Append one row of missing values; returns its index, or -1 when out of memory. */
+long cp_table_add_row(struct cp_table *t);
+/* Make room for n more rows (an optimisation: add_row grows by itself). 0 or -1. */
+int cp_table_reserve(struct cp_table *t, size_t n);
+
+/* Typed column access by name: NULL when absent or of another type. */
+double *cp_table_f64(const struct cp_table *t, const char *name);
+int64_t *cp_table_i64(const struct cp_table *t, const char *name); /* CP_I64 or CP_TIME */
+char **cp_table_str(const struct cp_table *t, const char *name);
+
+/* Setters by column index; set_str copies s (NULL = missing). 0 or -1 (out of memory). */
+void cp_table_set_f64(struct cp_table *t, int col, size_t row, double v);
+void cp_table_set_i64(struct cp_table *t, int col, size_t row, int64_t v);
+int cp_table_set_str(struct cp_table *t, int col, size_t row, const char *s);
+
+/* Is the cell at (col, row) missing? */
+int cp_table_is_na(const struct cp_table *t, int col, size_t row);
+/* Read any cell as a double (NaN when missing or a string that is not a number). */
+double cp_table_get_num(const struct cp_table *t, int col, size_t row);
+/* Format any cell into sb for CSV output; missing is the empty string. 0 or -1. */
+struct cp_strbuf;
+int cp_table_format_cell(const struct cp_table *t, int col, size_t row, struct cp_strbuf *sb);
+
+/* Stable sort of the rows by str column `key1`, then i64 column `key2` (NULL: none). */
+int cp_table_sort(struct cp_table *t, const char *key1, const char *key2);
+/* Build the group index over str column `key` of a table sorted by it. 0 or -1. */
+int cp_table_group(struct cp_table *t, const char *key);
+/* Group whose key equals `value` (binary search over a sorted, grouped table), or -1. */
+long cp_table_group_find(const struct cp_table *t, const char *key, const char *value);
+
+/* Keep only the rows whose keep[row] is nonzero (order kept; group index dropped). 0 or -1. */
+int cp_table_filter(struct cp_table *t, const unsigned char *keep);
+/* Append row `row` of src to dst, matching columns by name (dst columns are created as
+ * needed). Returns the new row index or -1. */
+long cp_table_copy_row(struct cp_table *dst, const struct cp_table *src, size_t row);
+
+/* Write the table as CSV (header + rows, RFC 4180 quoting) to path via a temp file and
+ * rename. 0 or -1 with errno set. */
+int cp_table_write_csv(const struct cp_table *t, const char *path);
+
+#endif

@@ -1,0 +1,92 @@
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellpipe/alloc.h"
+
+static atomic_long alloc_count;
+static atomic_long fail_at = -1; /* -1: not read from the environment yet */
+
+static long fail_limit(void)
+{
+    long v = atomic_load(&fail_at);
+    if (v >= 0)
+        return v;
+    const char *s = getenv("CP_FAIL_ALLOC_AT");
+    char *end = NULL;
+    long n = s ? strtol(s, &end, 10) : 0;
+    if (!s || *end || n < 0)
+        n = 0;
+    atomic_store(&fail_at, n);
+    return n;
+}
+
+static int should_fail(void)
+{
+    long n = atomic_fetch_add(&alloc_count, 1) + 1;
+    long limit = fail_limit();
+    return limit > 0 && n >= limit;
+}
+
+void cp_alloc_fail_at(long n)
+{
+    atomic_store(&alloc_count, 0);
+    atomic_store(&fail_at, n < 0 ? 0 : n);
+}
+
+long cp_alloc_count(void)
+{
+    return atomic_load(&alloc_count);
+}
+
+void *cp_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void *cp_calloc(size_t count, size_t size)
+{
+    return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
+}
+
+void *cp_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n ? n : 1);
+}
+
+int cp_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 8;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > (size_t)-1 / size)
+        return -1;
+    void *np = cp_realloc(*p, ncap * size);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+char *cp_strndup(const char *s, size_t n)
+{
+    char *d = cp_malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *cp_strdup(const char *s)
+{
+    return s ? cp_strndup(s, strlen(s)) : NULL;
+}
+
+void cp_free(void *p)
+{
+    free(p);
+}

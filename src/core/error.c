@@ -1,0 +1,45 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cellpipe/error.h"
+
+void cp_error_clear(struct cp_error *err)
+{
+    if (!err)
+        return;
+    err->code = 0;
+    err->msg[0] = '\0';
+}
+
+int cp_error_vset(struct cp_error *err, int code, const char *fmt, va_list ap)
+{
+    if (err && err->code == 0) {
+        err->code = code;
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    }
+    return -code;
+}
+
+int cp_error_set(struct cp_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cp_error_vset(err, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cp_error_oom(struct cp_error *err)
+{
+    return cp_error_set(err, CP_EINTERNAL, "out of memory");
+}
+
+int cp_error_exit_code(int rc)
+{
+    if (rc >= 0)
+        return 0;
+    int code = -rc;
+    if (code > 255)
+        return CP_EINTERNAL;
+    return code;
+}

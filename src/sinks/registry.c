@@ -1,0 +1,19 @@
+/*
+ * The sinks, in the order they run (see include/cellpipe/sink.h). A new output is one line in
+ * each list below; the runner is never touched. The manifest goes last among the staged sinks
+ * so it can record what the others did.
+ */
+#include <stddef.h>
+
+#include "cellpipe/sink.h"
+
+extern const struct cp_sink_ops cp_sink_results;
+extern const struct cp_sink_ops cp_sink_manifest;
+
+const struct cp_sink_ops *const cp_sinks[] = {
+    &cp_sink_results,
+    /* plots, summary pdf, workbook, html, mlflow go here */
+    &cp_sink_manifest,
+    /* email (CP_SINK_PUBLISHED) goes here */
+    NULL,
+};

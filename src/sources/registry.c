@@ -1,0 +1,22 @@
+/* The sources (see include/cellpipe/source.h): one line each. */
+#include <stddef.h>
+
+#include "cellpipe/source.h"
+
+extern const struct cp_source_ops cp_source_sample;
+extern const struct cp_source_ops cp_source_files;
+
+const struct cp_source_ops *const cp_sources[] = {
+    &cp_source_sample,
+    &cp_source_files,
+    /* postgres, redash go here */
+    NULL,
+};
+
+const struct cp_source_ops *cp_source_find(enum cp_source_kind kind)
+{
+    for (size_t i = 0; cp_sources[i]; i++)
+        if (cp_sources[i]->kind == kind)
+            return cp_sources[i];
+    return NULL;
+}
