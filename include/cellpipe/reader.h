@@ -1,0 +1,45 @@
+#ifndef CELLPIPE_READER_H
+#define CELLPIPE_READER_H
+/*
+ * Cycler export readers (src/sources/files/<format>.c), used by the `files` source,
+ * `cellpipe ingest` and `cellpipe inspect`. A reader is a `const struct cp_reader_ops` listed
+ * in src/sources/files/registry.c; the format is chosen by content sniffing (highest score),
+ * or by name from `source.format`.
+ *
+ * A reader appends what it reads to the output tables (canonical columns, units converted):
+ * per-cycle rows to out->cycles, and at most one row of metadata per cell to out->cells
+ * (cell_id at least). A reader of raw time series turns them into per-cycle rows itself
+ * (see include/cellpipe/ts.h when present) and never holds the whole series in memory.
+ * Errors: CP_EDATA "file:line: what was expected", CP_ENOINPUT when the file is missing.
+ */
+#include <stddef.h>
+
+#include "cellpipe/table.h"
+
+struct cp_error;
+
+struct cp_reader_out {
+    struct cp_table *cells;  /* metadata rows (cp_cells_columns) */
+    struct cp_table *cycles; /* per-cycle rows (cp_cycles_columns) */
+    long long rows_read;     /* data rows the reader consumed (for inputs and inspect) */
+    const char *cell_id;     /* default cell id (file name stem) when the file names none */
+};
+
+struct cp_reader_ops {
+    const char *name;        /* e.g. "batteryarchive" */
+    const char *description;
+    /* Score 0..100: how sure the reader is that this is its format, from the path and the
+     * first bytes of the file (head, len <= 64 KiB). 0 = not mine. */
+    int (*sniff)(const char *path, const char *head, size_t len);
+    int (*read)(const char *path, struct cp_reader_out *out, struct cp_error *err);
+};
+
+extern const struct cp_reader_ops *const cp_readers[]; /* NULL-terminated */
+
+/* The reader for `name`, or NULL. */
+const struct cp_reader_ops *cp_reader_find(const char *name);
+/* Sniff a file: the best reader, or NULL with err set (CP_ENOINPUT missing, CP_EDATA unknown
+ * format). */
+const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *err);
+
+#endif
