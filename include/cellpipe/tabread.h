@@ -84,7 +84,12 @@ long cp_tabread_line(const struct cp_tabread *tr);
 
 /* The row of cell_id in cells, added when missing; -1 when out of memory. */
 long cp_cells_row(struct cp_table *cells, const char *cell_id);
-/* Set a string cell of the row (column added as needed). 0 or -1. */
+/* The cell id a file names by its name: the base name without extension and without a
+ * "_timeseries", "_cycle_data", "_Metadata", "-raw" or "-summary" suffix (cp_free). NULL when
+ * out of memory. */
+char *cp_reader_cell_id(const char *path);
+/* Set a cell of the row from text (column added as text when missing; a typed canonical
+ * column gets the parsed value, or stays missing when the text does not parse). 0 or -1. */
 int cp_cells_set(struct cp_table *cells, long row, const char *col, const char *value);
 
 /* Record one mapping line into out->columns (when not NULL): source column, canonical

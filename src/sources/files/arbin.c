@@ -147,15 +147,17 @@ static int read_sibling_metadata(const char *path, struct cp_reader_out *out,
     char *mpath = metadata_path(path);
     if (!mpath)
         return cp_error_oom(err);
-    char *text = NULL;
+    char *text = NULL, *id = NULL;
     size_t len;
     int rc = 0;
     if (!cp_fs_exists(mpath) || cp_fs_read_file(mpath, &text, &len) < 0)
         goto cleanup;
-    long row = cp_cells_row(out->cells, out->cell_id ? out->cell_id : "cell");
+    id = out->cell_id ? NULL : cp_reader_cell_id(path);
+    long row = cp_cells_row(out->cells, out->cell_id ? out->cell_id : id ? id : "");
     if (row < 0 || parse_metadata(text, out->cells, row) < 0)
         rc = cp_error_oom(err);
 cleanup:
+    cp_free(id);
     cp_free(text);
     cp_free(mpath);
     return rc;

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -107,7 +108,7 @@ static int summary_header(struct summary *s, char *line, struct cp_table *t,
 }
 
 static int summary_row(struct summary *s, struct cp_lines *lr, char *line,
-                       struct cp_reader_out *out, struct cp_error *err)
+                       struct cp_reader_out *out, const char *id, struct cp_error *err)
 {
     char *f[MAXF];
     int nf = cp_split(line, ',', f, MAXF);
@@ -121,7 +122,7 @@ static int summary_row(struct summary *s, struct cp_lines *lr, char *line,
                             "'%.40s'", lr->path, lr->line, f[s->cycle]);
     struct cp_table *t = out->cycles;
     long row = cp_table_add_row(t);
-    if (row < 0 || cp_table_set_str(t, s->cid, (size_t)row, out->cell_id ? out->cell_id : "cell"))
+    if (row < 0 || cp_table_set_str(t, s->cid, (size_t)row, id))
         return cp_error_oom(err);
     cp_table_set_i64(t, s->cix, (size_t)row, (int64_t)llround(x));
     if (s->label >= 0 && s->label < nf && f[s->label][0] &&
@@ -140,7 +141,8 @@ static int summary_row(struct summary *s, struct cp_lines *lr, char *line,
     return 0;
 }
 
-static int read_summary(const char *path, struct cp_reader_out *out, struct cp_error *err)
+static int read_summary(const char *path, struct cp_reader_out *out, const char *id,
+                        struct cp_error *err)
 {
     struct cp_lines lr;
     struct summary s;
@@ -158,14 +160,16 @@ static int read_summary(const char *path, struct cp_reader_out *out, struct cp_e
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    if (out->cells && cp_cells_row(out->cells, out->cell_id ? out->cell_id : "cell") < 0) {
+    if (out->cells && (cp_cells_row(out->cells, id) < 0 ||
+                       cp_cells_set(out->cells, cp_cells_row(out->cells, id), "tester",
+                                    "batterydatahub") < 0)) {
         rc = cp_error_oom(err);
         goto cleanup;
     }
     while ((rc = cp_lines_next(&lr, &line, &len, err)) > 0) {
         if (len == 0)
             continue;
-        rc = summary_row(&s, &lr, line, out, err);
+        rc = summary_row(&s, &lr, line, out, id, err);
         if (rc < 0)
             break;
     }
@@ -196,8 +200,14 @@ static int bdh_read(const char *path, struct cp_reader_out *out, struct cp_error
     long n = cp_read_head(path, head, sizeof(head));
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
-    if (is_summary(head, (size_t)n))
-        return read_summary(path, out, err);
+    if (is_summary(head, (size_t)n)) {
+        char *own = out->cell_id ? NULL : cp_reader_cell_id(path);
+        if (!out->cell_id && !own)
+            return cp_error_oom(err);
+        int rc = read_summary(path, out, out->cell_id ? out->cell_id : own, err);
+        cp_free(own);
+        return rc;
+    }
     return cp_tabread_run(&bdh_raw_spec, path, out, err);
 }
 

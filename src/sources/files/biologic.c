@@ -33,7 +33,7 @@ static const struct cp_colmap biologic_map[] = {
 static int biologic_meta_line(struct cp_tabread *tr, const char *line)
 {
     static const char *const keys[][2] = {
-        {"Acquisition started on :", "start_time"},
+        {"Acquisition started on :", "start_date"},
         {"Run on channel :", "channel"},
         {"Device :", "device"},
         {"Electrode material :", "electrode"},

@@ -35,7 +35,7 @@ static int novonix_preamble(struct cp_tabread *tr, char *line, struct cp_error *
         {"Description:", "description"},
         {"Protocol:", "protocol"},
         {"Capacity (Ah):", "nominal_capacity_ah"},
-        {"Started:", "start_time"},
+        {"Started:", "start_date"},
         {"CellID:", "cell_name_id"},
     };
     size_t len = strlen(line);

@@ -7,9 +7,23 @@
 #include "cellpipe/reader.h"
 
 extern const struct cp_reader_ops cp_reader_batteryarchive;
+extern const struct cp_reader_ops cp_reader_arbin;
+extern const struct cp_reader_ops cp_reader_maccor;
+extern const struct cp_reader_ops cp_reader_biologic;
+extern const struct cp_reader_ops cp_reader_novonix;
+extern const struct cp_reader_ops cp_reader_neware;
+extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
+extern const struct cp_reader_ops cp_reader_batterydatahub;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
+    &cp_reader_arbin,
+    &cp_reader_maccor,
+    &cp_reader_biologic,
+    &cp_reader_novonix,
+    &cp_reader_neware,
+    &cp_reader_batteryarchive_ts,
+    &cp_reader_batterydatahub,
     NULL,
 };
 

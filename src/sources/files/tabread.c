@@ -1,6 +1,7 @@
 /* The table-reading engine of the text cycler readers (contract in include/cellpipe/tabread.h). */
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct cp_tabread {
     long cellrow;
     double day, last_clock, day_add;
     struct cp_ts *ts;
+    char *own_id; /* cell id from the file name when the caller gives none */
     int64_t ctx_cycle, ctx_step;
     char ctx_state[32];
     char *fields[MAX_FIELDS];
@@ -53,12 +55,58 @@ long cp_cells_row(struct cp_table *cells, const char *cell_id)
     return row;
 }
 
+/* A canonical cells column may be typed (start_date time, nominal_capacity_ah f64, year i64):
+ * convert the text, and leave the cell missing when it does not parse. */
+static int set_typed(struct cp_table *cells, int c, long row, const char *value)
+{
+    double x;
+    int time_only;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", value);
+    switch (cells->cols[c].type) {
+    case CP_F64:
+        if (cp_parse_num(buf, &x) == 0)
+            cp_table_set_f64(cells, c, (size_t)row, x);
+        return 0;
+    case CP_I64:
+        if (cp_parse_num(buf, &x) == 0)
+            cp_table_set_i64(cells, c, (size_t)row, (int64_t)llround(x));
+        return 0;
+    case CP_TIME:
+        if (cp_parse_stamp(buf, &x, &time_only) == 0 && !time_only)
+            cp_table_set_i64(cells, c, (size_t)row, (int64_t)floor(x));
+        return 0;
+    default:
+        return cp_table_set_str(cells, c, (size_t)row, value);
+    }
+}
+
 int cp_cells_set(struct cp_table *cells, long row, const char *col, const char *value)
 {
-    int c = cp_table_add_column(cells, col, CP_STR);
+    int c = cp_table_find(cells, col);
+    if (c < 0)
+        c = cp_table_add_column(cells, col, CP_STR);
     if (c < 0)
         return -1;
-    return cp_table_set_str(cells, c, (size_t)row, value);
+    return set_typed(cells, c, row, value);
+}
+
+char *cp_reader_cell_id(const char *path)
+{
+    static const char *const suffixes[] = {"_timeseries", "_cycle_data", "_Metadata",
+                                           "_metadata", "-raw", "-summary"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    for (size_t k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]); k++) {
+        size_t m = strlen(suffixes[k]);
+        if (n > m && strncmp(base + n - m, suffixes[k], m) == 0) {
+            n -= m;
+            break;
+        }
+    }
+    return cp_strndup(base, n);
 }
 
 int cp_tabread_meta(struct cp_tabread *tr, const char *key, const char *value)
@@ -426,7 +474,7 @@ static int read_rows(struct cp_tabread *tr, struct cp_error *err)
 
 static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
 {
-    const char *id = tr->out->cell_id ? tr->out->cell_id : "cell";
+    const char *id = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
     if (tr->out->cells) {
         tr->cellrow = cp_cells_row(tr->out->cells, id);
         if (tr->cellrow < 0 || cp_tabread_meta(tr, "tester", tr->spec->format) < 0)
@@ -450,6 +498,11 @@ int cp_tabread_run(const struct cp_tabspec *spec, const char *path, struct cp_re
     tr->out = out;
     tr->lr.fd = -1;
     tr->ctx_cycle = tr->ctx_step = CP_I64_NA;
+    tr->own_id = cp_reader_cell_id(path);
+    if (!tr->own_id) {
+        cp_free(tr);
+        return cp_error_oom(err);
+    }
     int rc = cp_lines_open(&tr->lr, path, err);
     if (rc < 0)
         goto cleanup;
@@ -466,6 +519,7 @@ int cp_tabread_run(const struct cp_tabspec *spec, const char *path, struct cp_re
 cleanup:
     cp_ts_free(tr->ts);
     cp_lines_close(&tr->lr);
+    cp_free(tr->own_id);
     cp_free(tr);
     return rc;
 }
