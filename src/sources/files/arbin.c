@@ -8,7 +8,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <stdio.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
@@ -16,6 +16,7 @@
 #include "cellpipe/strbuf.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
+#include "cellpipe/timeutil.h"
 
 static const struct cp_colmap arbin_map[] = {
     {CP_V_CYCLE, "cycleindex", 1},
@@ -92,18 +93,13 @@ static int put_meta(struct cp_table *cells, long row, const char *key, const cha
     for (const struct meta_key *m = meta_keys; m->arbin; m++) {
         if (strcasecmp(key, m->arbin) != 0 || !*value)
             continue;
-        if (strcmp(m->cell, "start_date") == 0) { /* Unix seconds -> date */
+        if (strcmp(m->cell, "start_date") == 0) { /* Unix seconds */
             double secs;
-            char buf[32];
-            char *tmp = cp_strdup(value);
-            int ok = tmp && cp_parse_num(tmp, &secs) == 0;
-            cp_free(tmp);
-            if (!ok)
+            char buf[40];
+            snprintf(buf, sizeof(buf), "%s", value);
+            if (cp_parse_num(buf, &secs) != 0)
                 return 0;
-            time_t t = (time_t)secs;
-            struct tm tm;
-            gmtime_r(&t, &tm);
-            strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+            cp_format_time((int64_t)secs, buf, sizeof(buf));
             return cp_cells_set(cells, row, m->cell, buf);
         }
         return cp_cells_set(cells, row, m->cell, value);
