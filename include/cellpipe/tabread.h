@@ -77,7 +77,8 @@ int cp_tabread_meta(struct cp_tabread *tr, const char *key, const char *value);
 /* For hooks: the date (Unix seconds at 00:00 UTC) that time-only stamps belong to. */
 void cp_tabread_set_day(struct cp_tabread *tr, double day);
 /* For hooks: cycle, step and state that apply to the following rows when they hold none
- * (hierarchical exports). state is copied (truncated to 31 bytes); NULL keeps it. */
+ * (hierarchical exports). CP_I64_NA and NULL keep the current value; state is copied
+ * (truncated to 31 bytes). */
 void cp_tabread_context(struct cp_tabread *tr, int64_t cycle, int64_t step, const char *state);
 const char *cp_tabread_path(const struct cp_tabread *tr);
 long cp_tabread_line(const struct cp_tabread *tr);

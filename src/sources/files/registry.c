@@ -49,6 +49,10 @@ const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *
     if (len == 0)
         return cp_error_set(err, CP_EDATA, "%s:1: empty file (expected a cycler export)", path),
                NULL;
+    if (memchr(head, '\0', len))
+        return cp_error_set(err, CP_EDATA, "%s:1: binary file (expected a text cycler export)",
+                            path),
+               NULL;
     const struct cp_reader_ops *best = NULL;
     int best_score = 0;
     for (size_t i = 0; cp_readers[i]; i++) {

@@ -31,6 +31,8 @@ struct cp_tabread {
     int col[CP_V_COUNT];
     double scale[CP_V_COUNT];
     int need; /* fields a data row must have */
+    unsigned best_missing; /* required variables missing from the best header candidate */
+    long best_line;
     long cellrow;
     double day, last_clock, day_add;
     struct cp_ts *ts;
@@ -123,8 +125,10 @@ void cp_tabread_set_day(struct cp_tabread *tr, double day)
 
 void cp_tabread_context(struct cp_tabread *tr, int64_t cycle, int64_t step, const char *state)
 {
-    tr->ctx_cycle = cycle;
-    tr->ctx_step = step;
+    if (cycle != CP_I64_NA)
+        tr->ctx_cycle = cycle;
+    if (step != CP_I64_NA)
+        tr->ctx_step = step;
     if (state) {
         size_t n = strlen(state);
         if (n >= sizeof(tr->ctx_state))
@@ -251,8 +255,15 @@ static int try_header(struct cp_tabread *tr, char *line)
             break;
         }
     }
-    if ((mapped & spec->required) != spec->required)
+    unsigned missing = spec->required & ~mapped;
+    if (missing) {
+        int n = __builtin_popcount(missing);
+        if (!tr->best_line || n < __builtin_popcount(tr->best_missing)) {
+            tr->best_missing = missing;
+            tr->best_line = tr->lr.line;
+        }
         return 0;
+    }
     tr->need = 0;
     for (int v = 0; v < CP_V_COUNT; v++) {
         if (tr->col[v] < 0)
@@ -302,12 +313,24 @@ static int find_header(struct cp_tabread *tr, struct cp_error *err)
         if (hrc)
             return 0;
     }
-    return cp_error_set(err, CP_EDATA, "%s:%ld: no %s header found: expected columns such as "
-                        "cycle, current, voltage", tr->path, tr->lr.line, tr->spec->format);
+    struct cp_strbuf names = CP_STRBUF_INIT;
+    for (int v = 0; v < CP_V_COUNT; v++)
+        if (tr->best_missing & CP_BIT(v))
+            cp_strbuf_addf(&names, "%s%s", names.len ? ", " : "", var_names[v]);
+    int rc = cp_error_set(err, CP_EDATA, "%s:%ld: no %s header with the needed columns: "
+                          "missing %s", tr->path, tr->best_line ? tr->best_line : 1,
+                          tr->spec->format, names.len ? names.buf : "all of them");
+    cp_strbuf_release(&names);
+    return rc;
 }
 
 static int bad_value(struct cp_tabread *tr, int v, const char *text, struct cp_error *err)
 {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p >= 0x80)
+            return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got byte 0x%02X "
+                                "that is not ASCII (mixed encodings?)", tr->path, tr->lr.line,
+                                var_names[v], *p);
     return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got '%.40s'", tr->path,
                         tr->lr.line, var_names[v], text);
 }

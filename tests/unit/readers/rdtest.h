@@ -19,7 +19,7 @@ struct rd {
     int rc;
 };
 
-static void rd_read(struct rd *r, const char *path)
+static inline void rd_read(struct rd *r, const char *path)
 {
     memset(r, 0, sizeof(*r));
     r->cells = cp_table_new("cells");
@@ -33,20 +33,20 @@ static void rd_read(struct rd *r, const char *path)
     r->rc = r->ops ? r->ops->read(path, &r->out, &r->err) : -r->err.code;
 }
 
-static void rd_free(struct rd *r)
+static inline void rd_free(struct rd *r)
 {
     cp_table_free(r->cells);
     cp_table_free(r->cycles);
     cp_table_free(r->curves);
 }
 
-static const char *rd_format(const struct rd *r)
+static inline const char *rd_format(const struct rd *r)
 {
     return r->ops ? r->ops->name : "(none)";
 }
 
 /* Row of cycle `cycle`, or -1. */
-static long rd_row(const struct rd *r, long long cycle)
+static inline long rd_row(const struct rd *r, long long cycle)
 {
     int64_t *ix = cp_table_i64(r->cycles, "cycle_index");
     for (size_t i = 0; ix && i < r->cycles->nrows; i++)
@@ -56,7 +56,7 @@ static long rd_row(const struct rd *r, long long cycle)
 }
 
 /* Value of column `col` for cycle `cycle`; NaN when absent. */
-static double rd_get(const struct rd *r, long long cycle, const char *col)
+static inline double rd_get(const struct rd *r, long long cycle, const char *col)
 {
     long row = rd_row(r, cycle);
     int c = cp_table_find(r->cycles, col);
@@ -66,7 +66,7 @@ static double rd_get(const struct rd *r, long long cycle, const char *col)
 }
 
 /* Text of cells column `col` in the first cell row ("" when missing). */
-static const char *rd_meta(const struct rd *r, const char *col, struct cp_strbuf *sb)
+static inline const char *rd_meta(const struct rd *r, const char *col, struct cp_strbuf *sb)
 {
     cp_strbuf_reset(sb);
     int c = cp_table_find(r->cells, col);
@@ -80,7 +80,7 @@ static const char *rd_meta(const struct rd *r, const char *col, struct cp_strbuf
 }
 
 /* $CELLPIPE_REAL_DATA/rel, or NULL when the folder is absent. */
-static const char *rd_real(const char *rel, char *buf, size_t n)
+static inline const char *rd_real(const char *rel, char *buf, size_t n)
 {
     const char *root = getenv("CELLPIPE_REAL_DATA");
     if (!root)
