@@ -277,10 +277,13 @@ int cp_validate_run(struct cp_run *run, struct cp_error *err)
                    res->checked, res->examples);
         if (r->policy != CP_POLICY_WARN && over_threshold(res)) {
             val->failed = 1;
+            char where[32] = "";
+            if (r->line > 0) /* default rules have no line */
+                snprintf(where, sizeof(where), ":%d", r->line);
             rc = cp_error_set(err, CP_EDATA,
-                              "%s:%d: validation rule '%s' on '%s' hit %lld of %lld rows, over "
+                              "%s%s: validation rule '%s' on '%s' hit %lld of %lld rows, over "
                               "its threshold %g (e.g. %s)",
-                              run->cfg->path, r->line, rule_names[r->kind], r->column, res->hits,
+                              run->cfg->path, where, rule_names[r->kind], r->column, res->hits,
                               res->checked, r->threshold, res->examples);
         }
     }
