@@ -56,6 +56,10 @@ struct cp_tabspec {
     unsigned required;           /* CP_BIT() of the variables that must map */
     int header_max_lines;        /* 0: 200 */
     enum cp_ts_counting counting; /* how counter resets add up (ts.h) */
+    /* {"_timeseries", "_cycle_data"}: when the file name with the first suffix replaced by the
+     * second names an existing file (the cycler's own per-cycle file for the same cell), the
+     * series is read and checked but adds no cycle rows. {NULL, NULL}: always add them. */
+    const char *summary_sibling[2];
     /* A line before the header (metadata). 0, or negative code to stop. */
     int (*preamble)(struct cp_tabread *tr, char *line, struct cp_error *err);
     /* Direction from the state text: +1 charge, -1 discharge, 0 rest, 2 unknown. */

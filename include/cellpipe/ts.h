@@ -67,6 +67,9 @@ enum cp_ts_counting {
 struct cp_ts *cp_ts_new(const char *cell_id, struct cp_reader_out *out,
                         const struct cp_dqdv_options *dq);
 void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting);
+/* emit = 0: compute (dQ/dV, Severson) but append no cycle rows, for a series whose cycler also
+ * wrote its own per-cycle file for the same cell (that file is authoritative). */
+void cp_ts_set_emit(struct cp_ts *ts, int emit);
 int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err);
 /* Flush the last cycle and write the per-cell features. */
 int cp_ts_finish(struct cp_ts *ts, struct cp_error *err);

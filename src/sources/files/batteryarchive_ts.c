@@ -29,6 +29,7 @@ static const struct cp_tabspec ba_ts_spec = {
                 CP_BIT(CP_V_VOLTAGE),
     .header_max_lines = 3,
     .counting = CP_TS_LARGEST,
+    .summary_sibling = {"_timeseries", "_cycle_data"},
 };
 
 static int ba_ts_sniff(const char *path, const char *head, size_t len)

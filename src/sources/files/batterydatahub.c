@@ -48,6 +48,7 @@ static const struct cp_tabspec bdh_raw_spec = {
     .header_max_lines = 3,
     .fixup = bdh_fixup,
     .counting = CP_TS_LARGEST,
+    .summary_sibling = {"-raw", "-summary"},
 };
 
 /* Summary column -> canonical cycles column (f64 unless named in the code). */

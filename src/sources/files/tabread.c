@@ -7,6 +7,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
+#include "cellpipe/fs.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -495,6 +496,24 @@ static int read_rows(struct cp_tabread *tr, struct cp_error *err)
     }
 }
 
+/* 1 when the per-cycle file named by `swap` exists next to path, 0 when not, -1 out of memory. */
+static int has_summary_sibling(const char *path, const char *const swap[2])
+{
+    if (!swap[0])
+        return 0;
+    const char *base = strrchr(path, '/');
+    const char *at = strstr(base ? base : path, swap[0]);
+    if (!at)
+        return 0;
+    struct cp_strbuf sb = CP_STRBUF_INIT;
+    int rc = -1;
+    if (cp_strbuf_add(&sb, path, (size_t)(at - path)) == 0 && cp_strbuf_adds(&sb, swap[1]) == 0 &&
+        cp_strbuf_adds(&sb, at + strlen(swap[0])) == 0)
+        rc = cp_fs_exists(sb.buf) ? 1 : 0;
+    cp_strbuf_release(&sb);
+    return rc;
+}
+
 static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
 {
     const char *id = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
@@ -507,6 +526,10 @@ static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
     if (!tr->ts)
         return cp_error_oom(err);
     cp_ts_set_counting(tr->ts, tr->spec->counting);
+    int has = has_summary_sibling(tr->path, tr->spec->summary_sibling);
+    if (has < 0)
+        return cp_error_oom(err);
+    cp_ts_set_emit(tr->ts, !has);
     return 0;
 }
 

@@ -49,6 +49,7 @@ struct cp_ts {
     long long cycles, jumps;
     struct cp_dqdv *dq;
     enum cp_ts_counting counting;
+    int quiet; /* append no cycle rows */
 };
 
 void cp_ts_point_clear(struct cp_ts_point *p)
@@ -112,6 +113,11 @@ static double counter_total(const struct counter *k, enum cp_ts_counting countin
 void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting)
 {
     ts->counting = counting;
+}
+
+void cp_ts_set_emit(struct cp_ts *ts, int emit)
+{
+    ts->quiet = !emit;
 }
 
 /* Feed one counter value; `boundary`: the step or cycle changed at this point. */
@@ -231,6 +237,8 @@ static int set_f64(struct cp_table *t, const char *name, long row, double v)
 
 static int emit_cycle(struct cp_ts *ts, struct cp_error *err)
 {
+    if (ts->quiet)
+        return cp_dqdv_end_cycle(ts->dq, ts->c.index, err);
     struct cp_table *t = ts->out->cycles;
     struct cycle_acc *c = &ts->c;
     long row = cp_table_add_row(t);
