@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cellpipe/alloc.h"
@@ -258,9 +257,61 @@ double cp_unit_scale(const char *unit)
 
 static int is_missing(const char *s)
 {
-    return *s == '\0' || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0 ||
-           strcmp(s, "N/A") == 0 || strcmp(s, "NA") == 0 || strcmp(s, "-") == 0 ||
-           strcmp(s, "null") == 0;
+    switch (*s) { /* first byte first: this runs for every parsed field */
+    case '\0':
+        return 1;
+    case 'N':
+        return strcmp(s, "NaN") == 0 || strcmp(s, "N/A") == 0 || strcmp(s, "NA") == 0;
+    case 'n':
+        return strcmp(s, "nan") == 0 || strcmp(s, "null") == 0;
+    case '-':
+        return s[1] == '\0';
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Clinger's fast path: "[-]digits[.digits]" with at most 15 significant digits is
+ * mantissa / 10^k with both exact doubles, so one division gives the correctly rounded value,
+ * the same bits strtod returns. Measured: strtod was a third of the parse time (perf, Battery
+ * Archive time series); anything else (exponents, long mantissas) still goes to strtod.
+ */
+static int fast_decimal(const char *s, double *out, const char **end)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    uint64_t m = 0;
+    int digits = 0, frac = 0, any = 0;
+    while (*p == '0' && p[1] >= '0' && p[1] <= '9') /* leading zeros are not significant */
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1)
+        if (++digits <= 15)
+            m = m * 10 + (uint64_t)(*p - '0');
+    if (*p == '.' || *p == ',') {
+        p++;
+        for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+            if (m == 0 && *p == '0' && digits == 0) {
+                frac++;
+                continue;
+            }
+            if (++digits > 15)
+                return -1;
+            m = m * 10 + (uint64_t)(*p - '0');
+            frac++;
+        }
+    }
+    if (!any || digits > 15 || frac > 22 || *p == 'e' || *p == 'E')
+        return -1;
+    double v = (double)m / pow10[frac];
+    *out = neg ? -v : v;
+    *end = p;
+    return 0;
 }
 
 int cp_parse_num(char *s, double *out)
@@ -269,6 +320,14 @@ int cp_parse_num(char *s, double *out)
         s++;
     if (is_missing(s))
         return 1;
+    const char *fend;
+    if (fast_decimal(s, out, &fend) == 0) {
+        while (*fend == ' ' || *fend == '\t')
+            fend++;
+        if (*fend == '\0')
+            return 0;
+        return -1;
+    }
     char *comma = strchr(s, ',');
     if (comma)
         *comma = '.';
@@ -283,6 +342,18 @@ int cp_parse_num(char *s, double *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil): timegm
+ * per row cost more than the rest of the date parse. */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
 /* Read an unsigned integer of 1..maxd digits at *p. 0 or -1. */
@@ -387,11 +458,7 @@ int cp_parse_stamp(const char *s, double *out, int *time_only)
         *time_only = 1;
         return 0;
     }
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    double day = (double)timegm(&tm), clock = 0;
+    double day = (double)days_from_civil(y, m, d) * 86400.0, clock = 0;
     while (*p == ' ' || *p == 'T')
         p++;
     if (*p && parse_clock(p, &clock) < 0)
