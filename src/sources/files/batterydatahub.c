@@ -7,10 +7,12 @@
  *    V_min/max, I_min/max, T_avg/max, tsecs_start/end ...), copied into cycles as they are.
  * See docs/readers.md.
  */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/csv.h"
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -63,7 +65,6 @@ static const char *const summary_map[][2] = {
 };
 
 #define NSUM (sizeof(summary_map) / sizeof(summary_map[0]))
-#define MAXF 128
 
 struct summary {
     int cycle, label;
@@ -73,23 +74,11 @@ struct summary {
     int cid, cix, clabel;
 };
 
-static int summary_header(struct summary *s, char *line, struct cp_table *t,
+static int summary_header(struct summary *s, const struct cp_csv *c, struct cp_table *t,
                           struct cp_reader_out *out)
 {
-    char *f[MAXF];
-    int nf = cp_split(line, ',', f, MAXF);
-    s->cycle = s->label = -1;
-    for (size_t k = 0; k < NSUM; k++)
-        s->col[k] = -1;
-    for (int i = 0; i < nf && i < MAXF; i++) {
-        if (strcmp(f[i], "Cycle_Index") == 0)
-            s->cycle = i;
-        if (strcmp(f[i], "Cycle_Label") == 0)
-            s->label = i;
-        for (size_t k = 0; k < NSUM; k++)
-            if (strcmp(f[i], summary_map[k][0]) == 0 && s->col[k] < 0)
-                s->col[k] = i;
-    }
+    s->cycle = cp_csv_field_index(c, "Cycle_Index");
+    s->label = cp_csv_field_index(c, "Cycle_Label");
     s->need = s->cycle + 1;
     s->cid = cp_table_add_column(t, "cell_id", CP_STR);
     s->cix = cp_table_add_column(t, "cycle_index", CP_I64);
@@ -97,10 +86,12 @@ static int summary_header(struct summary *s, char *line, struct cp_table *t,
     if (s->cid < 0 || s->cix < 0 || s->clabel < 0)
         return -1;
     for (size_t k = 0; k < NSUM; k++) {
+        s->col[k] = cp_csv_field_index(c, summary_map[k][0]);
         if (s->col[k] < 0)
             continue;
         s->out[k] = cp_table_add_column(t, summary_map[k][1], CP_F64);
-        if (s->out[k] < 0 || cp_reader_note_column(out, f[s->col[k]], summary_map[k][1], 1) < 0)
+        if (s->out[k] < 0 ||
+            cp_reader_note_column(out, c->fields[s->col[k]], summary_map[k][1], 1) < 0)
             return -1;
         if (s->col[k] + 1 > s->need)
             s->need = s->col[k] + 1;
@@ -108,25 +99,23 @@ static int summary_header(struct summary *s, char *line, struct cp_table *t,
     return 0;
 }
 
-static int summary_row(struct summary *s, struct cp_lines *lr, char *line,
+static int summary_row(struct summary *s, const char *path, const struct cp_csv *c,
                        struct cp_reader_out *out, const char *id, struct cp_error *err)
 {
-    char *f[MAXF];
-    int nf = cp_split(line, ',', f, MAXF);
-    if (nf < s->need)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: %sexpected %d fields, got %d", lr->path,
-                            lr->line, lr->last_had_newline ? "" : "truncated row: ", s->need,
-                            nf);
+    char **f = c->fields;
+    if ((int)c->nfields < s->need)
+        return cp_error_set(err, CP_EDATA, "%s:%ld: expected %d fields, got %zu", path,
+                            c->lineno, s->need, c->nfields);
     double x;
-    if (cp_parse_num(f[s->cycle], &x) != 0)
+    if (cp_csv_number(f[s->cycle], &x) != 0)
         return cp_error_set(err, CP_EDATA, "%s:%ld: Cycle_Index: expected a number, got "
-                            "'%.40s'", lr->path, lr->line, f[s->cycle]);
+                            "'%.40s'", path, c->lineno, f[s->cycle]);
     struct cp_table *t = out->cycles;
     long row = cp_table_add_row(t);
     if (row < 0 || cp_table_set_str(t, s->cid, (size_t)row, id))
         return cp_error_oom(err);
     cp_table_set_i64(t, s->cix, (size_t)row, (int64_t)llround(x));
-    if (s->label >= 0 && s->label < nf && f[s->label][0] &&
+    if (s->label >= 0 && s->label < (int)c->nfields && f[s->label][0] &&
         cp_table_set_str(t, s->clabel, (size_t)row, f[s->label]) < 0)
         return cp_error_oom(err);
     for (size_t k = 0; k < NSUM; k++) {
@@ -135,47 +124,47 @@ static int summary_row(struct summary *s, struct cp_lines *lr, char *line,
         int rc = cp_parse_num(f[s->col[k]], &x);
         if (rc < 0)
             return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got '%.40s'",
-                                lr->path, lr->line, summary_map[k][0], f[s->col[k]]);
+                                path, c->lineno, summary_map[k][0], f[s->col[k]]);
         cp_table_set_f64(t, s->out[k], (size_t)row, rc == 0 ? x : NAN);
     }
     out->rows_read++;
     return 0;
 }
 
+/* A plain CSV with one header line: the shared CSV reader (include/cellpipe/csv.h). */
 static int read_summary(const char *path, struct cp_reader_out *out, const char *id,
                         struct cp_error *err)
 {
-    struct cp_lines lr;
+    struct cp_csv c;
     struct summary s;
-    char *line;
-    size_t len;
-    int rc = cp_lines_open(&lr, path, err);
-    if (rc < 0)
-        return rc;
-    rc = cp_lines_next(&lr, &line, &len, err);
+    if (cp_csv_open(&c, path, ',') < 0)
+        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
+    int rc = cp_csv_next(&c);
     if (rc == 0)
         rc = cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a header", path);
+    else if (rc < 0 || cp_csv_field_index(&c, "Cycle_Index") < 0)
+        rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header with Cycle_Index", path);
     if (rc < 0)
         goto cleanup;
-    if (summary_header(&s, line, out->cycles, out) < 0) {
+    if (summary_header(&s, &c, out->cycles, out) < 0 ||
+        (out->cells && (cp_cells_row(out->cells, id) < 0 ||
+                        cp_cells_set(out->cells, cp_cells_row(out->cells, id), "tester",
+                                     "batterydatahub") < 0))) {
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    if (out->cells && (cp_cells_row(out->cells, id) < 0 ||
-                       cp_cells_set(out->cells, cp_cells_row(out->cells, id), "tester",
-                                    "batterydatahub") < 0)) {
-        rc = cp_error_oom(err);
-        goto cleanup;
-    }
-    while ((rc = cp_lines_next(&lr, &line, &len, err)) > 0) {
-        if (len == 0)
+    while ((rc = cp_csv_next(&c)) > 0) {
+        if (c.nfields == 1 && c.fields[0][0] == '\0')
             continue;
-        rc = summary_row(&s, &lr, line, out, id, err);
+        rc = summary_row(&s, path, &c, out, id, err);
         if (rc < 0)
             break;
     }
+    if (rc == -1 && err->code == 0) /* the CSV reader: an unterminated quote at the end */
+        rc = cp_error_set(err, CP_EDATA, "%s:%ld: truncated row: unterminated quote", path,
+                          c.lineno);
 cleanup:
-    cp_lines_close(&lr);
+    cp_csv_close(&c);
     return rc < 0 ? rc : 0;
 }
 
