@@ -37,10 +37,10 @@ struct cp_dqdv_options {
 void cp_dqdv_options_init(struct cp_dqdv_options *o);
 
 struct cp_severson {
-    int ok;            /* both cycles seen with enough common points */
-    double log10_var;  /* log10 of the variance of dQ (Ah^2) */
-    double min;        /* Ah */
-    double mean;       /* Ah */
+    int ok;           /* both cycles seen with enough common points */
+    double log10_var; /* log10 of the variance of dQ (Ah^2) */
+    double min;       /* Ah */
+    double mean;      /* Ah */
 };
 
 struct cp_dqdv;

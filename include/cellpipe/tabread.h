@@ -28,13 +28,13 @@ enum cp_var {
     CP_V_STAMP,   /* date/time text (cp_parse_stamp), or a number = Unix epoch seconds */
     CP_V_CURRENT, /* A after scaling, sign per spec (charge positive unless a state says) */
     CP_V_VOLTAGE,
-    CP_V_QC,      /* charge capacity counter, Ah */
+    CP_V_QC, /* charge capacity counter, Ah */
     CP_V_QD,
-    CP_V_EC,      /* charge energy counter, Wh */
+    CP_V_EC, /* charge energy counter, Wh */
     CP_V_ED,
-    CP_V_Q,       /* one unsigned capacity counter; direction from state or current */
-    CP_V_E,       /* one unsigned energy counter */
-    CP_V_STATE,   /* text: step type / state (C, D, R, CC_Chg ...) */
+    CP_V_Q,     /* one unsigned capacity counter; direction from state or current */
+    CP_V_E,     /* one unsigned energy counter */
+    CP_V_STATE, /* text: step type / state (C, D, R, CC_Chg ...) */
     CP_V_TEMP,
     CP_V_IR,
     CP_V_COUNT
@@ -52,9 +52,9 @@ struct cp_tabread;
 
 struct cp_tabspec {
     const char *format;
-    const struct cp_colmap *map; /* terminated by keys == NULL */
-    unsigned required;           /* CP_BIT() of the variables that must map */
-    int header_max_lines;        /* 0: 200 */
+    const struct cp_colmap *map;  /* terminated by keys == NULL */
+    unsigned required;            /* CP_BIT() of the variables that must map */
+    int header_max_lines;         /* 0: 200 */
     enum cp_ts_counting counting; /* how counter resets add up (ts.h) */
     /* {"_timeseries", "_cycle_data"}: when the file name with the first suffix replaced by the
      * second names an existing file (the cycler's own per-cycle file for the same cell), the

@@ -37,13 +37,13 @@ struct cp_error;
 struct cp_dqdv_options;
 
 struct cp_ts_point {
-    int64_t cycle;       /* CP_I64_NA: infer from the current */
-    int64_t step;        /* CP_I64_NA when unknown */
-    double test_time_s;  /* NaN when unknown (then stamp differences are used) */
-    double stamp;        /* Unix seconds, NaN when unknown */
-    double current_a;    /* charge positive */
+    int64_t cycle;      /* CP_I64_NA: infer from the current */
+    int64_t step;       /* CP_I64_NA when unknown */
+    double test_time_s; /* NaN when unknown (then stamp differences are used) */
+    double stamp;       /* Unix seconds, NaN when unknown */
+    double current_a;   /* charge positive */
     double voltage_v;
-    double charge_ah;    /* counters: NaN when this row does not report them */
+    double charge_ah; /* counters: NaN when this row does not report them */
     double discharge_ah;
     double charge_wh;
     double discharge_wh;
@@ -57,8 +57,8 @@ void cp_ts_point_clear(struct cp_ts_point *p);
 struct cp_ts;
 
 enum cp_ts_counting {
-    CP_TS_SUM,     /* per-step counters: the cycle's amount is the sum of its segments */
-    CP_TS_LARGEST  /* cycle-cumulative counters: the largest segment */
+    CP_TS_SUM,    /* per-step counters: the cycle's amount is the sum of its segments */
+    CP_TS_LARGEST /* cycle-cumulative counters: the largest segment */
 };
 
 /* Start a series for cell `cell_id` writing rows into out->cycles (columns are added as
@@ -75,7 +75,7 @@ int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *e
 int cp_ts_finish(struct cp_ts *ts, struct cp_error *err);
 void cp_ts_free(struct cp_ts *ts);
 
-long long cp_ts_cycles(const struct cp_ts *ts);        /* rows appended so far */
+long long cp_ts_cycles(const struct cp_ts *ts);          /* rows appended so far */
 long long cp_ts_discontinuities(const struct cp_ts *ts); /* stitched test-time jumps */
 
 #endif

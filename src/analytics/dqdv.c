@@ -13,7 +13,7 @@ struct cp_dqdv {
     char *cell_id;
     double v[CP_DQDV_BUF], q[CP_DQDV_BUF];
     long n;
-    long stride, skip; /* keep one point in `stride` once the buffer has been halved */
+    long stride, skip;    /* keep one point in `stride` once the buffer has been halved */
     double *grid_a, *q_a; /* Severson reference cycle on its grid */
     int have_a;
     struct cp_severson sev;
@@ -45,8 +45,8 @@ struct cp_dqdv *cp_dqdv_new(const struct cp_dqdv_options *o, struct cp_table *cu
     d->cell_id = cp_strdup(cell_id);
     d->grid_a = cp_calloc((size_t)d->o.severson_points, sizeof(double));
     d->q_a = cp_calloc((size_t)d->o.severson_points, sizeof(double));
-    size_t big = (size_t)(d->o.npoints > d->o.severson_points ? d->o.npoints
-                                                                : d->o.severson_points);
+    size_t big =
+        (size_t)(d->o.npoints > d->o.severson_points ? d->o.npoints : d->o.severson_points);
     d->grid = cp_calloc(big, sizeof(double));
     d->qg = cp_calloc(big, sizeof(double));
     d->work = cp_calloc(big, sizeof(double));
@@ -147,8 +147,7 @@ static void smooth(const double *x, int n, int h, double *y)
     }
 }
 
-static int write_curve(struct cp_dqdv *d, int64_t cycle, double hi, double lo,
-                       struct cp_error *err)
+static int write_curve(struct cp_dqdv *d, int64_t cycle, double hi, double lo, struct cp_error *err)
 {
     int n = d->o.npoints;
     fill_grid(d->grid, n, hi, lo);

@@ -92,8 +92,8 @@ static void print_columns(const struct cp_table *cols, json_t *arr)
     double *f = cp_table_f64(cols, "factor");
     for (size_t r = 0; name && to && f && r < cols->nrows; r++) {
         if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:f}", "column", name[r],
-                                                 "maps_to", to[r], "factor", f[r]));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:f}", "column", name[r], "maps_to",
+                                                 to[r], "factor", f[r]));
         else if (f[r] != 1)
             printf("    %-28s -> %s (x %g)\n", name[r], to[r], f[r]);
         else

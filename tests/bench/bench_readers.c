@@ -20,7 +20,8 @@ static void g_arbin_head(FILE *f)
 {
     fputs("Data_Point,Test_Time,DateTime,Step_Time,Step_Index,Cycle_Index,Current,Voltage,"
           "Charge_Capacity,Discharge_Capacity,Charge_Energy,Discharge_Energy,dV/dt,"
-          "Internal_Resistance,Temperature\n", f);
+          "Internal_Resistance,Temperature\n",
+          f);
 }
 static void g_arbin(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -32,7 +33,8 @@ static void g_maccor_head(FILE *f)
 {
     fputs("Today's Date 09/01/2020  Date of Test:\t12/16/2019\t Filename:\tX.034 Procedure: P.000"
           "\tComment/Barcode: B1\r\nRec#\tCyc#\tStep\tTest (Sec)\tStep (Sec)\tAmp-hr\tWatt-hr\t"
-          "Amps\tVolts\tState\tES\tDPt Time\r\n", f);
+          "Amps\tVolts\tState\tES\tDPt Time\r\n",
+          f);
 }
 static void g_maccor(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -42,7 +44,8 @@ static void g_maccor(FILE *f, long n, double t, int c, double i, double v, doubl
 static void g_biologic_head(FILE *f)
 {
     fputs("mode\tox/red\terror\ttime/s\tEcell/V\tI/mA\tQ charge/mA.h\tQ discharge/mA.h\t"
-          "Energy charge/W.h\tEnergy discharge/W.h\tcycle number\n", f);
+          "Energy charge/W.h\tEnergy discharge/W.h\tcycle number\n",
+          f);
 }
 static void g_biologic(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -55,8 +58,11 @@ static void g_novonix_head(FILE *f)
 {
     fputs("[Summary]\nNovonix UHPC data file\nCapacity (Ah): 1.1\n[End Summary]\n[Data]\n"
           "Date and Time,Cycle Number,Step Type,Run Time (h),Step Time (h),Current (A),"
-          "Potential (V),Capacity (Ah),Temperature (\xc2\xb0""C),Circuit Temperature (\xc2\xb0""C),"
-          "Energy (Wh),dVdt (V/h),dIdt (A/h),Step Number,Step position\n", f);
+          "Potential (V),Capacity (Ah),Temperature (\xc2\xb0"
+          "C),Circuit Temperature (\xc2\xb0"
+          "C),"
+          "Energy (Wh),dVdt (V/h),dIdt (A/h),Step Number,Step position\n",
+          f);
 }
 static void g_novonix(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -67,7 +73,8 @@ static void g_novonix(FILE *f, long n, double t, int c, double i, double v, doub
 static void g_neware_head(FILE *f)
 {
     fputs("DataPoint,Cycle Index,Step Index,Step Type,Time,Total Time,Current(A),Voltage(V),"
-          "Capacity(Ah),Energy(Wh),Date\n", f);
+          "Capacity(Ah),Energy(Wh),Date\n",
+          f);
 }
 static void g_neware(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -78,7 +85,8 @@ static void g_bats_head(FILE *f)
 {
     fputs("Date_Time,Test_Time (s),Cycle_Index,Current (A),Voltage (V),Charge_Capacity (Ah),"
           "Discharge_Capacity (Ah),Charge_Energy (Wh),Discharge_Energy (Wh),"
-          "Environment_Temperature (C),Cell_Temperature (C)\n", f);
+          "Environment_Temperature (C),Cell_Temperature (C)\n",
+          f);
 }
 static void g_bats(FILE *f, long n, double t, int c, double i, double v, double q)
 {
@@ -90,13 +98,16 @@ static void g_bdh_head(FILE *f)
 {
     fputs("Cycle_Index,Step,Time_s,Amphr,Watthr,Current_A,Voltage_V,Cell_Temperature_C,Temp2,"
           "Datenum_d,Power_W,Charge_Capacity_Ah,Discharge_Capacity_Ah,Charge_Energy_Wh,"
-          "Discharge_Energy_Wh\n", f);
+          "Discharge_Energy_Wh\n",
+          f);
 }
 static void g_bdh(FILE *f, long n, double t, int c, double i, double v, double q)
 {
     (void)n;
-    fprintf(f, "%d,%d,%.3f,%.8f,%.8f,%.8f,%.8f,29.7,29.5,737792.442372685,%.6f,%.8f,%.8f,%.8f,"
-            "%.8f\n", c, i > 0 ? 1 : 2, t, q, q * 3.6, i, v, i * v, i > 0 ? q : 0, i > 0 ? 0 : q,
+    fprintf(f,
+            "%d,%d,%.3f,%.8f,%.8f,%.8f,%.8f,29.7,29.5,737792.442372685,%.6f,%.8f,%.8f,%.8f,"
+            "%.8f\n",
+            c, i > 0 ? 1 : 2, t, q, q * 3.6, i, v, i * v, i > 0 ? q : 0, i > 0 ? 0 : q,
             i > 0 ? q * 3.6 : 0, i > 0 ? 0 : q * 3.4);
 }
 
@@ -138,7 +149,8 @@ static double cpu_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static long maxrss_kb(void)
@@ -164,9 +176,9 @@ static int bench_one(const struct format *fm, const char *path, long long mb)
         fprintf(stderr, "%s: %s\n", fm->name, err.msg);
     else
         printf("%-18s %4lld MiB %8lld rows %5zu cycles  wall %6.1f MB/s  cpu %6.1f MB/s "
-               "%9.0f rows/s  maxrss %ld KiB\n", fm->name, mb, out.rows_read, cycles->nrows,
-               (double)(mb << 20) / 1e6 / s, (double)(mb << 20) / 1e6 / cs,
-               (double)out.rows_read / cs, maxrss_kb());
+               "%9.0f rows/s  maxrss %ld KiB\n",
+               fm->name, mb, out.rows_read, cycles->nrows, (double)(mb << 20) / 1e6 / s,
+               (double)(mb << 20) / 1e6 / cs, (double)out.rows_read / cs, maxrss_kb());
     cp_table_free(cycles);
     cp_table_free(cells);
     unlink(path);

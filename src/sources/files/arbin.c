@@ -37,8 +37,8 @@ static const struct cp_colmap arbin_map[] = {
 static const struct cp_tabspec arbin_spec = {
     .format = "arbin",
     .map = arbin_map,
-    .required = CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE) |
-                CP_BIT(CP_V_QC) | CP_BIT(CP_V_QD),
+    .required = CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE) | CP_BIT(CP_V_QC) |
+                CP_BIT(CP_V_QD),
     .header_max_lines = 5,
     .counting = CP_TS_LARGEST,
 };
@@ -53,11 +53,13 @@ static int arbin_sniff(const char *path, const char *head, size_t len)
     (void)path;
     if (is_metadata(head, len))
         return 90;
-    int first = cp_head_starts(head, len, "Data_Point,") || cp_head_starts(head, len, "Data Point,");
-    if (first && (cp_head_contains(head, len, "Cycle_Index") ||
-                  cp_head_contains(head, len, "Cycle Index")) &&
-        cp_head_contains(head, len, "Charge_Capacity") + cp_head_contains(head, len,
-                                                                          "Charge Capacity"))
+    int first =
+        cp_head_starts(head, len, "Data_Point,") || cp_head_starts(head, len, "Data Point,");
+    if (first &&
+        (cp_head_contains(head, len, "Cycle_Index") ||
+         cp_head_contains(head, len, "Cycle Index")) &&
+        cp_head_contains(head, len, "Charge_Capacity") +
+            cp_head_contains(head, len, "Charge Capacity"))
         return 90;
     return 0;
 }
@@ -82,9 +84,12 @@ struct meta_key {
 };
 
 static const struct meta_key meta_keys[] = {
-    {"item_id", "barcode"},          {"schedule_file_name", "schedule"},
-    {"iv_ch_id", "channel"},         {"test_id", "test_id"},
-    {"device_id", "device_id"},      {"first_start_datetime", "start_date"},
+    {"item_id", "barcode"},
+    {"schedule_file_name", "schedule"},
+    {"iv_ch_id", "channel"},
+    {"test_id", "test_id"},
+    {"device_id", "device_id"},
+    {"first_start_datetime", "start_date"},
     {NULL, NULL},
 };
 
@@ -135,8 +140,7 @@ static int parse_metadata(char *text, struct cp_table *cells, long row)
     return 0;
 }
 
-static int read_sibling_metadata(const char *path, struct cp_reader_out *out,
-                                 struct cp_error *err)
+static int read_sibling_metadata(const char *path, struct cp_reader_out *out, struct cp_error *err)
 {
     if (!out->cells)
         return 0;

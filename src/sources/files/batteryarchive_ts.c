@@ -25,8 +25,8 @@ static const struct cp_colmap ba_ts_map[] = {
 static const struct cp_tabspec ba_ts_spec = {
     .format = "batteryarchive_ts",
     .map = ba_ts_map,
-    .required = CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) |
-                CP_BIT(CP_V_VOLTAGE),
+    .required =
+        CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE),
     .header_max_lines = 3,
     .counting = CP_TS_LARGEST,
     .summary_sibling = {"_timeseries", "_cycle_data"},

@@ -45,8 +45,8 @@ static int bdh_fixup(struct cp_tabread *tr, char **fields, int nf, struct cp_ts_
 static const struct cp_tabspec bdh_raw_spec = {
     .format = "batterydatahub",
     .map = bdh_raw_map,
-    .required = CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) |
-                CP_BIT(CP_V_VOLTAGE),
+    .required =
+        CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE),
     .header_max_lines = 3,
     .fixup = bdh_fixup,
     .counting = CP_TS_LARGEST,
@@ -55,12 +55,18 @@ static const struct cp_tabspec bdh_raw_spec = {
 
 /* Summary column -> canonical cycles column (f64 unless named in the code). */
 static const char *const summary_map[][2] = {
-    {"Q_chg", "charge_capacity_ah"},   {"Q_dis", "discharge_capacity_ah"},
-    {"E_chg", "charge_energy_wh"},     {"E_dis", "discharge_energy_wh"},
-    {"V_min", "v_min"},                {"V_max", "v_max"},
-    {"I_min", "i_min"},                {"I_max", "i_max"},
-    {"T_avg", "temperature_avg_c"},    {"T_max", "temperature_max_c"},
-    {"tsecs_end", "test_time_s"},      {"tsecs_cycle", "duration_s"},
+    {"Q_chg", "charge_capacity_ah"},
+    {"Q_dis", "discharge_capacity_ah"},
+    {"E_chg", "charge_energy_wh"},
+    {"E_dis", "discharge_energy_wh"},
+    {"V_min", "v_min"},
+    {"V_max", "v_max"},
+    {"I_min", "i_min"},
+    {"I_max", "i_max"},
+    {"T_avg", "temperature_avg_c"},
+    {"T_max", "temperature_max_c"},
+    {"tsecs_end", "test_time_s"},
+    {"tsecs_cycle", "duration_s"},
     {"CE", "coulombic_efficiency_reported"},
 };
 
@@ -104,12 +110,14 @@ static int summary_row(struct summary *s, const char *path, const struct cp_csv 
 {
     char **f = c->fields;
     if ((int)c->nfields < s->need)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: expected %d fields, got %zu", path,
-                            c->lineno, s->need, c->nfields);
+        return cp_error_set(err, CP_EDATA, "%s:%ld: expected %d fields, got %zu", path, c->lineno,
+                            s->need, c->nfields);
     double x;
     if (cp_csv_number(f[s->cycle], &x) != 0)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: Cycle_Index: expected a number, got "
-                            "'%.40s'", path, c->lineno, f[s->cycle]);
+        return cp_error_set(err, CP_EDATA,
+                            "%s:%ld: Cycle_Index: expected a number, got "
+                            "'%.40s'",
+                            path, c->lineno, f[s->cycle]);
     struct cp_table *t = out->cycles;
     long row = cp_table_add_row(t);
     if (row < 0 || cp_table_set_str(t, s->cid, (size_t)row, id))
@@ -123,8 +131,8 @@ static int summary_row(struct summary *s, const char *path, const struct cp_csv 
             continue;
         int rc = cp_parse_num(f[s->col[k]], &x);
         if (rc < 0)
-            return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got '%.40s'",
-                                path, c->lineno, summary_map[k][0], f[s->col[k]]);
+            return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got '%.40s'", path,
+                                c->lineno, summary_map[k][0], f[s->col[k]]);
         cp_table_set_f64(t, s->out[k], (size_t)row, rc == 0 ? x : NAN);
     }
     out->rows_read++;
@@ -147,9 +155,9 @@ static int read_summary(const char *path, struct cp_reader_out *out, const char 
     if (rc < 0)
         goto cleanup;
     if (summary_header(&s, &c, out->cycles, out) < 0 ||
-        (out->cells && (cp_cells_row(out->cells, id) < 0 ||
-                        cp_cells_set(out->cells, cp_cells_row(out->cells, id), "tester",
-                                     "batterydatahub") < 0))) {
+        (out->cells &&
+         (cp_cells_row(out->cells, id) < 0 || cp_cells_set(out->cells, cp_cells_row(out->cells, id),
+                                                           "tester", "batterydatahub") < 0))) {
         rc = cp_error_oom(err);
         goto cleanup;
     }

@@ -109,8 +109,7 @@ static int maccor_preamble(struct cp_tabread *tr, char *line, struct cp_error *e
 static const struct cp_tabspec maccor_spec = {
     .format = "maccor",
     .map = maccor_map,
-    .required = CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE) |
-                CP_BIT(CP_V_Q),
+    .required = CP_BIT(CP_V_CYCLE) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE) | CP_BIT(CP_V_Q),
     .header_max_lines = 20,
     .preamble = maccor_preamble,
     .direction = maccor_direction,
@@ -143,7 +142,8 @@ static int maccor_read(const char *path, struct cp_reader_out *out, struct cp_er
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
     if (is_eis(head, (size_t)n))
-        return cp_error_set(err, CP_EDATA, "%s:1: Maccor AC impedance (EIS) export holds no "
+        return cp_error_set(err, CP_EDATA,
+                            "%s:1: Maccor AC impedance (EIS) export holds no "
                             "cycling data: expected a cycling export with Cyc#, Amps, Volts",
                             path);
     return cp_tabread_run(&maccor_spec, path, out, err);

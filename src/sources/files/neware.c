@@ -105,8 +105,8 @@ static int neware_sniff(const char *path, const char *head, size_t len)
     size_t first = 0;
     while (first < len && head[first] != '\n')
         first++;
-    int ids = cp_head_contains(head, first, "Cycle ID") || cp_head_contains(head, first,
-                                                                            "Cycle Index");
+    int ids =
+        cp_head_contains(head, first, "Cycle ID") || cp_head_contains(head, first, "Cycle Index");
     int neware = cp_head_contains(head, first, "Record ID") ||
                  cp_head_contains(head, first, "DChg. Cap") ||
                  cp_head_contains(head, first, "Capacitance_DChg") ||
@@ -120,8 +120,8 @@ static int neware_read(const char *path, struct cp_reader_out *out, struct cp_er
     long n = cp_read_head(path, head, sizeof(head));
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
-    return cp_tabread_run(is_layered(head, (size_t)n) ? &neware_layered : &neware_flat, path,
-                          out, err);
+    return cp_tabread_run(is_layered(head, (size_t)n) ? &neware_layered : &neware_flat, path, out,
+                          err);
 }
 
 const struct cp_reader_ops cp_reader_neware = {

@@ -13,30 +13,21 @@
 #include "cellpipe/textread.h"
 
 static const struct cp_colmap novonix_map[] = {
-    {CP_V_CYCLE, "cyclenumber", 1},
-    {CP_V_STEP, "stepnumber", 1},
-    {CP_V_TIME, "runtime", 3600},
-    {CP_V_STAMP, "dateandtime", 1},
-    {CP_V_CURRENT, "current", 1},
-    {CP_V_VOLTAGE, "potential voltage", 1},
-    {CP_V_Q, "capacity", 1},
-    {CP_V_E, "energy", 1},
-    {CP_V_TEMP, "temperature", 1},
-    {0, NULL, 0},
+    {CP_V_CYCLE, "cyclenumber", 1}, {CP_V_STEP, "stepnumber", 1},
+    {CP_V_TIME, "runtime", 3600},   {CP_V_STAMP, "dateandtime", 1},
+    {CP_V_CURRENT, "current", 1},   {CP_V_VOLTAGE, "potential voltage", 1},
+    {CP_V_Q, "capacity", 1},        {CP_V_E, "energy", 1},
+    {CP_V_TEMP, "temperature", 1},  {0, NULL, 0},
 };
 
 /* "Key: value" lines of [Summary]. */
 static int novonix_preamble(struct cp_tabread *tr, char *line, struct cp_error *err)
 {
     static const char *const keys[][2] = {
-        {"Channel:", "channel"},
-        {"Cell:", "cell_name"},
-        {"Serial Number:", "barcode"},
-        {"Description:", "description"},
-        {"Protocol:", "protocol"},
-        {"Capacity (Ah):", "nominal_capacity_ah"},
-        {"Started:", "start_date"},
-        {"CellID:", "cell_name_id"},
+        {"Channel:", "channel"},       {"Cell:", "cell_name"},
+        {"Serial Number:", "barcode"}, {"Description:", "description"},
+        {"Protocol:", "protocol"},     {"Capacity (Ah):", "nominal_capacity_ah"},
+        {"Started:", "start_date"},    {"CellID:", "cell_name_id"},
     };
     size_t len = strlen(line);
     if (len >= 2 && line[0] == '"' && line[len - 1] == '"') {

@@ -17,13 +17,13 @@ extern const struct cp_reader_ops cp_reader_batterydatahub;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
-    &cp_reader_arbin,
-    &cp_reader_maccor,
-    &cp_reader_biologic,
-    &cp_reader_novonix,
-    &cp_reader_neware,
-    &cp_reader_batteryarchive_ts,
-    &cp_reader_batterydatahub,
+    &cp_reader_arbin,             /* Arbin CSV */
+    &cp_reader_maccor,            /* Maccor text/CSV */
+    &cp_reader_biologic,          /* BioLogic .mpt/CSV */
+    &cp_reader_novonix,           /* Novonix HPC/UHPC */
+    &cp_reader_neware,            /* Neware BTS CSV */
+    &cp_reader_batteryarchive_ts, /* Battery Archive time series */
+    &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     NULL,
 };
 

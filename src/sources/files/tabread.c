@@ -16,10 +16,21 @@
 #define KEY_MAX 96
 
 static const char *const var_names[CP_V_COUNT] = {
-    "cycle_index", "step_index", "test_time_s", "timestamp", "current_a",
-    "voltage_v", "charge_capacity_ah", "discharge_capacity_ah", "charge_energy_wh",
-    "discharge_energy_wh", "capacity_ah (by direction)", "energy_wh (by direction)",
-    "state", "temperature_c", "internal_resistance_ohm",
+    "cycle_index",
+    "step_index",
+    "test_time_s",
+    "timestamp",
+    "current_a",
+    "voltage_v",
+    "charge_capacity_ah",
+    "discharge_capacity_ah",
+    "charge_energy_wh",
+    "discharge_energy_wh",
+    "capacity_ah (by direction)",
+    "energy_wh (by direction)",
+    "state",
+    "temperature_c",
+    "internal_resistance_ohm",
 };
 
 struct cp_tabread {
@@ -31,7 +42,7 @@ struct cp_tabread {
     int unwrap;
     int col[CP_V_COUNT];
     double scale[CP_V_COUNT];
-    int need; /* fields a data row must have */
+    int need;              /* fields a data row must have */
     unsigned best_missing; /* required variables missing from the best header candidate */
     long best_line;
     long cellrow;
@@ -97,7 +108,7 @@ int cp_cells_set(struct cp_table *cells, long row, const char *col, const char *
 char *cp_reader_cell_id(const char *path)
 {
     static const char *const suffixes[] = {"_timeseries", "_cycle_data", "_Metadata",
-                                           "_metadata", "-raw", "-summary"};
+                                           "_metadata",   "-raw",        "-summary"};
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
@@ -271,8 +282,7 @@ static int try_header(struct cp_tabread *tr, char *line)
             continue;
         if (tr->col[v] + 1 > tr->need)
             tr->need = tr->col[v] + 1;
-        if (cp_reader_note_column(tr->out, tr->fields[tr->col[v]], var_names[v],
-                                  tr->scale[v]) < 0)
+        if (cp_reader_note_column(tr->out, tr->fields[tr->col[v]], var_names[v], tr->scale[v]) < 0)
             return -1;
     }
     return 1;
@@ -288,8 +298,8 @@ static int find_header(struct cp_tabread *tr, struct cp_error *err)
         if (rc < 0)
             return rc;
         if (rc == 0 && tr->lr.line == 0)
-            return cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a %s header",
-                                tr->path, tr->spec->format);
+            return cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a %s header", tr->path,
+                                tr->spec->format);
         if (rc == 0 || tr->lr.line > max)
             break;
         if (tr->lr.line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
@@ -318,9 +328,11 @@ static int find_header(struct cp_tabread *tr, struct cp_error *err)
     for (int v = 0; v < CP_V_COUNT; v++)
         if (tr->best_missing & CP_BIT(v))
             cp_strbuf_addf(&names, "%s%s", names.len ? ", " : "", var_names[v]);
-    int rc = cp_error_set(err, CP_EDATA, "%s:%ld: no %s header with the needed columns: "
-                          "missing %s", tr->path, tr->best_line ? tr->best_line : 1,
-                          tr->spec->format, names.len ? names.buf : "all of them");
+    int rc = cp_error_set(err, CP_EDATA,
+                          "%s:%ld: no %s header with the needed columns: "
+                          "missing %s",
+                          tr->path, tr->best_line ? tr->best_line : 1, tr->spec->format,
+                          names.len ? names.buf : "all of them");
     cp_strbuf_release(&names);
     return rc;
 }
@@ -329,9 +341,10 @@ static int bad_value(struct cp_tabread *tr, int v, const char *text, struct cp_e
 {
     for (const unsigned char *p = (const unsigned char *)text; *p; p++)
         if (*p >= 0x80)
-            return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got byte 0x%02X "
-                                "that is not ASCII (mixed encodings?)", tr->path, tr->lr.line,
-                                var_names[v], *p);
+            return cp_error_set(err, CP_EDATA,
+                                "%s:%ld: %s: expected a number, got byte 0x%02X "
+                                "that is not ASCII (mixed encodings?)",
+                                tr->path, tr->lr.line, var_names[v], *p);
     return cp_error_set(err, CP_EDATA, "%s:%ld: %s: expected a number, got '%.40s'", tr->path,
                         tr->lr.line, var_names[v], text);
 }
@@ -413,8 +426,9 @@ static int direction_of(struct cp_tabread *tr, double current)
 static int row_to_point(struct cp_tabread *tr, struct cp_ts_point *p, struct cp_error *err)
 {
     double x[CP_V_COUNT];
-    static const int numeric[] = {CP_V_CYCLE, CP_V_STEP, CP_V_CURRENT, CP_V_VOLTAGE, CP_V_QC,
-                                  CP_V_QD, CP_V_EC, CP_V_ED, CP_V_Q, CP_V_E, CP_V_TEMP, CP_V_IR};
+    static const int numeric[] = {CP_V_CYCLE, CP_V_STEP, CP_V_CURRENT, CP_V_VOLTAGE,
+                                  CP_V_QC,    CP_V_QD,   CP_V_EC,      CP_V_ED,
+                                  CP_V_Q,     CP_V_E,    CP_V_TEMP,    CP_V_IR};
     for (size_t k = 0; k < sizeof(numeric) / sizeof(numeric[0]); k++)
         if (num(tr, numeric[k], &x[numeric[k]], err) < 0)
             return -CP_EDATA;
@@ -455,8 +469,8 @@ static int short_row(struct cp_tabread *tr, int nf, struct cp_error *err)
     if (!tr->lr.last_had_newline)
         return cp_error_set(err, CP_EDATA, "%s:%ld: truncated row: expected %d fields, got %d",
                             tr->path, tr->lr.line, tr->need, nf);
-    return cp_error_set(err, CP_EDATA, "%s:%ld: expected %d fields, got %d", tr->path,
-                        tr->lr.line, tr->need, nf);
+    return cp_error_set(err, CP_EDATA, "%s:%ld: expected %d fields, got %d", tr->path, tr->lr.line,
+                        tr->need, nf);
 }
 
 static int read_rows(struct cp_tabread *tr, struct cp_error *err)

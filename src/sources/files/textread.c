@@ -49,8 +49,10 @@ static int lines_fill(struct cp_lines *lr, struct cp_error *err)
     }
     if (lr->end + 1 >= lr->cap) {
         if (lr->cap >= CP_LINES_MAX)
-            return cp_error_set(err, CP_EDATA, "%s:%ld: line longer than %d bytes: not a text "
-                                "export", lr->path, lr->line + 1, CP_LINES_MAX);
+            return cp_error_set(err, CP_EDATA,
+                                "%s:%ld: line longer than %d bytes: not a text "
+                                "export",
+                                lr->path, lr->line + 1, CP_LINES_MAX);
         char *nb = cp_realloc(lr->buf, lr->cap * 2);
         if (!nb)
             return cp_error_oom(err);
@@ -62,8 +64,7 @@ static int lines_fill(struct cp_lines *lr, struct cp_error *err)
         n = read(lr->fd, lr->buf + lr->end, lr->cap - 1 - lr->end);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
-        return cp_error_set(err, CP_EINTERNAL, "cannot read '%s': %s", lr->path,
-                            strerror(errno));
+        return cp_error_set(err, CP_EINTERNAL, "cannot read '%s': %s", lr->path, strerror(errno));
     if (n == 0) {
         lr->eof = 1;
         return 0;
@@ -238,12 +239,11 @@ struct unit_factor {
 };
 
 static const struct unit_factor unit_factors[] = {
-    {"ma", 1e-3},    {"ua", 1e-6},     {"mv", 1e-3},      {"mah", 1e-3},   {"ma.h", 1e-3},
-    {"mahr", 1e-3},  {"mwh", 1e-3},    {"mw.h", 1e-3},    {"uah", 1e-6},   {"ua.h", 1e-6},
-    {"min", 60},     {"mins", 60},     {"minutes", 60},   {"h", 3600},     {"hr", 3600},
-    {"hrs", 3600},   {"hours", 3600},  {"ms", 1e-3},      {"mohm", 1e-3},  {"kohm", 1e3},
-    {"mw", 1e-3},    {"c", 1},         {"a", 1},          {"v", 1},        {"ah", 1},
-    {"a.h", 1},      {"wh", 1},        {"w.h", 1},        {"s", 1},        {"sec", 1},
+    {"ma", 1e-3},    {"ua", 1e-6},   {"mv", 1e-3},  {"mah", 1e-3},  {"ma.h", 1e-3},  {"mahr", 1e-3},
+    {"mwh", 1e-3},   {"mw.h", 1e-3}, {"uah", 1e-6}, {"ua.h", 1e-6}, {"min", 60},     {"mins", 60},
+    {"minutes", 60}, {"h", 3600},    {"hr", 3600},  {"hrs", 3600},  {"hours", 3600}, {"ms", 1e-3},
+    {"mohm", 1e-3},  {"kohm", 1e3},  {"mw", 1e-3},  {"c", 1},       {"a", 1},        {"v", 1},
+    {"ah", 1},       {"a.h", 1},     {"wh", 1},     {"w.h", 1},     {"s", 1},        {"sec", 1},
     {NULL, 0},
 };
 

@@ -75,8 +75,8 @@ TEST(inspect_exit_codes)
     CHECK(strstr(out, "truncated row") != NULL);
     cp_free(out);
     /* every file is inspected; the first failure's code wins */
-    CHECK_INT(run_inspect("tests/data/readers/no_such.csv tests/data/readers/neware_flat.csv",
-                          &out), 66);
+    CHECK_INT(
+        run_inspect("tests/data/readers/no_such.csv tests/data/readers/neware_flat.csv", &out), 66);
     CHECK(strstr(out, "format: neware") != NULL);
     cp_free(out);
     CHECK_INT(run_inspect("--formats", &out), 0);
@@ -104,7 +104,7 @@ TEST(files_source_folder)
     cp_dataset_init(&ds, &err);
     CHECK_INT(cp_source_find(CP_SOURCE_FILES)->load(&cfg, &ds, &err), 0);
     CHECK_STR(err.msg, "");
-    CHECK_INT(ds.ninputs, 4);  /* two exports and their metadata files */
+    CHECK_INT(ds.ninputs, 4); /* two exports and their metadata files */
     CHECK_INT(ds.cells->nrows, 2);
     CHECK_INT(ds.cycles->nrows, 2);
     int b = cp_table_find(ds.cells, "barcode");

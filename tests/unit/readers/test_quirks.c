@@ -45,13 +45,13 @@ TEST(arbin_bom_units_clock_reset)
     CHECK_INT(r.rc, 0);
     CHECK_STR(rd_format(&r), "arbin");
     CHECK_INT(r.cycles->nrows, 2);
-    CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 1.0, 1e-12);    /* 1000 mAh */
-    CHECK_NEAR(rd_get(&r, 1, "discharge_energy_wh"), 3.5, 1e-12);   /* 3500 mWh */
-    CHECK_NEAR(rd_get(&r, 1, "v_max"), 4.0, 1e-12);                 /* 4000 mV */
-    CHECK_NEAR(rd_get(&r, 1, "i_min"), -1.0, 1e-12);                /* -1000 mA */
+    CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 1.0, 1e-12);  /* 1000 mAh */
+    CHECK_NEAR(rd_get(&r, 1, "discharge_energy_wh"), 3.5, 1e-12); /* 3500 mWh */
+    CHECK_NEAR(rd_get(&r, 1, "v_max"), 4.0, 1e-12);               /* 4000 mV */
+    CHECK_NEAR(rd_get(&r, 1, "i_min"), -1.0, 1e-12);              /* -1000 mA */
     CHECK_NEAR(rd_get(&r, 1, "temperature_avg_c"), 26.5, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "temperature_max_c"), 28, 1e-12);
-    CHECK_NEAR(rd_get(&r, 1, "start_time"), 1714557600, 0);         /* tab before the date */
+    CHECK_NEAR(rd_get(&r, 1, "start_time"), 1714557600, 0); /* tab before the date */
     /* the test clock restarts at 0 in cycle 2: stitched on after 7200 s */
     CHECK_NEAR(rd_get(&r, 2, "test_time_s"), 9000, 1e-9);
     CHECK_NEAR(rd_get(&r, 2, "duration_s"), 1800, 1e-9);
@@ -67,11 +67,11 @@ TEST(biologic_latin1_comma_header_block)
     CHECK_STR(rd_format(&r), "biologic");
     CHECK_INT(r.out.rows_read, 5);
     CHECK_INT(r.cycles->nrows, 2);
-    CHECK_NEAR(rd_get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12);   /* 1000 mA.h */
+    CHECK_NEAR(rd_get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12); /* 1000 mA.h */
     CHECK_NEAR(rd_get(&r, 0, "discharge_capacity_ah"), 1.0, 1e-12);
-    CHECK_NEAR(rd_get(&r, 0, "charge_energy_wh"), 3.8, 1e-12);     /* 3,8 */
+    CHECK_NEAR(rd_get(&r, 0, "charge_energy_wh"), 3.8, 1e-12); /* 3,8 */
     CHECK_NEAR(rd_get(&r, 0, "i_min"), -0.5, 1e-12);
-    CHECK_NEAR(rd_get(&r, 0, "temperature_max_c"), 26.5, 1e-12);   /* Temperature/\xb0C */
+    CHECK_NEAR(rd_get(&r, 0, "temperature_max_c"), 26.5, 1e-12); /* Temperature/\xb0C */
     CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 0.0005, 1e-15);
     CHECK_STR(rd_meta(&r, "start_date", &sb), "2024-05-03T08:00:00Z");
     rd_free(&r);
@@ -101,7 +101,7 @@ TEST(neware_hierarchical)
     CHECK_STR(rd_format(&r), "neware");
     CHECK_INT(r.out.rows_read, 5); /* records only */
     CHECK_INT(r.cycles->nrows, 2);
-    CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 1.0, 1e-12);  /* 1000 mAh */
+    CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 1.0, 1e-12); /* 1000 mAh */
     CHECK_NEAR(rd_get(&r, 1, "discharge_capacity_ah"), 0.9, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "charge_energy_wh"), 3.8, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "i_min"), -1.0, 1e-12); /* unsigned mA under a CC_DChg step */

@@ -136,8 +136,7 @@ struct maccor_case {
 TEST(maccor_text_exports)
 {
     static const struct maccor_case cases[] = {
-        {"beep/maccor/PreDiag_000229_000229_truncated.034", 4061, 2, 0, 3.8529012093,
-         4.7626133936},
+        {"beep/maccor/PreDiag_000229_000229_truncated.034", 4061, 2, 0, 3.8529012093, 4.7626133936},
         {"beep/maccor/PredictionDiagnostics_000109_tztest.010", 2165, 4, 87, 2.5832979839,
          1.8394546648},
         {"beep/maccor/PredictionDiagnostics_000151_test.052", 333, 1, 37, NAN, 0.0236349063},

@@ -47,12 +47,19 @@ TEST(number_forms)
 TEST(header_keys_and_units)
 {
     static const char *const cases[][3] = {
-        {"Test_Time [s]", "testtime", "s"},       {"Test Time (s)", "testtime", "s"},
-        {"Test (Min)", "test", "min"},            {"I/mA", "i", "ma"},
+        {"Test_Time [s]", "testtime", "s"},
+        {"Test Time (s)", "testtime", "s"},
+        {"Test (Min)", "test", "min"},
+        {"I/mA", "i", "ma"},
         {"Q charge/discharge/mA.h", "qchargedischarge", "ma.h"},
-        {"(Q-Qo)/mA.h", "qqo", "ma.h"},           {"dV/dt (V/s)", "dvdt", "v/s"},
-        {"Temperature/\xb0""C", "temperature", "c"}, {"Amp-hr", "amphr", ""},
-        {"Time(h:min:s.ms)", "time", "hmins.ms"}, {"Current(mA) ", "current", "ma"},
+        {"(Q-Qo)/mA.h", "qqo", "ma.h"},
+        {"dV/dt (V/s)", "dvdt", "v/s"},
+        {"Temperature/\xb0"
+         "C",
+         "temperature", "c"},
+        {"Amp-hr", "amphr", ""},
+        {"Time(h:min:s.ms)", "time", "hmins.ms"},
+        {"Current(mA) ", "current", "ma"},
     };
     char key[64], unit[64];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

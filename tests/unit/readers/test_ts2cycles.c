@@ -199,11 +199,11 @@ TEST(q_on_grid)
     double grid[] = {4.1, 3.95, 3.85, 3.75, 3.6};
     double out[5];
     cp_dqdv_q_on_grid(v, q, 5, grid, 5, out);
-    CHECK(isnan(out[0]));                   /* above the first sample */
-    CHECK_NEAR(out[1], 0.05, 1e-12);        /* between 4.0 and 3.9 */
+    CHECK(isnan(out[0]));                                  /* above the first sample */
+    CHECK_NEAR(out[1], 0.05, 1e-12);                       /* between 4.0 and 3.9 */
     CHECK_NEAR(out[2], 0.12 + 0.08 * (0.1 / 0.15), 1e-12); /* between 3.95 and 3.8 */
     CHECK_NEAR(out[3], 0.25, 1e-12);
-    CHECK(isnan(out[4]));                   /* never reached */
+    CHECK(isnan(out[4])); /* never reached */
 }
 
 int main(void)
