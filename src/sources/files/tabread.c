@@ -11,6 +11,7 @@
 #include "cellpipe/strbuf.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
+#include "cellpipe/timeutil.h"
 
 #define MAX_FIELDS 512
 #define KEY_MAX 96
@@ -69,6 +70,18 @@ long cp_cells_row(struct cp_table *cells, const char *cell_id)
     return row;
 }
 
+/* The canonical `year` of a cell follows its start date (select filters on it). */
+static int set_year(struct cp_table *cells, long row, double t)
+{
+    int c = cp_table_find(cells, "year");
+    if (c < 0 || cells->cols[c].type != CP_I64 || !cp_table_is_na(cells, c, (size_t)row))
+        return 0;
+    char date[32];
+    cp_format_date((int64_t)floor(t), date, sizeof(date));
+    cp_table_set_i64(cells, c, (size_t)row, strtoll(date, NULL, 10));
+    return 0;
+}
+
 /* A canonical cells column may be typed (start_date time, nominal_capacity_ah f64, year i64):
  * convert the text, and leave the cell missing when it does not parse. */
 static int set_typed(struct cp_table *cells, int c, long row, const char *value)
@@ -87,8 +100,10 @@ static int set_typed(struct cp_table *cells, int c, long row, const char *value)
             cp_table_set_i64(cells, c, (size_t)row, (int64_t)llround(x));
         return 0;
     case CP_TIME:
-        if (cp_parse_stamp(buf, &x, &time_only) == 0 && !time_only)
+        if (cp_parse_stamp(buf, &x, &time_only) == 0 && !time_only) {
             cp_table_set_i64(cells, c, (size_t)row, (int64_t)floor(x));
+            return set_year(cells, row, x);
+        }
         return 0;
     default:
         return cp_table_set_str(cells, c, (size_t)row, value);
@@ -447,10 +462,11 @@ static int row_to_point(struct cp_tabread *tr, struct cp_ts_point *p, struct cp_
         i = -i; /* unsigned current, direction in the state column */
     p->current_a = i;
     p->voltage_v = x[CP_V_VOLTAGE];
-    p->charge_ah = x[CP_V_QC];
-    p->discharge_ah = x[CP_V_QD];
-    p->charge_wh = x[CP_V_EC];
-    p->discharge_wh = x[CP_V_ED];
+    /* counters are amounts: BioLogic writes discharge energy negative */
+    p->charge_ah = fabs(x[CP_V_QC]);
+    p->discharge_ah = fabs(x[CP_V_QD]);
+    p->charge_wh = fabs(x[CP_V_EC]);
+    p->discharge_wh = fabs(x[CP_V_ED]);
     if (dir == 1 || dir == -1) {
         double *q = dir == 1 ? &p->charge_ah : &p->discharge_ah;
         double *e = dir == 1 ? &p->charge_wh : &p->discharge_wh;

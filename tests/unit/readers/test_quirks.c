@@ -35,6 +35,7 @@ TEST(maccor_comma_minutes_milli_state)
     CHECK_NEAR(rd_get(&r, 2, "start_time"), 1714532460, 0); /* 2024-05-01 03:01:00 */
     CHECK_STR(rd_meta(&r, "barcode", &sb), "QK-1");
     CHECK_STR(rd_meta(&r, "procedure", &sb), "quirk.000");
+    CHECK_STR(rd_meta(&r, "year", &sb), "2024"); /* from the start date */
     rd_free(&r);
 }
 

@@ -227,6 +227,8 @@ TEST(biologic_csv)
     CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 2.371315582344, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "discharge_capacity_ah"), 2.32658610340727, 1e-12);
     CHECK(isnan(rd_get(&r, 2, "discharge_capacity_ah")));
+    /* Energy discharge/W.h is written negative: its largest magnitude in cycle 0 */
+    CHECK_NEAR(rd_get(&r, 0, "discharge_energy_wh"), 8.72652526067807, 1e-12);
     CHECK_NEAR(rd_get(&r, 0, "start_time"), 1620228982, 0); /* 05/05/2021 15:36:22.757 */
     rd_free(&r);
 }
