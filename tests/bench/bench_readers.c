@@ -1,7 +1,8 @@
 /*
  * Parse rate of every text reader on a large generated file: MB/s, rows/s and peak resident
  * memory (ru_maxrss), first on a small file then on one BENCH_MB (default 64) MiB large, to
- * show that memory does not grow with the file. Not a test: prints figures only.
+ * show that memory does not grow with the file. BENCH_FORMAT=name runs one format only (e.g.
+ * BENCH_MB=1024 BENCH_FORMAT=arbin for a 1 GiB export). Not a test: prints figures only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,7 +196,10 @@ int main(void)
         return 1;
     close(fd);
     int rc = 0;
+    const char *only = getenv("BENCH_FORMAT");
     for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+        if (only && strcmp(only, formats[k].name) != 0)
+            continue;
         rc |= bench_one(&formats[k], path, 4) != 0;
         rc |= bench_one(&formats[k], path, mb) != 0;
     }
