@@ -25,7 +25,11 @@ static inline void rd_read(struct rd *r, const char *path)
     r->cells = cp_table_new("cells");
     r->cycles = cp_table_new("cycles");
     r->curves = cp_table_new("curves");
-    cp_add_canonical_columns(r->cells, cp_cells_columns);
+    if (!r->cells || !r->cycles || !r->curves ||
+        cp_add_canonical_columns(r->cells, cp_cells_columns) < 0) {
+        r->rc = cp_error_oom(&r->err); /* the torture test fails these too */
+        return;
+    }
     r->out.cells = r->cells;
     r->out.cycles = r->cycles;
     r->out.curves = r->curves;
