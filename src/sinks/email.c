@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/csv.h"
 #include "cellpipe/email.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
@@ -317,69 +318,22 @@ static void prev_eol_release(struct prev_eol *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Split one CSV record (RFC 4180) starting at *pos into fields; advances *pos past it. */
-static int csv_record(const char *s, size_t *pos, struct cp_strbuf *fields, size_t max,
-                      size_t *nfields)
+/* Read results/cells.csv of a previous report: cell_id and eol_forecast of every row. */
+static int parse_prev_cells(const char *path, struct prev_eol *p)
 {
-    size_t i = *pos, k = 0;
-    *nfields = 0;
-    while (k < max) {
-        cp_strbuf_reset(&fields[k]);
-        int quoted = s[i] == '"';
-        i += quoted;
-        for (;; i++) {
-            if (!s[i] || (!quoted && (s[i] == ',' || s[i] == '\n' || s[i] == '\r')))
-                break;
-            if (quoted && s[i] == '"') {
-                if (s[i + 1] != '"') {
-                    i++;
-                    break;
-                }
-                i++;
-            }
-            if (cp_strbuf_addch(&fields[k], s[i]) < 0)
-                return -1;
-        }
-        k++;
-        if (s[i] != ',')
-            break;
-        i++;
-    }
-    while (s[i] && s[i] != '\n')
-        i++;
-    *pos = s[i] ? i + 1 : i;
-    *nfields = k;
-    return 0;
-}
-
-#define CSV_MAX_FIELDS 256
-
-static int column_of(struct cp_strbuf *f, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(f[i].buf, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* Parse results/cells.csv text: cell_id and eol_forecast of every row. */
-static int parse_prev_cells(const char *text, struct prev_eol *p)
-{
-    struct cp_strbuf f[CSV_MAX_FIELDS];
-    size_t pos = 0, nf = 0;
+    struct cp_csv r;
+    if (cp_csv_open(&r, path, ',') < 0)
+        return 0; /* no previous figures is not an error */
     int rc = 0;
-    for (size_t i = 0; i < CSV_MAX_FIELDS; i++)
-        cp_strbuf_init(&f[i]);
-    rc = csv_record(text, &pos, f, CSV_MAX_FIELDS, &nf);
-    int cid = rc == 0 ? column_of(f, nf, "cell_id") : -1;
-    int ceol = rc == 0 ? column_of(f, nf, "eol_forecast") : -1;
-    while (rc == 0 && cid >= 0 && ceol >= 0 && text[pos]) {
-        rc = csv_record(text, &pos, f, CSV_MAX_FIELDS, &nf);
-        if (rc < 0 || (size_t)cid >= nf || (size_t)ceol >= nf)
-            continue;
-        char *end;
-        double v = strtod(f[ceol].buf, &end);
-        if (end == f[ceol].buf)
+    int cid = -1, ceol = -1;
+    if (cp_csv_next(&r) == 1) {
+        cid = cp_csv_field_index(&r, "cell_id");
+        ceol = cp_csv_field_index(&r, "eol_forecast");
+    }
+    while (rc == 0 && cid >= 0 && ceol >= 0 && cp_csv_next(&r) == 1) {
+        double v;
+        if ((size_t)cid >= r.nfields || (size_t)ceol >= r.nfields ||
+            cp_csv_number(r.fields[ceol], &v) < 0)
             continue;
         double *ne = cp_realloc(p->eol, (p->n + 1) * sizeof(*ne));
         if (!ne) {
@@ -387,13 +341,10 @@ static int parse_prev_cells(const char *text, struct prev_eol *p)
             break;
         }
         p->eol = ne;
-        size_t before = p->n;
-        rc = push(&p->ids, &p->n, cp_strdup(f[cid].buf));
-        if (rc == 0)
-            p->eol[before] = v;
+        p->eol[p->n] = v;
+        rc = push(&p->ids, &p->n, cp_strdup(r.fields[cid]));
     }
-    for (size_t i = 0; i < CSV_MAX_FIELDS; i++)
-        cp_strbuf_release(&f[i]);
+    cp_csv_close(&r);
     return rc;
 }
 
@@ -425,12 +376,7 @@ static int load_prev_eol(const struct cp_run *run, struct prev_eol *p)
 {
     char *dir = previous_report(run);
     char *path = dir ? cp_path_join(dir, "results/cells.csv") : NULL;
-    char *text = NULL;
-    size_t len;
-    int rc = 0;
-    if (path && cp_fs_exists(path) && cp_fs_read_file(path, &text, &len) == 0)
-        rc = parse_prev_cells(text, p);
-    cp_free(text);
+    int rc = path ? parse_prev_cells(path, p) : 0;
     cp_free(path);
     cp_free(dir);
     return rc;
