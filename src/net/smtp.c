@@ -3,6 +3,7 @@
  * codes here and nowhere else.
  */
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -131,6 +132,9 @@ static int setup(CURL *curl, const struct cp_smtp_message *m, struct curl_slist 
              curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 15000L) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+    /* The SMTP dialogue on stderr, for a relay that refuses us (never shows the password). */
+    if (ok && getenv("CELLPIPE_SMTP_TRACE"))
+        ok = curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L) == CURLE_OK;
     if (ok && m->require_tls)
         ok = curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL) == CURLE_OK;
     if (ok && m->ca_file && *m->ca_file)
