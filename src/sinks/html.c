@@ -234,11 +234,16 @@ static int render_plot(const char *plots, const char *file, size_t index, struct
         goto cleanup;
     }
     int irc = cp_html_inline_svg(sb, svg, prefix);
-    if (irc == -2)
+    if (irc == -2) {
         rc = cp_error_set(err, CP_EINTERNAL, "index.html: '%s' holds a script; refused", path);
-    else if (irc < 0 || cp_strbuf_addf(sb, "\n<p><a href=\"plots/%.*s.pdf\">PDF</a> "
-                                           "<a href=\"plots/%s\">SVG</a></p>\n</figure>\n",
-                                        (int)stem, file, file) < 0)
+        goto cleanup;
+    }
+    /* the PDF twin is linked only when the plots sink wrote one (plots.pdf can be off) */
+    memcpy(path + strlen(path) - 4, ".pdf", 4);
+    if (irc < 0 || cp_strbuf_adds(sb, "\n<p>") < 0 ||
+        (cp_fs_exists(path) &&
+         cp_strbuf_addf(sb, "<a href=\"plots/%.*s.pdf\">PDF</a> ", (int)stem, file) < 0) ||
+        cp_strbuf_addf(sb, "<a href=\"plots/%s\">SVG</a></p>\n</figure>\n", file) < 0)
         rc = cp_error_oom(err);
 cleanup:
     cp_free(svg);

@@ -130,8 +130,69 @@ TEST(page_without_plots)
     fixture_release(&f);
 }
 
+/* A fade plot with axes and a legend, like the plots sink draws: the page must show it. */
+static void draw_fade(const char *path, int seed)
+{
+    cairo_surface_t *s = cairo_svg_surface_create(path, 720, 432);
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_rectangle(cr, 70, 30, 620, 340);
+    cairo_stroke(cr);
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 13);
+    cairo_move_to(cr, 330, 405);
+    cairo_show_text(cr, "cycle");
+    cairo_move_to(cr, 80, 50);
+    cairo_show_text(cr, seed ? "capacity retention, NMC-pouch" : "capacity retention, LFP");
+    for (int k = 0; k < 4; k++) {
+        cairo_set_source_rgb(cr, 0.12 + 0.25 * k, 0.47, 0.71 - 0.15 * k);
+        for (int i = 0; i <= 100; i++) {
+            double n = i * 10, q = 1 - (0.0002 + 0.00005 * (k + seed)) * n -
+                                   (n > 700 ? 0.0000015 * (n - 700) * (n - 700) : 0);
+            double x = 70 + 620 * i / 100.0, y = 370 - 340 * (q - 0.6) / 0.45;
+            if (i == 0)
+                cairo_move_to(cr, x, y);
+            else
+                cairo_line_to(cr, x, y);
+        }
+        cairo_stroke(cr);
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+}
+
+/* With CP_TEST_HTML_DIR set (tests/integration/html.sh), leave a page there for a browser. */
+TEST(write_page_for_browser)
+{
+    const char *dir = getenv("CP_TEST_HTML_DIR");
+    if (!dir) {
+        SKIP("write_page_for_browser", "CP_TEST_HTML_DIR not set (tests/integration/html.sh)");
+        return;
+    }
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_strbuf path;
+    cp_strbuf_init(&path);
+    fixture_init(&f);
+    cp_strbuf_addf(&path, "%s/plots", dir);
+    cp_fs_mkdirs(path.buf);
+    const char *names[] = {"retention_by_design", "retention_nmc", "capacity"};
+    for (int i = 0; i < 3; i++) {
+        cp_strbuf_reset(&path);
+        cp_strbuf_addf(&path, "%s/plots/%s.svg", dir, names[i]);
+        draw_fade(path.buf, i);
+    }
+    f.run.staging_dir = (char *)dir;
+    CHECK_INT(cp_sink_html.write(&f.run, &err), 0);
+    cp_strbuf_release(&path);
+    fixture_release(&f);
+}
+
 int main(void)
 {
+    RUN(write_page_for_browser);
     RUN(inline_svg_prefixes_ids);
     RUN(page_inlines_every_plot);
     RUN(page_without_plots);
