@@ -787,7 +787,7 @@ const char *cp_model_name(enum cp_model m)
 
 const char *cp_source_kind_name(enum cp_source_kind k)
 {
-    static const char *const names[] = {"sample", "files", "postgres", "redash"};
+    static const char *const names[] = {"sample", "files", "postgres", "redash", "shards"};
     return names[k];
 }
 

@@ -644,9 +644,23 @@ int cp_email_send_failure(const struct cp_run *run, const struct cp_error *failu
     return rc;
 }
 
+void cp_email_on_failure(const struct cp_run *run, const struct cp_error *failure)
+{
+    if (!run || !run->cfg || !run->cfg->email.enabled || run->dry_run || run->shard_count > 1)
+        return;
+    struct cp_error err = {0};
+    char *log = run->staging_dir ? cp_path_join(run->staging_dir, "run.log") : NULL;
+    if (cp_email_send_failure(run, failure, log, &err) < 0)
+        cp_log(CP_LOG_ERROR, "sink=email sent=no kind=failure msg=\"%s\"", err.msg);
+    else
+        cp_log(CP_LOG_INFO, "sink=email kind=failure");
+    cp_free(log);
+}
+
+/* Shards do not mail: the merged report does. */
 static int email_enabled(const struct cp_run *run)
 {
-    return run->cfg->email.enabled && !run->dry_run;
+    return run->cfg->email.enabled && !run->dry_run && run->shard_count <= 1;
 }
 
 static int email_write(struct cp_run *run, struct cp_error *err)
