@@ -372,11 +372,14 @@ static char *previous_report(const struct cp_run *run)
     return out;
 }
 
+/* 1 when a previous report exists (its forecasts, if any, in p), 0 when none, -1 OOM. */
 static int load_prev_eol(const struct cp_run *run, struct prev_eol *p)
 {
     char *dir = previous_report(run);
     char *path = dir ? cp_path_join(dir, "results/cells.csv") : NULL;
     int rc = path ? parse_prev_cells(path, p) : 0;
+    if (rc == 0 && dir)
+        rc = 1;
     cp_free(path);
     cp_free(dir);
     return rc;
@@ -398,7 +401,8 @@ static int eol_moved_blocks(const struct cp_run *run, struct cp_strbuf *text,
                             struct cp_strbuf *html)
 {
     struct prev_eol p = {0};
-    int rc = load_prev_eol(run, &p), moved = 0;
+    int found = load_prev_eol(run, &p), moved = 0;
+    int rc = found < 0 ? -1 : 0;
     for (size_t i = 0; i < run->nresults && rc == 0; i++) {
         const struct cp_cell_result *r = &run->results[i];
         const char *id = cp_kpi_cell_str(run, r, "cell_id");
@@ -416,15 +420,14 @@ static int eol_moved_blocks(const struct cp_run *run, struct cp_strbuf *text,
             moved++;
         }
     }
-    if (rc == 0 && !moved)
-        rc = cp_strbuf_adds(text, p.n ? "  none moved by 10 % or more\n"
-                                      : "  no previous report to compare with\n") < 0 ||
-                     cp_strbuf_adds(html, p.n ? "<tr><td colspan=\"3\">none moved by 10 % or "
-                                                "more</td></tr>\n"
-                                              : "<tr><td colspan=\"3\">no previous report to "
-                                                "compare with</td></tr>\n") < 0
-                 ? -1
-                 : 0;
+    if (rc == 0 && !moved) {
+        const char *why = !found ? "no previous report to compare with"
+                          : p.n  ? "none moved by 10 % or more"
+                                 : "the previous report has no forecasts";
+        if (cp_strbuf_addf(text, "  %s\n", why) < 0 ||
+            cp_strbuf_addf(html, "<tr><td colspan=\"3\">%s</td></tr>\n", why) < 0)
+            rc = -1;
+    }
     prev_eol_release(&p);
     return rc;
 }

@@ -149,4 +149,74 @@ while IFS= read -r l; do
     esac
 done <<<"$res"
 [ -n "$res" ] || bad "the Maildir check printed nothing"
+
+# ---- end to end: `cellpipe run` with an email section ----
+CELLPIPE=${CELLPIPE:-$PWD/$BUILD/cellpipe}
+count() { find "$tmp/plain/new" "$tmp/plain/cur" -type f 2>/dev/null | wc -l; }
+pipeline() { # file, smtp url, extra yaml lines (source and subject)
+    cat >"$1" <<YAML
+name: nightly
+source:
+$3
+report:
+  root: $tmp/reports
+email:
+  enabled: true
+  when: always
+  smtp_url: $2
+  from: cellpipe <cellpipe@lab.example>
+  to: [team@lab.example]
+  cc: [archive@lab.example]
+${4:-}
+YAML
+}
+export CELLPIPE_TEMPLATES="$PWD/templates"
+sample="  kind: sample
+  cells: 6
+  cycles: 200"
+before=$(count)
+pipeline "$tmp/ok.yaml" "smtp://127.0.0.1:$p_plain" "$sample"
+"$CELLPIPE" --quiet run "$tmp/ok.yaml" --date 2026-04-01 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ]; then ok; else bad "cellpipe run with email exit $rc: $(cat "$tmp/err")"; fi
+if [ "$(count)" = $((before + 1)) ]; then ok; else bad "the run's mail did not arrive"; fi
+
+p_dead=$(free_port)
+pipeline "$tmp/dead.yaml" "smtp://127.0.0.1:$p_dead" "$sample"
+"$CELLPIPE" --quiet run "$tmp/dead.yaml" --date 2026-04-02 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 69 ]; then ok; else bad "SMTP down: exit $rc, expected 69"; fi
+if [ -f "$tmp/reports/nightly/2026-04-02/manifest.json" ] &&
+    [ "$(readlink "$tmp/reports/nightly/latest")" = 2026-04-02 ]; then ok
+else bad "SMTP down: the report was not left published"; fi
+if grep -q "cannot send mail via 'smtp://127.0.0.1:$p_dead'" "$tmp/err"; then ok
+else bad "SMTP down: no clear message: $(cat "$tmp/err")"; fi
+
+before=$(count)
+pipeline "$tmp/inject.yaml" "smtp://127.0.0.1:$p_plain" "$sample" \
+    '  subject: "nightly\r\nBcc: spy@evil.example"'
+"$CELLPIPE" --quiet run "$tmp/inject.yaml" --date 2026-04-03 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 69 ] && grep -q "header injection" "$tmp/err"; then ok
+else bad "subject with CR/LF: exit $rc, $(cat "$tmp/err")"; fi
+if [ "$(count)" = "$before" ]; then ok; else bad "a mail with an injected header was sent"; fi
+
+before=$(count)
+pipeline "$tmp/fail.yaml" "smtp://127.0.0.1:$p_plain" "  kind: files
+  paths: [no-such-export.csv]" '  subject: "{pipeline} {date}: {status}"'
+"$CELLPIPE" --quiet run "$tmp/fail.yaml" --date 2026-04-04 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 66 ]; then ok; else bad "failed run: exit $rc, expected 66 (input missing)"; fi
+if [ "$(count)" = $((before + 1)) ]; then ok; else bad "no failure mail arrived"; fi
+newest=$(ls -t "$tmp"/plain/new/* "$tmp"/plain/cur/* 2>/dev/null | head -n1)
+fres=$($PY - "$newest" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+text = m.get_body(("plain",)).get_content()
+ok = (m["Subject"] == "nightly 2026-04-04: failed" and "no-such-export.csv" in text
+      and "does not exist" in text and "level=error" in text)
+print("ok" if ok else "FAIL failure mail: %s / %s" % (m["Subject"], text[:300]))
+PYEOF
+)
+case "$fres" in ok) ok ;; *) bad "$fres" ;; esac
 finish

@@ -196,6 +196,38 @@ TEST(compose_report_mail)
     fixture_release(&f);
 }
 
+TEST(compose_says_why_nothing_moved)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_email m;
+    char tmpl[] = "/tmp/cp-email-XXXXXX";
+    char *root = mkdtemp(tmpl);
+    struct cp_strbuf p;
+    cp_strbuf_init(&p);
+    fixture_init(&f);
+    cp_strbuf_addf(&p, "%s/fade/2026-11-27", root);
+    cp_fs_mkdirs(p.buf);
+    f.run.report_dir = p.buf;
+    CHECK_INT(cp_email_compose(&f.run, NULL, NULL, &m, &err), 0);
+    CHECK(m.text && strstr(m.text, "no previous report to compare with"));
+    CHECK(m.attach_path == NULL && strstr(m.text, "No PDF attached."));
+    cp_email_release(&m);
+    struct cp_strbuf q;
+    cp_strbuf_init(&q);
+    cp_strbuf_addf(&q, "%s/fade/2026-11-25/results", root);
+    cp_fs_mkdirs(q.buf);
+    cp_strbuf_adds(&q, "/cells.csv");
+    cp_fs_write_atomic(q.buf, "cell_id,n_cycles\nA1,10\n", 22);
+    CHECK_INT(cp_email_compose(&f.run, NULL, NULL, &m, &err), 0);
+    CHECK(m.text && strstr(m.text, "the previous report has no forecasts"));
+    cp_email_release(&m);
+    cp_fs_rmtree(root);
+    cp_strbuf_release(&p);
+    cp_strbuf_release(&q);
+    fixture_release(&f);
+}
+
 TEST(compose_refuses_injected_recipient)
 {
     struct fixture f;
@@ -271,6 +303,7 @@ int main(void)
     RUN(starttls_policy);
     RUN(subject_template_and_injection);
     RUN(compose_report_mail);
+    RUN(compose_says_why_nothing_moved);
     RUN(compose_refuses_injected_recipient);
     RUN(compose_failure_mail);
     RUN(unreachable_server_is_69);
