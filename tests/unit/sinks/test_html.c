@@ -196,5 +196,6 @@ int main(void)
     RUN(inline_svg_prefixes_ids);
     RUN(page_inlines_every_plot);
     RUN(page_without_plots);
+    fixture_fonts_release();
     return DONE();
 }

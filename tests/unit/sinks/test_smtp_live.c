@@ -148,5 +148,6 @@ TEST(live)
 int main(void)
 {
     RUN(live);
+    fixture_fonts_release();
     return DONE();
 }
