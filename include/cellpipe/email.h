@@ -33,12 +33,12 @@ extern const struct cp_sink_ops cp_sink_email;
 
 /* A composed mail, ready for the transport. Owned strings; cp_email_release() frees them. */
 struct cp_email {
-    char *mail_from;  /* bare envelope sender */
-    char **rcpt;      /* bare envelope recipients: To then Cc */
+    char *mail_from; /* bare envelope sender */
+    char **rcpt;     /* bare envelope recipients: To then Cc */
     size_t nrcpt;
-    char **headers;   /* "Name: value" lines */
+    char **headers; /* "Name: value" lines */
     size_t nheaders;
-    char *subject;    /* as rendered (before any RFC 2047 encoding) */
+    char *subject; /* as rendered (before any RFC 2047 encoding) */
     char *text;
     char *html;
     char *attach_path; /* summary.pdf in the published report, or NULL */
@@ -50,15 +50,13 @@ void cp_email_release(struct cp_email *m);
 int cp_email_check_header(const char *field, const char *value, struct cp_error *err);
 
 /* "addr@host" or "Display Name <addr@host>" -> the bare address (*addr, cp_free). */
-int cp_email_parse_address(const char *field, const char *spec, char **addr,
-                           struct cp_error *err);
+int cp_email_parse_address(const char *field, const char *spec, char **addr, struct cp_error *err);
 
 /* Should a mail go out? failed: the run failed; flagged: flagged cells. 1 or 0. */
 int cp_email_should_send(const struct cp_email_config *c, int failed, long flagged);
 
 /* STARTTLS policy for this config and URL: 1 required, 0 not, negative code on a bad URL. */
-int cp_email_require_tls(const struct cp_email_config *c, const char *url,
-                         struct cp_error *err);
+int cp_email_require_tls(const struct cp_email_config *c, const char *url, struct cp_error *err);
 
 /* Render the subject template ({pipeline} {date} {flagged} {status}) into *out (cp_free). */
 int cp_email_subject(const struct cp_run *run, const char *status, char **out,
@@ -68,12 +66,11 @@ int cp_email_subject(const struct cp_run *run, const char *status, char **out,
  * Compose the mail for a run. failure: NULL for the report mail, else the run's error (the
  * failure template is used, nothing is attached). log_tail: last lines of run.log or NULL.
  */
-int cp_email_compose(const struct cp_run *run, const struct cp_error *failure,
-                     const char *log_tail, struct cp_email *out, struct cp_error *err);
+int cp_email_compose(const struct cp_run *run, const struct cp_error *failure, const char *log_tail,
+                     struct cp_email *out, struct cp_error *err);
 
 /* Send a composed mail with the run's email config. 0 or negative code (CP_EUNAVAILABLE). */
-int cp_email_send(const struct cp_email_config *c, const struct cp_email *m,
-                  struct cp_error *err);
+int cp_email_send(const struct cp_email_config *c, const struct cp_email *m, struct cp_error *err);
 
 /*
  * For the runner, when a run fails: mail the failure (if email is enabled) with the error and

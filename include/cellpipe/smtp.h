@@ -19,22 +19,22 @@
 struct cp_error;
 
 struct cp_smtp_message {
-    const char *url;        /* smtp://host[:port] or smtps://host[:port] */
-    int require_tls;        /* smtp://: STARTTLS required */
-    const char *username;   /* NULL: no authentication */
+    const char *url;      /* smtp://host[:port] or smtps://host[:port] */
+    int require_tls;      /* smtp://: STARTTLS required */
+    const char *username; /* NULL: no authentication */
     const char *password;
-    const char *ca_file;    /* NULL: the system store */
-    const char *mail_from;  /* bare envelope address */
+    const char *ca_file;     /* NULL: the system store */
+    const char *mail_from;   /* bare envelope address */
     const char *const *rcpt; /* bare envelope addresses (To and Cc) */
     size_t nrcpt;
     const char *const *headers; /* "Name: value" lines: From, To, Cc, Subject, Date, ... */
     size_t nheaders;
-    const char *text;       /* text/plain body (UTF-8) */
-    const char *html;       /* text/html body (UTF-8), or NULL */
+    const char *text;        /* text/plain body (UTF-8) */
+    const char *html;        /* text/html body (UTF-8), or NULL */
     const char *attach_path; /* file to attach, or NULL */
     const char *attach_type; /* e.g. "application/pdf" */
-    double timeout_s;       /* whole transfer, default 60 when 0 */
-    int attempts;           /* tries for transient failures, default 3 when 0 */
+    double timeout_s;        /* whole transfer, default 60 when 0 */
+    int attempts;            /* tries for transient failures, default 3 when 0 */
 };
 
 /* Send one mail. 0 or a negative code with err set. */

@@ -59,8 +59,8 @@ static int add_shard(struct shard_set *set, const char *dir, json_t *m, struct c
         return cp_error_set(err, CP_EDATA, "'%s': manifest.json lacks status, date or pipeline",
                             dir);
     if (!shard || sscanf(shard, "%u/%u%c", &i, &n, &tail) != 2 || n < 2 || i >= n)
-        return cp_error_set(err, CP_EDATA, "'%s' is not a shard report (manifest shard is %s)",
-                            dir, shard ? shard : "null");
+        return cp_error_set(err, CP_EDATA, "'%s' is not a shard report (manifest shard is %s)", dir,
+                            shard ? shard : "null");
     if (!set->seen) {
         memcpy(set->date, date, 11);
         memcpy(set->sha256, sha, 65);
@@ -92,8 +92,8 @@ static int check_shards(struct shard_set *set, char **dirs, size_t ndirs, struct
     }
     for (unsigned i = 0; rc == 0 && i < set->n; i++)
         if (!set->seen[i])
-            rc = cp_error_set(err, CP_ENOINPUT, "shard %u/%u is missing: merge needs all %u",
-                              i, set->n, set->n);
+            rc = cp_error_set(err, CP_ENOINPUT, "shard %u/%u is missing: merge needs all %u", i,
+                              set->n, set->n);
     return rc;
 }
 
@@ -108,8 +108,7 @@ static int load_pipeline(struct cp_config *cfg, const char *path, const struct s
                             "cannot read pipeline '%s' (give it with --pipeline FILE)", path);
     if (strcmp(sha, set->sha256) != 0)
         return cp_error_set(err, CP_ECONFIG,
-                            "pipeline '%s' is not the file the shards ran (sha256 differs)",
-                            path);
+                            "pipeline '%s' is not the file the shards ran (sha256 differs)", path);
     return cp_config_load(cfg, path, err);
 }
 

@@ -19,6 +19,7 @@ extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_merge;
 
+/* clang-format off: one command a line, so each helper's line merges alone */
 static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
@@ -26,6 +27,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_merge,
     NULL,
 };
+/* clang-format on */
 
 int cp_cli_fail(const struct cp_error *err, int rc)
 {

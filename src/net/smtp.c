@@ -46,8 +46,7 @@ int cp_smtp_is_loopback(const char *url, struct cp_error *err)
         return cp_error_oom(err);
     if (!url || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = cp_error_set(err, CP_ECONFIG, "email.smtp_url: cannot parse '%s'",
-                          url ? url : "");
+        rc = cp_error_set(err, CP_ECONFIG, "email.smtp_url: cannot parse '%s'", url ? url : "");
         goto cleanup;
     }
     rc = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
@@ -141,8 +140,7 @@ static int setup(CURL *curl, const struct cp_smtp_message *m, struct curl_slist 
         ok = curl_easy_setopt(curl, CURLOPT_CAINFO, m->ca_file) == CURLE_OK;
     if (ok && m->username && *m->username)
         ok = curl_easy_setopt(curl, CURLOPT_USERNAME, m->username) == CURLE_OK &&
-             curl_easy_setopt(curl, CURLOPT_PASSWORD, m->password ? m->password : "") ==
-                 CURLE_OK;
+             curl_easy_setopt(curl, CURLOPT_PASSWORD, m->password ? m->password : "") == CURLE_OK;
     return ok ? 0 : -1;
 }
 
@@ -172,8 +170,7 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-static int perform(CURL *curl, const struct cp_smtp_message *m, char *errbuf,
-                   struct cp_error *err)
+static int perform(CURL *curl, const struct cp_smtp_message *m, char *errbuf, struct cp_error *err)
 {
     int attempts = m->attempts > 0 ? m->attempts : 3;
     CURLcode c = CURLE_OK;

@@ -49,12 +49,10 @@ int cp_email_check_header(const char *field, const char *value, struct cp_error 
     for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
         if (*p == '\r' || *p == '\n')
             return cp_error_set(err, CP_ECONFIG,
-                                "%s: CR or LF in header value refused (header injection)",
-                                field);
+                                "%s: CR or LF in header value refused (header injection)", field);
         if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
             return cp_error_set(err, CP_ECONFIG,
-                                "%s: control character 0x%02x in header value refused", field,
-                                *p);
+                                "%s: control character 0x%02x in header value refused", field, *p);
     }
     return 0;
 }
@@ -74,8 +72,7 @@ static int bare_address_ok(const char *a, size_t n)
     return ats == 1 && at > 0 && at + 1 < n;
 }
 
-int cp_email_parse_address(const char *field, const char *spec, char **addr,
-                           struct cp_error *err)
+int cp_email_parse_address(const char *field, const char *spec, char **addr, struct cp_error *err)
 {
     int rc = cp_email_check_header(field, spec, err);
     if (rc < 0)
@@ -84,8 +81,7 @@ int cp_email_parse_address(const char *field, const char *spec, char **addr,
     const char *lt = strrchr(spec, '<');
     if (lt) {
         if (end == lt || end[-1] != '>')
-            return cp_error_set(err, CP_ECONFIG, "%s: '%s' is not 'Name <address>'", field,
-                                spec);
+            return cp_error_set(err, CP_ECONFIG, "%s: '%s' is not 'Name <address>'", field, spec);
         for (const char *p = spec; p < lt; p++)
             if (strchr("<>\",;\\", *p) || (unsigned char)*p >= 0x7f)
                 return cp_error_set(err, CP_ECONFIG,
@@ -108,9 +104,12 @@ int cp_email_should_send(const struct cp_email_config *c, int failed, long flagg
     if (failed)
         return 1;
     switch (c->when) {
-    case CP_EMAIL_ALWAYS: return 1;
-    case CP_EMAIL_FLAGGED: return flagged > 0;
-    case CP_EMAIL_FAILURE: return 0;
+    case CP_EMAIL_ALWAYS:
+        return 1;
+    case CP_EMAIL_FLAGGED:
+        return flagged > 0;
+    case CP_EMAIL_FAILURE:
+        return 0;
     }
     return 0;
 }
@@ -134,8 +133,7 @@ static const char *run_status(const struct cp_run *run, const struct cp_error *f
     return cp_kpi_flagged(run) > 0 ? "flagged" : "ok";
 }
 
-int cp_email_subject(const struct cp_run *run, const char *status, char **out,
-                     struct cp_error *err)
+int cp_email_subject(const struct cp_run *run, const char *status, char **out, struct cp_error *err)
 {
     const char *t = run->cfg->email.subject;
     if (!t || !*t)
@@ -354,8 +352,8 @@ static char *previous_report(const struct cp_run *run)
     if (!run->report_dir)
         return NULL;
     const char *slash = strrchr(run->report_dir, '/');
-    char *parent = slash ? cp_strndup(run->report_dir, (size_t)(slash - run->report_dir))
-                         : cp_strdup(".");
+    char *parent =
+        slash ? cp_strndup(run->report_dir, (size_t)(slash - run->report_dir)) : cp_strdup(".");
     char best[11] = "";
     DIR *d = parent ? opendir(parent) : NULL;
     struct dirent *e;
@@ -407,8 +405,7 @@ static int eol_moved_blocks(const struct cp_run *run, struct cp_strbuf *text,
         const struct cp_cell_result *r = &run->results[i];
         const char *id = cp_kpi_cell_str(run, r, "cell_id");
         for (size_t j = 0; j < p.n && rc == 0; j++) {
-            if (strcmp(p.ids[j], id) != 0 || isnan(r->eol_forecast) ||
-                p.eol[j] <= 0 ||
+            if (strcmp(p.ids[j], id) != 0 || isnan(r->eol_forecast) || p.eol[j] <= 0 ||
                 !(fabs(r->eol_forecast - p.eol[j]) >= EOL_MOVED_FRACTION * p.eol[j]))
                 continue;
             char was[32], now[32], line[160];
@@ -446,8 +443,7 @@ static int kpi_blocks(const struct cp_run *run, struct cp_strbuf *text, struct c
     return 0;
 }
 
-static int flagged_blocks(const struct cp_run *run, struct cp_strbuf *text,
-                          struct cp_strbuf *html)
+static int flagged_blocks(const struct cp_run *run, struct cp_strbuf *text, struct cp_strbuf *html)
 {
     struct cp_strbuf flags, eol, line;
     cp_strbuf_init(&flags);
@@ -507,9 +503,8 @@ struct bodies {
     struct cp_strbuf text[B_COUNT], html[B_COUNT];
 };
 
-static int render_body(const struct cp_run *run, const struct cp_error *failure,
-                       const char *tail, struct bodies *b, int html, struct cp_email *m,
-                       struct cp_error *err)
+static int render_body(const struct cp_run *run, const struct cp_error *failure, const char *tail,
+                       struct bodies *b, int html, struct cp_email *m, struct cp_error *err)
 {
     char flagged[24], *tmpl = NULL;
     snprintf(flagged, sizeof(flagged), "%ld", cp_kpi_flagged(run));
@@ -535,8 +530,7 @@ static int render_body(const struct cp_run *run, const struct cp_error *failure,
     cp_strbuf_init(&out);
     int rc = cp_template_load(run->cfg, rel, &tmpl, err);
     if (rc == 0)
-        rc = cp_template_render(rel, tmpl, vars, sizeof(vars) / sizeof(vars[0]), html, &out,
-                                err);
+        rc = cp_template_render(rel, tmpl, vars, sizeof(vars) / sizeof(vars[0]), html, &out, err);
     if (rc == 0)
         *(html ? &m->html : &m->text) = cp_strbuf_detach(&out);
     cp_strbuf_release(&out);
@@ -544,8 +538,7 @@ static int render_body(const struct cp_run *run, const struct cp_error *failure,
     return rc;
 }
 
-static int summary_attachment(const struct cp_run *run, struct cp_email *m,
-                              struct cp_error *err)
+static int summary_attachment(const struct cp_run *run, struct cp_email *m, struct cp_error *err)
 {
     if (!run->cfg->email.attach_pdf || !run->report_dir)
         return 0;
@@ -561,8 +554,8 @@ static int summary_attachment(const struct cp_run *run, struct cp_email *m,
     return 0;
 }
 
-int cp_email_compose(const struct cp_run *run, const struct cp_error *failure,
-                     const char *tail, struct cp_email *out, struct cp_error *err)
+int cp_email_compose(const struct cp_run *run, const struct cp_error *failure, const char *tail,
+                     struct cp_email *out, struct cp_error *err)
 {
     struct bodies b;
     memset(out, 0, sizeof(*out));
@@ -591,8 +584,7 @@ int cp_email_compose(const struct cp_run *run, const struct cp_error *failure,
     return rc;
 }
 
-int cp_email_send(const struct cp_email_config *c, const struct cp_email *m,
-                  struct cp_error *err)
+int cp_email_send(const struct cp_email_config *c, const struct cp_email *m, struct cp_error *err)
 {
     const char *url = c->smtp_url && *c->smtp_url ? c->smtp_url : getenv("SMTP_URL");
     if (!url || !*url)

@@ -129,9 +129,10 @@ static int render_head(const struct cp_run *run, const char *dir, struct cp_strb
     if (cp_strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                            "<meta name=\"viewport\" content=\"width=device-width, "
                            "initial-scale=1\">\n<title>") < 0 ||
-        cp_html_escape(sb, name) < 0 || cp_strbuf_addf(sb, " %s</title>\n<style>\n", run->date) < 0 ||
-        cp_strbuf_adds(sb, STYLE) < 0 || cp_strbuf_adds(sb, "</style>\n</head>\n<body>\n<h1>") < 0 ||
         cp_html_escape(sb, name) < 0 ||
+        cp_strbuf_addf(sb, " %s</title>\n<style>\n", run->date) < 0 ||
+        cp_strbuf_adds(sb, STYLE) < 0 ||
+        cp_strbuf_adds(sb, "</style>\n</head>\n<body>\n<h1>") < 0 || cp_html_escape(sb, name) < 0 ||
         cp_strbuf_addf(sb, "</h1>\n<p class=\"sub\">Report for %s", run->date) < 0)
         return -1;
     if (run->shard_count > 1 &&
@@ -155,7 +156,8 @@ static int render_kpis(const struct cp_run *run, struct cp_strbuf *sb)
 {
     struct cp_kpi k[CP_KPI_MAX];
     size_t n = cp_kpi_collect(run, k, CP_KPI_MAX);
-    if (cp_strbuf_adds(sb, "<section id=\"kpis\">\n<h2>Key figures</h2>\n<dl class=\"kpis\">\n") < 0)
+    if (cp_strbuf_adds(sb, "<section id=\"kpis\">\n<h2>Key figures</h2>\n<dl class=\"kpis\">\n") <
+        0)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (cp_strbuf_adds(sb, "<div><dt>") < 0 || cp_html_escape(sb, k[i].label) < 0 ||
@@ -275,8 +277,7 @@ static int render_plots(const char *dir, struct cp_strbuf *sb, struct cp_error *
 int cp_html_render(const struct cp_run *run, const char *dir, struct cp_strbuf *out,
                    struct cp_error *err)
 {
-    if (render_head(run, dir, out) < 0 || render_kpis(run, out) < 0 ||
-        render_flagged(run, out) < 0)
+    if (render_head(run, dir, out) < 0 || render_kpis(run, out) < 0 || render_flagged(run, out) < 0)
         return cp_error_oom(err);
     int rc = render_plots(dir, out, err);
     if (rc == 0 && cp_strbuf_adds(out, "</body>\n</html>\n") < 0)

@@ -29,8 +29,7 @@ const char *cp_kpi_cell_str(const struct cp_run *run, const struct cp_cell_resul
 int cp_kpi_flags_text(const struct cp_cell_result *r, struct cp_strbuf *sb)
 {
     for (int i = 0; i < r->nflags && i < CP_MAX_FLAGS; i++) {
-        if (cp_strbuf_addf(sb, "%s%s: %s", i ? "; " : "", r->flags[i].kind,
-                           r->flags[i].reason) < 0)
+        if (cp_strbuf_addf(sb, "%s%s: %s", i ? "; " : "", r->flags[i].kind, r->flags[i].reason) < 0)
             return -1;
     }
     return 0;
@@ -75,10 +74,9 @@ static double median_retention(const struct cp_run *run)
     return m;
 }
 
-static void put(struct cp_kpi *out, size_t max, size_t *n, const char *label, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
-static void put(struct cp_kpi *out, size_t max, size_t *n, const char *label, const char *fmt,
-                ...)
+static void put(struct cp_kpi *out, size_t max, size_t *n, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void put(struct cp_kpi *out, size_t max, size_t *n, const char *label, const char *fmt, ...)
 {
     if (*n >= max)
         return;

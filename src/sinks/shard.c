@@ -1,4 +1,5 @@
-/* The shard sink: the input data of a shard run, for `cellpipe merge` (include/cellpipe/shard.h). */
+/* The shard sink: the input data of a shard run, for `cellpipe merge` (include/cellpipe/shard.h).
+ */
 #include <jansson.h>
 #include <string.h>
 
@@ -35,8 +36,7 @@ static json_t *inputs_of(const struct cp_dataset *ds)
         const struct cp_input *in = &ds->inputs[i];
         json_array_append_new(a, json_pack("{s:s, s:s?, s:I, s:s?, s:I}", "name", in->name,
                                            "sha256", in->sha256, "bytes", (json_int_t)in->bytes,
-                                           "format", in->format, "rows",
-                                           (json_int_t)in->rows));
+                                           "format", in->format, "rows", (json_int_t)in->rows));
     }
     return a;
 }
@@ -129,8 +129,8 @@ static int shard_write(struct cp_run *run, struct cp_error *err)
     if (rc == 0)
         rc = write_text(dir, "cycles.csv", sb.buf, sb.len, err);
     if (rc == 0)
-        cp_log(CP_LOG_INFO, "sink=shard shard=%u/%u cells=%zu cycle_columns=%zu",
-               run->shard_index, run->shard_count, run->data.cells->nrows, ncyc);
+        cp_log(CP_LOG_INFO, "sink=shard shard=%u/%u cells=%zu cycle_columns=%zu", run->shard_index,
+               run->shard_count, run->data.cells->nrows, ncyc);
     cp_strbuf_release(&sb);
     cp_free(dir);
     return rc;

@@ -20,12 +20,23 @@ int cp_html_escape(struct cp_strbuf *out, const char *s)
     for (; s && *s; s++) {
         const char *rep = NULL;
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            break;
         }
         if ((rep ? cp_strbuf_adds(out, rep) : cp_strbuf_addch(out, *s)) < 0)
             return -1;
@@ -59,8 +70,8 @@ int cp_template_render(const char *name, const char *tmpl, const struct cp_templ
             return cp_error_set(err, CP_ECONFIG, "template '%s': unclosed placeholder", name);
         const struct cp_template_var *v = find_var(vars, nvars, key, (size_t)(close - key));
         if (!v)
-            return cp_error_set(err, CP_ECONFIG, "template '%s': unknown placeholder '%.*s'",
-                                name, (int)(close - open + (raw ? 3 : 2)), open);
+            return cp_error_set(err, CP_ECONFIG, "template '%s': unknown placeholder '%.*s'", name,
+                                (int)(close - open + (raw ? 3 : 2)), open);
         const char *val = v->value ? v->value : "";
         int rc = html && !raw ? cp_html_escape(out, val) : cp_strbuf_adds(out, val);
         if (rc < 0)
@@ -98,8 +109,7 @@ static int try_dir(const char *dir, const char *rel, char **out, int *found)
     return 0;
 }
 
-int cp_template_load(const struct cp_config *cfg, const char *rel, char **out,
-                     struct cp_error *err)
+int cp_template_load(const struct cp_config *cfg, const char *rel, char **out, struct cp_error *err)
 {
     char *exe = exe_dir();
     char *cands[7] = {0};
@@ -121,7 +131,8 @@ int cp_template_load(const struct cp_config *cfg, const char *rel, char **out,
     if (!found)
         rc = cp_error_set(err, CP_ENOINPUT,
                           "cannot find template '%s' (set CELLPIPE_TEMPLATES to the templates "
-                          "folder)", rel);
+                          "folder)",
+                          rel);
 cleanup:
     for (size_t i = 0; i < 7; i++)
         cp_free(cands[i]);

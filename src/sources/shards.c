@@ -33,7 +33,8 @@ static int add_columns(struct cp_table *t, json_t *cols, const char *path, struc
 {
     size_t i;
     json_t *c;
-    json_array_foreach(cols, i, c) {
+    json_array_foreach(cols, i, c)
+    {
         const char *name = json_string_value(json_object_get(c, "name"));
         const char *type = json_string_value(json_object_get(c, "type"));
         enum cp_type ty;
@@ -41,8 +42,10 @@ static int add_columns(struct cp_table *t, json_t *cols, const char *path, struc
             return cp_error_set(err, CP_EDATA, "%s: column %zu has no valid name and type", path,
                                 i);
         if (cp_table_add_column(t, name, ty) < 0)
-            return cp_error_set(err, CP_EDATA, "%s: column '%s' has another type in an earlier "
-                                               "shard", path, name);
+            return cp_error_set(err, CP_EDATA,
+                                "%s: column '%s' has another type in an earlier "
+                                "shard",
+                                path, name);
     }
     return 0;
 }
@@ -123,7 +126,8 @@ static int add_inputs(struct cp_dataset *ds, json_t *inputs, struct cp_error *er
 {
     size_t i;
     json_t *in;
-    json_array_foreach(inputs, i, in) {
+    json_array_foreach(inputs, i, in)
+    {
         const char *name = json_string_value(json_object_get(in, "name"));
         const char *sha = json_string_value(json_object_get(in, "sha256"));
         int seen = 0;
@@ -153,7 +157,8 @@ static int load_one(const char *dir, struct cp_dataset *ds, struct cp_error *err
     if (rc == 0 && !cp_fs_exists(schema))
         rc = cp_error_set(err, CP_ENOINPUT,
                           "'%s' is not a shard report (no shard/schema.json; was it run with "
-                          "--shard I/N?)", dir);
+                          "--shard I/N?)",
+                          dir);
     if (rc == 0 && !(j = json_load_file(schema, 0, &jerr)))
         rc = cp_error_set(err, CP_EDATA, "%s:%d: %s", schema, jerr.line, jerr.text);
     if (rc == 0 && json_integer_value(json_object_get(j, "format")) != CP_SHARD_FORMAT)

@@ -98,7 +98,7 @@ static void fixture_init(struct fixture *f)
  * at exit. Free it when a test is done with fonts: cairo's caches, then FcFini() (looked up
  * at run time: fontconfig is loaded by cairo, not linked by us).
  */
-static void fixture_fonts_release(void)
+static inline void fixture_fonts_release(void)
 {
     cairo_debug_reset_static_data();
     void *fc = dlopen("libfontconfig.so.1", RTLD_LAZY);

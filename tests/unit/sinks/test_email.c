@@ -47,8 +47,10 @@ TEST(addresses_parse_and_refuse)
     CHECK_STR(a, "bot@lab.example");
     cp_free(a);
     a = NULL;
-    const char *bad[] = {"no-at-sign", "a@b@c", "@lab.example", "x@", "a b@c.d",
-                         "x@y.org\r\nRCPT TO:<z@w.org>", "Name <x@y.org", "\"Doe, J\" <j@d.org>",
+    const char *bad[] = {"no-at-sign",    "a@b@c",
+                         "@lab.example",  "x@",
+                         "a b@c.d",       "x@y.org\r\nRCPT TO:<z@w.org>",
+                         "Name <x@y.org", "\"Doe, J\" <j@d.org>",
                          "x@y.org>"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cp_error_clear(&err);
