@@ -19,7 +19,8 @@ extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_merge;
 
-/* clang-format off: one command a line, so each helper's line merges alone */
+/* One command a line, so that each added command merges alone. */
+/* clang-format off */
 static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
