@@ -280,6 +280,31 @@ TEST(unreachable_server_is_69)
     fixture_release(&f);
 }
 
+/* curl's torture idea: fail each allocation in turn; every failure is a clean error. */
+TEST(compose_survives_every_failed_allocation)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_email m;
+    fixture_init(&f);
+    long n;
+    int clean = 1;
+    for (n = 1; n < 100000; n++) {
+        cp_error_clear(&err);
+        cp_alloc_fail_at(n);
+        int rc = cp_email_compose(&f.run, NULL, NULL, &m, &err);
+        cp_alloc_fail_at(0);
+        if (rc == 0) {
+            cp_email_release(&m);
+            break;
+        }
+        clean &= rc < 0 && err.code != 0 && m.headers == NULL && m.text == NULL;
+    }
+    CHECK(clean);
+    CHECK(n > 20 && n < 100000); /* it did allocate, and it did finish */
+    fixture_release(&f);
+}
+
 TEST(templates_render)
 {
     struct cp_strbuf sb;
@@ -309,6 +334,7 @@ int main(void)
     RUN(compose_refuses_injected_recipient);
     RUN(compose_failure_mail);
     RUN(unreachable_server_is_69);
+    RUN(compose_survives_every_failed_allocation);
     RUN(templates_render);
     return DONE();
 }

@@ -190,12 +190,49 @@ TEST(write_page_for_browser)
     fixture_release(&f);
 }
 
+/* Fail each allocation in turn: a clean error every time, never a crash or a leak. */
+TEST(render_survives_every_failed_allocation)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_strbuf sb;
+    char tmpl[] = "/tmp/cp-html-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    struct cp_strbuf path;
+    cp_strbuf_init(&path);
+    cp_strbuf_addf(&path, "%s/plots", dir);
+    cp_fs_mkdirs(path.buf);
+    cp_strbuf_adds(&path, "/a.svg");
+    const char *svg = "<svg><g id=\"g1\"/><use href=\"#g1\"/></svg>";
+    cp_fs_write_atomic(path.buf, svg, strlen(svg));
+    fixture_init(&f);
+    long n;
+    int clean = 1;
+    for (n = 1; n < 100000; n++) {
+        cp_error_clear(&err);
+        cp_strbuf_init(&sb);
+        cp_alloc_fail_at(n);
+        int rc = cp_html_render(&f.run, dir, &sb, &err);
+        cp_alloc_fail_at(0);
+        cp_strbuf_release(&sb);
+        if (rc == 0)
+            break;
+        clean &= rc < 0 && err.code != 0;
+    }
+    CHECK(clean);
+    CHECK(n > 5 && n < 100000);
+    fixture_release(&f);
+    cp_fs_rmtree(dir);
+    cp_strbuf_release(&path);
+}
+
 int main(void)
 {
     RUN(write_page_for_browser);
     RUN(inline_svg_prefixes_ids);
     RUN(page_inlines_every_plot);
     RUN(page_without_plots);
+    RUN(render_survives_every_failed_allocation);
     fixture_fonts_release();
     return DONE();
 }
