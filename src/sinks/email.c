@@ -301,19 +301,33 @@ static int compose_headers(const struct cp_run *run, const char *status, struct 
 
 #define EOL_MOVED_FRACTION 0.10 /* a forecast "moved" when it changed by 10 % or more */
 
+struct prev_entry {
+    char *id;
+    double eol;
+};
+
 struct prev_eol {
-    char **ids;
-    double *eol;
-    size_t n;
+    struct prev_entry *e; /* sorted by id once loaded */
+    size_t n, cap;
 };
 
 static void prev_eol_release(struct prev_eol *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        cp_free(p->ids[i]);
-    cp_free(p->ids);
-    cp_free(p->eol);
+        cp_free(p->e[i].id);
+    cp_free(p->e);
     memset(p, 0, sizeof(*p));
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct prev_entry *)a)->id, ((const struct prev_entry *)b)->id);
+}
+
+static const struct prev_entry *prev_find(const struct prev_eol *p, const char *id)
+{
+    struct prev_entry key = {(char *)id, 0};
+    return p->n ? bsearch(&key, p->e, p->n, sizeof(*p->e), cmp_entry) : NULL;
 }
 
 /* Read results/cells.csv of a previous report: cell_id and eol_forecast of every row. */
@@ -333,15 +347,17 @@ static int parse_prev_cells(const char *path, struct prev_eol *p)
         if ((size_t)cid >= r.nfields || (size_t)ceol >= r.nfields ||
             cp_csv_number(r.fields[ceol], &v) < 0)
             continue;
-        double *ne = cp_realloc(p->eol, (p->n + 1) * sizeof(*ne));
-        if (!ne) {
+        char *id = cp_strdup(r.fields[cid]);
+        if (!id || cp_grow((void **)&p->e, &p->cap, p->n + 1, sizeof(*p->e)) < 0) {
+            cp_free(id);
             rc = -1;
             break;
         }
-        p->eol = ne;
-        p->eol[p->n] = v;
-        rc = push(&p->ids, &p->n, cp_strdup(r.fields[cid]));
+        p->e[p->n].id = id;
+        p->e[p->n++].eol = v;
     }
+    if (rc == 0 && p->n)
+        qsort(p->e, p->n, sizeof(*p->e), cmp_entry);
     cp_csv_close(&r);
     return rc;
 }
@@ -404,18 +420,17 @@ static int eol_moved_blocks(const struct cp_run *run, struct cp_strbuf *text,
     for (size_t i = 0; i < run->nresults && rc == 0; i++) {
         const struct cp_cell_result *r = &run->results[i];
         const char *id = cp_kpi_cell_str(run, r, "cell_id");
-        for (size_t j = 0; j < p.n && rc == 0; j++) {
-            if (strcmp(p.ids[j], id) != 0 || isnan(r->eol_forecast) || p.eol[j] <= 0 ||
-                !(fabs(r->eol_forecast - p.eol[j]) >= EOL_MOVED_FRACTION * p.eol[j]))
-                continue;
-            char was[32], now[32], line[160];
-            snprintf(was, sizeof(was), "%.0f", p.eol[j]);
-            snprintf(now, sizeof(now), "%.0f", r->eol_forecast);
-            snprintf(line, sizeof(line), "%s: %s -> %s cycles", id, was, now);
-            const char *cells[] = {id, was, now};
-            rc = add_block_line(text, html, line, cells, 3);
-            moved++;
-        }
+        const struct prev_entry *was_e = prev_find(&p, id);
+        if (!was_e || isnan(r->eol_forecast) || !(was_e->eol > 0) ||
+            !(fabs(r->eol_forecast - was_e->eol) >= EOL_MOVED_FRACTION * was_e->eol))
+            continue;
+        char was[32], now[32], line[160];
+        snprintf(was, sizeof(was), "%.0f", was_e->eol);
+        snprintf(now, sizeof(now), "%.0f", r->eol_forecast);
+        snprintf(line, sizeof(line), "%s: %s -> %s cycles", id, was, now);
+        const char *cells[] = {id, was, now};
+        rc = add_block_line(text, html, line, cells, 3);
+        moved++;
     }
     if (rc == 0 && !moved) {
         const char *why = !found ? "no previous report to compare with"
