@@ -53,6 +53,30 @@ lastuser=$(grep -E '^USER ' $df | tail -n1 | awk '{print $2}')
 check "Dockerfile ends as a non-root user" \
     '[ -n "$lastuser" ] && [[ ! $lastuser =~ ^(root|0)(:|$) ]]'
 
+# Every shared library the built binary loads comes from a package the runtime stage installs
+# (or one those depend on): checked against this machine's Debian, with apt-cache and dpkg.
+BIN=${CELLPIPE:-build/cellpipe}
+if [ -x "$BIN" ] && command -v apt-cache >/dev/null && command -v dpkg >/dev/null; then
+    runtime=$(awk '/^FROM .* AS runtime/{f=1} f' $df | sed -n '/apt-get install/,/rm -rf/p' |
+        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+        grep -vE '^(apt-get|install|rm|no-install-recommends|y|qq)$' | sort -u)
+    closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances $runtime 2>/dev/null | grep -v '^ ' |
+        sed 's/:.*//' | sort -u)
+    missing=""
+    for lib in $(ldd "$BIN" | awk '/=> \//{print $3}'); do
+        pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -n1 | cut -d: -f1)
+        # not from a package (a local build), or a sanitizer runtime of `make sanitize`
+        [ -z "$pkg" ] || [[ $pkg =~ (clang|llvm|asan|ubsan|lsan) ]] && continue
+        echo "$closure" | grep -qx "$pkg" || missing="$missing $pkg(${lib##*/})"
+    done
+    check "runtime image provides every library the binary loads; missing:$missing" \
+        '[ -z "$missing" ]'
+else
+    echo "SKIP deploy: no binary or no apt/dpkg to check the runtime packages"
+    skip=$((skip + 1))
+fi
+
 # --- YAML manifests ---
 if ! $PY -c 'import yaml' 2>/dev/null; then
     echo "SKIP deploy: python3-yaml not available"; skip=$((skip + 1))
