@@ -17,6 +17,7 @@
 extern const struct cp_command cp_cmd_run;
 extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
+extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
 
 /* One command a line, so that each added command merges alone. */
@@ -25,6 +26,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
     &cp_cmd_sample,
+    &cp_cmd_inspect,
     &cp_cmd_merge,
     NULL,
 };
