@@ -9,6 +9,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
+#include "cellpipe/email.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
 #include "cellpipe/fs.h"
@@ -234,6 +235,7 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
     if (rc == 0)
         rc = cp_report_publish(run, base, err);
     if (rc < 0) {
+        cp_email_on_failure(run, err); /* before discard: run.log is in the staging folder */
         cp_report_discard(run);
         return rc;
     }
