@@ -1,0 +1,122 @@
+#ifndef CELLPIPE_FIT_H
+#define CELLPIPE_FIT_H
+/*
+ * Degradation fits, end of life, knee, forecasts and anomaly flags (docs/fits.md has the
+ * exact method). Analytics does no I/O.
+ *
+ * Models of capacity retention y against cycle number n (parameters in this order, natural
+ * units, as reported in struct cp_fit.p and results/fits.csv):
+ *   linear       y = a + b n                                   a, b
+ *   sqrt         y = a - b sqrt(n)                             a, b
+ *   power        y = a - b n^c           (b > 0, c > 0)        a, b, c
+ *   double_exp   y = a e^(b n) + c e^(d n)                     a, b, c, d
+ *   bacon_watts  y = a0 + a1 (n - n1) + a2 (n - n1) tanh((n - n1) / g)
+ *                (g = CP_BW_GAMMA * the last fitted cycle, fixed)  a0, a1, a2, n1
+ * Fits use MINPACK's Levenberg-Marquardt (cminpack lmder) with analytic Jacobians, on cycles
+ * scaled by the last fitted cycle; model choice by AICc.
+ *
+ * Thread safety: every function here works on caller-owned memory only.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellpipe/config.h"
+#include "cellpipe/results.h"
+
+struct cp_run;
+struct cp_error;
+
+/* Bacon-Watts transition width as a fraction of the last fitted cycle. */
+#define CP_BW_GAMMA 0.02
+
+/* Number of parameters of model m. */
+int cp_fit_nparams(enum cp_model m);
+/* Name of parameter k of model m ("a", "b", "n1", ...). */
+const char *cp_fit_param_name(enum cp_model m, int k);
+/* Fit status as text: "not_run", "ok", "failed", "degenerate". */
+const char *cp_fit_status_name(enum cp_fit_status s);
+
+/*
+ * Fit model m to the m points (n[i], y[i]) (finite, n >= 0, sorted by n, at least
+ * np + 2 points). Fills out (status, parameters, rmse, aicc, reason); a fit that fails or is
+ * degenerate has status FAILED/DEGENERATE, NaN numbers and a reason. Returns 0, or
+ * CP_EINTERNAL (negative) when memory runs out.
+ */
+int cp_fit_model(enum cp_model model, const double *n, const double *y, size_t m,
+                 struct cp_fit *out);
+
+/*
+ * Refit from a fitted model's parameters (warm start), used by the residual bootstrap.
+ * Same contract as cp_fit_model().
+ */
+int cp_fit_model_from(enum cp_model model, const double *n, const double *y, size_t m,
+                      const struct cp_fit *start, struct cp_fit *out);
+
+/* Value of model m with natural parameters p at cycle n (bacon_watts keeps its fixed width g
+ * in p[4], after its four parameters). */
+double cp_fit_eval(enum cp_model model, const double *p, double n);
+
+/*
+ * First cycle at or after `from` where the model falls below `level`, searched up to `limit`
+ * (a scan at unit-cycle resolution refined by bisection). Returns the crossing, or NaN
+ * when the model stays at or above level up to limit.
+ */
+double cp_fit_crossing(enum cp_model model, const double *p, double level, double from,
+                       double limit);
+
+/* AICc of a least-squares fit: m ln(rss / m) + 2k + 2k(k + 1) / (m - k - 1), with
+ * k = np + 1 (the noise variance counts). NaN when m - k - 1 <= 0 or rss <= 0. */
+double cp_fit_aicc(double rss, size_t m, int np);
+
+/*
+ * Knee (Fermin-Cueto et al. 2020): the knee point is the Bacon-Watts breakpoint n1 of `bw`;
+ * the knee onset is the first breakpoint n0 of a double Bacon-Watts fit
+ *   y = a0 + a1 (n - n0) + a2 (n - n0) tanh((n - n0) / g) + a3 (n - n2) tanh((n - n2) / g)
+ * with n0 < n2 <= the knee point region. Returns 0 and sets *onset (NaN when the double
+ * model does not converge to an onset before the knee point), or CP_EINTERNAL.
+ */
+int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
+                  double *onset);
+
+/*
+ * Observed end of life over the m finite points (n[i], y[i]) of a cell, in cycle order. The
+ * points form runs below the threshold and at or above it; a run shorter than `persist`
+ * points is transient (a dip or a bump), except a run below that reaches the end of the data.
+ * End of life is the first cycle of the first non-transient run below after which no run at
+ * or above lasts `persist` points. Returns that cycle, or -1 when not reached.
+ */
+long cp_eol_observed(const int64_t *n, const double *y, size_t m, double threshold,
+                     long persist);
+
+/* Rolling-median window of the per-cycle anomaly test (cycles, centred, cut at the ends). */
+#define CP_ANOMALY_WINDOW 11
+/* Floor of the robust residual scale (retention units): a noiseless curve flags nothing. */
+#define CP_ANOMALY_MIN_SCALE 1e-4
+/* Fewest finite values a group needs for a MAD outlier test. */
+#define CP_ANOMALY_MIN_GROUP 5
+
+/* Median of v (sorted in place); NaN when n = 0. */
+double cp_median_inplace(double *v, size_t n);
+
+/*
+ * Per-cycle anomalies of the m finite values y: residual r = y - rolling median (window
+ * CP_ANOMALY_WINDOW), z = (r - median r) / max(1.4826 MAD(r), CP_ANOMALY_MIN_SCALE);
+ * flag[i] = |z| > zlim. z (may be NULL) receives the scores; *count the flagged points.
+ * 0 or CP_EINTERNAL (negative).
+ */
+int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *flag, double *z,
+                      size_t *count);
+
+/*
+ * Group outliers: flag[i] = |v[i] - median| / (1.4826 MAD) > limit over the finite v
+ * (z[i] receives the score, untouched for NaN). Nothing is flagged with fewer than
+ * CP_ANOMALY_MIN_GROUP finite values or a zero MAD. 0 or CP_EINTERNAL (negative).
+ */
+int cp_anomaly_mad(const double *v, size_t n, double limit, unsigned char *flag, double *z);
+
+/* Entry point of the models stage (see docs/fits.md): fills run->results[*] fits, EOL,
+ * knee, forecasts and flags, and run->cells_past_eol, flagged_cells, backtest_mape.
+ * 0 or a negative code (only for out-of-memory or a thread failure: bad cells are flagged). */
+int cp_models_run(struct cp_run *run, struct cp_error *err);
+
+#endif
