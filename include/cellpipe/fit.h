@@ -85,7 +85,7 @@ int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
  * End of life is the first cycle of the first non-transient run below after which no run at
  * or above lasts `persist` points. Returns that cycle, or -1 when not reached.
  */
-long cp_eol_observed(const int64_t *n, const double *y, size_t m, double threshold,
+long cp_eol_observed(const double *n, const double *y, size_t m, double threshold,
                      long persist);
 
 /* Rolling-median window of the per-cycle anomaly test (cycles, centred, cut at the ends). */
@@ -113,6 +113,79 @@ int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *fla
  * CP_ANOMALY_MIN_GROUP finite values or a zero MAD. 0 or CP_EINTERNAL (negative).
  */
 int cp_anomaly_mad(const double *v, size_t n, double limit, unsigned char *flag, double *z);
+
+/* ---- forecasts (src/analytics/forecast.c) ---- */
+
+struct cp_eol_forecast {
+    double eol, lo, hi; /* forecast cycle and 95 % interval; NaN when none */
+    int capped;         /* the interval (or the forecast) reached the extrapolation limit */
+    size_t nused;       /* fleet: siblings combined */
+};
+
+struct cp_forecast_opts {
+    double threshold; /* retention threshold */
+    double limit;     /* extrapolation cap (cycle) */
+    long samples;     /* bootstrap replicates (0: point forecast only) */
+    uint64_t seed;    /* bootstrap stream */
+};
+
+/* One deterministic 64-bit draw (splitmix64). */
+uint64_t cp_rng_next(uint64_t *state);
+/* Quantile q of sorted v with linear interpolation between order statistics (NaN if n = 0). */
+double cp_quantile_sorted(const double *v, size_t n, double q);
+
+/*
+ * Per-cell forecast from `fit` (model `model`) of the m points: the first cycle at or after
+ * the first point where the model is below the threshold, no earlier than the last point;
+ * the 2.5 and 97.5 % quantiles of the same over o->samples residual-bootstrap replicates
+ * (each refitted from the fit). A crossing beyond o->limit counts as o->limit and sets
+ * capped. Returns 0 (out->eol NaN when the fit is not usable) or CP_EINTERNAL (negative).
+ */
+int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struct cp_fit *fit,
+                         enum cp_model model, const struct cp_forecast_opts *o,
+                         struct cp_eol_forecast *out);
+
+#define CP_SIB_GRID 256     /* smoothed sibling curve: points over [0, last cycle] */
+#define CP_TARGET_BINS 48   /* equal-count bins of the forecast cell's curve */
+#define CP_WARP_STEPS 48    /* log grid of time warps before golden-section refinement */
+#define CP_WARP_RANGE 20.0  /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span */
+#define CP_MAX_OFFSET 0.02  /* level offset bound (retention) */
+#define CP_MIN_SIBLINGS 3   /* fewest finished siblings for a fleet forecast */
+#define CP_MIN_MSE 1e-8     /* alignment MSE floor of the weights */
+
+/* A finished sibling: its retention smoothed on a uniform grid (bin means over
+ * CP_SIB_GRID points, then a 5-point moving average). */
+struct cp_sibling {
+    double g[CP_SIB_GRID];
+    double last;      /* last cycle */
+    double eol;       /* observed end of life */
+    double threshold; /* set by the caller */
+    double end_slope; /* per cycle over the last 1/16 of the grid, <= 0 */
+};
+
+struct cp_alignment {
+    double k, offset, mse; /* y_cell(n) ~ S(k n) + offset, mean squared misfit of the bins */
+    double eol;            /* sibling crossing of threshold - offset, in the cell's cycles */
+};
+
+/* Build a sibling from its m finite points. 0, or -1 when it has no usable curve. */
+int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m,
+                    double eol);
+/* Bin m points into at most CP_TARGET_BINS equal-count bins; returns the number of bins. */
+size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, double *by);
+/* Align the binned cell curve to sibling s (fills a; NaN fields when impossible). */
+void cp_align(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
+              struct cp_alignment *a);
+/*
+ * Fleet forecast of the m points from nsib finished siblings: each aligned by cp_align(),
+ * the better-aligned half (at least CP_MIN_SIBLINGS) kept, their crossings (no earlier than
+ * the cell's last point) combined by weights 1 / max(MSE, CP_MIN_MSE): weighted median as
+ * the forecast, weighted 2.5 and 97.5 % quantiles as the raw interval (the caller widens it
+ * by the back-test). 0 or CP_EINTERNAL (negative).
+ */
+int cp_forecast_fleet(const double *n, const double *y, size_t m,
+                      const struct cp_sibling *const *sibs, size_t nsib,
+                      struct cp_eol_forecast *out);
 
 /* Entry point of the models stage (see docs/fits.md): fills run->results[*] fits, EOL,
  * knee, forecasts and flags, and run->cells_past_eol, flagged_cells, backtest_mape.

@@ -9,7 +9,7 @@
  */
 #include "cellpipe/fit.h"
 
-long cp_eol_observed(const int64_t *n, const double *y, size_t m, double threshold,
+long cp_eol_observed(const double *n, const double *y, size_t m, double threshold,
                      long persist)
 {
     if (persist < 1)
