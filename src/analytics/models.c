@@ -171,13 +171,15 @@ static int fit_models(struct models_ctx *c, struct cell_work *w, struct cp_cell_
     return 0;
 }
 
-/* Knee only when the Bacon-Watts model beats every smooth model and the slope steepens. */
+/* Knee only when the slope steepens (a2 < 0) and Bacon-Watts beats, by AICc, every
+ * single-regime smooth model (linear, sqrt, power law). The double exponential is not a
+ * competitor: with d > 0 it is itself a knee-shaped curve. */
 static int find_knee(struct cell_work *w, struct cp_cell_result *r)
 {
     const struct cp_fit *bw = &r->fits[CP_MODEL_BACON_WATTS];
     if (bw->status != CP_FIT_OK || !isfinite(bw->aicc) || !(bw->p[2] < 0))
         return 0;
-    for (int m = 0; m < CP_MODEL_BACON_WATTS; m++)
+    for (int m = 0; m <= CP_MODEL_POWER; m++)
         if (r->fits[m].status == CP_FIT_OK && !(bw->aicc < r->fits[m].aicc))
             return 0;
     r->knee_point = bw->p[3];
