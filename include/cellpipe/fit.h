@@ -29,6 +29,15 @@ struct cp_error;
 /* Bacon-Watts transition width as a fraction of the last fitted cycle. */
 #define CP_BW_GAMMA 0.02
 
+/* Most points a fit sees: longer records are averaged into this many equal-count bins of
+ * consecutive cycles by the models stage (cp_fit_bin). */
+#define CP_FIT_MAX_POINTS 200
+
+/* Average the m points into at most maxp equal-count bins of consecutive points (mean cycle,
+ * mean value); copies them when m <= maxp. Returns the number of points written. */
+size_t cp_fit_bin(const double *n, const double *y, size_t m, size_t maxp, double *bn,
+                  double *by);
+
 /* Number of parameters of model m. */
 int cp_fit_nparams(enum cp_model m);
 /* Name of parameter k of model m ("a", "b", "n1", ...). */
@@ -138,7 +147,8 @@ double cp_quantile_sorted(const double *v, size_t n, double q);
  * Per-cell forecast from `fit` (model `model`) of the m points: the first cycle at or after
  * the first point where the model is below the threshold, no earlier than the last point;
  * the 2.5 and 97.5 % quantiles of the same over o->samples residual-bootstrap replicates
- * (each refitted from the fit). A crossing beyond o->limit counts as o->limit and sets
+ * (each replicate's parameters by one Gauss-Newton step from the fit: linearised
+ * bootstrap; the crossing itself is recomputed exactly). A crossing beyond o->limit counts as o->limit and sets
  * capped. Returns 0 (out->eol NaN when the fit is not usable) or CP_EINTERNAL (negative).
  */
 int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struct cp_fit *fit,
@@ -146,8 +156,8 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
                          struct cp_eol_forecast *out);
 
 #define CP_SIB_GRID 256     /* smoothed sibling curve: points over [0, last cycle] */
-#define CP_TARGET_BINS 48   /* equal-count bins of the forecast cell's curve */
-#define CP_WARP_STEPS 48    /* log grid of time warps before golden-section refinement */
+#define CP_TARGET_BINS 32   /* equal-count bins of the forecast cell's curve */
+#define CP_WARP_STEPS 32    /* log grid of time warps before golden-section refinement */
 #define CP_WARP_RANGE 20.0  /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span */
 #define CP_MAX_OFFSET 0.02  /* level offset bound (retention) */
 #define CP_MIN_SIBLINGS 3   /* fewest finished siblings for a fleet forecast */
@@ -186,6 +196,10 @@ void cp_align(const struct cp_sibling *s, const double *bn, const double *by, si
 int cp_forecast_fleet(const double *n, const double *y, size_t m,
                       const struct cp_sibling *const *sibs, size_t nsib,
                       struct cp_eol_forecast *out);
+
+/* results/fits.csv as text into sb (the `fits` sink, src/sinks/fits_csv.c). 0 or -1. */
+struct cp_strbuf;
+int cp_fits_csv_format(const struct cp_run *run, struct cp_strbuf *sb);
 
 /* Entry point of the models stage (see docs/fits.md): fills run->results[*] fits, EOL,
  * knee, forecasts and flags, and run->cells_past_eol, flagged_cells, backtest_mape.

@@ -11,6 +11,7 @@
  */
 #include <cminpack.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cellpipe/alloc.h"
@@ -77,30 +78,54 @@ static double logistic(double u)
 /* One Bacon-Watts term z tanh(z / g) and its derivative in the breakpoint. */
 static void bw_term(double t, double tau, double g, double *z, double *zh, double *dtau)
 {
-    double zz = t - tau;
-    double h = tanh(zz / g);
+    double zz = t - tau, a = zz / g;
+    /* tanh is exactly +-1 in double beyond |a| = 20: skip the call for most points */
+    double h = a > 20 ? 1.0 : a < -20 ? -1.0 : tanh(a);
     *z = zz;
     *zh = zz * h;
     *dtau = -h - zz * (1.0 - h * h) / g;
 }
 
+/* What the parameters fix for every point (computed once per solver call, not per point). */
+struct prep {
+    double cc;              /* power-law exponent */
+    double t0, t2, j0, j2;  /* Bacon-Watts breakpoints and d(breakpoint)/du */
+};
+
+static void prepare(const struct fit_ctx *c, const double *x, struct prep *q)
+{
+    memset(q, 0, sizeof *q);
+    if (c->dbw || c->model == CP_MODEL_BACON_WATTS) {
+        int k0 = c->dbw ? 4 : 3;
+        double s0 = logistic(x[k0]);
+        q->t0 = c->tmin + c->tspan * s0;
+        q->j0 = c->tspan * s0 * (1.0 - s0);
+        if (c->dbw) {
+            double s2 = logistic(x[5]);
+            q->t2 = c->tmin + c->tspan * s2;
+            q->j2 = c->tspan * s2 * (1.0 - s2);
+        }
+    } else if (c->model == CP_MODEL_POWER) {
+        q->cc = exp(x[2]);
+    }
+}
+
 /* Model value and, when J is not NULL, its gradient in the internal parameters. */
-static double eval_internal(const struct fit_ctx *c, const double *x, int i, double *J)
+static double eval_internal(const struct fit_ctx *c, const double *x, const struct prep *q, int i,
+                            double *J)
 {
     double t = c->t[i];
     if (c->dbw) {
-        double s0 = logistic(x[4]), s2 = logistic(x[5]);
-        double t0 = c->tmin + c->tspan * s0, t2 = c->tmin + c->tspan * s2;
         double z0, zh0, d0, z2, zh2, d2;
-        bw_term(t, t0, c->g, &z0, &zh0, &d0);
-        bw_term(t, t2, c->g, &z2, &zh2, &d2);
+        bw_term(t, q->t0, c->g, &z0, &zh0, &d0);
+        bw_term(t, q->t2, c->g, &z2, &zh2, &d2);
         if (J) {
             J[0] = 1.0;
             J[1] = z0;
             J[2] = zh0;
             J[3] = zh2;
-            J[4] = (-x[1] + x[2] * d0) * c->tspan * s0 * (1.0 - s0);
-            J[5] = x[3] * d2 * c->tspan * s2 * (1.0 - s2);
+            J[4] = (-x[1] + x[2] * d0) * q->j0;
+            J[5] = x[3] * d2 * q->j2;
         }
         return x[0] + x[1] * z0 + x[2] * zh0 + x[3] * zh2;
     }
@@ -120,12 +145,11 @@ static double eval_internal(const struct fit_ctx *c, const double *x, int i, dou
         return x[0] - x[1] * r;
     }
     case CP_MODEL_POWER: {
-        double cc = exp(x[2]);
-        double tc = t > 0 ? exp(cc * c->lt[i]) : 0.0;
+        double tc = t > 0 ? exp(q->cc * c->lt[i]) : 0.0;
         if (J) {
             J[0] = 1.0;
             J[1] = -tc;
-            J[2] = t > 0 ? -x[1] * tc * c->lt[i] * cc : 0.0;
+            J[2] = t > 0 ? -x[1] * tc * c->lt[i] * q->cc : 0.0;
         }
         return x[0] - x[1] * tc;
     }
@@ -140,14 +164,13 @@ static double eval_internal(const struct fit_ctx *c, const double *x, int i, dou
         return x[0] * e1 + x[2] * e2;
     }
     case CP_MODEL_BACON_WATTS: {
-        double s = logistic(x[3]);
         double z, zh, d;
-        bw_term(t, c->tmin + c->tspan * s, c->g, &z, &zh, &d);
+        bw_term(t, q->t0, c->g, &z, &zh, &d);
         if (J) {
             J[0] = 1.0;
             J[1] = z;
             J[2] = zh;
-            J[3] = (-x[1] + x[2] * d) * c->tspan * s * (1.0 - s);
+            J[3] = (-x[1] + x[2] * d) * q->j0;
         }
         return x[0] + x[1] * z + x[2] * zh;
     }
@@ -161,13 +184,15 @@ static int lm_callback(void *p, int m, int n, const double *x, double *fvec, dou
 {
     const struct fit_ctx *c = p;
     double J[MAXP];
+    struct prep q;
+    prepare(c, x, &q);
     for (int i = 0; i < m; i++) {
         if (iflag == 1) {
-            fvec[i] = eval_internal(c, x, i, NULL) - c->y[i];
+            fvec[i] = eval_internal(c, x, &q, i, NULL) - c->y[i];
             if (!isfinite(fvec[i]))
                 return -1; /* overflow: stop, the caller reports a failed fit */
         } else {
-            eval_internal(c, x, i, J);
+            eval_internal(c, x, &q, i, J);
             for (int k = 0; k < n; k++)
                 fjac[(size_t)k * ldfjac + i] = J[k];
         }
@@ -481,9 +506,11 @@ static int run_lm(struct fit_ctx *c, struct lm_work *w, int np, double *x, int *
 {
     double diag[MAXP], qtf[MAXP], wa1[MAXP], wa2[MAXP], wa3[MAXP];
     int nfev = 0, njev = 0;
-    return lmder(lm_callback, c, c->m, np, x, w->fvec, w->fjac, c->m, 1e-12, 1e-12, 0.0,
+    int info = lmder(lm_callback, c, c->m, np, x, w->fvec, w->fjac, c->m, c->dbw ? 1e-8 : 1e-10, c->dbw ? 1e-8 : 1e-10, 0.0,
                  200 * (np + 1), diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3,
                  w->wa4);
+    return info;
+    return info;
 }
 
 static void ctx_init(struct fit_ctx *c, struct lm_work *w, enum cp_model model, const double *n,
@@ -646,4 +673,18 @@ int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
     }
     cp_free(w.fvec);
     return 0;
+}
+
+size_t cp_fit_bin(const double *n, const double *y, size_t m, size_t maxp, double *bn, double *by)
+{
+    size_t nb = m <= maxp ? m : maxp;
+    for (size_t b = 0; b < nb; b++) {
+        size_t i0 = b * m / nb, i1 = (b + 1) * m / nb;
+        double sn = 0, sy = 0;
+        for (size_t i = i0; i < i1; i++)
+            sn += n[i], sy += y[i];
+        bn[b] = sn / (double)(i1 - i0);
+        by[b] = sy / (double)(i1 - i0);
+    }
+    return nb;
 }

@@ -52,12 +52,118 @@ static double point_crossing(enum cp_model model, const double *p, double thr, d
     return x > last ? x : last; /* a cell not observed at end of life is not there yet */
 }
 
+/* Jacobian of the model in natural parameters by central differences (relative steps),
+ * column k scaled by the step base so the normal matrix stays well conditioned. */
+static void natural_jacobian(enum cp_model model, const double *p, int np, const double *n,
+                             size_t m, double *J, double *base)
+{
+    double q[CP_FIT_MAXP];
+    memcpy(q, p, sizeof q);
+    for (int k = 0; k < np; k++) {
+        base[k] = fabs(p[k]) > 1e-12 ? fabs(p[k]) : 1e-12;
+        double h = 1e-6 * base[k];
+        for (size_t i = 0; i < m; i++) {
+            q[k] = p[k] + h;
+            double up = cp_fit_eval(model, q, n[i]);
+            q[k] = p[k] - h;
+            double dn = cp_fit_eval(model, q, n[i]);
+            J[(size_t)k * m + i] = (up - dn) / (2.0 * h) * base[k];
+        }
+        q[k] = p[k];
+    }
+}
+
+/* Invert the small symmetric positive definite matrix a (np x np) by Gauss-Jordan. 0 or -1. */
+static int invert_small(int np, double a[CP_FIT_MAXP][CP_FIT_MAXP],
+                        double inv[CP_FIT_MAXP][CP_FIT_MAXP])
+{
+    for (int r = 0; r < np; r++)
+        for (int k = 0; k < np; k++)
+            inv[r][k] = r == k;
+    for (int col = 0; col < np; col++) {
+        int piv = col;
+        for (int r = col + 1; r < np; r++)
+            if (fabs(a[r][col]) > fabs(a[piv][col]))
+                piv = r;
+        if (!(fabs(a[piv][col]) > 1e-14 * fabs(a[0][0])))
+            return -1;
+        for (int k = 0; k < np; k++) {
+            double t = a[col][k];
+            a[col][k] = a[piv][k], a[piv][k] = t;
+            t = inv[col][k];
+            inv[col][k] = inv[piv][k], inv[piv][k] = t;
+        }
+        double d = a[col][col];
+        for (int k = 0; k < np; k++)
+            a[col][k] /= d, inv[col][k] /= d;
+        for (int r = 0; r < np; r++) {
+            if (r == col)
+                continue;
+            double f = a[r][col];
+            for (int k = 0; k < np; k++)
+                a[r][k] -= f * a[col][k], inv[r][k] -= f * inv[col][k];
+        }
+    }
+    return 0;
+}
+
+/* Bootstrap crossings into cross[]: residual resampling, each replicate's parameters by one
+ * Gauss-Newton step from the fit (p* = p + (J'J)^-1 J' e*). Returns the count, -1 when the
+ * Jacobian is singular, or CP_EINTERNAL. */
+static long bootstrap_crossings(const double *n, const double *y, size_t m, const struct cp_fit *fit,
+                                enum cp_model model, const struct cp_forecast_opts *o,
+                                double *cross)
+{
+    int np = cp_fit_nparams(model);
+    double *J = cp_malloc((size_t)(np + 2) * m * sizeof *J);
+    if (!J)
+        return -CP_EINTERNAL;
+    double *res = J + (size_t)np * m, *eps = res + m, base[CP_FIT_MAXP];
+    double a[CP_FIT_MAXP][CP_FIT_MAXP] = {{0}}, inv[CP_FIT_MAXP][CP_FIT_MAXP];
+    long nb = -1;
+    natural_jacobian(model, fit->p, np, n, m, J, base);
+    for (int r = 0; r < np; r++)
+        for (int k = 0; k < np; k++)
+            for (size_t i = 0; i < m; i++)
+                a[r][k] += J[(size_t)r * m + i] * J[(size_t)k * m + i];
+    if (invert_small(np, a, inv) != 0)
+        goto cleanup;
+    double mean = 0;
+    for (size_t i = 0; i < m; i++) {
+        res[i] = y[i] - cp_fit_eval(model, fit->p, n[i]);
+        mean += res[i] / (double)m;
+    }
+    uint64_t st = o->seed;
+    nb = 0;
+    for (long b = 0; b < o->samples; b++) {
+        double g[CP_FIT_MAXP] = {0}, p[CP_FIT_MAXP];
+        for (size_t i = 0; i < m; i++)
+            eps[i] = res[cp_rng_next(&st) % m] - mean;
+        for (int k = 0; k < np; k++)
+            for (size_t i = 0; i < m; i++)
+                g[k] += J[(size_t)k * m + i] * eps[i];
+        memcpy(p, fit->p, sizeof p);
+        for (int k = 0; k < np; k++) {
+            double d = 0;
+            for (int j = 0; j < np; j++)
+                d += inv[k][j] * g[j];
+            p[k] += d * base[k];
+        }
+        double xb = point_crossing(model, p, o->threshold, n[0], n[m - 1], o->limit);
+        cross[nb++] = isnan(xb) ? o->limit : xb;
+    }
+cleanup:
+    cp_free(J);
+    return nb;
+}
+
 int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struct cp_fit *fit,
                          enum cp_model model, const struct cp_forecast_opts *o,
                          struct cp_eol_forecast *out)
 {
     out->eol = out->lo = out->hi = NAN;
     out->capped = 0;
+    out->nused = 0;
     if (fit->status != CP_FIT_OK || m == 0)
         return 0;
     double last = n[m - 1];
@@ -66,43 +172,24 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
     out->eol = isnan(x) ? o->limit : x;
     if (o->samples <= 0)
         return 0;
-    double *buf = cp_malloc((2 * m + (size_t)o->samples) * sizeof *buf);
-    if (!buf)
+    double *cross = cp_malloc((size_t)o->samples * sizeof *cross);
+    if (!cross)
         return -CP_EINTERNAL;
-    double *res = buf, *ys = buf + m, *cross = buf + 2 * m;
-    double mean = 0;
-    for (size_t i = 0; i < m; i++) {
-        res[i] = y[i] - cp_fit_eval(model, fit->p, n[i]);
-        mean += res[i] / (double)m;
-    }
-    uint64_t st = o->seed;
-    size_t nb = 0;
-    int rc = 0;
-    for (long b = 0; b < o->samples; b++) {
-        for (size_t i = 0; i < m; i++)
-            ys[i] = y[i] - res[i] + (res[cp_rng_next(&st) % m] - mean);
-        struct cp_fit f;
-        rc = cp_fit_model_from(model, n, ys, m, fit, &f);
-        if (rc < 0)
-            goto cleanup;
-        if (f.status != CP_FIT_OK)
-            continue; /* counted: too many failed replicates make the interval unbounded */
-        double xb = point_crossing(model, f.p, o->threshold, n[0], last, o->limit);
-        cross[nb++] = isnan(xb) ? o->limit : xb;
-    }
-    if (nb < (size_t)(0.9 * (double)o->samples)) {
-        out->lo = NAN;
-        out->hi = o->limit;
+    long nb = bootstrap_crossings(n, y, m, fit, model, o, cross);
+    int rc = nb == -CP_EINTERNAL ? -CP_EINTERNAL : 0;
+    if (nb <= 0) {
+        out->hi = o->limit; /* parameters not identifiable: nothing bounds the crossing */
         out->capped = 1;
         goto cleanup;
     }
-    qsort(cross, nb, sizeof *cross, cmp_double);
-    out->lo = fmin(cp_quantile_sorted(cross, nb, 0.025), out->eol);
-    out->hi = fmax(cp_quantile_sorted(cross, nb, 0.975), out->eol);
+    qsort(cross, (size_t)nb, sizeof *cross, cmp_double);
+    out->lo = fmin(cp_quantile_sorted(cross, (size_t)nb, 0.025), out->eol);
+    out->hi = fmax(cp_quantile_sorted(cross, (size_t)nb, 0.975), out->eol);
+    out->nused = (size_t)nb;
     if (out->hi >= o->limit)
         out->capped = 1;
 cleanup:
-    cp_free(buf);
+    cp_free(cross);
     return rc;
 }
 
@@ -239,7 +326,7 @@ void cp_align(const struct cp_sibling *s, const double *bn, const double *by, si
     /* golden-section refinement in log k around the best grid point */
     double lo = log(bestk) - lr, hi = fmin(log(bestk) + lr, log(khi));
     const double gr = 0.6180339887498949;
-    for (int it = 0; it < 24; it++) {
+    for (int it = 0; it < 16; it++) {
         double x1 = hi - gr * (hi - lo), x2 = lo + gr * (hi - lo);
         if (align_cost(s, bn, by, nb, exp(x1), &d) < align_cost(s, bn, by, nb, exp(x2), &d))
             hi = x2;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
@@ -19,13 +20,17 @@
 
 #define NFRAC 4
 static const double backtest_fracs[NFRAC] = {0.2, 0.4, 0.6, 0.8};
-#define BACKTEST_MAX 200     /* finished cells scored by the back-test (evenly spaced) */
-#define MAX_SIBLINGS 64      /* siblings aligned per forecast (evenly spaced) */
+#define BACKTEST_MAX 100     /* finished cells scored by the back-test (evenly spaced) */
+#define MAX_SIBLINGS 32      /* siblings aligned per forecast (evenly spaced) */
+#define CP_KNEE_POINTS 100     /* bins of the double Bacon-Watts (knee onset) fit */
+#define CP_BACKTEST_POINTS 100 /* bins of the back-test's per-cell fits (point forecasts) */
 #define RETENTION_MAX 1.5    /* retention above this is absurd, left out and flagged */
 
 struct cell_work {
     double *n, *y; /* plausible points (finite, 0 < y <= RETENTION_MAX), cycle order */
     size_t m;
+    double *fn, *fy; /* what the fits see: the points, or CP_FIT_MAX_POINTS bin means */
+    size_t fm;
     struct cp_sibling *sib; /* when the cell reached end of life */
     long group;             /* fleet group id */
     double early_fade;      /* fade per 100 cycles over the group's common window */
@@ -81,10 +86,12 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
 {
     struct cell_work *w = &c->w[i];
     size_t lo = c->gstart[r->group], hi = c->gstart[r->group + 1];
-    w->n = cp_malloc(2 * (hi - lo + 1) * sizeof(double));
+    w->n = cp_malloc(2 * (hi - lo + 1 + CP_FIT_MAX_POINTS) * sizeof(double));
     if (!w->n)
         return -CP_EINTERNAL;
     w->y = w->n + (hi - lo + 1);
+    w->fn = w->y + (hi - lo + 1);
+    w->fy = w->fn + CP_FIT_MAX_POINTS;
     size_t missing = 0, absurd = 0;
     long first_absurd = -1;
     for (size_t k = lo; k < hi; k++) {
@@ -105,6 +112,7 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
     }
     if (w->m == 0 && missing > 0)
         cp_result_flag(r, "no_capacity", "all %zu retention values are missing", hi - lo);
+    w->fm = cp_fit_bin(w->n, w->y, w->m, CP_FIT_MAX_POINTS, w->fn, w->fy);
     if (absurd)
         cp_result_flag(r, "bad_values",
                        "%zu cycles with retention outside 0..%g or a bad cycle number left "
@@ -159,9 +167,18 @@ static int fit_models(struct models_ctx *c, struct cell_work *w, struct cp_cell_
     for (int m = 0; m < CP_MODEL_COUNT; m++) {
         if (!c->fc->models[m])
             continue;
-        int rc = cp_fit_model((enum cp_model)m, w->n, w->y, w->m, &r->fits[m]);
+        struct cp_fit *f = &r->fits[m];
+        int rc = cp_fit_model((enum cp_model)m, w->fn, w->fy, w->fm, f);
         if (rc < 0)
             return rc;
+        if (f->status == CP_FIT_OK && w->fm < w->m) { /* RMSE over every point, not bins */
+            double ss = 0;
+            for (size_t k = 0; k < w->m; k++) {
+                double e = w->y[k] - cp_fit_eval((enum cp_model)m, f->p, w->n[k]);
+                ss += e * e;
+            }
+            f->rmse = sqrt(ss / (double)w->m);
+        }
         if (r->fits[m].status == CP_FIT_OK && isfinite(r->fits[m].aicc) &&
             (r->best_model < 0 || r->fits[m].aicc < r->fits[r->best_model].aicc))
             r->best_model = m;
@@ -183,7 +200,10 @@ static int find_knee(struct cell_work *w, struct cp_cell_result *r)
         if (r->fits[m].status == CP_FIT_OK && !(bw->aicc < r->fits[m].aicc))
             return 0;
     r->knee_point = bw->p[3];
-    return cp_knee_onset(w->n, w->y, w->m, r->knee_point, &r->knee_onset);
+    /* the onset needs no finer grid than CP_KNEE_POINTS bins: the 6-parameter fit is costly */
+    double kn[CP_KNEE_POINTS], ky[CP_KNEE_POINTS];
+    size_t km = cp_fit_bin(w->fn, w->fy, w->fm, CP_KNEE_POINTS, kn, ky);
+    return cp_knee_onset(kn, ky, km, r->knee_point, &r->knee_onset);
 }
 
 static int prepare_cell(void *vctx, size_t i)
@@ -411,10 +431,12 @@ static size_t pick_siblings(const struct models_ctx *c, long cell,
     return k;
 }
 
-static int per_cell_point(const struct models_ctx *c, const double *n, const double *y, size_t m,
-                          double *eol)
+static int per_cell_point(const struct models_ctx *c, const double *rn, const double *ry,
+                          size_t rm, double *eol)
 {
     struct cp_fit f[CP_MODEL_COUNT];
+    double n[CP_BACKTEST_POINTS], y[CP_BACKTEST_POINTS];
+    size_t m = cp_fit_bin(rn, ry, rm, CP_BACKTEST_POINTS, n, y);
     int best = -1;
     *eol = NAN;
     for (int k = 0; k < CP_MODEL_COUNT; k++) {
@@ -429,7 +451,7 @@ static int per_cell_point(const struct models_ctx *c, const double *n, const dou
     }
     if (best < 0)
         return 0;
-    struct cp_forecast_opts o = {c->fc->threshold, c->fc->max_extrapolation * n[m - 1], 0, 0};
+    struct cp_forecast_opts o = {c->fc->threshold, c->fc->max_extrapolation * rn[rm - 1], 0, 0};
     struct cp_eol_forecast fc;
     int rc = cp_forecast_per_cell(n, y, m, &f[best], (enum cp_model)best, &o, &fc);
     *eol = fc.eol;
@@ -539,7 +561,7 @@ static int use_per_cell(struct models_ctx *c, size_t i, double limit)
     struct cp_forecast_opts o = {c->fc->threshold, limit, c->fc->bootstrap_samples,
                                  cell_seed(c->fc->seed, id)};
     struct cp_eol_forecast fc;
-    int rc = cp_forecast_per_cell(w->n, w->y, w->m, &r->fits[r->best_model],
+    int rc = cp_forecast_per_cell(w->fn, w->fy, w->fm, &r->fits[r->best_model],
                                   (enum cp_model)r->best_model, &o, &fc);
     if (rc < 0)
         return rc;
@@ -701,8 +723,16 @@ static void summarise(struct models_ctx *c)
     run->backtest_mape = n ? sum / (double)n : NAN;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
 int cp_models_run(struct cp_run *run, struct cp_error *err)
 {
+    double t0 = now_ms(), t1 = t0, t2 = t0, t3 = t0;
     struct models_ctx c;
     int rc = ctx_init(&c, run, err);
     long th = run->cfg->fits.threads;
@@ -712,6 +742,7 @@ int cp_models_run(struct cp_run *run, struct cp_error *err)
         rc = pool_error(rc, "fits", err);
         goto cleanup;
     }
+    t1 = now_ms();
     if ((rc = build_groups(&c, err)) < 0 || (rc = fade_outliers(&c, err)) < 0 ||
         (rc = pick_backtest(&c, err)) < 0)
         goto cleanup;
@@ -719,13 +750,17 @@ int cp_models_run(struct cp_run *run, struct cp_error *err)
         rc = pool_error(rc, "back-test", err);
         goto cleanup;
     }
+    t2 = now_ms();
     if ((rc = score_backtest(&c, err)) < 0)
         goto cleanup;
     if ((rc = cp_pool_run(th, c.ncells, forecast_cell, &c, err)) < 0) {
         rc = pool_error(rc, "forecasts", err);
         goto cleanup;
     }
+    t3 = now_ms();
     summarise(&c);
+    cp_log(CP_LOG_INFO, "stage=models fits_ms=%.1f backtest_ms=%.1f forecast_ms=%.1f", t1 - t0,
+           t2 - t1, t3 - t2);
     cp_log(CP_LOG_INFO, "stage=models cells=%zu past_eol=%ld flagged=%ld backtest_mape=%.2f",
            c.ncells, run->cells_past_eol, run->flagged_cells, run->backtest_mape);
 cleanup:
