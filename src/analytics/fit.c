@@ -510,7 +510,6 @@ static int run_lm(struct fit_ctx *c, struct lm_work *w, int np, double *x, int *
                  200 * (np + 1), diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3,
                  w->wa4);
     return info;
-    return info;
 }
 
 static void ctx_init(struct fit_ctx *c, struct lm_work *w, enum cp_model model, const double *n,

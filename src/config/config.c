@@ -518,9 +518,10 @@ static int parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_se
 {
     if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
         return 0; /* `section:` with nothing under it */
+    if (n->type != YAML_MAPPING_NODE && !s->name[0])
+        return fail(c, n, "expected a mapping of pipeline keys, got %s", node_kind(n));
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "expected a mapping for '%s', got %s", s->name[0] ? s->name : "the file",
-                    node_kind(n));
+        return fail(c, n, "expected a mapping for '%s', got %s", s->name, node_kind(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
