@@ -88,11 +88,10 @@ int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
                   double *onset);
 
 /*
- * Observed end of life over the m finite points (n[i], y[i]) of a cell, in cycle order. The
- * points form runs below the threshold and at or above it; a run shorter than `persist`
- * points is transient (a dip or a bump), except a run below that reaches the end of the data.
- * End of life is the first cycle of the first non-transient run below after which no run at
- * or above lasts `persist` points. Returns that cycle, or -1 when not reached.
+ * Observed end of life over the m finite points (n[i], y[i]) of a cell, in cycle order: the
+ * first cycle after the last point at or above the threshold (retention stays below from
+ * there to the end of the data), when that final run below holds at least `persist` points.
+ * A dip that recovers never counts. Returns the cycle, or -1 when not reached.
  */
 long cp_eol_observed(const double *n, const double *y, size_t m, double threshold,
                      long persist);

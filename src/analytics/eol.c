@@ -1,11 +1,9 @@
 /*
- * Observed end of life (docs/fits.md "Observed end of life").
- *
- * The points are split into runs of consecutive points below the threshold and at or above
- * it. A run shorter than `persist` points is transient, except that a run below the
- * threshold that reaches the end of the data counts (a test stopped at end of life has
- * no points after it). End of life is the start of the first run below that is not
- * transient and after which no run at or above the threshold lasts `persist` points or more.
+ * Observed end of life (docs/fits.md "Observed end of life"): the first cycle after the last
+ * point at or above the threshold, so retention is below from there to the end of the data,
+ * provided that final run below holds at least `persist` points. A dip that recovers never
+ * counts, however long; a run of fewer than `persist` points at the very end is not yet
+ * end of life (it may be noise or a dip still in progress).
  */
 #include "cellpipe/fit.h"
 
@@ -14,27 +12,11 @@ long cp_eol_observed(const double *n, const double *y, size_t m, double threshol
 {
     if (persist < 1)
         persist = 1;
-    size_t p = (size_t)persist, above_run = 0, run_end = 0;
-    int recovered = 0, in_below = 0;
-    long eol = -1;
-    /* backwards: `recovered` = a persistent run at or above follows index k */
-    for (size_t k = m; k-- > 0;) {
-        if (!(y[k] < threshold)) {
-            above_run++;
-            in_below = 0;
-            continue;
-        }
-        if (!in_below) {
-            if (above_run >= p)
-                recovered = 1;
-            above_run = 0;
-            run_end = k;
-            in_below = 1;
-        }
-        int starts = k == 0 || !(y[k - 1] < threshold);
-        size_t len = run_end - k + 1;
-        if (starts && !recovered && (len >= p || run_end == m - 1))
-            eol = (long)n[k];
-    }
-    return eol;
+    size_t k = m;
+    while (k > 0 && y[k - 1] < threshold)
+        k--;
+    /* points k .. m-1 are the final run below */
+    if (m - k < (size_t)persist)
+        return -1;
+    return (long)n[k];
 }

@@ -34,6 +34,8 @@ struct cell_work {
     struct cp_sibling *sib; /* when the cell reached end of life */
     long group;             /* fleet group id */
     double early_fade;      /* fade per 100 cycles over the group's common window */
+    unsigned char *flag;    /* per-cycle anomaly flags and scores (phase 1) */
+    double *z;
 };
 
 struct sib_list {
@@ -60,6 +62,7 @@ struct models_ctx {
     double *bt_fleet, *bt_pc; /* signed relative errors [nbt][NFRAC], NaN = not scored */
     double mape_fleet[NFRAC], mape_pc[NFRAC], q_fleet[NFRAC];
     double *chosen_mape; /* per cell: back-test MAPE of the method used (NaN none) */
+    long check_period, check_phase; /* capacity-check cycles: n % period == phase */
 };
 
 /* ---- phase 1: per-cell fits ------------------------------------------------------------ */
@@ -112,7 +115,6 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
     }
     if (w->m == 0 && missing > 0)
         cp_result_flag(r, "no_capacity", "all %zu retention values are missing", hi - lo);
-    w->fm = cp_fit_bin(w->n, w->y, w->m, CP_FIT_MAX_POINTS, w->fn, w->fy);
     if (absurd)
         cp_result_flag(r, "bad_values",
                        "%zu cycles with retention outside 0..%g or a bad cycle number left "
@@ -142,24 +144,120 @@ static void check_ce(struct models_ctx *c, const struct cp_cell_result *r0,
                        bad, c->fc->ce_min, c->fc->ce_max, first);
 }
 
-static int check_anomalies(struct models_ctx *c, struct cell_work *w, struct cp_cell_result *r)
+/* Per-cycle robust z-scores of the cell (phase 1a); flags are kept for phase 1b. */
+static int score_cycles(struct models_ctx *c, struct cell_work *w)
 {
-    unsigned char *flag = cp_malloc(w->m ? w->m : 1);
-    if (!flag)
+    w->flag = cp_malloc(w->m ? w->m : 1);
+    w->z = cp_malloc((w->m ? w->m : 1) * sizeof *w->z);
+    if (!w->flag || !w->z)
         return -CP_EINTERNAL;
-    size_t count = 0;
-    int rc = cp_anomaly_cycles(w->y, w->m, c->fc->anomaly_z, flag, NULL, &count);
-    if (rc == 0 && count) {
-        size_t k = 0;
-        while (!flag[k])
-            k++;
-        cp_result_flag(r, "anomaly_cycle",
-                       "%zu cycles with |robust z| > %g against a rolling median (first at "
-                       "cycle %.0f)",
-                       count, c->fc->anomaly_z, w->n[k]);
+    size_t count;
+    return cp_anomaly_cycles(w->y, w->m, c->fc->anomaly_z, w->flag, w->z, &count);
+}
+
+static int is_check(const struct models_ctx *c, double n)
+{
+    return c->check_period > 0 && (long)n % c->check_period == c->check_phase;
+}
+
+/* Flag per-cycle anomalies (capacity-check cycles are not anomalies), then keep only the
+ * clean points in w->n / w->y for everything after the observed end of life. */
+static void clean_points(struct models_ctx *c, struct cell_work *w, struct cp_cell_result *r)
+{
+    size_t k = 0, count = 0;
+    double first = NAN;
+    for (size_t i = 0; i < w->m; i++) {
+        int check = is_check(c, w->n[i]);
+        if (w->flag[i] && !check) {
+            if (count++ == 0)
+                first = w->n[i]; /* read before the compaction overwrites index i */
+            continue;
+        }
+        if (check)
+            continue;
+        w->n[k] = w->n[i];
+        w->y[k++] = w->y[i];
     }
-    cp_free(flag);
-    return rc;
+    if (count)
+        cp_result_flag(r, "anomaly_cycle",
+                       "%zu cycles with |robust z| > %g against a rolling median, left out of "
+                       "the fits (first at cycle %.0f)",
+                       count, c->fc->anomaly_z, first);
+    w->m = k;
+}
+
+static int cmp_long(const void *pa, const void *pb)
+{
+    long a = *(const long *)pa, b = *(const long *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Most common value of the sorted array v (ties: the smallest); its count into *count. */
+static long mode_sorted(const long *v, size_t n, size_t *count)
+{
+    long best = n ? v[0] : 0;
+    size_t bestc = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && v[j] == v[i])
+            j++;
+        if (j - i > bestc)
+            bestc = j - i, best = v[i];
+        i = j;
+    }
+    *count = bestc;
+    return best;
+}
+
+/*
+ * Capacity-check cycles: anomalies above the curve that recur across the fleet with one
+ * period (the most common gap between consecutive ones within a cell) and one phase, on at
+ * least half of the cycles at that phase and at least 3 times. They are another kind of
+ * measurement, not a fault: every cycle at that phase leaves the fits and the anomaly count
+ * (but not the observed end of life).
+ */
+static int find_check_period(struct models_ctx *c, struct cp_error *err)
+{
+    size_t total = 0, ng = 0, np = 0, cnt;
+    for (size_t i = 0; i < c->ncells; i++)
+        total += c->w[i].m;
+    long *gap = cp_malloc((2 * total + 1) * sizeof *gap), *pos = gap + total;
+    if (!gap)
+        return cp_error_oom(err);
+    for (size_t i = 0; i < c->ncells; i++) {
+        const struct cell_work *w = &c->w[i];
+        long prev = -1;
+        for (size_t k = 0; k < w->m; k++) {
+            if (!w->flag[k] || !(w->z[k] > 0))
+                continue;
+            pos[np++] = (long)w->n[k];
+            if (prev >= 0)
+                gap[ng++] = (long)w->n[k] - prev;
+            prev = (long)w->n[k];
+        }
+    }
+    qsort(gap, ng, sizeof *gap, cmp_long);
+    long P = mode_sorted(gap, ng, &cnt);
+    c->check_period = 0;
+    if (P >= 2 && cnt >= 2) {
+        for (size_t k = 0; k < np; k++)
+            gap[k] = pos[k] % P;
+        qsort(gap, np, sizeof *gap, cmp_long);
+        long phase = mode_sorted(gap, np, &cnt);
+        size_t expected = 0;
+        for (size_t i = 0; i < c->ncells; i++)
+            for (size_t k = 0; k < c->w[i].m; k++)
+                expected += (long)c->w[i].n[k] % P == phase;
+        if (cnt >= 3 && 2 * cnt >= expected) {
+            c->check_period = P;
+            c->check_phase = phase;
+            cp_log(CP_LOG_INFO,
+                   "stage=models capacity_check_period=%ld phase=%ld flagged=%zu of=%zu", P,
+                   phase, cnt, expected);
+        }
+    }
+    cp_free(gap);
+    return 0;
 }
 
 static int fit_models(struct models_ctx *c, struct cell_work *w, struct cp_cell_result *r)
@@ -206,7 +304,8 @@ static int find_knee(struct cell_work *w, struct cp_cell_result *r)
     return cp_knee_onset(kn, ky, km, r->knee_point, &r->knee_onset);
 }
 
-static int prepare_cell(void *vctx, size_t i)
+/* Phase 1a: points, coulombic efficiency, observed end of life, per-cycle scores. */
+static int scan_cell(void *vctx, size_t i)
 {
     struct models_ctx *c = vctx;
     struct cp_cell_result *r = &c->run->results[i];
@@ -220,11 +319,20 @@ static int prepare_cell(void *vctx, size_t i)
     if (rc < 0)
         return rc;
     check_ce(c, r, r);
-    if (w->m == 0)
-        return 0;
     r->eol_observed = cp_eol_observed(w->n, w->y, w->m, c->fc->threshold, c->persist);
-    if ((rc = check_anomalies(c, w, r)) < 0)
-        return rc;
+    return score_cycles(c, w);
+}
+
+/* Phase 1b: clean points, fits, knee, sibling curve. */
+static int fit_cell(void *vctx, size_t i)
+{
+    struct models_ctx *c = vctx;
+    struct cp_cell_result *r = &c->run->results[i];
+    struct cell_work *w = &c->w[i];
+    if (r->group < 0 || w->m == 0)
+        return 0;
+    clean_points(c, w, r);
+    w->fm = cp_fit_bin(w->n, w->y, w->m, CP_FIT_MAX_POINTS, w->fn, w->fy);
     if (w->m < (size_t)c->fc->min_cycles) {
         cp_result_flag(r, "too_few_cycles", "%zu valid cycles, fits need %ld", w->m,
                        c->fc->min_cycles);
@@ -236,7 +344,8 @@ static int prepare_cell(void *vctx, size_t i)
     if (ymax - ymin < 1e-9)
         cp_result_flag(r, "constant_capacity", "retention is constant (%g) over %zu cycles",
                        ymin, w->m);
-    if ((rc = fit_models(c, w, r)) < 0)
+    int rc = fit_models(c, w, r);
+    if (rc < 0)
         return rc;
     if (c->fc->models[CP_MODEL_BACON_WATTS] && (rc = find_knee(w, r)) < 0)
         return rc;
@@ -577,6 +686,8 @@ static void apply_cap(struct cp_cell_result *r, double limit, double last)
 {
     if (r->eol_forecast >= limit)
         r->eol_forecast = limit, r->eol_capped = 1;
+    if (r->eol_lo > r->eol_forecast)
+        r->eol_lo = r->eol_forecast;
     if (r->eol_hi >= limit || !isfinite(r->eol_hi))
         r->eol_hi = limit, r->eol_capped = 1;
     if (r->eol_capped)
@@ -649,6 +760,8 @@ static void ctx_release(struct models_ctx *c)
         for (size_t i = 0; i < c->ncells; i++) {
             cp_free(c->w[i].n);
             cp_free(c->w[i].sib);
+            cp_free(c->w[i].flag);
+            cp_free(c->w[i].z);
         }
     if (c->groups) {
         cp_free(c->groups[c->ngroups].v);
@@ -738,7 +851,13 @@ int cp_models_run(struct cp_run *run, struct cp_error *err)
     long th = run->cfg->fits.threads;
     if (rc < 0 || !run->cfg->fits.enabled)
         goto cleanup;
-    if ((rc = cp_pool_run(th, c.ncells, prepare_cell, &c, err)) < 0) {
+    if ((rc = cp_pool_run(th, c.ncells, scan_cell, &c, err)) < 0) {
+        rc = pool_error(rc, "anomaly scores", err);
+        goto cleanup;
+    }
+    if ((rc = find_check_period(&c, err)) < 0)
+        goto cleanup;
+    if ((rc = cp_pool_run(th, c.ncells, fit_cell, &c, err)) < 0) {
         rc = pool_error(rc, "fits", err);
         goto cleanup;
     }

@@ -10,6 +10,7 @@
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
+#include "cellpipe/fit.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
@@ -86,6 +87,7 @@ static const struct stage stages[] = {
     {"fingerprint", stage_fingerprint},
     {"validate", cp_validate_run},
     {"features", cp_features_run},
+    {"models", cp_models_run},
     /* models: fits, end of life, knee, anomalies */
 };
 

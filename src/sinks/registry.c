@@ -9,9 +9,11 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_fits;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
+    &cp_sink_fits,
     /* plots, summary pdf, workbook, html, mlflow go here */
     &cp_sink_manifest,
     /* email (CP_SINK_PUBLISHED) goes here */

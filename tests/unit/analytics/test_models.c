@@ -144,14 +144,16 @@ TEST(observed_eol_rule)
     for (int i = 12; i < 20; i++)
         y[i] = 0.7;
     CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 13);
-    y[15] = 0.85; /* a one-cycle bump after the crossing does not undo it */
-    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 13);
-    y[15] = y[16] = y[17] = 0.85; /* a three-cycle recovery does */
-    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 19);
-    y[18] = 0.85; /* ...and with only one point below at the very end: it counts */
-    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 20);
-    y[19] = 0.85;
+    y[15] = 0.85; /* back above: the crossing that counts is the last one */
+    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 17);
+    y[16] = 0.85; /* only three points below at the end: still enough */
+    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 18);
+    y[17] = 0.85; /* two points below at the end may be noise: not yet */
     CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), -1);
+    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 2), 19);
+    for (int i = 0; i < 20; i++)
+        y[i] = 0.5; /* below from the start */
+    CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 1);
 }
 
 int main(void)
