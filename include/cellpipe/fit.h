@@ -128,6 +128,8 @@ struct cp_eol_forecast {
     double eol, lo, hi; /* forecast cycle and 95 % interval; NaN when none */
     int capped;         /* the interval (or the forecast) reached the extrapolation limit */
     size_t nused;       /* fleet: siblings combined */
+    double spread;      /* fleet: half the log ratio of the weighted 84 % and 16 % quantiles of
+                         * the siblings' crossings, at least CP_MIN_SPREAD */
 };
 
 struct cp_forecast_opts {
@@ -161,6 +163,7 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
 #define CP_MAX_OFFSET 0.02  /* level offset bound (retention) */
 #define CP_MIN_SIBLINGS 3   /* fewest finished siblings for a fleet forecast */
 #define CP_MIN_MSE 1e-8     /* alignment MSE floor of the weights */
+#define CP_MIN_SPREAD 0.02  /* floor of the fleet spread (log units) */
 
 /* A finished sibling: its retention smoothed on a uniform grid (bin means over
  * CP_SIB_GRID points, then a 5-point moving average). */

@@ -161,7 +161,7 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
                          enum cp_model model, const struct cp_forecast_opts *o,
                          struct cp_eol_forecast *out)
 {
-    out->eol = out->lo = out->hi = NAN;
+    out->eol = out->lo = out->hi = out->spread = NAN;
     out->capped = 0;
     out->nused = 0;
     if (fit->status != CP_FIT_OK || m == 0)
@@ -381,6 +381,7 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
     out->eol = out->lo = out->hi = NAN;
     out->capped = 0;
     out->nused = 0;
+    out->spread = NAN;
     double bn[CP_TARGET_BINS], by[CP_TARGET_BINS];
     size_t nb = cp_target_bins(n, y, m, bn, by);
     if (nb < 3 || nsib == 0)
@@ -415,6 +416,9 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
     out->eol = weighted_quantile(al, w, use, 0.5);
     out->lo = weighted_quantile(al, w, use, 0.025);
     out->hi = weighted_quantile(al, w, use, 0.975);
+    /* the siblings' disagreement, in log units (about one standard deviation) */
+    double q16 = weighted_quantile(al, w, use, 0.16), q84 = weighted_quantile(al, w, use, 0.84);
+    out->spread = fmax(0.5 * log(q84 / q16), CP_MIN_SPREAD);
     out->nused = use;
 cleanup:
     cp_free(al);

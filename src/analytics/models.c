@@ -60,7 +60,10 @@ struct models_ctx {
     long *bt;                /* back-tested cells */
     size_t nbt;
     double *bt_fleet, *bt_pc; /* signed relative errors [nbt][NFRAC], NaN = not scored */
-    double mape_fleet[NFRAC], mape_pc[NFRAC], q_fleet[NFRAC];
+    double *bt_spread;        /* fleet spread of each back-test forecast */
+    double mape_fleet[NFRAC], mape_pc[NFRAC];
+    double q_fleet[NFRAC]; /* conformal 95 % quantile of |log(F/T)| / spread */
+    double q_pc[NFRAC];    /* conformal 95 % quantile of |log(F/T)|, per-cell */
     double *chosen_mape; /* per cell: back-test MAPE of the method used (NaN none) */
     long check_period, check_phase; /* capacity-check cycles: n % period == phase */
 };
@@ -587,8 +590,10 @@ static int backtest_cell(void *vctx, size_t j)
         int rc = cp_forecast_fleet(w->n, w->y, m, sibs, ns, &fl);
         if (rc < 0)
             return rc;
-        if (isfinite(fl.eol))
+        if (isfinite(fl.eol)) {
             c->bt_fleet[j * NFRAC + f] = fl.eol / eol - 1.0;
+            c->bt_spread[j * NFRAC + f] = fl.spread;
+        }
         double pc;
         if ((rc = per_cell_point(c, w->n, w->y, m, &pc)) < 0)
             return rc;
@@ -606,10 +611,21 @@ static int cmp_dbl(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/* MAPE per fraction and the conformal half-width of log(forecast / truth) at 95 %. */
+/* Split-conformal quantile: the ceil(0.95 (n + 1))-th smallest of n scores (the largest
+ * when that rank exceeds n); NaN with fewer than 2 scores. Sorts v. */
+static double conformal_q(double *v, size_t n)
+{
+    if (n < 2)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    size_t rank = (size_t)ceil(0.95 * (double)(n + 1));
+    return v[(rank > n ? n : rank) - 1];
+}
+
+/* MAPE per fraction and the conformal 95 % quantiles of both methods' errors. */
 static int score_backtest(struct models_ctx *c, struct cp_error *err)
 {
-    double *v = cp_malloc((c->nbt + 1) * sizeof *v);
+    double *v = cp_malloc(2 * (c->nbt + 1) * sizeof *v), *u = v ? v + c->nbt + 1 : NULL;
     if (!v)
         return cp_error_oom(err);
     for (int f = 0; f < NFRAC; f++) {
@@ -619,23 +635,22 @@ static int score_backtest(struct models_ctx *c, struct cp_error *err)
             double ef = c->bt_fleet[j * NFRAC + f], ep = c->bt_pc[j * NFRAC + f];
             if (isfinite(ef)) {
                 sf += fabs(ef);
-                v[nf++] = fabs(log1p(ef));
+                v[nf++] = fabs(log1p(ef)) / c->bt_spread[j * NFRAC + f];
             }
-            if (isfinite(ep))
-                sp += fabs(ep), np++;
+            if (isfinite(ep) && ep > -1) {
+                sp += fabs(ep);
+                u[np++] = fabs(log1p(ep));
+            }
         }
         c->mape_fleet[f] = nf ? 100.0 * sf / (double)nf : NAN;
         c->mape_pc[f] = np ? 100.0 * sp / (double)np : NAN;
-        c->q_fleet[f] = NAN;
-        if (nf >= 2) {
-            qsort(v, nf, sizeof *v, cmp_dbl);
-            size_t rank = (size_t)ceil(0.95 * (double)(nf + 1));
-            c->q_fleet[f] = v[(rank > nf ? nf : rank) - 1];
-        }
+        c->q_fleet[f] = conformal_q(v, nf);
+        c->q_pc[f] = conformal_q(u, np);
         cp_log(CP_LOG_INFO,
                "stage=models backtest_fraction=%g cells=%zu mape_fleet=%.2f mape_per_cell=%.2f "
-               "conformal_q=%.4f",
-               backtest_fracs[f], nf, c->mape_fleet[f], c->mape_pc[f], c->q_fleet[f]);
+               "q_fleet=%.3f q_per_cell=%.3f",
+               backtest_fracs[f], nf, c->mape_fleet[f], c->mape_pc[f], c->q_fleet[f],
+               c->q_pc[f]);
     }
     cp_free(v);
     return 0;
@@ -714,7 +729,7 @@ static int forecast_cell(void *vctx, size_t i)
     const struct cp_sibling *sibs[MAX_SIBLINGS];
     int wide;
     size_t ns = c->fc->forecast == CP_FORECAST_PER_CELL ? 0 : pick_siblings(c, (long)i, sibs, &wide);
-    struct cp_eol_forecast fl = {NAN, NAN, NAN, 0, 0};
+    struct cp_eol_forecast fl = {NAN, NAN, NAN, 0, 0, NAN};
     int rc = ns ? cp_forecast_fleet(w->n, w->y, w->m, sibs, ns, &fl) : 0;
     if (rc < 0)
         return rc;
@@ -733,11 +748,19 @@ static int forecast_cell(void *vctx, size_t i)
                        "fleet",
                        CP_MIN_SIBLINGS);
     if (choose_fleet) {
-        double q = isfinite(c->q_fleet[bin]) ? c->q_fleet[bin] : 0.0;
         r->eol_method = CP_EOL_FLEET;
         r->eol_forecast = fl.eol;
-        r->eol_lo = fmax(fmin(fl.lo, fl.eol * exp(-q)), last);
-        r->eol_hi = fmax(fl.hi, fl.eol * exp(q));
+        if (isfinite(c->q_fleet[bin])) { /* calibrated by the back-test */
+            r->eol_lo = fl.eol * exp(-c->q_fleet[bin] * fl.spread);
+            r->eol_hi = fl.eol * exp(c->q_fleet[bin] * fl.spread);
+        } else {
+            r->eol_lo = fl.lo;
+            r->eol_hi = fl.hi;
+            cp_result_flag(r, "uncalibrated",
+                           "too few finished cells to calibrate the interval by back-test: "
+                           "raw sibling range");
+        }
+        r->eol_lo = fmax(r->eol_lo, last);
         c->chosen_mape[i] = c->mape_fleet[bin];
     } else {
         if ((rc = use_per_cell(c, i, limit)) < 0)
@@ -746,6 +769,11 @@ static int forecast_cell(void *vctx, size_t i)
             cp_result_flag(r, "no_forecast", "no usable fit and no fleet forecast");
             return 0;
         }
+        if (isfinite(c->q_pc[bin])) { /* widen the bootstrap by the back-test's errors */
+            r->eol_lo = fmin(r->eol_lo, r->eol_forecast * exp(-c->q_pc[bin]));
+            r->eol_hi = fmax(r->eol_hi, r->eol_forecast * exp(c->q_pc[bin]));
+        }
+        r->eol_lo = fmax(r->eol_lo, last);
         c->chosen_mape[i] = c->mape_pc[bin];
     }
     apply_cap(r, limit, last);
@@ -805,10 +833,11 @@ static int pick_backtest(struct models_ctx *c, struct cp_error *err)
     size_t nf = c->fleet.n;
     c->nbt = nf < BACKTEST_MAX ? nf : BACKTEST_MAX;
     c->bt = cp_malloc((c->nbt + 1) * sizeof *c->bt);
-    c->bt_fleet = cp_malloc(2 * (c->nbt + 1) * NFRAC * sizeof *c->bt_fleet);
+    c->bt_fleet = cp_malloc(3 * (c->nbt + 1) * NFRAC * sizeof *c->bt_fleet);
     if (!c->bt || !c->bt_fleet)
         return cp_error_oom(err);
     c->bt_pc = c->bt_fleet + (c->nbt + 1) * NFRAC;
+    c->bt_spread = c->bt_pc + (c->nbt + 1) * NFRAC;
     for (size_t j = 0; j < c->nbt; j++)
         c->bt[j] = c->fleet.cell[j * nf / c->nbt];
     return 0;

@@ -1,0 +1,53 @@
+/* Forecast accuracy against the sample lab's truth: per-cell vs fleet from 40, 60 and 80 %
+ * of life (see accuracy.h), and observed end of life equal to truth for every cell. */
+#include <stdio.h>
+
+#include "accuracy.h"
+#include "cellpipe/log.h"
+#include "harness.h"
+
+#define CELLS 200
+
+static struct cp_config cfg;
+
+TEST(fleet_forecasts_hold_against_truth)
+{
+    static const double fr[] = {0.4, 0.6, 0.8};
+    struct acc_score pc[3], fl[3];
+    for (int k = 0; k < 3; k++) {
+        CHECK_INT(acc_score(&cfg, CELLS, fr[k], CP_FORECAST_PER_CELL, &pc[k]), 0);
+        CHECK_INT(acc_score(&cfg, CELLS, fr[k], CP_FORECAST_FLEET, &fl[k]), 0);
+        printf("accuracy from %2.0f%% of life: per-cell MAPE %5.1f%% coverage %3.0f%% width "
+               "%5.1f%% | fleet MAPE %5.1f%% coverage %3.0f%% width %5.1f%% (%ld cells)\n",
+               100 * fr[k], pc[k].mape, 100 * pc[k].coverage, pc[k].width, fl[k].mape,
+               100 * fl[k].coverage, fl[k].width, fl[k].n);
+        CHECK(fl[k].n >= CELLS / 4);
+    }
+    /* the goals: fleet from 60 % within 10 % MAPE, 95 % intervals covering >= 90 % */
+    CHECK(fl[1].mape <= 10.0);
+    CHECK(fl[1].coverage >= 0.90);
+    CHECK(fl[0].coverage >= 0.85);
+    CHECK(fl[2].mape <= 10.0 && fl[2].coverage >= 0.90);
+    /* the fleet must beat one curve where the knee is still ahead */
+    CHECK(fl[0].mape < pc[0].mape && fl[1].mape < pc[1].mape);
+}
+
+TEST(observed_eol_equals_truth)
+{
+    long checked = 0;
+    CHECK_INT(acc_eol_mismatches(&cfg, CELLS, &checked), 0);
+    CHECK_INT(checked, CELLS);
+}
+
+int main(void)
+{
+    struct cp_error err = {0};
+    cp_log_setup(CP_LOG_WARN, 0);
+    if (cp_config_defaults(&cfg, "accuracy.yaml", &err) != 0)
+        return 1;
+    cfg.fits.threads = 2;
+    RUN(observed_eol_equals_truth);
+    RUN(fleet_forecasts_hold_against_truth);
+    cp_config_release(&cfg);
+    return DONE();
+}
