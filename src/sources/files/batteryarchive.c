@@ -145,8 +145,8 @@ static int read_rows(struct cp_csv *r, const char *path, const char *cell, const
 static int add_cell(struct cp_reader_out *out, const char *cell, struct cp_error *err)
 {
     long row = cp_table_add_row(out->cells);
-    if (row < 0 || cp_table_set_str(out->cells, cp_table_find(out->cells, "cell_id"),
-                                    (size_t)row, cell) < 0)
+    if (row < 0 ||
+        cp_table_set_str(out->cells, cp_table_find(out->cells, "cell_id"), (size_t)row, cell) < 0)
         return cp_error_oom(err);
     return 0;
 }

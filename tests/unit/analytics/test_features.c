@@ -66,7 +66,7 @@ TEST(per_cycle_features)
     CHECK_NEAR(cp_table_f64(t, "temperature_compensated_capacity")[0], 2.0 / 1.05, 1e-15);
     CHECK_NEAR(cp_table_f64(t, "retention_mean_2")[1], (1.0 + 0.95) / 2, 1e-15);
     CHECK_NEAR(cp_table_f64(t, "retention_std_2")[1], 0.05 / sqrt(2.0), 1e-12);
-    CHECK(isnan(cp_table_f64(t, "retention_std_2")[0])); /* one value: no deviation */
+    CHECK(isnan(cp_table_f64(t, "retention_std_2")[0]));    /* one value: no deviation */
     CHECK_NEAR(cp_table_f64(t, "fade_rate")[5], 5.0, 1e-9); /* 0.9, 0.85, 0.8: -0.05/cycle */
     CHECK_NEAR(cp_table_f64(t, "cycle_fraction")[2], 0.5, 0);
     CHECK_NEAR(cp_table_f64(t, "days_since_start")[4], 4.0, 0);

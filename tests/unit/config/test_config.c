@@ -34,13 +34,14 @@ TEST(defaults)
 
 TEST(full_pipeline)
 {
-    const char *text = "name: nightly\n"
-                       "source: {kind: files, paths: [a, b], format: auto}\n"
-                       "select:\n  design_name: [X]\n  year: 2024\n  where: {chemistry: [LFP, NMC]}\n"
-                       "validate:\n  rules:\n    - rule: range\n      column: v_max\n      max: 5\n"
-                       "fits:\n  models: [linear, power]\n  threshold: 0.7\n"
-                       "plots:\n  list:\n    - name: r\n      kind: scatter\n      overlays: [fit, knee]\n"
-                       "email: {enabled: true, to: [a@b.c], when: flagged}\n";
+    const char *text =
+        "name: nightly\n"
+        "source: {kind: files, paths: [a, b], format: auto}\n"
+        "select:\n  design_name: [X]\n  year: 2024\n  where: {chemistry: [LFP, NMC]}\n"
+        "validate:\n  rules:\n    - rule: range\n      column: v_max\n      max: 5\n"
+        "fits:\n  models: [linear, power]\n  threshold: 0.7\n"
+        "plots:\n  list:\n    - name: r\n      kind: scatter\n      overlays: [fit, knee]\n"
+        "email: {enabled: true, to: [a@b.c], when: flagged}\n";
     struct cp_config cfg;
     struct cp_error err = {0};
     CHECK(load(&cfg, text, &err) == 0);
@@ -120,8 +121,8 @@ TEST(schema_documents_every_section)
     FILE *f = open_memstream(&buf, &len);
     cp_config_print_schema(f);
     fclose(f);
-    const char *sections[] = {"`source`", "`select`", "`validate`", "`features`", "`fits`",
-                              "`plots`",  "`workbook`", "`mlflow`", "`report`", "`email`"};
+    const char *sections[] = {"`source`", "`select`",   "`validate`", "`features`", "`fits`",
+                              "`plots`",  "`workbook`", "`mlflow`",   "`report`",   "`email`"};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         CHECK(strstr(buf, sections[i]) != NULL);
     CHECK(strstr(buf, "| `threshold` | number | 0.8 |") != NULL);

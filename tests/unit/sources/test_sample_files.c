@@ -101,8 +101,8 @@ TEST(faults_and_truth)
     long knees = 0;
     for (size_t i = 0; i < truth->nrows; i++) {
         knees += knee[i] != CP_I64_NA && eol[i] != CP_I64_NA && knee[i] < eol[i];
-        long expect = (long)obs[i] + (strcmp(tid[i], "cell-0004") == 0) -
-                      (strcmp(tid[i], "cell-0003") == 0);
+        long expect =
+            (long)obs[i] + (strcmp(tid[i], "cell-0004") == 0) - (strcmp(tid[i], "cell-0003") == 0);
         CHECK_INT(count_cell(cy, tid[i]), expect);
         CHECK(eol[i] != CP_I64_NA);
     }
@@ -167,8 +167,7 @@ TEST(real_battery_archive_file)
     CHECK_STR(err.msg, "");
     /* values read off the file itself: 9 cycles, cycle 1 and cycle 2 rows */
     CHECK_INT(ds.cycles->nrows, 9);
-    CHECK_STR(cp_table_str(ds.cycles, "cell_id")[0],
-              "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d");
+    CHECK_STR(cp_table_str(ds.cycles, "cell_id")[0], "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d");
     CHECK_INT(cp_table_i64(ds.cycles, "cycle_index")[1], 2);
     CHECK_NEAR(cp_table_f64(ds.cycles, "discharge_capacity_ah")[0], 1.292, 0);
     CHECK_NEAR(cp_table_f64(ds.cycles, "charge_capacity_ah")[1], 1.291, 0);
