@@ -508,7 +508,7 @@ static int run_lm(struct fit_ctx *c, struct lm_work *w, int np, double *x, int *
     int nfev = 0, njev = 0;
     /* tight tolerances for the reported fits (they are checked against scipy at 1e-6); the
      * knee-onset fit only places a breakpoint */
-    double tol = c->dbw ? 1e-8 : 1e-10;
+    double tol = c->dbw ? 1e-8 : 1e-14;
     return lmder(lm_callback, c, c->m, np, x, w->fvec, w->fjac, c->m, tol, tol, 0.0,
                  200 * (np + 1), diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3,
                  w->wa4);
