@@ -26,13 +26,13 @@ struct lab {
 
 static unsigned lab_state;
 
-static double lab_uniform(void)
+static inline double lab_uniform(void)
 {
     lab_state = lab_state * 1664525u + 1013904223u;
     return (double)(lab_state >> 8) / 16777216.0;
 }
 
-static double lab_noise(double sd)
+static inline double lab_noise(double sd)
 {
     double s = 0;
     for (int k = 0; k < 12; k++)
@@ -41,13 +41,13 @@ static double lab_noise(double sd)
 }
 
 /* Noiseless retention at cycle n of a cell with life L and knee sharpness kappa. */
-static double lab_curve(double n, double L, double kappa)
+static inline double lab_curve(double n, double L, double kappa)
 {
     double u = n / L;
     return 1.0 - 0.08 * u - 0.12 * (exp(kappa * (u - 1.0)) - exp(-kappa)) / (1.0 - exp(-kappa));
 }
 
-static int lab_add_cell(struct lab *L, int i, const char *design, const char *status)
+static inline int lab_add_cell(struct lab *L, int i, const char *design, const char *status)
 {
     struct cp_table *cells = L->run.data.cells;
     long r = cp_table_add_row(cells);
@@ -60,7 +60,7 @@ static int lab_add_cell(struct lab *L, int i, const char *design, const char *st
     return 0;
 }
 
-static int lab_add_cycle(struct lab *L, int i, long n, double y, double ce)
+static inline int lab_add_cycle(struct lab *L, int i, long n, double y, double ce)
 {
     struct cp_table *cy = L->run.data.cycles;
     long r = cp_table_add_row(cy);
@@ -75,7 +75,7 @@ static int lab_add_cycle(struct lab *L, int i, long n, double y, double ce)
     return 0;
 }
 
-static int lab_init(struct lab *L, int ncells)
+static inline int lab_init(struct lab *L, int ncells)
 {
     memset(L, 0, sizeof *L);
     struct cp_error err = {0};
@@ -103,7 +103,7 @@ static int lab_init(struct lab *L, int ncells)
  * Add a regular cell: design d of `ndesign`, base life `base`, finished (runs past end of
  * life) or active (stops at fraction `stop` of its life). Returns 0 or -1.
  */
-static int lab_cell(struct lab *L, int i, int d, double base, int finished, double stop,
+static inline int lab_cell(struct lab *L, int i, int d, double base, int finished, double stop,
                     double sd)
 {
     char design[16];
@@ -126,7 +126,7 @@ static int lab_cell(struct lab *L, int i, int d, double base, int finished, doub
 }
 
 /* Sort, group and create the results array (call after the last cell). */
-static int lab_finish(struct lab *L)
+static inline int lab_finish(struct lab *L)
 {
     struct cp_run *run = &L->run;
     if (cp_table_group(run->data.cycles, "cell_id") != 0)
@@ -143,7 +143,7 @@ static int lab_finish(struct lab *L)
     return 0;
 }
 
-static void lab_release(struct lab *L)
+static inline void lab_release(struct lab *L)
 {
     cp_table_free(L->run.data.cells);
     cp_table_free(L->run.data.cycles);
