@@ -32,7 +32,7 @@ struct acc_score {
 };
 
 /* Truth end of life of cell_id (NaN when none). */
-static double acc_truth(const struct cp_table *truth, const char *id, long *observed)
+static inline double acc_truth(const struct cp_table *truth, const char *id, long *observed)
 {
     char **ids = cp_table_str(truth, "cell_id");
     int64_t *eol = cp_table_i64(truth, "eol_cycle"), *obs = cp_table_i64(truth, "observed_cycles");
@@ -45,7 +45,7 @@ static double acc_truth(const struct cp_table *truth, const char *id, long *obse
 }
 
 /* Cut the targets of `fold` at f of their true life; marks targets in is_target[cell row]. */
-static int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, double f, int fold,
+static inline int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, double f, int fold,
                    unsigned char *is_target, double *truth_eol)
 {
     struct cp_table *cy = ds->cycles;
@@ -73,7 +73,7 @@ static int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, double f
 }
 
 /* One lab, one fold, one fraction, one method: adds |error| and coverage of each target. */
-static int acc_fold(const struct cp_config *base, long cells, double f, int fold,
+static inline int acc_fold(const struct cp_config *base, long cells, double f, int fold,
                     enum cp_forecast method, double *abs_err, double *covered, double *width,
                     long *n, long *capped)
 {
@@ -125,7 +125,7 @@ cleanup:
 }
 
 /* Score method at fraction f over both folds of a `cells`-cell lab. 0 or -1. */
-static int acc_score(const struct cp_config *base, long cells, double f, enum cp_forecast method,
+static inline int acc_score(const struct cp_config *base, long cells, double f, enum cp_forecast method,
                      struct acc_score *out)
 {
     double *ae = cp_calloc(3 * (size_t)cells + 3, sizeof *ae), *cov = ae ? ae + cells + 1 : NULL;
@@ -157,7 +157,7 @@ cleanup:
 
 /* Observed end of life of every cell of a full lab against truth: cells whose data reach
  * the true end of life must report it exactly, the others -1. Returns mismatches or -1. */
-static long acc_eol_mismatches(const struct cp_config *base, long cells, long *checked)
+static inline long acc_eol_mismatches(const struct cp_config *base, long cells, long *checked)
 {
     struct cp_config cfg = *base;
     struct cp_run run;
