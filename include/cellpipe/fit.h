@@ -137,6 +137,7 @@ struct cp_forecast_opts {
     double limit;     /* extrapolation cap (cycle) */
     long samples;     /* bootstrap replicates (0: point forecast only) */
     uint64_t seed;    /* bootstrap stream */
+    int delta;        /* 1: delta-method interval instead of the bootstrap */
 };
 
 /* One deterministic 64-bit draw (splitmix64). */
@@ -149,7 +150,9 @@ double cp_quantile_sorted(const double *v, size_t n, double q);
  * the first point where the model is below the threshold, no earlier than the last point;
  * the 2.5 and 97.5 % quantiles of the same over o->samples residual-bootstrap replicates
  * (each replicate's parameters by one Gauss-Newton step from the fit: linearised
- * bootstrap; the crossing itself is recomputed exactly). A crossing beyond o->limit counts as o->limit and sets
+ * bootstrap; the crossing itself is recomputed exactly). With o->delta, the interval is
+ * x +- 1.96 sd instead, sd^2 = s^2 g' (J'J)^-1 g (g: the crossing's gradient in the
+ * parameters, s^2 = rss / (m - np)). A crossing beyond o->limit counts as o->limit and sets
  * capped. Returns 0 (out->eol NaN when the fit is not usable) or CP_EINTERNAL (negative).
  */
 int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struct cp_fit *fit,

@@ -277,26 +277,25 @@ static int basis(const struct fit_ctx *c, const double *nl, int i, double *phi)
  * residual sum of squares (inf when singular). */
 static double linear_ls(const struct fit_ctx *c, const double *nl, double *coef)
 {
-    double A[MAXP][MAXP] = {{0}}, b[MAXP] = {0}, phi[MAXP];
+    double A[MAXP][MAXP] = {{0}}, b[MAXP] = {0}, b0[MAXP], phi[MAXP], yy = 0;
     int nb = 0;
     for (int i = 0; i < c->m; i++) {
         nb = basis(c, nl, i, phi);
+        yy += c->y[i] * c->y[i];
         for (int r = 0; r < nb; r++) {
             b[r] += phi[r] * c->y[i];
             for (int k = 0; k < nb; k++)
                 A[r][k] += phi[r] * phi[k];
         }
     }
+    memcpy(b0, b, sizeof b);
     if (solve_small(nb, A, b, coef) != 0)
         return INFINITY;
-    double rss = 0;
-    for (int i = 0; i < c->m; i++) {
-        basis(c, nl, i, phi);
-        double f = 0;
-        for (int k = 0; k < nb; k++)
-            f += coef[k] * phi[k];
-        rss += (f - c->y[i]) * (f - c->y[i]);
-    }
+    /* rss = y'y - coef' X'y at the least-squares solution: no second pass over the data
+     * (only ranks starting values, so the cancellation does not matter) */
+    double rss = yy;
+    for (int k = 0; k < nb; k++)
+        rss -= coef[k] * b0[k];
     return isfinite(rss) ? rss : INFINITY;
 }
 

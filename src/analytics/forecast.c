@@ -157,6 +157,56 @@ cleanup:
     return nb;
 }
 
+/* Delta method: var(x) = s^2 g' (J'J)^-1 g, g = d crossing / d (scaled parameters) by central
+ * differences, s^2 = rss / (m - np). Returns the standard deviation, NaN when the crossing
+ * moves out of range under a small step, -1 on a singular Jacobian, or CP_EINTERNAL. */
+static double delta_sd(const double *n, const double *y, size_t m, const struct cp_fit *fit,
+                       enum cp_model model, const struct cp_forecast_opts *o, double x)
+{
+    int np = cp_fit_nparams(model);
+    if (m <= (size_t)np)
+        return NAN;
+    double *J = cp_malloc((size_t)np * m * sizeof *J);
+    if (!J)
+        return -CP_EINTERNAL;
+    double base[CP_FIT_MAXP], a[CP_FIT_MAXP][CP_FIT_MAXP] = {{0}}, inv[CP_FIT_MAXP][CP_FIT_MAXP];
+    double g[CP_FIT_MAXP], sd = -1, rss = 0, p[CP_FIT_MAXP];
+    natural_jacobian(model, fit->p, np, n, m, J, base);
+    for (int r = 0; r < np; r++)
+        for (int k = 0; k < np; k++)
+            for (size_t i = 0; i < m; i++)
+                a[r][k] += J[(size_t)r * m + i] * J[(size_t)k * m + i];
+    if (invert_small(np, a, inv) != 0)
+        goto cleanup;
+    for (size_t i = 0; i < m; i++) {
+        double e = y[i] - cp_fit_eval(model, fit->p, n[i]);
+        rss += e * e;
+    }
+    memcpy(p, fit->p, sizeof p);
+    for (int k = 0; k < np; k++) {
+        double h = 1e-4; /* relative step of the scaled parameter */
+        p[k] = fit->p[k] + h * base[k];
+        double up = point_crossing(model, p, o->threshold, n[0], n[m - 1], o->limit);
+        p[k] = fit->p[k] - h * base[k];
+        double dn = point_crossing(model, p, o->threshold, n[0], n[m - 1], o->limit);
+        p[k] = fit->p[k];
+        if (isnan(up) || isnan(dn)) {
+            sd = NAN;
+            goto cleanup;
+        }
+        g[k] = (up - dn) / (2 * h);
+    }
+    double v = 0;
+    for (int r = 0; r < np; r++)
+        for (int k = 0; k < np; k++)
+            v += g[r] * inv[r][k] * g[k];
+    sd = sqrt(fmax(v, 0) * rss / (double)(m - (size_t)np));
+    (void)x;
+cleanup:
+    cp_free(J);
+    return sd;
+}
+
 int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struct cp_fit *fit,
                          enum cp_model model, const struct cp_forecast_opts *o,
                          struct cp_eol_forecast *out)
@@ -170,6 +220,21 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
     double x = point_crossing(model, fit->p, o->threshold, n[0], last, o->limit);
     out->capped = isnan(x);
     out->eol = isnan(x) ? o->limit : x;
+    if (o->delta && !out->capped) {
+        double sd = delta_sd(n, y, m, fit, model, o, x);
+        if (sd == -CP_EINTERNAL)
+            return -CP_EINTERNAL;
+        if (!(sd >= 0)) { /* singular, or the crossing leaves the range: unbounded */
+            out->hi = o->limit;
+            out->capped = 1;
+            return 0;
+        }
+        out->lo = fmax(x - 1.96 * sd, last);
+        out->hi = x + 1.96 * sd;
+        if (out->hi >= o->limit)
+            out->capped = 1;
+        return 0;
+    }
     if (o->samples <= 0)
         return 0;
     double *cross = cp_malloc((size_t)o->samples * sizeof *cross);

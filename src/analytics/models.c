@@ -563,7 +563,7 @@ static int per_cell_point(const struct models_ctx *c, const double *rn, const do
     }
     if (best < 0)
         return 0;
-    struct cp_forecast_opts o = {c->fc->threshold, c->fc->max_extrapolation * rn[rm - 1], 0, 0};
+    struct cp_forecast_opts o = {c->fc->threshold, c->fc->max_extrapolation * rn[rm - 1], 0, 0, 0};
     struct cp_eol_forecast fc;
     int rc = cp_forecast_per_cell(n, y, m, &f[best], (enum cp_model)best, &o, &fc);
     *eol = fc.eol;
@@ -683,7 +683,8 @@ static int use_per_cell(struct models_ctx *c, size_t i, double limit)
         return 0;
     const char *id = c->ids ? c->ids[r->cells_row] : NULL;
     struct cp_forecast_opts o = {c->fc->threshold, limit, c->fc->bootstrap_samples,
-                                 cell_seed(c->fc->seed, id)};
+                                 cell_seed(c->fc->seed, id),
+                                 c->fc->interval == CP_INTERVAL_DELTA};
     struct cp_eol_forecast fc;
     int rc = cp_forecast_per_cell(w->fn, w->fy, w->fm, &r->fits[r->best_model],
                                   (enum cp_model)r->best_model, &o, &fc);
