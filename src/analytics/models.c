@@ -770,6 +770,8 @@ static int forecast_cell(void *vctx, size_t i)
             cp_result_flag(r, "no_forecast", "no usable fit and no fleet forecast");
             return 0;
         }
+        if (!fleet_ok && r->eol_forecast > 0) /* fraction of life from its own forecast */
+            bin = frac_bin(last / r->eol_forecast);
         if (isfinite(c->q_pc[bin])) { /* widen the bootstrap by the back-test's errors */
             r->eol_lo = fmin(r->eol_lo, r->eol_forecast * exp(-c->q_pc[bin]));
             r->eol_hi = fmax(r->eol_hi, r->eol_forecast * exp(c->q_pc[bin]));
