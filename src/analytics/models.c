@@ -52,6 +52,7 @@ struct models_ctx {
     const double *ret, *ce;
     const size_t *gstart;
     char **ids;
+    char **status; /* test_status column, or NULL */
     struct cell_work *w;
     size_t ncells;
     size_t ngroups;
@@ -724,6 +725,12 @@ static int forecast_cell(void *vctx, size_t i)
         r->eol_forecast = r->eol_lo = r->eol_hi = (double)r->eol_observed;
         return 0;
     }
+    const char *st = c->status ? c->status[r->cells_row] : NULL;
+    if (st && (strcmp(st, "failed") == 0 || strcmp(st, "aborted") == 0) && w->m > 0)
+        cp_result_flag(r, "test_stopped",
+                       "test %s at cycle %.0f before end of life: its end of life is forecast "
+                       "only",
+                       st, w->n[w->m - 1]);
     if (w->m < (size_t)c->fc->min_cycles)
         return 0; /* already flagged too_few_cycles / no_capacity / no_cycles */
     double last = w->n[w->m - 1], limit = c->fc->max_extrapolation * last;
@@ -818,6 +825,7 @@ static int ctx_init(struct models_ctx *c, struct cp_run *run, struct cp_error *e
     c->ce = cy ? cp_table_f64(cy, "coulombic_efficiency") : NULL;
     c->gstart = cy ? cy->group_start : NULL;
     c->ids = run->data.cells ? cp_table_str(run->data.cells, "cell_id") : NULL;
+    c->status = run->data.cells ? cp_table_str(run->data.cells, "test_status") : NULL;
     for (size_t i = 0; i < c->ncells; i++)
         if (run->results[i].group >= 0 && (!c->cyc || !c->ret || !c->gstart))
             return cp_error_set(err, CP_EINTERNAL,

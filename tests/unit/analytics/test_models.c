@@ -31,8 +31,9 @@ static int build(struct lab *L)
     lab_add_cell(L, BAD_NEG, "D1", "active");
     for (long n = 1; n <= 200; n++)
         lab_add_cycle(L, BAD_NEG, n, n % 50 == 0 ? -1.0 : n == 77 ? 1e6 : 1.0 - 2e-4 * n, 0.9);
-    /* a design nobody finished: fleet-wide siblings */
+    /* a design nobody finished: fleet-wide siblings; its test failed */
     lab_cell(L, LONELY, 7, 700, 0, 0.6, 0.002);
+    cp_table_set_str(L->run.data.cells, 2, LONELY, "failed");
     /* one spike far off the curve */
     lab_cell(L, SPIKE, 1, 750, 0, 0.6, 0.002);
     size_t last = L->run.data.cycles->nrows - 100;
@@ -107,6 +108,8 @@ TEST(bad_input_is_flagged)
     CHECK(has_flag(&r[BAD_NEG], "ce_band"));
     CHECK(has_flag(&r[LONELY], "fleet_fallback"));
     CHECK_INT(r[LONELY].eol_method, CP_EOL_FLEET);
+    CHECK(has_flag(&r[LONELY], "test_stopped"));
+    CHECK(!has_flag(&r[SPIKE], "test_stopped"));
     CHECK(has_flag(&r[SPIKE], "anomaly_cycle"));
     CHECK(lab1.run.flagged_cells >= 7);
     for (int i = 0; i < NALL; i++)
