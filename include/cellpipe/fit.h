@@ -181,6 +181,7 @@ struct cp_sibling {
 struct cp_alignment {
     double k, offset, mse; /* y_cell(n) ~ S(k n) + offset, mean squared misfit of the bins */
     double eol;            /* sibling crossing of threshold - offset, in the cell's cycles */
+    double score;          /* mse x exp((ln k / warp_sd)^2 / 2), set by cp_forecast_fleet */
 };
 
 /* Build a sibling from its m finite points. 0, or -1 when it has no usable curve. */
@@ -192,14 +193,16 @@ size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, do
 void cp_align(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
               struct cp_alignment *a);
 /*
- * Fleet forecast of the m points from nsib finished siblings: each aligned by cp_align(),
- * the better-aligned half (at least CP_MIN_SIBLINGS) kept, their crossings (no earlier than
- * the cell's last point) combined by weights 1 / max(MSE, CP_MIN_MSE): weighted median as
+ * Fleet forecast of the m points from nsib finished siblings: each aligned by cp_align() and
+ * scored by max(MSE, CP_MIN_MSE) exp((ln k / warp_sd)^2 / 2) (warp_sd: the spread of log
+ * warps expected between siblings), the better-scored half (at least CP_MIN_SIBLINGS) kept,
+ * their crossings (no earlier than the cell's last point) combined by weights 1 / score:
+ * weighted median as
  * the forecast, weighted 2.5 and 97.5 % quantiles as the raw interval (the caller widens it
  * by the back-test). 0 or CP_EINTERNAL (negative).
  */
 int cp_forecast_fleet(const double *n, const double *y, size_t m,
-                      const struct cp_sibling *const *sibs, size_t nsib,
+                      const struct cp_sibling *const *sibs, size_t nsib, double warp_sd,
                       struct cp_eol_forecast *out);
 
 /* results/fits.csv as text into sb (the `fits` sink, src/sinks/fits_csv.c). 0 or -1. */

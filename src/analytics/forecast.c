@@ -375,7 +375,7 @@ static double align_cost(const struct cp_sibling *s, const double *bn, const dou
 void cp_align(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
               struct cp_alignment *a)
 {
-    a->k = a->offset = a->mse = a->eol = NAN;
+    a->k = a->offset = a->mse = a->eol = a->score = NAN;
     double nlast = bn[nb - 1];
     if (nb < 3 || !(nlast > 0))
         return;
@@ -414,8 +414,8 @@ void cp_align(const struct cp_sibling *s, const double *bn, const double *by, si
 static int cmp_align(const void *pa, const void *pb)
 {
     const struct cp_alignment *a = pa, *b = pb;
-    if (a->mse != b->mse)
-        return (a->mse > b->mse) - (a->mse < b->mse);
+    if (a->score != b->score)
+        return (a->score > b->score) - (a->score < b->score);
     return (a->eol > b->eol) - (a->eol < b->eol);
 }
 
@@ -440,7 +440,7 @@ static int cmp_eol(const void *pa, const void *pb)
 }
 
 int cp_forecast_fleet(const double *n, const double *y, size_t m,
-                      const struct cp_sibling *const *sibs, size_t nsib,
+                      const struct cp_sibling *const *sibs, size_t nsib, double warp_sd,
                       struct cp_eol_forecast *out)
 {
     out->eol = out->lo = out->hi = NAN;
@@ -461,8 +461,13 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
     size_t k = 0;
     for (size_t i = 0; i < nsib; i++) {
         cp_align(sibs[i], bn, by, nb, &al[k]);
-        if (isfinite(al[k].eol) && isfinite(al[k].mse))
-            k++;
+        if (!isfinite(al[k].eol) || !isfinite(al[k].mse))
+            continue;
+        /* a warp far from the group's spread of lives is unlikely: a cell before its knee
+         * looks like the early part of a faster-fading sibling */
+        double lk = log(al[k].k) / warp_sd;
+        al[k].score = fmax(al[k].mse, CP_MIN_MSE) * exp(0.5 * lk * lk);
+        k++;
     }
     if (k == 0)
         goto cleanup;
@@ -476,7 +481,7 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
     for (size_t i = 0; i < use; i++) {
         if (al[i].eol <= last)
             al[i].eol = last; /* the cell is still above: it ends no earlier than now */
-        w[i] = 1.0 / fmax(al[i].mse, CP_MIN_MSE);
+        w[i] = 1.0 / al[i].score;
     }
     out->eol = weighted_quantile(al, w, use, 0.5);
     out->lo = weighted_quantile(al, w, use, 0.025);

@@ -516,6 +516,19 @@ cleanup:
 
 /* Finished siblings of `cell` (itself excluded): its group when that has CP_MIN_SIBLINGS,
  * else the whole fleet; at most MAX_SIBLINGS, evenly spaced. *fleet_wide tells which. */
+/* Expected spread of log warps between a cell and its siblings: sqrt(2) times the standard
+ * deviation of the siblings' log end of life (two independent lives), at least 0.05. */
+static double warp_spread(const struct cp_sibling *const *s, size_t n)
+{
+    double m = 0, v = 0;
+    for (size_t i = 0; i < n; i++)
+        m += log(s[i]->eol) / (double)n;
+    for (size_t i = 0; i < n; i++)
+        v += (log(s[i]->eol) - m) * (log(s[i]->eol) - m);
+    double sd = n > 1 ? sqrt(v / (double)(n - 1)) : 0;
+    return fmax(sqrt(2.0) * sd, 0.05);
+}
+
 static size_t pick_siblings(const struct models_ctx *c, long cell,
                             const struct cp_sibling **out, int *fleet_wide)
 {
@@ -588,7 +601,7 @@ static int backtest_cell(void *vctx, size_t j)
         if (m < (size_t)c->fc->min_cycles)
             continue;
         struct cp_eol_forecast fl;
-        int rc = cp_forecast_fleet(w->n, w->y, m, sibs, ns, &fl);
+        int rc = cp_forecast_fleet(w->n, w->y, m, sibs, ns, warp_spread(sibs, ns), &fl);
         if (rc < 0)
             return rc;
         if (isfinite(fl.eol)) {
@@ -738,7 +751,7 @@ static int forecast_cell(void *vctx, size_t i)
     int wide;
     size_t ns = c->fc->forecast == CP_FORECAST_PER_CELL ? 0 : pick_siblings(c, (long)i, sibs, &wide);
     struct cp_eol_forecast fl = {NAN, NAN, NAN, 0, 0, NAN};
-    int rc = ns ? cp_forecast_fleet(w->n, w->y, w->m, sibs, ns, &fl) : 0;
+    int rc = ns ? cp_forecast_fleet(w->n, w->y, w->m, sibs, ns, warp_spread(sibs, ns), &fl) : 0;
     if (rc < 0)
         return rc;
     int bin = isfinite(fl.eol) ? frac_bin(last / fl.eol) : 1;
