@@ -23,13 +23,17 @@ TEST(fleet_forecasts_hold_against_truth)
                100 * fl[k].coverage, fl[k].width, fl[k].n);
         CHECK(fl[k].n >= CELLS / 4);
     }
-    /* the goals: fleet from 60 % within 10 % MAPE, 95 % intervals covering >= 90 % */
-    CHECK(fl[1].mape <= 10.0);
-    CHECK(fl[1].coverage >= 0.90);
-    CHECK(fl[0].coverage >= 0.85);
-    CHECK(fl[2].mape <= 10.0 && fl[2].coverage >= 0.90);
-    /* the fleet must beat one curve where the knee is still ahead */
-    CHECK(fl[0].mape < pc[0].mape && fl[1].mape < pc[1].mape);
+    /* the goals: fleet from 60 % within 10 % MAPE, 95 % intervals covering >= 90 %; the
+     * bounds below sit just above what this version achieves (4.2, 4.7, 2.6 % MAPE;
+     * 98-99 % coverage; widths 30, 36, 22 %), so a regression fails */
+    CHECK(fl[0].mape <= 6.0 && fl[1].mape <= 6.5 && fl[2].mape <= 4.0);
+    for (int k = 0; k < 3; k++) {
+        CHECK(fl[k].coverage >= 0.92);
+        CHECK(fl[k].width <= 45.0); /* honest, but not covering by being useless */
+    }
+    /* the fleet must beat one curve at every cut */
+    for (int k = 0; k < 3; k++)
+        CHECK(fl[k].mape < pc[k].mape);
 }
 
 TEST(observed_eol_equals_truth)
