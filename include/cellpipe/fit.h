@@ -35,8 +35,7 @@ struct cp_error;
 
 /* Average the m points into at most maxp equal-count bins of consecutive points (mean cycle,
  * mean value); copies them when m <= maxp. Returns the number of points written. */
-size_t cp_fit_bin(const double *n, const double *y, size_t m, size_t maxp, double *bn,
-                  double *by);
+size_t cp_fit_bin(const double *n, const double *y, size_t m, size_t maxp, double *bn, double *by);
 
 /* Number of parameters of model m. */
 int cp_fit_nparams(enum cp_model m);
@@ -84,8 +83,7 @@ double cp_fit_aicc(double rss, size_t m, int np);
  * with n0 < n2 <= the knee point region. Returns 0 and sets *onset (NaN when the double
  * model does not converge to an onset before the knee point), or CP_EINTERNAL.
  */
-int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
-                  double *onset);
+int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point, double *onset);
 
 /*
  * Observed end of life over the m finite points (n[i], y[i]) of a cell, in cycle order: the
@@ -93,8 +91,7 @@ int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
  * there to the end of the data), when that final run below holds at least `persist` points.
  * A dip that recovers never counts. Returns the cycle, or -1 when not reached.
  */
-long cp_eol_observed(const double *n, const double *y, size_t m, double threshold,
-                     long persist);
+long cp_eol_observed(const double *n, const double *y, size_t m, double threshold, long persist);
 
 /* Rolling-median window of the per-cycle anomaly test (cycles, centred, cut at the ends). */
 #define CP_ANOMALY_WINDOW 11
@@ -159,14 +156,15 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
                          enum cp_model model, const struct cp_forecast_opts *o,
                          struct cp_eol_forecast *out);
 
-#define CP_SIB_GRID 256     /* smoothed sibling curve: points over [0, last cycle] */
-#define CP_TARGET_BINS 32   /* equal-count bins of the forecast cell's curve */
-#define CP_WARP_STEPS 32    /* log grid of time warps before golden-section refinement */
-#define CP_WARP_RANGE 20.0  /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span */
-#define CP_MAX_OFFSET 0.02  /* level offset bound (retention) */
-#define CP_MIN_SIBLINGS 3   /* fewest finished siblings for a fleet forecast */
-#define CP_MIN_MSE 1e-8     /* alignment MSE floor of the weights */
-#define CP_MIN_SPREAD 0.02  /* floor of the fleet spread (log units) */
+#define CP_SIB_GRID 256    /* smoothed sibling curve: points over [0, last cycle] */
+#define CP_TARGET_BINS 32  /* equal-count bins of the forecast cell's curve */
+#define CP_WARP_STEPS 32   /* log grid of time warps before golden-section refinement */
+#define CP_WARP_RANGE 20.0 /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span   \
+                            */
+#define CP_MAX_OFFSET 0.02 /* level offset bound (retention) */
+#define CP_MIN_SIBLINGS 3  /* fewest finished siblings for a fleet forecast */
+#define CP_MIN_MSE 1e-8    /* alignment MSE floor of the weights */
+#define CP_MIN_SPREAD 0.02 /* floor of the fleet spread (log units) */
 
 /* A finished sibling: its retention smoothed on a uniform grid (bin means over
  * CP_SIB_GRID points, then a 5-point moving average). */
@@ -185,8 +183,7 @@ struct cp_alignment {
 };
 
 /* Build a sibling from its m finite points. 0, or -1 when it has no usable curve. */
-int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m,
-                    double eol);
+int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m, double eol);
 /* Bin m points into at most CP_TARGET_BINS equal-count bins; returns the number of bins. */
 size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, double *by);
 /* Align the binned cell curve to sibling s (fills a; NaN fields when impossible). */

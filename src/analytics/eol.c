@@ -7,8 +7,7 @@
  */
 #include "cellpipe/fit.h"
 
-long cp_eol_observed(const double *n, const double *y, size_t m, double threshold,
-                     long persist)
+long cp_eol_observed(const double *n, const double *y, size_t m, double threshold, long persist)
 {
     if (persist < 1)
         persist = 1;

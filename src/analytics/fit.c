@@ -88,8 +88,8 @@ static void bw_term(double t, double tau, double g, double *z, double *zh, doubl
 
 /* What the parameters fix for every point (computed once per solver call, not per point). */
 struct prep {
-    double cc;              /* power-law exponent */
-    double t0, t2, j0, j2;  /* Bacon-Watts breakpoints and d(breakpoint)/du */
+    double cc;             /* power-law exponent */
+    double t0, t2, j0, j2; /* Bacon-Watts breakpoints and d(breakpoint)/du */
 };
 
 static void prepare(const struct fit_ctx *c, const double *x, struct prep *q)
@@ -440,8 +440,8 @@ double cp_fit_eval(enum cp_model model, const double *p, double n)
 }
 
 /* Why a converged solution cannot be reported as a number, or NULL when it can. */
-static const char *degenerate_reason(enum cp_model model, const double *x, const double *p,
-                                     int np, int rank)
+static const char *degenerate_reason(enum cp_model model, const double *x, const double *p, int np,
+                                     int rank)
 {
     for (int k = 0; k < np; k++)
         if (!isfinite(p[k]))
@@ -508,9 +508,8 @@ static int run_lm(struct fit_ctx *c, struct lm_work *w, int np, double *x, int *
     /* tight tolerances for the reported fits (they are checked against scipy at 1e-6); the
      * knee-onset fit only places a breakpoint */
     double tol = c->dbw ? 1e-8 : 1e-14;
-    return lmder(lm_callback, c, c->m, np, x, w->fvec, w->fjac, c->m, tol, tol, 0.0,
-                 200 * (np + 1), diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3,
-                 w->wa4);
+    return lmder(lm_callback, c, c->m, np, x, w->fvec, w->fjac, c->m, tol, tol, 0.0, 200 * (np + 1),
+                 diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3, w->wa4);
 }
 
 static void ctx_init(struct fit_ctx *c, struct lm_work *w, enum cp_model model, const double *n,
@@ -636,8 +635,7 @@ double cp_fit_crossing(enum cp_model model, const double *p, double level, doubl
     return NAN;
 }
 
-int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
-                  double *onset)
+int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point, double *onset)
 {
     *onset = NAN;
     if (m < 12 || !isfinite(knee_point))

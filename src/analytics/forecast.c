@@ -110,9 +110,9 @@ static int invert_small(int np, double a[CP_FIT_MAXP][CP_FIT_MAXP],
 /* Bootstrap crossings into cross[]: residual resampling, each replicate's parameters by one
  * Gauss-Newton step from the fit (p* = p + (J'J)^-1 J' e*). Returns the count, -1 when the
  * Jacobian is singular, or CP_EINTERNAL. */
-static long bootstrap_crossings(const double *n, const double *y, size_t m, const struct cp_fit *fit,
-                                enum cp_model model, const struct cp_forecast_opts *o,
-                                double *cross)
+static long bootstrap_crossings(const double *n, const double *y, size_t m,
+                                const struct cp_fit *fit, enum cp_model model,
+                                const struct cp_forecast_opts *o, double *cross)
 {
     int np = cp_fit_nparams(model);
     double *J = cp_malloc((size_t)(np + 2) * m * sizeof *J);
@@ -261,8 +261,7 @@ cleanup:
 /* ---- fleet-informed forecast ----------------------------------------------------------- */
 
 /* Smoothed curve of a finished sibling on a uniform grid over [0, last]. */
-int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m,
-                    double eol)
+int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m, double eol)
 {
     memset(s, 0, sizeof *s);
     if (m < 2 || !(n[m - 1] > 0))
@@ -284,8 +283,8 @@ int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size
             continue;
         s->g[j] = sum[j] / cnt[j];
         for (long q = prev + 1; q < j; q++) /* fill gaps linearly, flat before the first */
-            s->g[q] = prev < 0 ? s->g[j]
-                               : s->g[prev] + (s->g[j] - s->g[prev]) * (q - prev) / (j - prev);
+            s->g[q] =
+                prev < 0 ? s->g[j] : s->g[prev] + (s->g[j] - s->g[prev]) * (q - prev) / (j - prev);
         prev = j;
     }
     if (prev < 0)
@@ -355,8 +354,8 @@ size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, do
 
 /* Mean squared misfit of the target bins against the sibling warped by k, with the best
  * offset (clamped to +-CP_MAX_OFFSET) returned in *d. */
-static double align_cost(const struct cp_sibling *s, const double *bn, const double *by,
-                         size_t nb, double k, double *d)
+static double align_cost(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
+                         double k, double *d)
 {
     double sum = 0;
     for (size_t b = 0; b < nb; b++)

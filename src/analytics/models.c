@@ -20,11 +20,11 @@
 
 #define NFRAC 4
 static const double backtest_fracs[NFRAC] = {0.2, 0.4, 0.6, 0.8};
-#define BACKTEST_MAX 100     /* finished cells scored by the back-test (evenly spaced) */
-#define MAX_SIBLINGS 32      /* siblings aligned per forecast (evenly spaced) */
+#define BACKTEST_MAX 100       /* finished cells scored by the back-test (evenly spaced) */
+#define MAX_SIBLINGS 32        /* siblings aligned per forecast (evenly spaced) */
 #define CP_KNEE_POINTS 100     /* bins of the double Bacon-Watts (knee onset) fit */
 #define CP_BACKTEST_POINTS 100 /* bins of the back-test's per-cell fits (point forecasts) */
-#define RETENTION_MAX 1.5    /* retention above this is absurd, left out and flagged */
+#define RETENTION_MAX 1.5      /* retention above this is absurd, left out and flagged */
 
 struct cell_work {
     double *n, *y; /* plausible points (finite, 0 < y <= RETENTION_MAX), cycle order */
@@ -63,9 +63,9 @@ struct models_ctx {
     double *bt_fleet, *bt_pc; /* signed relative errors [nbt][NFRAC], NaN = not scored */
     double *bt_spread;        /* fleet spread of each back-test forecast */
     double mape_fleet[NFRAC], mape_pc[NFRAC];
-    double q_fleet[NFRAC]; /* conformal 95 % quantile of |log(F/T)| / spread */
-    double q_pc[NFRAC];    /* conformal 95 % quantile of |log(F/T)|, per-cell */
-    double *chosen_mape; /* per cell: back-test MAPE of the method used (NaN none) */
+    double q_fleet[NFRAC];          /* conformal 95 % quantile of |log(F/T)| / spread */
+    double q_pc[NFRAC];             /* conformal 95 % quantile of |log(F/T)|, per-cell */
+    double *chosen_mape;            /* per cell: back-test MAPE of the method used (NaN none) */
     long check_period, check_phase; /* capacity-check cycles: n % period == phase */
 };
 
@@ -256,8 +256,8 @@ static int find_check_period(struct models_ctx *c, struct cp_error *err)
             c->check_period = P;
             c->check_phase = phase;
             cp_log(CP_LOG_INFO,
-                   "stage=models capacity_check_period=%ld phase=%ld flagged=%zu of=%zu", P,
-                   phase, cnt, expected);
+                   "stage=models capacity_check_period=%ld phase=%ld flagged=%zu of=%zu", P, phase,
+                   cnt, expected);
         }
     }
     cp_free(gap);
@@ -346,8 +346,8 @@ static int fit_cell(void *vctx, size_t i)
     for (size_t k = 1; k < w->m; k++)
         ymin = fmin(ymin, w->y[k]), ymax = fmax(ymax, w->y[k]);
     if (ymax - ymin < 1e-9)
-        cp_result_flag(r, "constant_capacity", "retention is constant (%g) over %zu cycles",
-                       ymin, w->m);
+        cp_result_flag(r, "constant_capacity", "retention is constant (%g) over %zu cycles", ymin,
+                       w->m);
     int rc = fit_models(c, w, r);
     if (rc < 0)
         return rc;
@@ -399,9 +399,8 @@ static int build_groups(struct models_ctx *c, struct cp_error *err)
         cp_log(CP_LOG_WARN, "stage=models fleet_group=%s msg=\"column missing: one group\"",
                c->fc->fleet_group);
     for (size_t i = 0; i < c->ncells; i++) {
-        ki[i].key = keys && keys[c->run->results[i].cells_row]
-                        ? keys[c->run->results[i].cells_row]
-                        : "";
+        ki[i].key =
+            keys && keys[c->run->results[i].cells_row] ? keys[c->run->results[i].cells_row] : "";
         ki[i].i = i;
     }
     qsort(ki, c->ncells, sizeof *ki, cmp_key);
@@ -529,8 +528,8 @@ static double warp_spread(const struct cp_sibling *const *s, size_t n)
     return fmax(sqrt(2.0) * sd, 0.05);
 }
 
-static size_t pick_siblings(const struct models_ctx *c, long cell,
-                            const struct cp_sibling **out, int *fleet_wide)
+static size_t pick_siblings(const struct models_ctx *c, long cell, const struct cp_sibling **out,
+                            int *fleet_wide)
 {
     size_t self = c->w[cell].sib ? 1 : 0; /* a finished cell is in its own lists */
     const struct sib_list *l = &c->groups[c->w[cell].group];
@@ -557,8 +556,8 @@ static size_t pick_siblings(const struct models_ctx *c, long cell,
     return k;
 }
 
-static int per_cell_point(const struct models_ctx *c, const double *rn, const double *ry,
-                          size_t rm, double *eol)
+static int per_cell_point(const struct models_ctx *c, const double *rn, const double *ry, size_t rm,
+                          double *eol)
 {
     struct cp_fit f[CP_MODEL_COUNT];
     double n[CP_BACKTEST_POINTS], y[CP_BACKTEST_POINTS];
@@ -663,8 +662,7 @@ static int score_backtest(struct models_ctx *c, struct cp_error *err)
         cp_log(CP_LOG_INFO,
                "stage=models backtest_fraction=%g cells=%zu mape_fleet=%.2f mape_per_cell=%.2f "
                "q_fleet=%.3f q_per_cell=%.3f",
-               backtest_fracs[f], nf, c->mape_fleet[f], c->mape_pc[f], c->q_fleet[f],
-               c->q_pc[f]);
+               backtest_fracs[f], nf, c->mape_fleet[f], c->mape_pc[f], c->q_fleet[f], c->q_pc[f]);
     }
     cp_free(v);
     return 0;
@@ -697,8 +695,7 @@ static int use_per_cell(struct models_ctx *c, size_t i, double limit)
         return 0;
     const char *id = c->ids ? c->ids[r->cells_row] : NULL;
     struct cp_forecast_opts o = {c->fc->threshold, limit, c->fc->bootstrap_samples,
-                                 cell_seed(c->fc->seed, id),
-                                 c->fc->interval == CP_INTERVAL_DELTA};
+                                 cell_seed(c->fc->seed, id), c->fc->interval == CP_INTERVAL_DELTA};
     struct cp_eol_forecast fc;
     int rc = cp_forecast_per_cell(w->fn, w->fy, w->fm, &r->fits[r->best_model],
                                   (enum cp_model)r->best_model, &o, &fc);
@@ -749,7 +746,8 @@ static int forecast_cell(void *vctx, size_t i)
     double last = w->n[w->m - 1], limit = c->fc->max_extrapolation * last;
     const struct cp_sibling *sibs[MAX_SIBLINGS];
     int wide;
-    size_t ns = c->fc->forecast == CP_FORECAST_PER_CELL ? 0 : pick_siblings(c, (long)i, sibs, &wide);
+    size_t ns =
+        c->fc->forecast == CP_FORECAST_PER_CELL ? 0 : pick_siblings(c, (long)i, sibs, &wide);
     struct cp_eol_forecast fl = {NAN, NAN, NAN, 0, 0, NAN};
     int rc = ns ? cp_forecast_fleet(w->n, w->y, w->m, sibs, ns, warp_spread(sibs, ns), &fl) : 0;
     if (rc < 0)

@@ -67,8 +67,8 @@ int main(int argc, char **argv)
         printf("bench_fits: accuracy from %2.0f%% of life (%ld cells): per-cell MAPE %5.1f%% "
                "coverage %3.0f%% width %5.1f%% | fleet MAPE %5.1f%% coverage %3.0f%% width "
                "%5.1f%%\n",
-               100 * fr[k], fl.n, pc.mape, 100 * pc.coverage, pc.width, fl.mape,
-               100 * fl.coverage, fl.width);
+               100 * fr[k], fl.n, pc.mape, 100 * pc.coverage, pc.width, fl.mape, 100 * fl.coverage,
+               fl.width);
     }
     cp_config_release(&cfg);
     return 0;

@@ -46,7 +46,7 @@ static inline double acc_truth(const struct cp_table *truth, const char *id, lon
 
 /* Cut the targets of `fold` at f of their true life; marks targets in is_target[cell row]. */
 static inline int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, double f, int fold,
-                   unsigned char *is_target, double *truth_eol)
+                          unsigned char *is_target, double *truth_eol)
 {
     struct cp_table *cy = ds->cycles;
     char **cid = cp_table_str(ds->cells, "cell_id"), **yid = cp_table_str(cy, "cell_id");
@@ -58,8 +58,8 @@ static inline int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, d
     for (size_t i = 0; i < ds->cells->nrows; i++) {
         long obs = 0;
         truth_eol[i] = acc_truth(truth, cid[i], &obs);
-        is_target[i] = (int)(i % 2) == fold && isfinite(truth_eol[i]) &&
-                       (double)obs >= f * truth_eol[i];
+        is_target[i] =
+            (int)(i % 2) == fold && isfinite(truth_eol[i]) && (double)obs >= f * truth_eol[i];
         cut[i] = is_target[i] ? floor(f * truth_eol[i]) : INFINITY;
     }
     for (size_t r = 0; r < cy->nrows; r++) {
@@ -74,8 +74,8 @@ static inline int acc_cut(struct cp_dataset *ds, const struct cp_table *truth, d
 
 /* One lab, one fold, one fraction, one method: adds |error| and coverage of each target. */
 static inline int acc_fold(const struct cp_config *base, long cells, double f, int fold,
-                    enum cp_forecast method, double *abs_err, double *covered, double *width,
-                    long *n, long *capped)
+                           enum cp_forecast method, double *abs_err, double *covered, double *width,
+                           long *n, long *capped)
 {
     struct cp_config cfg = *base;
     cfg.fits.forecast = method;
@@ -125,8 +125,8 @@ cleanup:
 }
 
 /* Score method at fraction f over both folds of a `cells`-cell lab. 0 or -1. */
-static inline int acc_score(const struct cp_config *base, long cells, double f, enum cp_forecast method,
-                     struct acc_score *out)
+static inline int acc_score(const struct cp_config *base, long cells, double f,
+                            enum cp_forecast method, struct acc_score *out)
 {
     double *ae = cp_calloc(3 * (size_t)cells + 3, sizeof *ae), *cov = ae ? ae + cells + 1 : NULL;
     double *wid = ae ? cov + cells + 1 : NULL;

@@ -20,7 +20,7 @@
 struct lab {
     struct cp_config cfg;
     struct cp_run run;
-    double *life;  /* true end of life per cell */
+    double *life; /* true end of life per cell */
     int ncells;
 };
 
@@ -104,7 +104,7 @@ static inline int lab_init(struct lab *L, int ncells)
  * life) or active (stops at fraction `stop` of its life). Returns 0 or -1.
  */
 static inline int lab_cell(struct lab *L, int i, int d, double base, int finished, double stop,
-                    double sd)
+                           double sd)
 {
     char design[16];
     snprintf(design, sizeof design, "D%d", d);

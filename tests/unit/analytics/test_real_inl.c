@@ -84,8 +84,8 @@ static double check_q[16];
 static int build_checks(void)
 {
     lab_state = 1;
-    if (lab_init(&L, 1) != 0 || cp_table_add_column(L.run.data.cells, "nominal_capacity_ah",
-                                                   CP_F64) != 3)
+    if (lab_init(&L, 1) != 0 ||
+        cp_table_add_column(L.run.data.cells, "nominal_capacity_ah", CP_F64) != 3)
         return -1;
     if (lab_add_cell(&L, 0, "INL-pouch", "active") != 0)
         return -1;
