@@ -610,10 +610,12 @@ double cp_fit_crossing(enum cp_model model, const double *p, double level, doubl
 {
     if (!(limit >= from))
         return NAN;
-    double prev = from, step = 1.0;
+    double prev = from;
     if (!(cp_fit_eval(model, p, from) >= level))
         return from;
-    /* steps grow with the distance so far-out searches stay cheap; bisection refines */
+    /* a uniform scan of at most 256 steps (unit steps on short ranges), then bisection: the
+     * models are smooth, so a dip narrower than a step is not a crossing worth reporting */
+    double step = fmax(1.0, (limit - from) / 256.0);
     for (double n = from + step; prev < limit; n += step) {
         if (n > limit)
             n = limit;
@@ -630,7 +632,6 @@ double cp_fit_crossing(enum cp_model model, const double *p, double level, doubl
             return hi;
         }
         prev = n;
-        step = fmax(1.0, (n - from) / 256.0);
     }
     return NAN;
 }
