@@ -19,11 +19,25 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Positive integer argument i, or def when absent; -1 when malformed. */
+static long arg(int argc, char **argv, int i, long def)
+{
+    if (argc <= i)
+        return def;
+    char *end;
+    long v = strtol(argv[i], &end, 10);
+    return *argv[i] && !*end && v > 0 ? v : -1;
+}
+
 int main(int argc, char **argv)
 {
-    int ncells = argc > 1 ? atoi(argv[1]) : 1000;
-    int cycles = argc > 2 ? atoi(argv[2]) : 1500;
-    long threads = argc > 3 ? atol(argv[3]) : 2;
+    int ncells = (int)arg(argc, argv, 1, 1000);
+    int cycles = (int)arg(argc, argv, 2, 1500);
+    long threads = arg(argc, argv, 3, 2);
+    if (ncells < 0 || cycles < 0 || threads < 0) {
+        fprintf(stderr, "usage: bench_fits [cells] [cycles] [threads]\n");
+        return 64;
+    }
     struct lab L;
     struct cp_error err = {0};
     cp_log_setup(getenv("BENCH_VERBOSE") ? CP_LOG_INFO : CP_LOG_WARN, 0);

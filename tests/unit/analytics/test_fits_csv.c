@@ -54,7 +54,7 @@ TEST(rows_fields_and_file)
         char *f[16];
         int nf = split(line, f, 16);
         CHECK_INT(nf, 8);
-        int cell = atoi(f[0] + 1);
+        int cell = (int)strtol(f[0] + 1, NULL, 10); /* ids are c00000 .. c00004 */
         rows++;
         CHECK(strcmp(f[1], "sqrt") != 0);
         if (strcmp(f[2], "ok") == 0) {
