@@ -66,8 +66,8 @@ double cp_fit_eval(enum cp_model model, const double *p, double n);
 
 /*
  * First cycle at or after `from` where the model falls below `level`, searched up to `limit`
- * (a uniform scan of at most 256 steps, unit steps on short ranges, refined by bisection). Returns the crossing, or NaN
- * when the model stays at or above level up to limit.
+ * (a uniform scan of at most 256 steps, unit steps on short ranges, refined by bisection).
+ * Returns the crossing, or NaN when the model stays at or above level up to limit.
  */
 double cp_fit_crossing(enum cp_model model, const double *p, double level, double from,
                        double limit);
