@@ -156,10 +156,11 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
                          enum cp_model model, const struct cp_forecast_opts *o,
                          struct cp_eol_forecast *out);
 
-#define CP_SIB_GRID 256    /* smoothed sibling curve: points over [0, last cycle] */
-#define CP_TARGET_BINS 32  /* equal-count bins of the forecast cell's curve */
-#define CP_WARP_STEPS 32   /* log grid of time warps before golden-section refinement */
-#define CP_WARP_RANGE 20.0 /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span   \
+#define CP_SIB_GRID 256   /* smoothed sibling curve: points over [0, last cycle] */
+#define CP_TARGET_BINS 32 /* equal-count bins of the forecast cell's curve */
+#define CP_WARP_STEPS 32  /* log grid of time warps before golden-section refinement */
+#define CP_WARP_RANGE                                                                              \
+    20.0                   /* warps searched: [kmax / 20, kmax], kmax = sibling span / cell span   \
                             */
 #define CP_MAX_OFFSET 0.02 /* level offset bound (retention) */
 #define CP_MIN_SIBLINGS 3  /* fewest finished siblings for a fleet forecast */
