@@ -790,9 +790,15 @@ static int forecast_cell(void *vctx, size_t i)
         }
         if (!fleet_ok && r->eol_forecast > 0) /* fraction of life from its own forecast */
             bin = frac_bin(last / r->eol_forecast);
-        if (isfinite(c->q_pc[bin])) { /* widen the bootstrap by the back-test's errors */
-            r->eol_lo = fmin(r->eol_lo, r->eol_forecast * exp(-c->q_pc[bin]));
-            r->eol_hi = fmax(r->eol_hi, r->eol_forecast * exp(c->q_pc[bin]));
+        /* widen the bootstrap by the back-test's errors, at their worst over the fractions:
+         * a curve's own forecast cannot tell how far through its life the cell is */
+        double q = NAN;
+        for (int f = 0; f < NFRAC; f++)
+            if (isfinite(c->q_pc[f]) && !(c->q_pc[f] <= q))
+                q = c->q_pc[f];
+        if (isfinite(q)) {
+            r->eol_lo = fmin(r->eol_lo, r->eol_forecast * exp(-q));
+            r->eol_hi = fmax(r->eol_hi, r->eol_forecast * exp(q));
         }
         r->eol_lo = fmax(r->eol_lo, last);
         c->chosen_mape[i] = c->mape_pc[bin];
