@@ -225,9 +225,10 @@ static int find_check_period(struct models_ctx *c, struct cp_error *err)
     size_t total = 0, ng = 0, np = 0, cnt;
     for (size_t i = 0; i < c->ncells; i++)
         total += c->w[i].m;
-    long *gap = cp_malloc((2 * total + 1) * sizeof *gap), *pos = gap + total;
+    long *gap = cp_malloc((2 * total + 1) * sizeof *gap);
     if (!gap)
         return cp_error_oom(err);
+    long *pos = gap + total;
     for (size_t i = 0; i < c->ncells; i++) {
         const struct cell_work *w = &c->w[i];
         long prev = -1;

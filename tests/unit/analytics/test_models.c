@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/fit.h"
 #include "harness.h"
 #include "lab.h"
@@ -159,6 +160,37 @@ TEST(observed_eol_rule)
     CHECK_INT(cp_eol_observed(n, y, 20, 0.8, 3), 1);
 }
 
+TEST(every_allocation_failure_is_clean)
+{
+    struct lab L;
+    lab_state = 9;
+    CHECK_INT(lab_init(&L, 8), 0);
+    for (int i = 0; i < 8; i++)
+        lab_cell(&L, i, 0, 150, i % 2 == 0, 0.6, 0.002);
+    CHECK_INT(lab_finish(&L), 0);
+    L.cfg.fits.threads = 1; /* the allocation order must be the same every time */
+    L.cfg.fits.bootstrap_samples = 20;
+    int failures = 0, ok = 0;
+    for (long n = 1; n < 5000 && !ok; n++) {
+        struct cp_error err = {0};
+        cp_alloc_fail_at(n);
+        int rc = cp_models_run(&L.run, &err);
+        cp_alloc_fail_at(0);
+        if (rc == 0) {
+            ok = 1;
+        } else {
+            failures++;
+            if (rc != -CP_EINTERNAL || strstr(err.msg, "out of memory") == NULL) {
+                CHECK_INT(rc, -CP_EINTERNAL);
+                break;
+            }
+        }
+    }
+    CHECK(ok);
+    CHECK(failures > 10);
+    lab_release(&L);
+}
+
 int main(void)
 {
     RUN(identical_for_any_thread_count);
@@ -166,6 +198,7 @@ int main(void)
     RUN(bad_input_is_flagged);
     RUN(no_finished_cells_means_per_cell_and_a_flag);
     RUN(observed_eol_rule);
+    RUN(every_allocation_failure_is_clean);
     lab_release(&lab1);
     lab_release(&lab2);
     return DONE();
