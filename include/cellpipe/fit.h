@@ -165,7 +165,7 @@ int cp_forecast_per_cell(const double *n, const double *y, size_t m, const struc
 #define CP_MAX_OFFSET 0.02 /* level offset bound (retention) */
 #define CP_MIN_SIBLINGS 3  /* fewest finished siblings for a fleet forecast */
 #define CP_MIN_MSE 1e-8    /* alignment MSE floor of the weights */
-#define CP_MIN_SPREAD 0.02 /* floor of the fleet spread (log units) */
+#define CP_MIN_SPREAD 0.05 /* floor of the fleet spread (log units) */
 
 /* A finished sibling: its retention smoothed on a uniform grid (bin means over
  * CP_SIB_GRID points, then a 5-point moving average). */
@@ -180,24 +180,24 @@ struct cp_sibling {
 struct cp_alignment {
     double k, offset, mse; /* y_cell(n) ~ S(k n) + offset, mean squared misfit of the bins */
     double eol;            /* sibling crossing of threshold - offset, in the cell's cycles */
-    double score;          /* mse x exp((ln k / warp_sd)^2 / 2), set by cp_forecast_fleet */
+    double score;          /* max(mse, CP_MIN_MSE) x exp((ln k / warp_sd)^2 / 2) */
 };
 
 /* Build a sibling from its m finite points. 0, or -1 when it has no usable curve. */
 int cp_sibling_init(struct cp_sibling *s, const double *n, const double *y, size_t m, double eol);
 /* Bin m points into at most CP_TARGET_BINS equal-count bins; returns the number of bins. */
 size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, double *by);
-/* Align the binned cell curve to sibling s (fills a; NaN fields when impossible). */
+/* Align the binned cell curve to sibling s: the warp k minimising
+ * ln max(mse, CP_MIN_MSE) + (ln k / warp_sd)^2 / 2 (misfit and a log-normal prior on the warp
+ * around 1), fills a (NaN fields when impossible). */
 void cp_align(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
-              struct cp_alignment *a);
+              double warp_sd, struct cp_alignment *a);
 /*
- * Fleet forecast of the m points from nsib finished siblings: each aligned by cp_align() and
- * scored by max(MSE, CP_MIN_MSE) exp((ln k / warp_sd)^2 / 2) (warp_sd: the spread of log
- * warps expected between siblings), the better-scored half (at least CP_MIN_SIBLINGS) kept,
- * their crossings (no earlier than the cell's last point) combined by weights 1 / score:
- * weighted median as
- * the forecast, weighted 2.5 and 97.5 % quantiles as the raw interval (the caller widens it
- * by the back-test). 0 or CP_EINTERNAL (negative).
+ * Fleet forecast of the m points from nsib finished siblings: each aligned by cp_align()
+ * (warp_sd: the spread of log warps expected between siblings), the better-scored half (at least
+ * CP_MIN_SIBLINGS) kept, their crossings (no earlier than the cell's last point) combined by
+ * weights 1 / score: weighted median as the forecast, weighted 2.5 and 97.5 % quantiles as the raw
+ * interval (the caller widens it by the back-test). 0 or CP_EINTERNAL (negative).
  */
 int cp_forecast_fleet(const double *n, const double *y, size_t m,
                       const struct cp_sibling *const *sibs, size_t nsib, double warp_sd,

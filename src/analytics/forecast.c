@@ -371,19 +371,29 @@ static double align_cost(const struct cp_sibling *s, const double *bn, const dou
     return sse / (double)nb;
 }
 
+/* The alignment objective: log of the (floored) misfit plus the warp prior, i.e. the log of
+ * mse x exp((ln k / warp_sd)^2 / 2); also returns the mse and offset at k. */
+static double align_score(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
+                          double k, double warp_sd, double *mse, double *d)
+{
+    *mse = align_cost(s, bn, by, nb, k, d);
+    double lk = log(k) / warp_sd;
+    return log(fmax(*mse, CP_MIN_MSE)) + 0.5 * lk * lk;
+}
+
 void cp_align(const struct cp_sibling *s, const double *bn, const double *by, size_t nb,
-              struct cp_alignment *a)
+              double warp_sd, struct cp_alignment *a)
 {
     a->k = a->offset = a->mse = a->eol = a->score = NAN;
     double nlast = bn[nb - 1];
     if (nb < 3 || !(nlast > 0))
         return;
     double khi = s->last / nlast, klo = khi / CP_WARP_RANGE;
-    double best = INFINITY, bestk = NAN, d;
+    double best = INFINITY, bestk = NAN, d, mse;
     double lr = log(khi / klo) / (CP_WARP_STEPS - 1);
     for (int j = 0; j < CP_WARP_STEPS; j++) {
         double k = klo * exp(lr * j);
-        double c = align_cost(s, bn, by, nb, k, &d);
+        double c = align_score(s, bn, by, nb, k, warp_sd, &mse, &d);
         if (c < best)
             best = c, bestk = k;
     }
@@ -392,20 +402,22 @@ void cp_align(const struct cp_sibling *s, const double *bn, const double *by, si
     const double gr = 0.6180339887498949;
     for (int it = 0; it < 16; it++) {
         double x1 = hi - gr * (hi - lo), x2 = lo + gr * (hi - lo);
-        if (align_cost(s, bn, by, nb, exp(x1), &d) < align_cost(s, bn, by, nb, exp(x2), &d))
+        if (align_score(s, bn, by, nb, exp(x1), warp_sd, &mse, &d) <
+            align_score(s, bn, by, nb, exp(x2), warp_sd, &mse, &d))
             hi = x2;
         else
             lo = x1;
     }
     double k = exp(0.5 * (lo + hi));
-    double c = align_cost(s, bn, by, nb, k, &d);
+    double c = align_score(s, bn, by, nb, k, warp_sd, &mse, &d);
     if (c > best) { /* keep the grid optimum if the bracket missed */
         k = bestk;
-        c = align_cost(s, bn, by, nb, k, &d);
+        c = align_score(s, bn, by, nb, k, warp_sd, &mse, &d);
     }
     a->k = k;
     a->offset = d;
-    a->mse = c;
+    a->mse = mse;
+    a->score = exp(c);
     double u = sib_crossing(s, s->threshold - d);
     a->eol = isnan(u) ? NAN : u / k;
 }
@@ -459,14 +471,11 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
     }
     size_t k = 0;
     for (size_t i = 0; i < nsib; i++) {
-        cp_align(sibs[i], bn, by, nb, &al[k]);
-        if (!isfinite(al[k].eol) || !isfinite(al[k].mse))
-            continue;
         /* a warp far from the group's spread of lives is unlikely: a cell before its knee
          * looks like the early part of a faster-fading sibling */
-        double lk = log(al[k].k) / warp_sd;
-        al[k].score = fmax(al[k].mse, CP_MIN_MSE) * exp(0.5 * lk * lk);
-        k++;
+        cp_align(sibs[i], bn, by, nb, warp_sd, &al[k]);
+        if (isfinite(al[k].eol) && isfinite(al[k].score))
+            k++;
     }
     if (k == 0)
         goto cleanup;

@@ -96,7 +96,7 @@ TEST(fleet_alignment_recovers_a_time_warp)
     double bn[CP_TARGET_BINS], by[CP_TARGET_BINS];
     size_t nb = cp_target_bins(xs, ys, 480, bn, by);
     struct cp_alignment a;
-    cp_align(&s, bn, by, nb, &a);
+    cp_align(&s, bn, by, nb, 1.0, &a);
     CHECK_NEAR(a.k, 1.25, 0.01);
     CHECK_NEAR(a.eol, 800, 8);
     CHECK(fabs(a.offset) < 0.002);
