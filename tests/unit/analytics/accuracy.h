@@ -197,4 +197,64 @@ cleanup:
     return bad;
 }
 
+struct acc_knees {
+    long with, with_found, without, without_found;
+    double point_after, onset_after; /* mean (knee point or onset - true n_k) / end of life */
+    long onset_n;
+};
+
+/* Knees of the finished cells of a full lab against truth's knee_cycle. 0 or -1. */
+static inline int acc_knees(const struct cp_config *base, long cells, struct acc_knees *k)
+{
+    struct cp_config cfg = *base;
+    struct cp_run run;
+    memset(&run, 0, sizeof run);
+    memset(k, 0, sizeof *k);
+    run.cfg = &cfg;
+    struct cp_error err = {0};
+    struct cp_sample_params p = {42, cells, 1000};
+    struct cp_table *truth = cp_table_new("truth");
+    int rc = -1;
+    if (!truth || cp_dataset_init(&run.data, &err) != 0 ||
+        cp_sample_generate(&p, &run.data, truth, &err) != 0 ||
+        cp_table_sort(run.data.cells, "cell_id", NULL) != 0 ||
+        cp_table_sort(run.data.cycles, "cell_id", "cycle_index") != 0 ||
+        cp_table_group(run.data.cycles, "cell_id") != 0 || cp_features_run(&run, &err) != 0 ||
+        cp_models_run(&run, &err) != 0)
+        goto cleanup;
+    char **ids = cp_table_str(run.data.cells, "cell_id"), **tid = cp_table_str(truth, "cell_id");
+    int64_t *kn = cp_table_i64(truth, "knee_cycle");
+    for (size_t i = 0; i < run.nresults; i++) {
+        const struct cp_cell_result *r = &run.results[i];
+        if (r->eol_observed < 0)
+            continue;
+        int64_t nk = CP_I64_NA;
+        for (size_t t = 0; t < truth->nrows; t++)
+            if (strcmp(tid[t], ids[r->cells_row]) == 0)
+                nk = kn[t];
+        if (nk == CP_I64_NA) {
+            k->without++;
+            k->without_found += isfinite(r->knee_point);
+            continue;
+        }
+        k->with++;
+        if (isfinite(r->knee_point)) {
+            k->with_found++;
+            k->point_after += (r->knee_point - (double)nk) / (double)r->eol_observed;
+        }
+        if (isfinite(r->knee_onset)) {
+            k->onset_n++;
+            k->onset_after += (r->knee_onset - (double)nk) / (double)r->eol_observed;
+        }
+    }
+    k->point_after /= k->with_found ? (double)k->with_found : 1.0;
+    k->onset_after /= k->onset_n ? (double)k->onset_n : 1.0;
+    rc = 0;
+cleanup:
+    cp_free(run.results);
+    cp_dataset_release(&run.data);
+    cp_table_free(truth);
+    return rc;
+}
+
 #endif

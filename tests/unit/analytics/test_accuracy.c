@@ -43,6 +43,22 @@ TEST(observed_eol_equals_truth)
     CHECK_INT(checked, CELLS);
 }
 
+TEST(knees_against_truth)
+{
+    struct acc_knees k;
+    CHECK_INT(acc_knees(&cfg, CELLS, &k), 0);
+    printf("knees: %ld of %ld finished cells with a true knee reported (point %.3f, onset %.3f "
+           "of life after n_k); %ld of %ld without\n",
+           k.with_found, k.with, k.point_after, k.onset_after, k.without_found, k.without);
+    CHECK(k.with >= 20 && k.without >= 20);
+    CHECK(k.with_found >= k.with - 1); /* every knee is seen... */
+    CHECK(k.without_found <= 1);       /* ...and none is invented */
+    /* the knee point is where the fade has visibly steepened: after the softplus start n_k,
+     * within a fifth of life; the onset comes before the point */
+    CHECK(k.point_after > 0 && k.point_after < 0.2);
+    CHECK(k.onset_n >= k.with_found / 2 && k.onset_after < k.point_after);
+}
+
 int main(void)
 {
     struct cp_error err = {0};
@@ -51,6 +67,7 @@ int main(void)
         return 1;
     cfg.fits.threads = 2;
     RUN(observed_eol_equals_truth);
+    RUN(knees_against_truth);
     RUN(fleet_forecasts_hold_against_truth);
     cp_config_release(&cfg);
     return DONE();
