@@ -31,7 +31,7 @@ struct cp_error;
 
 /* Most points a fit sees: longer records are averaged into this many equal-count bins of
  * consecutive cycles by the models stage (cp_fit_bin). */
-#define CP_FIT_MAX_POINTS 200
+#define CP_FIT_MAX_POINTS 160
 
 /* Average the m points into at most maxp equal-count bins of consecutive points (mean cycle,
  * mean value); copies them when m <= maxp. Returns the number of points written. */

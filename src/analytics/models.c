@@ -23,7 +23,7 @@ static const double backtest_fracs[NFRAC] = {0.2, 0.4, 0.6, 0.8};
 #define BACKTEST_MAX 100       /* finished cells scored by the back-test (evenly spaced) */
 #define MAX_SIBLINGS 32        /* siblings aligned per forecast (evenly spaced) */
 #define CP_KNEE_POINTS 100     /* bins of the double Bacon-Watts (knee onset) fit */
-#define CP_BACKTEST_POINTS 100 /* bins of the back-test's per-cell fits (point forecasts) */
+#define CP_BACKTEST_POINTS 64 /* bins of the back-test's per-cell fits (point forecasts) */
 #define RETENTION_MAX 1.5      /* retention above this is absurd, left out and flagged */
 
 struct cell_work {

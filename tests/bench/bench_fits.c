@@ -1,6 +1,7 @@
 /*
- * Fits benchmark: N cells x M cycles of the synthetic lab (half finished, half active at
- * 30-90 % of life), all five models, back-test, fleet forecast. Prints wall times, then the
+ * Fits benchmark: N cells x about M cycles each of the synthetic lab (half finished, half
+ * active at 30-90 % of life; lives spread +-15 %), all five models, back-test, fleet
+ * forecast. Prints wall times, then the
  * forecast accuracy against the sample lab's truth (the figures test_accuracy asserts).
  *   build/bench/bench_fits [cells] [cycles] [threads]
  */
@@ -45,10 +46,11 @@ int main(int argc, char **argv)
     if (lab_init(&L, ncells) != 0)
         return 1;
     for (int i = 0; i < ncells; i++) {
-        /* finished cells live ~cycles/1.05 so they produce about `cycles` points */
+        /* every cell has about `cycles` points: finished cells live cycles / 1.05 (they run
+         * to 1.05 of life), active ones stop at a fraction of a life scaled to match */
         int fin = i % 2 == 0;
-        if (lab_cell(&L, i, i % 5, cycles / 1.05 / 1.0, fin, fin ? 1.0 : 0.3 + 0.6 * (i % 7) / 6.0,
-                     0.002) != 0)
+        double stop = fin ? 1.05 : 0.3 + 0.6 * (i % 7) / 6.0;
+        if (lab_cell(&L, i, i % 5, cycles / stop, fin, stop, 0.002) != 0)
             return 1;
     }
     if (lab_finish(&L) != 0)
