@@ -88,6 +88,14 @@ static void reset_fit_fields(struct cp_cell_result *r)
     r->knee_onset = r->knee_point = NAN;
 }
 
+static int has_flag(const struct cp_cell_result *r, const char *kind)
+{
+    for (int k = 0; k < r->nflags; k++)
+        if (strcmp(r->flags[k].kind, kind) == 0)
+            return 1;
+    return 0;
+}
+
 /* Copy the plausible points of a cell; flag what was left out. */
 static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result *r)
 {
@@ -117,7 +125,7 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
         w->n[w->m] = (double)n;
         w->y[w->m++] = y;
     }
-    if (w->m == 0 && missing > 0)
+    if (missing == hi - lo)
         cp_result_flag(r, "no_capacity", "all %zu retention values are missing", hi - lo);
     if (absurd)
         cp_result_flag(r, "bad_values",
@@ -127,12 +135,11 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
     return 0;
 }
 
-static void check_ce(struct models_ctx *c, const struct cp_cell_result *r0,
-                     struct cp_cell_result *r)
+static void check_ce(struct models_ctx *c, struct cp_cell_result *r)
 {
     if (!c->ce)
         return;
-    size_t lo = c->gstart[r0->group], hi = c->gstart[r0->group + 1], bad = 0;
+    size_t lo = c->gstart[r->group], hi = c->gstart[r->group + 1], bad = 0;
     long first = -1;
     for (size_t k = lo; k < hi; k++) {
         double v = c->ce[k];
@@ -317,13 +324,14 @@ static int scan_cell(void *vctx, size_t i)
     struct cell_work *w = &c->w[i];
     reset_fit_fields(r);
     if (r->group < 0) {
-        cp_result_flag(r, "no_cycles", "no cycle data");
+        if (!has_flag(r, "no_cycles")) /* the features stage may have said so already */
+            cp_result_flag(r, "no_cycles", "no cycle data");
         return 0;
     }
     int rc = collect_points(c, i, r);
     if (rc < 0)
         return rc;
-    check_ce(c, r, r);
+    check_ce(c, r);
     r->eol_observed = cp_eol_observed(w->n, w->y, w->m, c->fc->threshold, c->persist);
     return score_cycles(c, w);
 }

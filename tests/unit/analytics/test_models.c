@@ -6,6 +6,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/fit.h"
+#include "cellpipe/log.h"
 #include "harness.h"
 #include "lab.h"
 
@@ -193,6 +194,7 @@ TEST(every_allocation_failure_is_clean)
 
 int main(void)
 {
+    cp_log_setup(CP_LOG_WARN, 0);
     RUN(identical_for_any_thread_count);
     RUN(observed_eol_and_forecasts);
     RUN(bad_input_is_flagged);
