@@ -53,13 +53,6 @@ const char *cp_fit_status_name(enum cp_fit_status s);
 int cp_fit_model(enum cp_model model, const double *n, const double *y, size_t m,
                  struct cp_fit *out);
 
-/*
- * Refit from a fitted model's parameters (warm start), used by the residual bootstrap.
- * Same contract as cp_fit_model().
- */
-int cp_fit_model_from(enum cp_model model, const double *n, const double *y, size_t m,
-                      const struct cp_fit *start, struct cp_fit *out);
-
 /* Value of model m with natural parameters p at cycle n (bacon_watts keeps its fixed width g
  * in p[4], after its four parameters). */
 double cp_fit_eval(enum cp_model model, const double *p, double n);

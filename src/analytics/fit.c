@@ -393,31 +393,6 @@ static void to_natural(enum cp_model model, const double *x, double s, const str
     }
 }
 
-static void to_internal(enum cp_model model, const double *p, double s, const struct fit_ctx *c,
-                        double *x)
-{
-    switch (model) {
-    case CP_MODEL_LINEAR:
-        x[0] = p[0], x[1] = p[1] * s;
-        break;
-    case CP_MODEL_SQRT:
-        x[0] = p[0], x[1] = p[1] * sqrt(s);
-        break;
-    case CP_MODEL_POWER:
-        x[0] = p[0], x[1] = p[1] * pow(s, p[2]), x[2] = log(p[2]);
-        break;
-    case CP_MODEL_DOUBLE_EXP:
-        x[0] = p[0], x[1] = p[1] * s, x[2] = p[2], x[3] = p[3] * s;
-        break;
-    case CP_MODEL_BACON_WATTS:
-        x[0] = p[0], x[1] = p[1] * s, x[2] = p[2] * s;
-        x[3] = logit((p[3] / s - c->tmin) / c->tspan);
-        break;
-    default:
-        break;
-    }
-}
-
 double cp_fit_eval(enum cp_model model, const double *p, double n)
 {
     switch (model) {
@@ -564,8 +539,8 @@ static void finish_fit(enum cp_model model, const struct fit_ctx *c, struct lm_w
     out->reason[0] = '\0';
 }
 
-static int fit_common(enum cp_model model, const double *n, const double *y, size_t m,
-                      const struct cp_fit *start, struct cp_fit *out)
+int cp_fit_model(enum cp_model model, const double *n, const double *y, size_t m,
+                 struct cp_fit *out)
 {
     memset(out, 0, sizeof *out);
     if ((unsigned)model >= CP_MODEL_COUNT)
@@ -583,26 +558,11 @@ static int fit_common(enum cp_model model, const double *n, const double *y, siz
     double s, x[MAXP] = {0};
     int ipvt[MAXP];
     ctx_init(&c, &w, model, n, y, m, &s);
-    if (start && start->status == CP_FIT_OK)
-        to_internal(model, start->p, s, &c, x);
-    else
-        start_values(&c, x);
+    start_values(&c, x);
     int info = run_lm(&c, &w, np, x, ipvt);
     finish_fit(model, &c, &w, info, x, s, ipvt, out);
     cp_free(w.fvec);
     return 0;
-}
-
-int cp_fit_model(enum cp_model model, const double *n, const double *y, size_t m,
-                 struct cp_fit *out)
-{
-    return fit_common(model, n, y, m, NULL, out);
-}
-
-int cp_fit_model_from(enum cp_model model, const double *n, const double *y, size_t m,
-                      const struct cp_fit *start, struct cp_fit *out)
-{
-    return fit_common(model, n, y, m, start, out);
 }
 
 double cp_fit_crossing(enum cp_model model, const double *p, double level, double from,
