@@ -1,6 +1,7 @@
 /*
  * results/fits.csv: one row per cell and fitted model (docs/fits.md "fits.csv").
- * Columns: cell_id, model, status, params ("name=value;..." in the model's parameter order),
+ * Columns: cell_id, model, status, params ("name=value;..." in the model's parameter order;
+ * bacon_watts adds its fixed width g),
  * rmse, aicc, selected (1 for the AICc choice), reason (why a fit failed or is degenerate).
  * NaN is an empty field; doubles are written in their shortest round-trip form.
  */
@@ -24,9 +25,11 @@ static int add_params(struct cp_strbuf *sb, const struct cp_fit *f, enum cp_mode
 {
     struct cp_strbuf p = CP_STRBUF_INIT;
     int rc = 0;
+    /* Bacon-Watts also shows its fixed width g (p[4]) so the curve can be redrawn */
+    int shown = cp_fit_nparams(m) + (m == CP_MODEL_BACON_WATTS);
     if (f->status == CP_FIT_OK)
-        for (int k = 0; k < cp_fit_nparams(m) && rc == 0; k++)
-            rc = cp_strbuf_addf(&p, "%s%s=", k ? ";" : "", cp_fit_param_name(m, k)) ||
+        for (int k = 0; k < shown && rc == 0; k++)
+            rc = cp_strbuf_addf(&p, "%s%s=", k ? ";" : "", k < 4 ? cp_fit_param_name(m, k) : "g") ||
                  cp_strbuf_add_double(&p, f->p[k]);
     if (rc == 0)
         rc = cp_strbuf_add_csv(sb, p.buf);

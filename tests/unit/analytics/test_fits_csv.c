@@ -62,6 +62,8 @@ TEST(rows_fields_and_file)
             CHECK(strstr(f[3], "nan") == NULL);
             if (strcmp(f[1], "power") == 0)
                 CHECK(strncmp(f[3], "a=", 2) == 0 && strstr(f[3], ";b=") && strstr(f[3], ";c="));
+            if (strcmp(f[1], "bacon_watts") == 0)
+                CHECK(strncmp(f[3], "a0=", 3) == 0 && strstr(f[3], ";n1=") && strstr(f[3], ";g="));
         } else {
             CHECK(f[3][0] == '\0' && f[4][0] == '\0' && f[5][0] == '\0'); /* never "nan" */
         }
