@@ -17,14 +17,15 @@
 #include "cellpipe/log.h"
 #include "cellpipe/pool.h"
 #include "cellpipe/run.h"
+#include "cellpipe/strbuf.h"
 
 #define NFRAC 4
 static const double backtest_fracs[NFRAC] = {0.2, 0.4, 0.6, 0.8};
-#define BACKTEST_MAX 100       /* finished cells scored by the back-test (evenly spaced) */
-#define MAX_SIBLINGS 32        /* siblings aligned per forecast (evenly spaced) */
-#define CP_KNEE_POINTS 100     /* bins of the double Bacon-Watts (knee onset) fit */
+#define BACKTEST_MAX 100      /* finished cells scored by the back-test (evenly spaced) */
+#define MAX_SIBLINGS 32       /* siblings aligned per forecast (evenly spaced) */
+#define CP_KNEE_POINTS 100    /* bins of the double Bacon-Watts (knee onset) fit */
 #define CP_BACKTEST_POINTS 64 /* bins of the back-test's per-cell fits (point forecasts) */
-#define RETENTION_MAX 1.5      /* retention above this is absurd, left out and flagged */
+#define RETENTION_MAX 1.5     /* retention above this is absurd, left out and flagged */
 
 struct cell_work {
     double *n, *y; /* plausible points (finite, 0 < y <= RETENTION_MAX), cycle order */
@@ -398,12 +399,55 @@ static int sib_push(struct sib_list *l, const struct cp_sibling *s, long cell)
     return 0;
 }
 
+/* The fleet_group values as text, one per cells row, into *out: the column itself when it is
+ * text, else each value formatted (*owned = 1: free with free_keys); NULL when the column is
+ * missing. 0, or -1 when memory runs out. */
+static int group_keys(const struct models_ctx *c, char ***out, int *owned)
+{
+    const struct cp_table *cells = c->run->data.cells;
+    int col = cells ? cp_table_find(cells, c->fc->fleet_group) : -1;
+    *owned = 0;
+    *out = NULL;
+    if (col < 0)
+        return 0;
+    if (cells->cols[col].type == CP_STR) {
+        *out = cells->cols[col].v.str;
+        return 0;
+    }
+    char **keys = cp_calloc(cells->nrows + 1, sizeof *keys);
+    if (!keys)
+        return -1;
+    *out = keys;
+    *owned = 1;
+    for (size_t r = 0; r < cells->nrows; r++) {
+        struct cp_strbuf sb = CP_STRBUF_INIT;
+        int rc = cp_table_format_cell(cells, col, r, &sb);
+        keys[r] = rc == 0 ? cp_strbuf_detach(&sb) : NULL;
+        cp_strbuf_release(&sb);
+        if (!keys[r])
+            return -1;
+    }
+    return 0;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+    for (size_t r = 0; keys && r < n; r++)
+        cp_free(keys[r]);
+    cp_free(keys);
+}
+
 static int build_groups(struct models_ctx *c, struct cp_error *err)
 {
-    char **keys = cp_table_str(c->run->data.cells, c->fc->fleet_group);
-    struct key_index *ki = cp_malloc((c->ncells ? c->ncells : 1) * sizeof *ki);
-    if (!ki)
+    int owned;
+    char **keys;
+    struct key_index *ki = NULL;
+    if (group_keys(c, &keys, &owned) != 0 ||
+        !(ki = cp_malloc((c->ncells ? c->ncells : 1) * sizeof *ki))) {
+        if (owned)
+            free_keys(keys, c->run->data.cells->nrows);
         return cp_error_oom(err);
+    }
     if (!keys)
         cp_log(CP_LOG_WARN, "stage=models fleet_group=%s msg=\"column missing: one group\"",
                c->fc->fleet_group);
@@ -422,6 +466,8 @@ static int build_groups(struct models_ctx *c, struct cp_error *err)
     if (c->ncells)
         c->ngroups++;
     cp_free(ki);
+    if (owned)
+        free_keys(keys, c->run->data.cells->nrows);
     size_t nl = c->ngroups + 1;
     c->groups = cp_calloc(nl, sizeof *c->groups);
     const struct cp_sibling **pv = cp_malloc(2 * (c->ncells + 1) * sizeof *pv);

@@ -192,6 +192,32 @@ TEST(every_allocation_failure_is_clean)
     lab_release(&L);
 }
 
+TEST(numeric_fleet_group_column)
+{
+    struct lab L;
+    struct cp_error err = {0};
+    lab_state = 21;
+    CHECK_INT(lab_init(&L, 8), 0);
+    for (int i = 0; i < 8; i++)
+        lab_cell(&L, i, 0, 300, i < 4, 0.6, 0.002); /* cells 0-3 finished */
+    int col = cp_table_add_column(L.run.data.cells, "year", CP_I64);
+    CHECK(col >= 0);
+    for (int i = 0; i < 8; i++) /* 2020: cells 0-3 (finished), 4-5; 2021: cells 6-7 */
+        cp_table_set_i64(L.run.data.cells, col, (size_t)i, i < 6 ? 2020 : 2021);
+    CHECK_INT(lab_finish(&L), 0);
+    cp_free(L.cfg.fits.fleet_group);
+    L.cfg.fits.fleet_group = cp_strdup("year");
+    L.cfg.fits.bootstrap_samples = 20;
+    CHECK_INT(cp_models_run(&L.run, &err), 0);
+    const struct cp_cell_result *r = L.run.results;
+    CHECK_INT(r[4].eol_method, CP_EOL_FLEET);
+    CHECK(!has_flag(&r[4], "fleet_fallback"));
+    CHECK(!has_flag(&r[5], "fleet_fallback"));
+    CHECK(has_flag(&r[6], "fleet_fallback")); /* nobody finished in 2021 */
+    CHECK(has_flag(&r[7], "fleet_fallback"));
+    lab_release(&L);
+}
+
 int main(void)
 {
     cp_log_setup(CP_LOG_WARN, 0);
@@ -201,6 +227,7 @@ int main(void)
     RUN(no_finished_cells_means_per_cell_and_a_flag);
     RUN(observed_eol_rule);
     RUN(every_allocation_failure_is_clean);
+    RUN(numeric_fleet_group_column);
     lab_release(&lab1);
     lab_release(&lab2);
     return DONE();
