@@ -1,0 +1,92 @@
+/*
+ * LTTB downsampling (Steinarsson 2013, "Downsampling Time Series for Visual Representation"),
+ * one pass, O(n). Plain LTTB keeps the visual shape but may drop the single lowest or highest
+ * point; a reader compares extremes, so the bucket holding the global min or max keeps it.
+ */
+#include "cellpipe/lttb.h"
+
+#include <math.h>
+
+static void extremes(const double *y, size_t n, size_t *imin, size_t *imax)
+{
+    *imin = *imax = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (y[i] < y[*imin])
+            *imin = i;
+        if (y[i] > y[*imax])
+            *imax = i;
+    }
+}
+
+/* Point of [start, end) forming the largest triangle with point a and the centroid (cx, cy). */
+static size_t largest_triangle(const double *x, const double *y, size_t start, size_t end,
+                               size_t a, double cx, double cy)
+{
+    double best = -1.0;
+    size_t pick = start;
+    double ax = x[a], ay = y[a];
+    for (size_t j = start; j < end; j++) {
+        /* twice the area; the factor does not change the arg max */
+        double area = fabs((ax - cx) * (y[j] - ay) - (ax - x[j]) * (cy - ay));
+        if (area > best) {
+            best = area;
+            pick = j;
+        }
+    }
+    return pick;
+}
+
+size_t cp_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx)
+{
+    if (m < 3)
+        m = 3;
+    if (n <= m) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+        return n;
+    }
+    size_t imin, imax;
+    extremes(y, n, &imin, &imax);
+    double every = (double)(n - 2) / (double)(m - 2);
+    size_t out = 0, a = 0;
+    idx[out++] = 0;
+    for (size_t b = 0; b < m - 2; b++) {
+        size_t start = (size_t)floor(b * every) + 1;
+        size_t end = (size_t)floor((b + 1) * every) + 1;
+        if (end > n - 1)
+            end = n - 1;
+        if (start >= end)
+            continue;
+        int has_min = imin >= start && imin < end;
+        int has_max = imax >= start && imax < end;
+        if (has_min || has_max) {
+            if (has_min && has_max && imin != imax) {
+                idx[out++] = imin < imax ? imin : imax;
+                idx[out++] = imin < imax ? imax : imin;
+            } else {
+                idx[out++] = has_min ? imin : imax;
+            }
+            a = idx[out - 1];
+            continue;
+        }
+        size_t nstart = end;
+        size_t nend = (size_t)floor((b + 2) * every) + 1;
+        if (nend > n)
+            nend = n;
+        if (nstart >= nend) {
+            nstart = n - 1;
+            nend = n;
+        }
+        double cx = 0, cy = 0;
+        for (size_t j = nstart; j < nend; j++) {
+            cx += x[j];
+            cy += y[j];
+        }
+        cx /= (double)(nend - nstart);
+        cy /= (double)(nend - nstart);
+        a = largest_triangle(x, y, start, end, a, cx, cy);
+        idx[out++] = a;
+    }
+    idx[out++] = n - 1;
+    return out;
+}
