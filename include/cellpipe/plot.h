@@ -59,7 +59,7 @@ struct cp_values {
 };
 
 /* One row of an interval plot (EOL forecasts): a value with its interval. */
-struct cp_interval {
+struct cp_interval_row {
     char *label;
     double value, lo, hi;  /* lo/hi NaN: no interval */
     int color;
@@ -80,7 +80,7 @@ struct cp_panel {
     size_t nmarkers, markers_cap;
     struct cp_values *values;
     size_t nvalues, values_cap;
-    struct cp_interval *rows;
+    struct cp_interval_row *rows;
     size_t nrows, rows_cap;
 };
 
@@ -121,7 +121,7 @@ struct cp_marker *cp_panel_add_marker(struct cp_panel *p, double x, double y, en
 /* Copies v (n values). */
 struct cp_values *cp_panel_add_values(struct cp_panel *p, const char *label, int color,
                                       const double *v, size_t n);
-struct cp_interval *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
+struct cp_interval_row *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
                                      double lo, double hi, int color, enum cp_mark mark);
 int cp_panel_set_empty_reason(struct cp_panel *p, const char *why);
 

@@ -232,12 +232,12 @@ struct cp_values *cp_panel_add_values(struct cp_panel *p, const char *label, int
     return g;
 }
 
-struct cp_interval *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
+struct cp_interval_row *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
                                      double lo, double hi, int color, enum cp_mark mark)
 {
     int fail = 0;
     char *l = dup_opt(label, &fail);
-    struct cp_interval *r =
+    struct cp_interval_row *r =
         fail ? NULL : push((void **)&p->rows, &p->nrows, &p->rows_cap, sizeof(*r));
     if (!r) {
         cp_free(l);

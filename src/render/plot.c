@@ -728,7 +728,7 @@ static int row_extent(const struct cp_panel *p, double *lo, double *hi)
     return n > 0;
 }
 
-static void draw_row(struct dc *dc, const struct frame *f, const struct cp_interval *row,
+static void draw_row(struct dc *dc, const struct frame *f, const struct cp_interval_row *row,
                      double yc, double fs)
 {
     cairo_t *cr = dc->cr;
