@@ -32,6 +32,8 @@ struct cp_series {
     int color;        /* palette index; -1: neutral grey */
     int line;         /* join the points */
     int dashed;       /* overlays (fitted curves) */
+    int faint;        /* thin and light: single cells behind a group summary */
+    int bold;         /* thick: the group summary itself */
     enum cp_mark mark;
     size_t n;
     double *x, *y;    /* n values each */

@@ -90,6 +90,23 @@ const char *cp_charts_label(const char *column, double *scale, char *buf, size_t
     return buf;
 }
 
+static const char *const meta_labels[][2] = {
+    {"design_name", "Design"},         {"experiment_group", "Experiment group"},
+    {"layer_types", "Layer types"},    {"test_status", "Test status"},
+    {"year", "Year"},                  {"chemistry", "Chemistry"},
+    {"form_factor", "Form factor"},    {"tester", "Tester"},
+    {"channel", "Channel"},            {"cell_id", "Cell"},
+};
+
+/* Reader-facing name of a metadata column ("Design" for design_name). */
+static const char *meta_label(const char *column)
+{
+    for (size_t i = 0; i < sizeof(meta_labels) / sizeof(meta_labels[0]); i++)
+        if (strcmp(meta_labels[i][0], column) == 0)
+            return meta_labels[i][1];
+    return column;
+}
+
 /* ---- per-cell results as named values ---- */
 
 static const char *const cell_values[] = {
@@ -249,6 +266,7 @@ struct spec {
     double xscale, yscale;
     char xlabel[128], ylabel[128]; /* ylabel fits "<96> (% of nominal capacity)" */
     int retention_like;      /* y is retention in percent: the EOL threshold applies */
+    int summary;             /* cells drawn faint under a per-group median line */
     int fit_axes;            /* x is cycle_index and y capacity_retention: fits overlay */
     struct groups groups;
 };
@@ -555,6 +573,94 @@ static size_t ncells(const struct cp_run *run)
     return run->data.cells ? run->data.cells->nrows : 0;
 }
 
+static int group_legend(struct cp_figure *fig, const struct spec *sp)
+{
+    for (size_t g = 0; g < sp->groups.n && sp->groups.n > 1; g++) {
+        struct cp_legend_entry *e = cp_figure_add_legend(fig, sp->groups.names[g], (int)g);
+        if (!e)
+            return -1;
+        e->line = 1;
+    }
+    return 0;
+}
+
+struct xy {
+    double x, y;
+};
+
+static int cmp_xy(const void *a, const void *b)
+{
+    const struct xy *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
+static double median_sorted(const double *v, size_t n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Median of y over the cells of a group at each x, then a centred rolling median of
+ * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
+#define SUMMARY_WINDOW 21
+static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, struct xy *pts)
+{
+    size_t n = 0, m = 0;
+    for (size_t row = 0; row < ncells(sp->run); row++) {
+        size_t b, e;
+        if (sp->groups.of_cell[row] != g || cell_slice(sp->run, row, &b, &e) != 0)
+            continue;
+        double f = norm_factor(sp, row, b, e);
+        for (size_t i = b; i < e; i++) {
+            struct xy q = {cp_table_get_num(sp->run->data.cycles, sp->xcol, i) * sp->xscale,
+                           cp_table_get_num(sp->run->data.cycles, sp->ycol, i) / f * sp->yscale};
+            if (isfinite(q.x) && isfinite(q.y))
+                pts[n++] = q;
+        }
+    }
+    qsort(pts, n, sizeof(*pts), cmp_xy);
+    double *ys = cp_malloc((n ? n : 1) * sizeof(double));
+    if (!ys)
+        return -1;
+    /* collapse equal x to their median, in place: pts[0..m) */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pts[j].x == pts[i].x) {
+            ys[j - i] = pts[j].y;
+            j++;
+        }
+        pts[m++] = (struct xy){pts[i].x, median_sorted(ys, j - i)};
+        i = j;
+    }
+    struct cp_series *s = cp_panel_add_series(p, sp->groups.names[g], g, m);
+    int rc = s ? 0 : -1;
+    for (size_t i = 0; i < m && rc == 0; i++) {
+        size_t lo = i >= SUMMARY_WINDOW / 2 ? i - SUMMARY_WINDOW / 2 : 0;
+        size_t hi = i + SUMMARY_WINDOW / 2 + 1 < m ? i + SUMMARY_WINDOW / 2 + 1 : m;
+        for (size_t k = lo; k < hi; k++)
+            ys[k - lo] = pts[k].y;
+        qsort(ys, hi - lo, sizeof(double), cmp_double);
+        s->x[i] = pts[i].x;
+        s->y[i] = median_sorted(ys, hi - lo);
+    }
+    if (s)
+        s->bold = 1;
+    cp_free(ys);
+    return rc;
+}
+
+static int add_group_medians(struct cp_panel *p, const struct spec *sp)
+{
+    size_t cap = sp->run->data.cycles ? sp->run->data.cycles->nrows : 0;
+    struct xy *pts = cp_malloc((cap ? cap : 1) * sizeof(*pts));
+    int rc = pts ? 0 : -1;
+    for (size_t g = 0; g < sp->groups.n && rc == 0; g++)
+        rc = add_group_median(p, sp, (int)g, pts);
+    cp_free(pts);
+    return rc;
+}
+
 static int build_xy_all(struct cp_figure *fig, const struct spec *sp)
 {
     struct cp_panel *p = cp_figure_add_panel(fig, CP_PANEL_XY, NULL, sp->xlabel, sp->ylabel);
@@ -569,12 +675,21 @@ static int build_xy_all(struct cp_figure *fig, const struct spec *sp)
     if (sp->xcol < 0 || sp->ycol < 0)
         return cp_panel_set_empty_reason(p, "column not in this data");
     int rc = add_threshold(p, sp);
+    if (rc == 0)
+        rc = group_legend(fig, sp);
     for (size_t row = 0; row < ncells(sp->run) && rc == 0; row++) {
         int g = sp->groups.of_cell[row];
         rc = add_cell_series(p, sp, row, sp->groups.names[g], g);
+        if (rc == 0 && sp->summary && p->nseries > 0 && p->series[p->nseries - 1].label) {
+            p->series[p->nseries - 1].faint = 1;
+            cp_free(p->series[p->nseries - 1].label);
+            p->series[p->nseries - 1].label = NULL;
+        }
         if (rc == 0)
             rc = add_overlays(p, sp, row, g, sp->pc->overlays);
     }
+    if (rc == 0 && sp->summary)
+        rc = add_group_medians(p, sp);
     if (rc == 0 && ncells(sp->run) == 0)
         rc = cp_panel_set_empty_reason(p, "no cells selected");
     return rc;
@@ -666,7 +781,7 @@ static size_t group_values(const struct spec *sp, int g, double *v)
 static int build_distribution(struct cp_figure *fig, const struct spec *sp)
 {
     int hist = sp->pc->kind == CP_PLOT_HISTOGRAM;
-    const char *group_label = or_default(sp->pc->group_by, "design_name");
+    const char *group_label = meta_label(or_default(sp->pc->group_by, "design_name"));
     struct cp_panel *p =
         hist ? cp_figure_add_panel(fig, CP_PANEL_HISTOGRAM, NULL, sp->ylabel,
                                    sp->per_cell ? "Cells" : "Cycles")
@@ -710,12 +825,7 @@ static int cmp_eol(const void *a, const void *b)
 static int eol_legend(struct cp_figure *fig, const struct spec *sp)
 {
     struct cp_legend_entry *e;
-    for (size_t g = 0; g < sp->groups.n && sp->groups.n > 1; g++) {
-        if (!(e = cp_figure_add_legend(fig, sp->groups.names[g], (int)g)))
-            return -1;
-        e->line = 1;
-    }
-    if (!(e = cp_figure_add_legend(fig, "Observed", -1)))
+    if (group_legend(fig, sp) != 0 || !(e = cp_figure_add_legend(fig, "Observed", -1)))
         return -1;
     e->mark = CP_MARK_DOT;
     if (!(e = cp_figure_add_legend(fig, "Forecast, 95 % interval", -1)))
@@ -775,7 +885,7 @@ static int build_eol(struct cp_figure *fig, const struct spec *sp)
 
 /* ---- figures ---- */
 
-enum special { SPECIAL_NONE, SPECIAL_EOL };
+enum special { SPECIAL_NONE, SPECIAL_EOL, SPECIAL_SUMMARY };
 
 static int subtitle(struct cp_figure *fig, const struct spec *sp)
 {
@@ -785,7 +895,8 @@ static int subtitle(struct cp_figure *fig, const struct spec *sp)
     int rc = cp_strbuf_addf(&sb, "%s \xc2\xb7 %s \xc2\xb7 %zu cells", name, run->date,
                             ncells(run));
     if (rc == 0 && sp->groups.n > 1)
-        rc = cp_strbuf_addf(&sb, " \xc2\xb7 by %s", or_default(sp->pc->group_by, "design_name"));
+        rc = cp_strbuf_addf(&sb, " \xc2\xb7 colour by %s",
+                            meta_label(or_default(sp->pc->group_by, "design_name")));
     if (rc == 0)
         rc = cp_figure_set_subtitle(fig, sb.buf);
     cp_strbuf_release(&sb);
@@ -798,7 +909,7 @@ static int default_title(const struct spec *sp, struct cp_strbuf *sb)
         return cp_strbuf_adds(sb, sp->pc->title);
     if (distribution(sp->pc))
         return cp_strbuf_addf(sb, "%s by %s", sp->ylabel,
-                              or_default(sp->pc->group_by, "design_name"));
+                              meta_label(or_default(sp->pc->group_by, "design_name")));
     return cp_strbuf_addf(sb, "%s vs %s", sp->ylabel, sp->xlabel);
 }
 
@@ -810,6 +921,7 @@ static int build_one(const struct cp_run *run, const struct cp_plot_config *pc, 
     struct cp_figure *fig = NULL;
     int rc = -1;
     spec_resolve(&sp, run, pc);
+    sp.summary = sp_kind == SPECIAL_SUMMARY;
     const char *gb = pc->group_by && *pc->group_by ? pc->group_by : "design_name";
     if (groups_build(run->data.cells, gb, &sp.groups) != 0)
         goto cleanup;
@@ -854,10 +966,10 @@ static const struct default_plot defaults[] = {
      SPECIAL_NONE},
     {{"coulombic_efficiency", CP_PLOT_LINE, "cycle_index", "coulombic_efficiency", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Coulombic efficiency", 0, "all", 0},
-     SPECIAL_NONE},
+     SPECIAL_SUMMARY},
     {{"energy_efficiency", CP_PLOT_LINE, "cycle_index", "energy_efficiency", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Energy efficiency", 0, "all", 0},
-     SPECIAL_NONE},
+     SPECIAL_SUMMARY},
     {{"fade_rate_by_design", CP_PLOT_BOX, "cycle_index", "fade_rate", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Fade rate per cell, by design", 0, "all", 0},
      SPECIAL_NONE},

@@ -390,7 +390,11 @@ static void stroke_style(cairo_t *cr, const struct cp_series *s)
     } else {
         cp_palette_dash(cr, s->color, 1.1);
     }
-    cp_palette_set(cr, s->color, s->dashed ? 1.0 : 0.9);
+    cp_palette_set(cr, s->color, s->faint ? 0.25 : s->dashed ? 1.0 : 0.9);
+    if (s->faint)
+        cairo_set_line_width(cr, 0.6);
+    else if (s->bold)
+        cairo_set_line_width(cr, 2.0);
 }
 
 static int draw_series(struct dc *dc, const struct frame *f, const struct cp_series *s)
@@ -458,11 +462,11 @@ static void draw_hlines(struct dc *dc, const struct frame *f, const struct cp_pa
             cp_text_measure(&dc->tx, p->hlines[i].label, FS_TICK, 0, &tw, &th);
             tw = fmin(tw, f->r.w / 2);
             cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-            cairo_rectangle(cr, f->r.x + f->r.w - tw - 6, y - th - 1.5, tw + 4, th);
+            cairo_rectangle(cr, f->r.x + 2, y - th - 1.5, tw + 4, th);
             cairo_fill(cr);
             grey(cr, 0.25);
-            cp_text_draw(&dc->tx, p->hlines[i].label, f->r.x + f->r.w - 4, y - 1.5, FS_TICK, 0,
-                         1, 1, 0, f->r.w / 2);
+            cp_text_draw(&dc->tx, p->hlines[i].label, f->r.x + 4, y - 1.5, FS_TICK, 0, 0, 1, 0,
+                         f->r.w / 2);
         }
         cairo_restore(cr);
     }

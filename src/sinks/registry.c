@@ -9,9 +9,13 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_plots;
+extern const struct cp_sink_ops cp_sink_summary;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
+    &cp_sink_plots,
+    &cp_sink_summary,
     /* plots, summary pdf, workbook, html, mlflow go here */
     &cp_sink_manifest,
     /* email (CP_SINK_PUBLISHED) goes here */
