@@ -24,8 +24,10 @@ struct cp_strbuf;
 
 enum cp_panel_kind { CP_PANEL_XY, CP_PANEL_HISTOGRAM, CP_PANEL_BOX, CP_PANEL_INTERVALS };
 
+/* DOT: small data point; DISC: a large filled point (an observed event); CIRCLE: open
+ * (a forecast); DIAMOND: knee; CROSS: anomaly; TRIANGLE: pointing right (capped forecast). */
 enum cp_mark { CP_MARK_NONE, CP_MARK_DOT, CP_MARK_CIRCLE, CP_MARK_DIAMOND, CP_MARK_CROSS,
-               CP_MARK_TRIANGLE };
+               CP_MARK_TRIANGLE, CP_MARK_DISC };
 
 struct cp_series {
     char *label;      /* legend text; NULL: not in the legend */
@@ -65,7 +67,7 @@ struct cp_interval_row {
     char *label;
     double value, lo, hi;  /* lo/hi NaN: no interval */
     int color;
-    enum cp_mark mark;     /* CP_MARK_DOT observed, CP_MARK_CIRCLE forecast, TRIANGLE capped */
+    enum cp_mark mark;     /* CP_MARK_DISC observed, CP_MARK_CIRCLE forecast, TRIANGLE capped */
 };
 
 struct cp_panel {

@@ -488,7 +488,7 @@ static int add_fit(struct cp_panel *p, const struct cp_cell_result *r, int color
 static int add_eol_marks(struct cp_panel *p, const struct cp_cell_result *r, double thr)
 {
     if (r->eol_observed >= 0 &&
-        !cp_panel_add_marker(p, (double)r->eol_observed, thr, CP_MARK_DOT, -1, "Observed EOL"))
+        !cp_panel_add_marker(p, (double)r->eol_observed, thr, CP_MARK_DISC, -1, "Observed EOL"))
         return -1;
     if (!isfinite(r->eol_forecast) || r->eol_observed >= 0)
         return 0;
@@ -499,6 +499,7 @@ static int add_eol_marks(struct cp_panel *p, const struct cp_cell_result *r, dou
         s->x[0] = r->eol_lo;
         s->x[1] = r->eol_hi;
         s->y[0] = s->y[1] = thr;
+        s->bold = 1;
     }
     enum cp_mark mk = r->eol_capped ? CP_MARK_TRIANGLE : CP_MARK_CIRCLE;
     return cp_panel_add_marker(p, r->eol_forecast, thr, mk, -1,
@@ -547,7 +548,7 @@ static int add_overlays(struct cp_panel *p, const struct spec *sp, size_t row, i
     int rc = 0;
     if (r && sp->fit_axes && (ov & (CP_OVERLAY_FIT | CP_OVERLAY_BAND)))
         rc = add_fit(p, r, color, ov);
-    if (rc == 0 && r && sp->fit_axes && (ov & CP_OVERLAY_THRESHOLD))
+    if (rc == 0 && r && sp->fit_axes && (ov & CP_OVERLAY_FIT) && (ov & CP_OVERLAY_THRESHOLD))
         rc = add_eol_marks(p, r, thr);
     if (rc == 0 && r && have && sp->fit_axes && (ov & CP_OVERLAY_KNEE))
         rc = add_knee(p, sp, r, b, e);
@@ -573,9 +574,13 @@ static size_t ncells(const struct cp_run *run)
     return run->data.cells ? run->data.cells->nrows : 0;
 }
 
-static int group_legend(struct cp_figure *fig, const struct spec *sp)
+/* Legend entries for the groups in sorted order, before any overlay entry; with `only`,
+ * just the groups whose flag is set. */
+static int group_legend(struct cp_figure *fig, const struct spec *sp, const unsigned char *only)
 {
     for (size_t g = 0; g < sp->groups.n && sp->groups.n > 1; g++) {
+        if (only && !only[g])
+            continue;
         struct cp_legend_entry *e = cp_figure_add_legend(fig, sp->groups.names[g], (int)g);
         if (!e)
             return -1;
@@ -676,7 +681,7 @@ static int build_xy_all(struct cp_figure *fig, const struct spec *sp)
         return cp_panel_set_empty_reason(p, "column not in this data");
     int rc = add_threshold(p, sp);
     if (rc == 0)
-        rc = group_legend(fig, sp);
+        rc = group_legend(fig, sp, NULL);
     for (size_t row = 0; row < ncells(sp->run) && rc == 0; row++) {
         int g = sp->groups.of_cell[row];
         rc = add_cell_series(p, sp, row, sp->groups.names[g], g);
@@ -706,10 +711,25 @@ static int flag_title(const struct cp_run *run, size_t row, struct cp_strbuf *sb
     return rc;
 }
 
+static int flagged_legend(struct cp_figure *fig, const struct spec *sp)
+{
+    unsigned char *present = cp_calloc(sp->groups.n ? sp->groups.n : 1, 1);
+    if (!present)
+        return -1;
+    for (size_t row = 0; row < ncells(sp->run); row++) {
+        const struct cp_cell_result *r = result_of(sp->run, row);
+        if (r && r->nflags > 0)
+            present[sp->groups.of_cell[row]] = 1;
+    }
+    int rc = group_legend(fig, sp, present);
+    cp_free(present);
+    return rc;
+}
+
 static int build_flagged(struct cp_figure *fig, const struct spec *sp)
 {
     size_t shown = 0, total = 0;
-    int rc = 0;
+    int rc = flagged_legend(fig, sp);
     for (size_t row = 0; row < ncells(sp->run) && rc == 0; row++) {
         const struct cp_cell_result *r = result_of(sp->run, row);
         if (!r || r->nflags == 0)
@@ -825,9 +845,9 @@ static int cmp_eol(const void *a, const void *b)
 static int eol_legend(struct cp_figure *fig, const struct spec *sp)
 {
     struct cp_legend_entry *e;
-    if (group_legend(fig, sp) != 0 || !(e = cp_figure_add_legend(fig, "Observed", -1)))
+    if (group_legend(fig, sp, NULL) != 0 || !(e = cp_figure_add_legend(fig, "Observed", -1)))
         return -1;
-    e->mark = CP_MARK_DOT;
+    e->mark = CP_MARK_DISC;
     if (!(e = cp_figure_add_legend(fig, "Forecast, 95 % interval", -1)))
         return -1;
     e->mark = CP_MARK_CIRCLE;
@@ -859,7 +879,7 @@ static int build_eol(struct cp_figure *fig, const struct spec *sp)
     for (size_t i = 0; i < n && i < MAX_EOL_ROWS && rc == 0; i++) {
         const struct cp_cell_result *r = result_of(run, rows[i].row);
         int obs = r->eol_observed >= 0;
-        enum cp_mark mk = obs ? CP_MARK_DOT : r->eol_capped ? CP_MARK_TRIANGLE : CP_MARK_CIRCLE;
+        enum cp_mark mk = obs ? CP_MARK_DISC : r->eol_capped ? CP_MARK_TRIANGLE : CP_MARK_CIRCLE;
         if (!cp_panel_add_row(p, cell_id(run, rows[i].row), rows[i].value, obs ? NAN : r->eol_lo,
                               obs ? NAN : r->eol_hi, sp->groups.of_cell[rows[i].row], mk))
             rc = -1;

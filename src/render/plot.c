@@ -75,6 +75,14 @@ static void draw_mark(cairo_t *cr, enum cp_mark mark, double x, double y, int co
         cp_palette_set(cr, color, 0.9);
         cairo_fill(cr);
         break;
+    case CP_MARK_DISC:
+        cairo_arc(cr, x, y, 3.6, 0, 2 * M_PI);
+        cp_palette_set(cr, color, 1);
+        cairo_fill_preserve(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_set_line_width(cr, 0.8);
+        cairo_stroke(cr);
+        break;
     case CP_MARK_CIRCLE:
         cairo_arc(cr, x, y, 3.0, 0, 2 * M_PI);
         cairo_set_source_rgb(cr, 1, 1, 1);
@@ -1068,9 +1076,93 @@ static cairo_surface_t *make_surface(enum cp_plot_format fmt, double w, double h
     return s;
 }
 
+static int add_escaped(struct cp_strbuf *sb, const char *s)
+{
+    int rc = 0;
+    for (; s && *s && rc == 0; s++) {
+        switch (*s) {
+        case '<':
+            rc = cp_strbuf_adds(sb, "&lt;");
+            break;
+        case '>':
+            rc = cp_strbuf_adds(sb, "&gt;");
+            break;
+        case '&':
+            rc = cp_strbuf_adds(sb, "&amp;");
+            break;
+        default:
+            rc = cp_strbuf_addch(sb, *s);
+        }
+    }
+    return rc;
+}
+
+/* "x: ...; y: ...; series: A, B" for the SVG <desc>: cairo draws text as glyph outlines,
+ * so without it a screen reader (or a test) finds no words in the file. */
+static int describe(const struct cp_figure *fig, struct cp_strbuf *sb)
+{
+    struct legend *lg = cp_malloc(sizeof(*lg));
+    int rc = lg ? 0 : -1;
+    for (size_t i = 0; i < fig->npanels && rc == 0; i++) {
+        const struct cp_panel *p = &fig->panels[i];
+        rc = cp_strbuf_adds(sb, i ? "; panel: " : "panel: ");
+        if (rc == 0)
+            rc = add_escaped(sb, p->title ? p->title : "");
+        if (rc == 0)
+            rc = cp_strbuf_adds(sb, "; x: ");
+        if (rc == 0)
+            rc = add_escaped(sb, p->xlabel ? p->xlabel : "");
+        if (rc == 0)
+            rc = cp_strbuf_adds(sb, "; y: ");
+        if (rc == 0)
+            rc = add_escaped(sb, p->ylabel ? p->ylabel : "");
+    }
+    if (rc == 0) {
+        legend_collect(lg, fig);
+        rc = cp_strbuf_adds(sb, "; legend: ");
+        for (size_t i = 0; i < lg->n && rc == 0; i++) {
+            rc = i ? cp_strbuf_adds(sb, ", ") : 0;
+            if (rc == 0)
+                rc = add_escaped(sb, lg->e[i]->label);
+        }
+    }
+    cp_free(lg);
+    return rc;
+}
+
+/* Insert <title> and <desc> right after the opening <svg> tag that cairo wrote at `start`. */
+static int svg_annotate(const struct cp_figure *fig, struct cp_strbuf *out, size_t start)
+{
+    struct cp_strbuf meta = CP_STRBUF_INIT;
+    char *tag = strstr(out->buf + start, "<svg");
+    char *end = tag ? strchr(tag, '>') : NULL;
+    if (!end)
+        return 0;
+    size_t at = (size_t)(end - out->buf) + 1;
+    int rc = cp_strbuf_adds(&meta, "\n<title>");
+    if (rc == 0)
+        rc = add_escaped(&meta, fig->title ? fig->title : "plot");
+    if (rc == 0)
+        rc = cp_strbuf_adds(&meta, "</title>\n<desc>");
+    if (rc == 0)
+        rc = describe(fig, &meta);
+    if (rc == 0)
+        rc = cp_strbuf_adds(&meta, "</desc>");
+    if (rc == 0)
+        rc = cp_strbuf_grow(out, meta.len);
+    if (rc == 0) {
+        memmove(out->buf + at + meta.len, out->buf + at, out->len - at + 1);
+        memcpy(out->buf + at, meta.buf, meta.len);
+        out->len += meta.len;
+    }
+    cp_strbuf_release(&meta);
+    return rc;
+}
+
 int cp_plot_render(const struct cp_figure *fig, enum cp_plot_format fmt, double w, double h,
                    int64_t epoch, struct cp_strbuf *out, struct cp_error *err)
 {
+    size_t start = out->len;
     const char *what = fmt == CP_PLOT_SVG ? "svg" : "pdf";
     cairo_surface_t *s = make_surface(fmt, w, h, epoch, fig->title, out);
     cairo_t *cr = cairo_create(s);
@@ -1085,5 +1177,7 @@ int cp_plot_render(const struct cp_figure *fig, enum cp_plot_format fmt, double 
         return cp_error_oom(err);
     if (st != CAIRO_STATUS_SUCCESS)
         return cairo_error(err, st, what);
+    if (fmt == CP_PLOT_SVG && svg_annotate(fig, out, start) != 0)
+        return cp_error_oom(err);
     return 0;
 }

@@ -212,7 +212,7 @@ static void kpi_eol(const struct cp_run *run, struct kpi *k, double *tmp)
     qsort(tmp, n, sizeof(double), cmp_double);
     double med = n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
     snprintf(k->value, sizeof(k->value), "%.0f", med);
-    snprintf(k->note, sizeof(k->note), "cycles, over %zu cells still above threshold", n);
+    snprintf(k->note, sizeof(k->note), "cycles, over %zu forecast cell%s", n, n == 1 ? "" : "s");
 }
 
 static void kpi_fade(const struct cp_run *run, struct kpi *k)
@@ -254,6 +254,7 @@ static int build_kpis(const struct cp_run *run, struct kpi k[6])
     snprintf(k[2].value, sizeof(k[2].value), "%ld", run->cells_past_eol);
     snprintf(k[2].note, sizeof(k[2].note), "retention below %g %%",
              (run->cfg ? run->cfg->fits.threshold : 0.8) * 100);
+    k[2].alert = run->cells_past_eol > 0;
     kpi_eol(run, &k[3], tmp);
     kpi_fade(run, &k[4]);
     k[5].label = "Validation issues";
@@ -336,9 +337,9 @@ static const struct col flag_cols[] = {
     {"Cell", 0.16, 0}, {"Design", 0.18, 0}, {"Flag", 0.16, 0}, {"Reason", 0.50, 0}};
 
 static const struct col fleet_cols[] = {
-    {"Cell", 0.12, 0},      {"Design", 0.15, 0},        {"Cycles", 0.08, 1},
-    {"Retention", 0.10, 1}, {"Fade /100 cyc", 0.13, 1}, {"EOL (cycles)", 0.18, 1},
-    {"Knee", 0.07, 1},      {"Flags", 0.17, 0}};
+    {"Cell", 0.11, 0},      {"Design", 0.14, 0},        {"Cycles", 0.08, 1},
+    {"Retention", 0.11, 1}, {"Fade /100 cyc", 0.14, 1}, {"EOL (cycles)", 0.19, 1},
+    {"Knee", 0.07, 1},      {"Flags", 0.16, 0}};
 
 static void table_head(struct summary *s, const char *title, const struct col *cols, size_t nc,
                        double y)
