@@ -175,8 +175,7 @@ double cp_charts_model_eval(int model, const double *p, double n)
 
 static const char *model_title(int m)
 {
-    static const char *const t[] = {"linear", "square root", "power law", "double exponential",
-                                    "Bacon-Watts knee"};
+    static const char *const t[] = {"linear", "sqrt", "power law", "double exp", "Bacon-Watts"};
     return m >= 0 && m < CP_MODEL_COUNT ? t[m] : "none";
 }
 
@@ -563,7 +562,7 @@ static int add_threshold(struct cp_panel *p, const struct spec *sp)
         return 0;
     double thr = sp->run->cfg ? sp->run->cfg->fits.threshold : 0.8;
     char label[64];
-    snprintf(label, sizeof(label), "EOL threshold %g %%", thr * 100);
+    snprintf(label, sizeof(label), "EOL %g %%", thr * 100);
     return cp_panel_add_hline(p, thr * 100, label) ? 0 : -1;
 }
 
@@ -703,11 +702,12 @@ static int build_xy_all(struct cp_figure *fig, const struct spec *sp)
 static int flag_title(const struct cp_run *run, size_t row, struct cp_strbuf *sb)
 {
     const struct cp_cell_result *r = result_of(run, row);
+    /* most telling first: a narrow panel cuts the end of its title */
     int rc = cp_strbuf_adds(sb, cell_id(run, row));
-    if (rc == 0 && r && r->best_model >= 0)
-        rc = cp_strbuf_addf(sb, " (%s)", model_title(r->best_model));
     for (int i = 0; r && i < r->nflags && i < CP_MAX_FLAGS && rc == 0; i++)
         rc = cp_strbuf_addf(sb, "%s%s", i ? ", " : " \xe2\x80\x94 ", r->flags[i].kind);
+    if (rc == 0 && r && r->best_model >= 0)
+        rc = cp_strbuf_addf(sb, " (%s fit)", model_title(r->best_model));
     return rc;
 }
 
@@ -738,8 +738,11 @@ static int build_flagged(struct cp_figure *fig, const struct spec *sp)
             continue;
         struct cp_strbuf title = CP_STRBUF_INIT;
         rc = flag_title(sp->run, row, &title);
+        /* panels in a grid are narrow: "Retention (%)" fits where the full label would not */
+        const char *yl = strcmp(sp->ylabel, "Capacity retention (%)") == 0 ? "Retention (%)"
+                                                                            : sp->ylabel;
         struct cp_panel *p =
-            rc ? NULL : cp_figure_add_panel(fig, CP_PANEL_XY, title.buf, sp->xlabel, sp->ylabel);
+            rc ? NULL : cp_figure_add_panel(fig, CP_PANEL_XY, title.buf, sp->xlabel, yl);
         cp_strbuf_release(&title);
         if (!p)
             return -1;

@@ -471,7 +471,8 @@ static int draw_plots(struct summary *s, const struct page *pg)
     double h = (BOTTOM - TOP) / (pg->count == 2 ? 2 : 1);
     for (size_t i = 0; i < pg->count; i++) {
         const struct cp_figure *fig = s->charts->v[pg->first + i].fig;
-        double fh = pg->count == 2 ? h - 8 : fmin(h, cp_charts_height(fig, w, w * 0.6));
+        /* a grid of panels gets the whole page; a lone plot keeps a plot's proportions */
+        double fh = pg->count == 2 ? h - 8 : fig->npanels > 1 ? h : fmin(h, w * 0.6);
         if (cp_plot_draw(s->cr, fig, MARGIN, TOP + i * h, w, fh) != 0)
             return -1;
     }
