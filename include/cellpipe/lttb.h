@@ -17,4 +17,12 @@
  */
 size_t cp_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx);
 
+/*
+ * MinMaxLTTB (Van Der Donckt et al. 2023): keep the min and max of y in each of 2m equal index
+ * buckets (one pass over the data), then run cp_lttb on those ~4m candidates. The same
+ * guarantees as cp_lttb (first, last, global min and max), much faster when n >> m.
+ * Returns the count written to idx (room for m + 2), or -1 when out of memory.
+ */
+long cp_minmax_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx);
+
 #endif

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "cellpipe/alloc.h"
+
 static void extremes(const double *y, size_t n, size_t *imin, size_t *imax)
 {
     *imin = *imax = 0;
@@ -88,5 +90,65 @@ size_t cp_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx
         idx[out++] = a;
     }
     idx[out++] = n - 1;
+    return out;
+}
+
+#define MINMAX_RATIO 2 /* buckets per output point: 2 candidates each, 4 per output point */
+
+/* Index of the min and the max of y over [b, e), in index order, into out; returns 1 or 2. */
+static size_t bucket_minmax(const double *y, size_t b, size_t e, size_t *out)
+{
+    size_t lo = b, hi = b;
+    for (size_t i = b + 1; i < e; i++) {
+        if (y[i] < y[lo])
+            lo = i;
+        if (y[i] > y[hi])
+            hi = i;
+    }
+    if (lo == hi) {
+        out[0] = lo;
+        return 1;
+    }
+    out[0] = lo < hi ? lo : hi;
+    out[1] = lo < hi ? hi : lo;
+    return 2;
+}
+
+long cp_minmax_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx)
+{
+    if (m < 3)
+        m = 3;
+    size_t nb = m * MINMAX_RATIO;
+    if (n <= 2 * nb + 2)
+        return (long)cp_lttb(x, y, n, m, idx);
+    size_t cap = 2 * nb + 2, k = 0;
+    size_t *cand = cp_malloc(cap * sizeof(size_t));
+    size_t *pick = cp_malloc((m + 2) * sizeof(size_t));
+    double *cx = cp_malloc(cap * sizeof(double)), *cy = cp_malloc(cap * sizeof(double));
+    long out = -1;
+    if (!cand || !pick || !cx || !cy)
+        goto cleanup;
+    cand[k++] = 0;
+    double every = (double)(n - 2) / (double)nb;
+    for (size_t b = 0; b < nb; b++) {
+        size_t start = (size_t)(b * every) + 1, end = (size_t)((b + 1) * every) + 1;
+        if (end > n - 1)
+            end = n - 1;
+        if (start < end)
+            k += bucket_minmax(y, start, end, cand + k);
+    }
+    cand[k++] = n - 1;
+    for (size_t i = 0; i < k; i++) {
+        cx[i] = x[cand[i]];
+        cy[i] = y[cand[i]];
+    }
+    out = (long)cp_lttb(cx, cy, k, m, pick);
+    for (long i = 0; i < out; i++)
+        idx[i] = cand[pick[i]];
+cleanup:
+    cp_free(cand);
+    cp_free(pick);
+    cp_free(cx);
+    cp_free(cy);
     return out;
 }
