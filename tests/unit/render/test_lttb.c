@@ -98,8 +98,37 @@ TEST(shape_kept)
     CHECK(peaks >= 5);
 }
 
+/* MinMaxLTTB on a million noisy points with a spike and a dip: same guarantees. */
+TEST(minmax_lttb_guarantees)
+{
+    enum { N = 1000000, M = 1300 };
+    double *x = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+    size_t *idx = malloc((M + 2) * sizeof(size_t));
+    for (size_t i = 0; i < N; i++) {
+        x[i] = (double)i;
+        y[i] = 100 - 1e-5 * i + (urand() - 0.5);
+    }
+    y[123457] = 180;
+    y[876543] = -20;
+    long k = cp_minmax_lttb(x, y, N, M, idx);
+    CHECK(k >= M - 1 && k <= M + 2);
+    CHECK(idx[0] == 0 && idx[k - 1] == N - 1);
+    CHECK(contains(idx, (size_t)k, 123457));
+    CHECK(contains(idx, (size_t)k, 876543));
+    int ascending = 1;
+    for (long i = 1; i < k; i++)
+        ascending &= idx[i] > idx[i - 1];
+    CHECK(ascending);
+    /* small inputs fall through to plain LTTB */
+    CHECK_INT(cp_minmax_lttb(x, y, 10, M, idx), 10);
+    free(x);
+    free(y);
+    free(idx);
+}
+
 int main(void)
 {
+    RUN(minmax_lttb_guarantees);
     RUN(keeps_extremes_random);
     RUN(spike_and_dip_survive);
     RUN(small_inputs_pass_through);
