@@ -606,15 +606,17 @@ static double median_sorted(const double *v, size_t n)
 }
 
 /* Median of y over the cells of a group at each x, then a centred rolling median of
- * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
+ * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. ys values at one
+ * x are sorted by cmp_xy, so median_sorted applies. */
 #define SUMMARY_WINDOW 21
 static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, struct xy *pts)
 {
-    size_t n = 0, m = 0;
+    size_t n = 0, m = 0, members = 0;
     for (size_t row = 0; row < ncells(sp->run); row++) {
         size_t b, e;
         if (sp->groups.of_cell[row] != g || cell_slice(sp->run, row, &b, &e) != 0)
             continue;
+        members++;
         double f = norm_factor(sp, row, b, e);
         for (size_t i = b; i < e; i++) {
             struct xy q = {cp_table_get_num(sp->run->data.cycles, sp->xcol, i) * sp->xscale,
@@ -627,14 +629,20 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
     double *ys = cp_malloc((n ? n : 1) * sizeof(double));
     if (!ys)
         return -1;
-    /* collapse equal x to their median, in place: pts[0..m) */
+    /* collapse equal x to their median, in place: pts[0..m). Only where at least half the
+     * group's cells (and two) contribute: as cells end their tests the median would
+     * otherwise jump between whichever few remain. */
+    size_t need = members / 2 > 2 ? members / 2 : 2;
+    if (members < 2)
+        need = 1;
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && pts[j].x == pts[i].x) {
             ys[j - i] = pts[j].y;
             j++;
         }
-        pts[m++] = (struct xy){pts[i].x, median_sorted(ys, j - i)};
+        if (j - i >= need)
+            pts[m++] = (struct xy){pts[i].x, median_sorted(ys, j - i)};
         i = j;
     }
     struct cp_series *s = cp_panel_add_series(p, sp->groups.names[g], g, m);

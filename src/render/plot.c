@@ -44,6 +44,7 @@ struct frame {
     struct rect r;        /* the data area */
     struct cp_axis ax, ay;
     int xcat, ycat;       /* categorical axis: no numeric ticks */
+    int clipped;          /* the automatic y range left isolated extremes off scale */
 };
 
 static void grey(cairo_t *cr, double v) { cairo_set_source_rgb(cr, v, v, v); }
@@ -438,6 +439,8 @@ static void stroke_style(cairo_t *cr, const struct cp_series *s)
         cairo_set_line_width(cr, 2.0);
 }
 
+static void mark_off_scale(cairo_t *cr, const struct frame *f, double x, double y, int color);
+
 /* clean: the panel has no undrawable value, so the series arrays are used as they are
  * (no copy of a million points per render). */
 static int draw_series(struct dc *dc, const struct frame *f, const struct cp_series *s,
@@ -476,6 +479,13 @@ static int draw_series(struct dc *dc, const struct frame *f, const struct cp_ser
         stroke_style(cr, s);
         cairo_stroke(cr);
     }
+    cairo_restore(cr);
+    for (size_t i = 0; f->clipped && i < k; i++) {
+        size_t j = idx ? idx[i] : i;
+        if (y[j] > f->ay.hi || y[j] < f->ay.lo)
+            mark_off_scale(cr, f, x[j], y[j], s->color);
+    }
+    cairo_save(cr);
     /* a lone point on a line series would be invisible */
     enum cp_mark mark = s->mark == CP_MARK_NONE && s->line && k == 1 ? CP_MARK_DOT : s->mark;
     for (size_t i = 0; mark != CP_MARK_NONE && i < k; i++) {
@@ -522,10 +532,95 @@ static void draw_hlines(struct dc *dc, const struct frame *f, const struct cp_pa
     }
 }
 
+#define ROBUST_SAMPLE 4096
+#define ROBUST_MIN_POINTS 50
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Automatic y range that ignores isolated extremes: a single 170 % retention glitch would
+ * otherwise squash every curve into a quarter of the plot. The 0.5 to 99.5 % quantiles of an
+ * evenly strided sample, widened by 0.3 of their spread; 1 when that cuts the data range.
+ */
+static int robust_y(const struct cp_panel *p, const struct extent *e, double *lo, double *hi)
+{
+    double *v = cp_malloc(ROBUST_SAMPLE * sizeof(double));
+    size_t stride = e->n / ROBUST_SAMPLE + 1, seen = 0, n = 0;
+    if (!v)
+        return 0; /* without a sample the full range is still correct */
+    for (size_t si = 0; si < p->nseries; si++) {
+        const struct cp_series *se = &p->series[si];
+        for (size_t i = 0; i < se->n && n < ROBUST_SAMPLE; i++) {
+            if (!valid(se->x[i], p->log_x) || !valid(se->y[i], p->log_y) ||
+                !in_fixed(se->x[i], p->x_min, p->x_max))
+                continue;
+            if (seen++ % stride == 0)
+                v[n++] = se->y[i];
+        }
+    }
+    int cut = 0;
+    if (n >= ROBUST_MIN_POINTS) {
+        qsort(v, n, sizeof(double), cmp_dbl);
+        double qlo = v[(size_t)(0.005 * (double)(n - 1))];
+        double qhi = v[(size_t)ceil(0.995 * (double)(n - 1))];
+        double spread = qhi - qlo;
+        double a = p->log_y ? qlo / 2 : qlo - 0.3 * spread;
+        double b = p->log_y ? qhi * 2 : qhi + 0.3 * spread;
+        if (spread > 0 && (e->y0 < a || e->y1 > b)) {
+            *lo = fmax(e->y0, a);
+            *hi = fmin(e->y1, b);
+            cut = 1;
+        }
+    }
+    cp_free(v);
+    return cut;
+}
+
+static void keep_hlines(const struct cp_panel *p, double *lo, double *hi)
+{
+    for (size_t i = 0; i < p->nhlines; i++)
+        if (valid(p->hlines[i].y, p->log_y)) {
+            *lo = fmin(*lo, p->hlines[i].y);
+            *hi = fmax(*hi, p->hlines[i].y);
+        }
+}
+
+/* A small triangle on the frame edge where a point lies beyond the y range. */
+static void mark_off_scale(cairo_t *cr, const struct frame *f, double x, double y, int color)
+{
+    double xp = px(f, x);
+    if (xp < f->r.x || xp > f->r.x + f->r.w)
+        return;
+    int up = y > f->ay.hi;
+    double yb = up ? f->r.y + 1 : f->r.y + f->r.h - 1, d = up ? 5 : -5;
+    cairo_move_to(cr, xp, yb);
+    cairo_line_to(cr, xp - 3.5, yb + d);
+    cairo_line_to(cr, xp + 3.5, yb + d);
+    cairo_close_path(cr);
+    cp_palette_set(cr, color, 1);
+    cairo_fill(cr);
+}
+
+static void note_off_scale(struct dc *dc, const struct frame *f)
+{
+    grey(dc->cr, 0.35);
+    cp_text_draw(&dc->tx, "\xe2\x96\xb2\xe2\x96\xbc values off scale", f->r.x + f->r.w - 4,
+                 f->r.y + 3, FS_TICK - 1, 0, 1, 0, 0, f->r.w / 2);
+}
+
 static int draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r)
 {
     struct frame f = {0};
     struct extent e = xy_extent(p);
+    if (e.n >= ROBUST_MIN_POINTS && !isfinite(p->y_min) && !isfinite(p->y_max) &&
+        robust_y(p, &e, &e.y0, &e.y1)) {
+        keep_hlines(p, &e.y0, &e.y1);
+        f.clipped = 1;
+    }
     if (e.n == 0 || cp_axis_range(&f.ax, p->log_x, e.x0, e.x1, p->x_min, p->x_max) != 0 ||
         cp_axis_range(&f.ay, p->log_y, e.y0, e.y1, p->y_min, p->y_max) != 0) {
         draw_no_data(dc, r, p->empty_reason ? p->empty_reason
@@ -551,6 +646,8 @@ static int draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r)
     }
     cairo_restore(dc->cr);
     draw_axes(dc, &f, p->xlabel, p->ylabel, 0);
+    if (f.clipped)
+        note_off_scale(dc, &f);
     return rc;
 }
 
