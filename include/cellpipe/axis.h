@@ -14,13 +14,13 @@
 #define CP_AXIS_MAX_TICKS 64
 
 struct cp_axis {
-    int log;             /* log10 scale */
-    double lo, hi;       /* the visible range (positive on a log axis) */
-    double step;         /* linear: tick step; log: 0 (decades) or the linear step used */
-    int decimals;        /* digits after the point in labels; -1: exponent form */
+    int log;       /* log10 scale */
+    double lo, hi; /* the visible range (positive on a log axis) */
+    double step;   /* linear: tick step; log: 0 (decades) or the linear step used */
+    int decimals;  /* digits after the point in labels; -1: exponent form */
     size_t nticks;
     double ticks[CP_AXIS_MAX_TICKS];
-    size_t nminor;       /* unlabelled minor ticks (log axes) */
+    size_t nminor; /* unlabelled minor ticks (log axes) */
     double minor[CP_AXIS_MAX_TICKS];
 };
 

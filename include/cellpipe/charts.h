@@ -25,7 +25,7 @@ struct cp_error;
 struct cp_plot_config;
 
 struct cp_chart {
-    char *name;               /* file stem under plots/ */
+    char *name; /* file stem under plots/ */
     struct cp_figure *fig;
 };
 

@@ -42,8 +42,14 @@ static const struct colinfo columns[] = {
     {"i_min", "Minimum current (A)", 1},
     {"v_charge_mean", "Mean charge voltage (V)", 1},
     {"v_discharge_mean", "Mean discharge voltage (V)", 1},
-    {"temperature_avg_c", "Mean temperature (\xc2\xb0""C)", 1},
-    {"temperature_max_c", "Maximum temperature (\xc2\xb0""C)", 1},
+    {"temperature_avg_c",
+     "Mean temperature (\xc2\xb0"
+     "C)",
+     1},
+    {"temperature_max_c",
+     "Maximum temperature (\xc2\xb0"
+     "C)",
+     1},
     {"internal_resistance_ohm", "Internal resistance (m\xce\xa9)", 1000},
     {"capacity_retention", "Capacity retention (%)", 100},
     {"coulombic_efficiency", "Coulombic efficiency (%)", 100},
@@ -91,11 +97,16 @@ const char *cp_charts_label(const char *column, double *scale, char *buf, size_t
 }
 
 static const char *const meta_labels[][2] = {
-    {"design_name", "Design"},         {"experiment_group", "Experiment group"},
-    {"layer_types", "Layer types"},    {"test_status", "Test status"},
-    {"year", "Year"},                  {"chemistry", "Chemistry"},
-    {"form_factor", "Form factor"},    {"tester", "Tester"},
-    {"channel", "Channel"},            {"cell_id", "Cell"},
+    {"design_name", "Design"},
+    {"experiment_group", "Experiment group"},
+    {"layer_types", "Layer types"},
+    {"test_status", "Test status"},
+    {"year", "Year"},
+    {"chemistry", "Chemistry"},
+    {"form_factor", "Form factor"},
+    {"tester", "Tester"},
+    {"channel", "Channel"},
+    {"cell_id", "Cell"},
 };
 
 /* Reader-facing name of a metadata column ("Design" for design_name). */
@@ -109,10 +120,13 @@ static const char *meta_label(const char *column)
 
 /* ---- per-cell results as named values ---- */
 
-static const char *const cell_values[] = {
-    "fade_rate",  "last_retention", "eol_forecast", "eol_observed", "ce_mean",
-    "ce_last_n",  "efc_total",      "n_cycles",     "cycles_to_80", "cycles_to_90",
-    "knee_point", "knee_onset",     "days_on_test", NULL};
+static const char *const cell_values[] = {"fade_rate",    "last_retention",
+                                          "eol_forecast", "eol_observed",
+                                          "ce_mean",      "ce_last_n",
+                                          "efc_total",    "n_cycles",
+                                          "cycles_to_80", "cycles_to_90",
+                                          "knee_point",   "knee_onset",
+                                          "days_on_test", NULL};
 
 static int is_cell_value(const char *name)
 {
@@ -122,7 +136,10 @@ static int is_cell_value(const char *name)
     return 0;
 }
 
-static double cycle_or_nan(long c) { return c >= 0 ? (double)c : NAN; }
+static double cycle_or_nan(long c)
+{
+    return c >= 0 ? (double)c : NAN;
+}
 
 static double cell_value(const struct cp_cell_result *r, const char *name)
 {
@@ -259,18 +276,21 @@ static int groups_build(const struct cp_table *cells, const char *column, struct
 struct spec {
     const struct cp_plot_config *pc;
     const struct cp_run *run;
-    int xcol, ycol;          /* cycles columns, -1 when absent */
-    int cells_ycol;          /* metadata column for per-cell histogram/box values */
-    int per_cell;            /* histogram/box: one value per cell */
+    int xcol, ycol; /* cycles columns, -1 when absent */
+    int cells_ycol; /* metadata column for per-cell histogram/box values */
+    int per_cell;   /* histogram/box: one value per cell */
     double xscale, yscale;
     char xlabel[128], ylabel[128]; /* ylabel fits "<96> (% of nominal capacity)" */
-    int retention_like;      /* y is retention in percent: the EOL threshold applies */
-    int summary;             /* cells drawn faint under a per-group median line */
-    int fit_axes;            /* x is cycle_index and y capacity_retention: fits overlay */
+    int retention_like;            /* y is retention in percent: the EOL threshold applies */
+    int summary;                   /* cells drawn faint under a per-group median line */
+    int fit_axes;                  /* x is cycle_index and y capacity_retention: fits overlay */
     struct groups groups;
 };
 
-static const char *or_default(const char *s, const char *d) { return s && *s ? s : d; }
+static const char *or_default(const char *s, const char *d)
+{
+    return s && *s ? s : d;
+}
 
 static int numeric_col(const struct cp_table *t, const char *name)
 {
@@ -310,9 +330,9 @@ static void spec_resolve(struct spec *sp, const struct cp_run *run, const struct
     cp_charts_label(y, &sp->yscale, sp->ylabel, sizeof(sp->ylabel));
     if (pc->normalize != CP_NORM_NONE && !sp->per_cell)
         normalized_label(sp, sp->ylabel);
-    sp->retention_like = !sp->per_cell && (strcmp(y, "capacity_retention") == 0 ||
-                                           strncmp(y, "retention_mean_", 15) == 0 ||
-                                           pc->normalize != CP_NORM_NONE);
+    sp->retention_like =
+        !sp->per_cell && (strcmp(y, "capacity_retention") == 0 ||
+                          strncmp(y, "retention_mean_", 15) == 0 || pc->normalize != CP_NORM_NONE);
     sp->fit_axes = strcmp(x, "cycle_index") == 0 && strcmp(y, "capacity_retention") == 0 &&
                    pc->normalize == CP_NORM_NONE;
 }
@@ -423,8 +443,8 @@ static double norm_factor(const struct spec *sp, size_t row, size_t b, size_t e)
     return med != 0 ? med : NAN;
 }
 
-static int add_cell_series(struct cp_panel *p, const struct spec *sp, size_t row,
-                           const char *label, int color)
+static int add_cell_series(struct cp_panel *p, const struct spec *sp, size_t row, const char *label,
+                           int color)
 {
     size_t b, e;
     if (cell_slice(sp->run, row, &b, &e) != 0)
@@ -520,8 +540,7 @@ static int add_knee(struct cp_panel *p, const struct spec *sp, const struct cp_c
 }
 
 /* Cycles marked in an `anomaly` column (nonzero) get a cross. */
-static int add_anomalies(struct cp_panel *p, const struct spec *sp, size_t row, size_t b,
-                         size_t e)
+static int add_anomalies(struct cp_panel *p, const struct spec *sp, size_t row, size_t b, size_t e)
 {
     int ac = numeric_col(sp->run->data.cycles, "anomaly");
     double f = norm_factor(sp, row, b, e);
@@ -747,8 +766,8 @@ static int build_flagged(struct cp_figure *fig, const struct spec *sp)
         struct cp_strbuf title = CP_STRBUF_INIT;
         rc = flag_title(sp->run, row, &title);
         /* panels in a grid are narrow: "Retention (%)" fits where the full label would not */
-        const char *yl = strcmp(sp->ylabel, "Capacity retention (%)") == 0 ? "Retention (%)"
-                                                                            : sp->ylabel;
+        const char *yl =
+            strcmp(sp->ylabel, "Capacity retention (%)") == 0 ? "Retention (%)" : sp->ylabel;
         struct cp_panel *p =
             rc ? NULL : cp_figure_add_panel(fig, CP_PANEL_XY, title.buf, sp->xlabel, yl);
         cp_strbuf_release(&title);
@@ -776,8 +795,10 @@ static int build_flagged(struct cp_figure *fig, const struct spec *sp)
     fig->columns = shown <= 1 ? 1 : shown <= 4 ? 2 : 3;
     if (rc == 0 && total > shown) {
         struct cp_strbuf sub = CP_STRBUF_INIT;
-        rc = cp_strbuf_addf(&sub, "%s; showing %zu of %zu flagged cells (all are in the fleet "
-                                  "table)", fig->subtitle ? fig->subtitle : "", shown, total);
+        rc = cp_strbuf_addf(&sub,
+                            "%s; showing %zu of %zu flagged cells (all are in the fleet "
+                            "table)",
+                            fig->subtitle ? fig->subtitle : "", shown, total);
         if (rc == 0)
             rc = cp_figure_set_subtitle(fig, sub.buf);
         cp_strbuf_release(&sub);
@@ -872,8 +893,8 @@ static int eol_legend(struct cp_figure *fig, const struct spec *sp)
 static int build_eol(struct cp_figure *fig, const struct spec *sp)
 {
     const struct cp_run *run = sp->run;
-    struct cp_panel *p = cp_figure_add_panel(fig, CP_PANEL_INTERVALS, NULL,
-                                             "End of life (cycles)", NULL);
+    struct cp_panel *p =
+        cp_figure_add_panel(fig, CP_PANEL_INTERVALS, NULL, "End of life (cycles)", NULL);
     struct eol_row *rows = cp_malloc((ncells(run) ? ncells(run) : 1) * sizeof(*rows));
     size_t n = 0, none = 0;
     int rc = p && rows ? 0 : -1;
@@ -923,8 +944,7 @@ static int subtitle(struct cp_figure *fig, const struct spec *sp)
     struct cp_strbuf sb = CP_STRBUF_INIT;
     const struct cp_run *run = sp->run;
     const char *name = run->cfg && run->cfg->name ? run->cfg->name : "pipeline";
-    int rc = cp_strbuf_addf(&sb, "%s \xc2\xb7 %s \xc2\xb7 %zu cells", name, run->date,
-                            ncells(run));
+    int rc = cp_strbuf_addf(&sb, "%s \xc2\xb7 %s \xc2\xb7 %zu cells", name, run->date, ncells(run));
     if (rc == 0 && sp->groups.n > 1)
         rc = cp_strbuf_addf(&sb, " \xc2\xb7 colour by %s",
                             meta_label(or_default(sp->pc->group_by, "design_name")));
@@ -944,8 +964,8 @@ static int default_title(const struct spec *sp, struct cp_strbuf *sb)
     return cp_strbuf_addf(sb, "%s vs %s", sp->ylabel, sp->xlabel);
 }
 
-static int build_one(const struct cp_run *run, const struct cp_plot_config *pc, enum special sp_kind,
-                     struct cp_figure **out)
+static int build_one(const struct cp_run *run, const struct cp_plot_config *pc,
+                     enum special sp_kind, struct cp_figure **out)
 {
     struct spec sp;
     struct cp_strbuf title = CP_STRBUF_INIT;
@@ -981,8 +1001,8 @@ cleanup:
 
 /* ---- the default set ---- */
 
-#define ALL_OVERLAYS                                                                            \
-    (CP_OVERLAY_FIT | CP_OVERLAY_BAND | CP_OVERLAY_THRESHOLD | CP_OVERLAY_KNEE |               \
+#define ALL_OVERLAYS                                                                               \
+    (CP_OVERLAY_FIT | CP_OVERLAY_BAND | CP_OVERLAY_THRESHOLD | CP_OVERLAY_KNEE |                   \
      CP_OVERLAY_ANOMALIES)
 
 struct default_plot {
@@ -992,8 +1012,8 @@ struct default_plot {
 
 static const struct default_plot defaults[] = {
     {{"retention_by_design", CP_PLOT_LINE, "cycle_index", "capacity_retention", "design_name",
-      CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Capacity retention by design",
-      CP_OVERLAY_THRESHOLD, "all", 0},
+      CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Capacity retention by design", CP_OVERLAY_THRESHOLD,
+      "all", 0},
      SPECIAL_NONE},
     {{"coulombic_efficiency", CP_PLOT_LINE, "cycle_index", "coulombic_efficiency", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Coulombic efficiency", 0, "all", 0},
@@ -1001,8 +1021,8 @@ static const struct default_plot defaults[] = {
     {{"energy_efficiency", CP_PLOT_LINE, "cycle_index", "energy_efficiency", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Energy efficiency", 0, "all", 0},
      SPECIAL_SUMMARY},
-    {{"fade_rate_by_design", CP_PLOT_BOX, "cycle_index", "fade_rate", "design_name",
-      CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "Fade rate per cell, by design", 0, "all", 0},
+    {{"fade_rate_by_design", CP_PLOT_BOX, "cycle_index", "fade_rate", "design_name", CP_NORM_NONE,
+      0, 0, NAN, NAN, NAN, NAN, "Fade rate per cell, by design", 0, "all", 0},
      SPECIAL_NONE},
     {{"eol_forecast", CP_PLOT_LINE, "cycle_index", "capacity_retention", "design_name",
       CP_NORM_NONE, 0, 0, NAN, NAN, NAN, NAN, "End of life per cell", 0, "all", 0},

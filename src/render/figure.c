@@ -114,9 +114,8 @@ struct cp_panel *cp_figure_add_panel(struct cp_figure *fig, enum cp_panel_kind k
     tmp.title = dup_opt(title, &fail);
     tmp.xlabel = dup_opt(xlabel, &fail);
     tmp.ylabel = dup_opt(ylabel, &fail);
-    struct cp_panel *p = fail ? NULL
-                              : push((void **)&fig->panels, &fig->npanels, &fig->panels_cap,
-                                     sizeof(*p));
+    struct cp_panel *p =
+        fail ? NULL : push((void **)&fig->panels, &fig->npanels, &fig->panels_cap, sizeof(*p));
     if (!p) {
         panel_release(&tmp);
         return NULL;
@@ -139,8 +138,7 @@ struct cp_legend_entry *cp_figure_add_legend(struct cp_figure *fig, const char *
     return e;
 }
 
-struct cp_series *cp_panel_add_series(struct cp_panel *p, const char *label, int color,
-                                      size_t n)
+struct cp_series *cp_panel_add_series(struct cp_panel *p, const char *label, int color, size_t n)
 {
     struct cp_series tmp = {0};
     int fail = 0;
@@ -233,7 +231,7 @@ struct cp_values *cp_panel_add_values(struct cp_panel *p, const char *label, int
 }
 
 struct cp_interval_row *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
-                                     double lo, double hi, int color, enum cp_mark mark)
+                                         double lo, double hi, int color, enum cp_mark mark)
 {
     int fail = 0;
     char *l = dup_opt(label, &fail);

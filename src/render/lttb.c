@@ -21,8 +21,8 @@ static void extremes(const double *y, size_t n, size_t *imin, size_t *imax)
 }
 
 /* Point of [start, end) forming the largest triangle with point a and the centroid (cx, cy). */
-static size_t largest_triangle(const double *x, const double *y, size_t start, size_t end,
-                               size_t a, double cx, double cy)
+static size_t largest_triangle(const double *x, const double *y, size_t start, size_t end, size_t a,
+                               double cx, double cy)
 {
     double best = -1.0;
     size_t pick = start;

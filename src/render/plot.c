@@ -41,22 +41,31 @@ struct rect {
 };
 
 struct frame {
-    struct rect r;        /* the data area */
+    struct rect r; /* the data area */
     struct cp_axis ax, ay;
-    int xcat, ycat;       /* categorical axis: no numeric ticks */
-    int clipped;          /* the automatic y range left isolated extremes off scale */
+    int xcat, ycat; /* categorical axis: no numeric ticks */
+    int clipped;    /* the automatic y range left isolated extremes off scale */
 };
 
-static void grey(cairo_t *cr, double v) { cairo_set_source_rgb(cr, v, v, v); }
+static void grey(cairo_t *cr, double v)
+{
+    cairo_set_source_rgb(cr, v, v, v);
+}
 
-static double px(const struct frame *f, double v) { return f->r.x + cp_axis_map(&f->ax, v) * f->r.w; }
+static double px(const struct frame *f, double v)
+{
+    return f->r.x + cp_axis_map(&f->ax, v) * f->r.w;
+}
 
 static double py(const struct frame *f, double v)
 {
     return f->r.y + f->r.h - cp_axis_map(&f->ay, v) * f->r.h;
 }
 
-static int valid(double v, int log) { return isfinite(v) && (!log || v > 0); }
+static int valid(double v, int log)
+{
+    return isfinite(v) && (!log || v > 0);
+}
 
 static int in_fixed(double v, double lo, double hi)
 {
@@ -242,8 +251,8 @@ static void draw_grid(struct dc *dc, const struct frame *f)
     cairo_restore(cr);
 }
 
-static void draw_axes(struct dc *dc, const struct frame *f, const char *xlabel,
-                      const char *ylabel, double left_extra)
+static void draw_axes(struct dc *dc, const struct frame *f, const char *xlabel, const char *ylabel,
+                      double left_extra)
 {
     cairo_t *cr = dc->cr;
     char buf[64];
@@ -272,8 +281,8 @@ static void draw_axes(struct dc *dc, const struct frame *f, const char *xlabel,
     double lh;
     cp_text_measure(&dc->tx, "0", FS_TICK, 0, NULL, &lh);
     if (xlabel)
-        cp_text_draw(&dc->tx, xlabel, f->r.x + f->r.w / 2, bottom + TICK_LEN + 4 + lh,
-                     FS_LABEL, 0, 0.5, 0, 0, f->r.w);
+        cp_text_draw(&dc->tx, xlabel, f->r.x + f->r.w / 2, bottom + TICK_LEN + 4 + lh, FS_LABEL, 0,
+                     0.5, 0, 0, f->r.w);
     if (ylabel) {
         double x = f->r.x - TICK_LEN - 6 - tick_w - left_extra;
         cp_text_draw(&dc->tx, ylabel, x, f->r.y + f->r.h / 2, FS_LABEL, 0, 0.5, 1, -M_PI / 2,
@@ -410,8 +419,7 @@ static void draw_band(cairo_t *cr, const struct frame *f, const struct cp_series
         last = i;
     }
     for (size_t k = last + 1; started && k-- > 0;) {
-        if (valid(s->x[k], f->ax.log) && valid(s->lo[k], f->ay.log) &&
-            valid(s->hi[k], f->ay.log))
+        if (valid(s->x[k], f->ax.log) && valid(s->lo[k], f->ay.log) && valid(s->hi[k], f->ay.log))
             cairo_line_to(cr, px(f, s->x[k]), py(f, s->lo[k]));
     }
     if (!started)
@@ -443,8 +451,7 @@ static void mark_off_scale(cairo_t *cr, const struct frame *f, double x, double 
 
 /* clean: the panel has no undrawable value, so the series arrays are used as they are
  * (no copy of a million points per render). */
-static int draw_series(struct dc *dc, const struct frame *f, const struct cp_series *s,
-                       int clean)
+static int draw_series(struct dc *dc, const struct frame *f, const struct cp_series *s, int clean)
 {
     double *x = s->x, *y = s->y;
     size_t n = s->n, *idx = NULL, k;
@@ -623,10 +630,10 @@ static int draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r)
     }
     if (e.n == 0 || cp_axis_range(&f.ax, p->log_x, e.x0, e.x1, p->x_min, p->x_max) != 0 ||
         cp_axis_range(&f.ay, p->log_y, e.y0, e.y1, p->y_min, p->y_max) != 0) {
-        draw_no_data(dc, r, p->empty_reason ? p->empty_reason
-                                            : (p->log_x || p->log_y)
-                                                  ? "no finite positive values for a log axis"
-                                                  : "no finite values");
+        draw_no_data(dc, r,
+                     p->empty_reason          ? p->empty_reason
+                     : (p->log_x || p->log_y) ? "no finite positive values for a log axis"
+                                              : "no finite values");
         return 0;
     }
     layout_frame(dc, &f, r, p->xlabel, p->ylabel, 0, 0);
@@ -679,8 +686,8 @@ static size_t count_values(const struct cp_panel *p)
     return n;
 }
 
-static void draw_bins(cairo_t *cr, const struct frame *f, const double *count, size_t nb,
-                      double lo, double step, int color)
+static void draw_bins(cairo_t *cr, const struct frame *f, const double *count, size_t nb, double lo,
+                      double step, int color)
 {
     cairo_new_path(cr);
     cairo_move_to(cr, px(f, lo), py(f, 0));
@@ -764,8 +771,8 @@ static double quantile(const double *sorted, size_t n, double q)
     return sorted[i] + (h - (double)i) * (sorted[i + 1] - sorted[i]);
 }
 
-static void draw_box(cairo_t *cr, const struct frame *f, double cx, double half,
-                     const double *v, size_t n, int color)
+static void draw_box(cairo_t *cr, const struct frame *f, double cx, double half, const double *v,
+                     size_t n, int color)
 {
     double q1 = quantile(v, n, 0.25), med = quantile(v, n, 0.5), q3 = quantile(v, n, 0.75);
     double iqr = q3 - q1, wlo = q1, whi = q3;
@@ -838,14 +845,14 @@ static int draw_boxes(struct dc *dc, const struct cp_panel *p, struct rect r)
         cairo_restore(dc->cr);
         if (n == 0) {
             grey(dc->cr, 0.5);
-            cp_text_draw(&dc->tx, "no data", px(&f, (double)g), f.r.y + f.r.h / 2, FS_TICK, 0,
-                         0.5, 0.5, 0, slot - 4);
+            cp_text_draw(&dc->tx, "no data", px(&f, (double)g), f.r.y + f.r.h / 2, FS_TICK, 0, 0.5,
+                         0.5, 0, slot - 4);
         }
         struct cp_strbuf sb = CP_STRBUF_INIT;
         if (cp_strbuf_addf(&sb, "%s (n=%zu)", gv->label ? gv->label : "", n) == 0) {
             grey(dc->cr, 0.15);
-            cp_text_draw(&dc->tx, sb.buf, px(&f, (double)g), f.r.y + f.r.h + 3, FS_TICK, 0, 0.5,
-                         0, 0, slot - 4);
+            cp_text_draw(&dc->tx, sb.buf, px(&f, (double)g), f.r.y + f.r.h + 3, FS_TICK, 0, 0.5, 0,
+                         0, slot - 4);
         }
         cp_strbuf_release(&sb);
         cp_free(v);
@@ -996,12 +1003,12 @@ static void legend_collect(struct legend *lg, const struct cp_figure *fig)
         }
         for (size_t m = 0; m < p->nmarkers; m++)
             legend_auto(lg, &k,
-                        (struct cp_legend_entry){p->markers[m].label, p->markers[m].color, 0, 0,
-                                                 0, p->markers[m].mark});
+                        (struct cp_legend_entry){p->markers[m].label, p->markers[m].color, 0, 0, 0,
+                                                 p->markers[m].mark});
         for (size_t g = 0; p->kind == CP_PANEL_HISTOGRAM && g < p->nvalues; g++)
             legend_auto(lg, &k,
-                        (struct cp_legend_entry){p->values[g].label, p->values[g].color, 0, 0,
-                                                 1, CP_MARK_NONE});
+                        (struct cp_legend_entry){p->values[g].label, p->values[g].color, 0, 0, 1,
+                                                 CP_MARK_NONE});
     }
 }
 
@@ -1066,8 +1073,8 @@ static void draw_legend(struct dc *dc, const struct legend *lg, double x, double
         struct cp_strbuf sb = CP_STRBUF_INIT;
         if (cp_strbuf_addf(&sb, "+%zu more", lg->n - shown + lg->hidden) == 0) {
             grey(dc->cr, 0.4);
-            cp_text_draw(&dc->tx, sb.buf, x + 24, y + (shown + 0.5) * row, FS_LEGEND, 0, 0,
-                         0.5, 0, 0);
+            cp_text_draw(&dc->tx, sb.buf, x + 24, y + (shown + 0.5) * row, FS_LEGEND, 0, 0, 0.5, 0,
+                         0);
         }
         cp_strbuf_release(&sb);
     }
@@ -1081,8 +1088,7 @@ static int draw_panel(struct dc *dc, const struct cp_panel *p, struct rect r)
         double th;
         cp_text_measure(&dc->tx, p->title, FS_PANEL, CP_TEXT_BOLD, NULL, &th);
         grey(dc->cr, 0.1);
-        cp_text_draw(&dc->tx, p->title, r.x + r.w / 2, r.y, FS_PANEL, CP_TEXT_BOLD, 0.5, 0, 0,
-                     r.w);
+        cp_text_draw(&dc->tx, p->title, r.x + r.w / 2, r.y, FS_PANEL, CP_TEXT_BOLD, 0.5, 0, 0, r.w);
         r.y += th + 2;
         r.h -= th + 2;
     }
@@ -1106,8 +1112,7 @@ static double draw_titles(struct dc *dc, const struct cp_figure *fig, struct rec
         double th;
         cp_text_measure(&dc->tx, fig->title, FS_TITLE, CP_TEXT_BOLD, NULL, &th);
         grey(dc->cr, 0.05);
-        cp_text_draw(&dc->tx, fig->title, r.x + 14, y, FS_TITLE, CP_TEXT_BOLD, 0, 0, 0,
-                     r.w - 28);
+        cp_text_draw(&dc->tx, fig->title, r.x + 14, y, FS_TITLE, CP_TEXT_BOLD, 0, 0, 0, r.w - 28);
         y += th + 1;
     }
     if (fig->subtitle) {
@@ -1137,8 +1142,7 @@ static int draw_panels(struct dc *dc, const struct cp_figure *fig, struct rect a
     return rc;
 }
 
-int cp_plot_draw(cairo_t *cr, const struct cp_figure *fig, double x, double y, double w,
-                 double h)
+int cp_plot_draw(cairo_t *cr, const struct cp_figure *fig, double x, double y, double w, double h)
 {
     struct dc dc = {cr, {0}};
     struct legend *lg = NULL;
@@ -1174,12 +1178,11 @@ cleanup:
 
 /* ---- surfaces ---- */
 
-cairo_status_t cp_plot_write_strbuf(void *closure, const unsigned char *data,
-                                    unsigned int length)
+cairo_status_t cp_plot_write_strbuf(void *closure, const unsigned char *data, unsigned int length)
 {
     struct cp_strbuf *sb = closure;
     return cp_strbuf_add(sb, (const char *)data, length) == 0 ? CAIRO_STATUS_SUCCESS
-                                                               : CAIRO_STATUS_WRITE_ERROR;
+                                                              : CAIRO_STATUS_WRITE_ERROR;
 }
 
 void cp_plot_pdf_date(int64_t epoch, char *buf, size_t n)

@@ -24,18 +24,18 @@
 #define PAGE_W 595.28 /* A4 in points */
 #define PAGE_H 841.89
 #define MARGIN 42.0
-#define TOP 64.0      /* below the running header */
+#define TOP 64.0 /* below the running header */
 #define BOTTOM (PAGE_H - 50.0)
 #define ROW_H 15.0
-#define HEAD_H 18.0   /* table header row */
-#define TITLE_H 26.0  /* a table's heading line */
+#define HEAD_H 18.0  /* table header row */
+#define TITLE_H 26.0 /* a table's heading line */
 #define FS_BODY 8.0
 
 enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_PLOTS };
 
 struct page {
     enum page_kind kind;
-    size_t first, count;   /* table rows, or chart indices */
+    size_t first, count; /* table rows, or chart indices */
 };
 
 struct flag_ref {
@@ -54,7 +54,10 @@ struct summary {
     size_t npages, pages_cap;
 };
 
-static void grey(cairo_t *cr, double v) { cairo_set_source_rgb(cr, v, v, v); }
+static void grey(cairo_t *cr, double v)
+{
+    cairo_set_source_rgb(cr, v, v, v);
+}
 
 static size_t ncells(const struct cp_run *run)
 {
@@ -102,7 +105,10 @@ static int collect_flags(struct summary *s)
 
 #define FIRST_TABLE_Y 330.0 /* page one: where the flagged-cells table starts */
 
-static size_t rows_fit(double top) { return (size_t)((BOTTOM - top - TITLE_H - HEAD_H) / ROW_H); }
+static size_t rows_fit(double top)
+{
+    return (size_t)((BOTTOM - top - TITLE_H - HEAD_H) / ROW_H);
+}
 
 static int plan(struct summary *s)
 {
@@ -306,7 +312,8 @@ static int draw_first(struct summary *s)
     char buf[256], win[96];
     struct kpi k[6];
     grey(s->cr, 0.05);
-    snprintf(buf, sizeof(buf), "%s: battery fleet summary", cfg && cfg->name ? cfg->name : "pipeline");
+    snprintf(buf, sizeof(buf), "%s: battery fleet summary",
+             cfg && cfg->name ? cfg->name : "pipeline");
     cp_text_draw(&s->tx, buf, MARGIN, TOP, 18, CP_TEXT_BOLD, 0, 0, 0, PAGE_W - 2 * MARGIN);
     grey(s->cr, 0.3);
     if (cfg && cfg->description)
@@ -320,8 +327,7 @@ static int draw_first(struct summary *s)
         return -1;
     double gap = 10, tw = (PAGE_W - 2 * MARGIN - 2 * gap) / 3, th = 70;
     for (int i = 0; i < 6; i++)
-        draw_tile(s, &k[i], MARGIN + (i % 3) * (tw + gap), TOP + 70 + (i / 3) * (th + gap), tw,
-                  th);
+        draw_tile(s, &k[i], MARGIN + (i % 3) * (tw + gap), TOP + 70 + (i / 3) * (th + gap), tw, th);
     return 0;
 }
 
@@ -336,10 +342,10 @@ struct col {
 static const struct col flag_cols[] = {
     {"Cell", 0.16, 0}, {"Design", 0.18, 0}, {"Flag", 0.16, 0}, {"Reason", 0.50, 0}};
 
-static const struct col fleet_cols[] = {
-    {"Cell", 0.11, 0},      {"Design", 0.14, 0},        {"Cycles", 0.08, 1},
-    {"Retention", 0.11, 1}, {"Fade /100 cyc", 0.14, 1}, {"EOL (cycles)", 0.19, 1},
-    {"Knee", 0.07, 1},      {"Flags", 0.16, 0}};
+static const struct col fleet_cols[] = {{"Cell", 0.11, 0},          {"Design", 0.14, 0},
+                                        {"Cycles", 0.08, 1},        {"Retention", 0.11, 1},
+                                        {"Fade /100 cyc", 0.14, 1}, {"EOL (cycles)", 0.19, 1},
+                                        {"Knee", 0.07, 1},          {"Flags", 0.16, 0}};
 
 static void table_head(struct summary *s, const char *title, const struct col *cols, size_t nc,
                        double y)
@@ -389,8 +395,8 @@ static void draw_flags(struct summary *s, const struct page *pg, double y, int c
     y += TITLE_H + HEAD_H;
     if (s->nflags == 0) {
         grey(s->cr, 0.35);
-        cp_text_draw(&s->tx, "No cell is flagged.", MARGIN + 4, y + ROW_H / 2, FS_BODY, 0, 0,
-                     0.5, 0, 0);
+        cp_text_draw(&s->tx, "No cell is flagged.", MARGIN + 4, y + ROW_H / 2, FS_BODY, 0, 0, 0.5,
+                     0, 0);
         return;
     }
     for (size_t i = 0; i < pg->count; i++) {
@@ -445,8 +451,7 @@ static void fleet_cells(const struct cp_run *run, size_t row, char cells[][160])
     size_t len = 0;
     cells[7][0] = '\0';
     for (int f = 0; f < r->nflags && f < CP_MAX_FLAGS && len < 150; f++)
-        len += (size_t)snprintf(cells[7] + len, 160 - len, "%s%s", f ? ", " : "",
-                                r->flags[f].kind);
+        len += (size_t)snprintf(cells[7] + len, 160 - len, "%s%s", f ? ", " : "", r->flags[f].kind);
 }
 
 static void draw_fleet(struct summary *s, const struct page *pg)

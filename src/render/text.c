@@ -44,15 +44,13 @@ void cp_text_release(struct cp_text *t)
     t->layout = t->context = t->font = NULL;
 }
 
-static PangoLayout *prepare(struct cp_text *t, const char *s, double size, int flags,
-                            double max_w)
+static PangoLayout *prepare(struct cp_text *t, const char *s, double size, int flags, double max_w)
 {
     PangoLayout *l = t->layout;
     PangoFontDescription *fd = t->font;
     pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
-    pango_font_description_set_weight(fd,
-                                      (flags & CP_TEXT_BOLD) ? PANGO_WEIGHT_BOLD
-                                                             : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_weight(fd, (flags & CP_TEXT_BOLD) ? PANGO_WEIGHT_BOLD
+                                                                 : PANGO_WEIGHT_NORMAL);
     pango_layout_set_font_description(l, fd);
     pango_layout_set_width(l, max_w > 0 ? (int)(max_w * PANGO_SCALE) : -1);
     pango_layout_set_ellipsize(l, max_w > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
@@ -63,8 +61,7 @@ static PangoLayout *prepare(struct cp_text *t, const char *s, double size, int f
     return l;
 }
 
-void cp_text_measure(struct cp_text *t, const char *s, double size, int flags, double *w,
-                     double *h)
+void cp_text_measure(struct cp_text *t, const char *s, double size, int flags, double *w, double *h)
 {
     PangoRectangle logical;
     pango_layout_get_extents(prepare(t, s, size, flags, 0), NULL, &logical);

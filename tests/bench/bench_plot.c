@@ -26,9 +26,9 @@ static double cpu_ms(void)
 static struct cp_figure *make_figure(void)
 {
     struct cp_figure *fig = cp_figure_new("1 M cycles of one cell");
-    struct cp_panel *p = fig ? cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Cycle number",
-                                                   "Capacity retention (%)")
-                             : NULL;
+    struct cp_panel *p =
+        fig ? cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Cycle number", "Capacity retention (%)")
+            : NULL;
     struct cp_series *s = p ? cp_panel_add_series(p, "cell-0001", 0, N) : NULL;
     if (!s)
         return fig;

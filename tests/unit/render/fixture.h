@@ -32,8 +32,14 @@ struct fixture {
 };
 
 /* Fade coefficient of cell i: retention = 1 - b sqrt(n). */
-static double fx_b(int i) { return 0.004 + 0.0015 * i; }
-static long fx_cycles(int i) { return 300 + 60 * i; }
+static double fx_b(int i)
+{
+    return 0.004 + 0.0015 * i;
+}
+static long fx_cycles(int i)
+{
+    return 300 + 60 * i;
+}
 
 static void fx_cells(struct cp_table *t)
 {

@@ -8,12 +8,12 @@ TEST(nice_steps)
 {
     CHECK_NEAR(cp_axis_nice_step(1.0, 5), 0.2, 1e-15);
     CHECK_NEAR(cp_axis_nice_step(1000.0, 5), 200.0, 1e-9);
-    CHECK_NEAR(cp_axis_nice_step(0.37, 4), 0.1, 1e-15);   /* 0.0925 -> 0.1 */
-    CHECK_NEAR(cp_axis_nice_step(7.0, 5), 2.0, 1e-15);    /* 1.4 -> 2 */
-    CHECK_NEAR(cp_axis_nice_step(23.0, 5), 5.0, 1e-15);   /* 4.6 -> 5 */
-    CHECK_NEAR(cp_axis_nice_step(60.0, 5), 20.0, 1e-12);  /* 12 -> 20 */
-    CHECK_NEAR(cp_axis_nice_step(1e-6, 4), 5e-7, 1e-20);  /* 2.5e-7 -> 5e-7 */
-    CHECK_NEAR(cp_axis_nice_step(0.0, 5), 1.0, 0);        /* degenerate: a usable step */
+    CHECK_NEAR(cp_axis_nice_step(0.37, 4), 0.1, 1e-15);  /* 0.0925 -> 0.1 */
+    CHECK_NEAR(cp_axis_nice_step(7.0, 5), 2.0, 1e-15);   /* 1.4 -> 2 */
+    CHECK_NEAR(cp_axis_nice_step(23.0, 5), 5.0, 1e-15);  /* 4.6 -> 5 */
+    CHECK_NEAR(cp_axis_nice_step(60.0, 5), 20.0, 1e-12); /* 12 -> 20 */
+    CHECK_NEAR(cp_axis_nice_step(1e-6, 4), 5e-7, 1e-20); /* 2.5e-7 -> 5e-7 */
+    CHECK_NEAR(cp_axis_nice_step(0.0, 5), 1.0, 0);       /* degenerate: a usable step */
 }
 
 /* Every step is m x 10^k with m in {1, 2, 5}, for a sweep of ranges and targets. */
@@ -48,7 +48,8 @@ TEST(linear_ticks)
     cp_axis_ticks(&ax, 3);
     CHECK_NEAR(ax.step, 0.05, 1e-15);
     cp_axis_format(&ax, ax.ticks[0], buf, sizeof(buf));
-    CHECK_STR(buf, "\xe2\x88\x92" "0.05");
+    CHECK_STR(buf, "\xe2\x88\x92"
+                   "0.05");
     cp_axis_format(&ax, ax.ticks[1], buf, sizeof(buf));
     CHECK_STR(buf, "0.00");
 }
@@ -64,9 +65,9 @@ TEST(range_padding_and_degenerate)
     CHECK_INT(cp_axis_range(&ax, 0, 0, 0, NAN, NAN), 0);
     CHECK(ax.lo < 0 && ax.hi > 0);
     CHECK_INT(cp_axis_range(&ax, 0, NAN, NAN, NAN, NAN), -1);
-    CHECK_INT(cp_axis_range(&ax, 1, -3, 5, NAN, NAN), -1);   /* non-positive on log */
-    CHECK_INT(cp_axis_range(&ax, 1, 1, 100, -1, NAN), -1);   /* fixed limit <= 0 on log */
-    CHECK_INT(cp_axis_range(&ax, 0, 1, 2, 3, 3), 0);         /* equal fixed limits widen */
+    CHECK_INT(cp_axis_range(&ax, 1, -3, 5, NAN, NAN), -1); /* non-positive on log */
+    CHECK_INT(cp_axis_range(&ax, 1, 1, 100, -1, NAN), -1); /* fixed limit <= 0 on log */
+    CHECK_INT(cp_axis_range(&ax, 0, 1, 2, 3, 3), 0);       /* equal fixed limits widen */
     CHECK(ax.hi > ax.lo);
 }
 

@@ -51,8 +51,8 @@ static struct cp_figure *fleet_figure(size_t ncells, size_t ncycles)
 {
     struct cp_figure *fig = cp_figure_new("Capacity retention by design");
     cp_figure_set_subtitle(fig, "demo pipeline \xe2\x80\x94 2026-01-01");
-    struct cp_panel *p = cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Cycle number",
-                                             "Capacity retention (%)");
+    struct cp_panel *p =
+        cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Cycle number", "Capacity retention (%)");
     for (size_t c = 0; c < ncells; c++) {
         char label[32];
         snprintf(label, sizeof(label), "Design %c", (char)('A' + c % 3));
