@@ -118,6 +118,15 @@ static const char *meta_label(const char *column)
     return column;
 }
 
+/* The same, lowercased for use inside a sentence ("colour by design"). */
+static const char *meta_label_lower(const char *column, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", meta_label(column));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && strcmp(column, "cell_id") != 0)
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
 /* ---- per-cell results as named values ---- */
 
 static const char *const cell_values[] = {"fade_rate",    "last_retention",
@@ -596,13 +605,15 @@ static size_t ncells(const struct cp_run *run)
  * just the groups whose flag is set. */
 static int group_legend(struct cp_figure *fig, const struct spec *sp, const unsigned char *only)
 {
+    int dots = sp->pc->kind == CP_PLOT_SCATTER;
     for (size_t g = 0; g < sp->groups.n && sp->groups.n > 1; g++) {
         if (only && !only[g])
             continue;
         struct cp_legend_entry *e = cp_figure_add_legend(fig, sp->groups.names[g], (int)g);
         if (!e)
             return -1;
-        e->line = 1;
+        e->line = !dots;
+        e->mark = dots ? CP_MARK_DISC : CP_MARK_NONE;
     }
     return 0;
 }
@@ -699,10 +710,11 @@ static int build_xy_all(struct cp_figure *fig, const struct spec *sp)
         return -1;
     p->log_x = sp->pc->log_x;
     p->log_y = sp->pc->log_y;
-    p->x_min = sp->pc->x_min;
-    p->x_max = sp->pc->x_max;
-    p->y_min = sp->pc->y_min;
-    p->y_max = sp->pc->y_max;
+    /* limits are written in the stored unit (0.7 for 70 % retention), like the data */
+    p->x_min = sp->pc->x_min * sp->xscale;
+    p->x_max = sp->pc->x_max * sp->xscale;
+    p->y_min = sp->pc->y_min * sp->yscale;
+    p->y_max = sp->pc->y_max * sp->yscale;
     if (sp->xcol < 0 || sp->ycol < 0)
         return cp_panel_set_empty_reason(p, "column not in this data");
     int rc = add_threshold(p, sp);
@@ -841,10 +853,11 @@ static int build_distribution(struct cp_figure *fig, const struct spec *sp)
     if (!p)
         return -1;
     p->log_y = hist ? 0 : sp->pc->log_y;
-    p->x_min = hist ? sp->pc->x_min : NAN;
-    p->x_max = hist ? sp->pc->x_max : NAN;
-    p->y_min = hist ? NAN : sp->pc->y_min;
-    p->y_max = hist ? NAN : sp->pc->y_max;
+    /* a histogram's value axis is x: it takes x_min/x_max, in y's stored unit */
+    p->x_min = hist ? sp->pc->x_min * sp->yscale : NAN;
+    p->x_max = hist ? sp->pc->x_max * sp->yscale : NAN;
+    p->y_min = hist ? NAN : sp->pc->y_min * sp->yscale;
+    p->y_max = hist ? NAN : sp->pc->y_max * sp->yscale;
     size_t cap = ncells(sp->run) + (sp->run->data.cycles ? sp->run->data.cycles->nrows : 0);
     double *v = cp_malloc((cap ? cap : 1) * sizeof(double));
     if (!v)
@@ -944,24 +957,38 @@ static int subtitle(struct cp_figure *fig, const struct spec *sp)
     struct cp_strbuf sb = CP_STRBUF_INIT;
     const struct cp_run *run = sp->run;
     const char *name = run->cfg && run->cfg->name ? run->cfg->name : "pipeline";
+    char lower[64];
     int rc = cp_strbuf_addf(&sb, "%s \xc2\xb7 %s \xc2\xb7 %zu cells", name, run->date, ncells(run));
     if (rc == 0 && sp->groups.n > 1)
-        rc = cp_strbuf_addf(&sb, " \xc2\xb7 colour by %s",
-                            meta_label(or_default(sp->pc->group_by, "design_name")));
+        rc = cp_strbuf_addf(
+            &sb, " \xc2\xb7 colour by %s",
+            meta_label_lower(or_default(sp->pc->group_by, "design_name"), lower, sizeof(lower)));
     if (rc == 0)
         rc = cp_figure_set_subtitle(fig, sb.buf);
     cp_strbuf_release(&sb);
     return rc;
 }
 
+/* An axis label without its unit: titles read "Capacity retention vs Cycle number". */
+static int add_bare(struct cp_strbuf *sb, const char *label)
+{
+    const char *paren = strstr(label, " (");
+    return cp_strbuf_add(sb, label, paren ? (size_t)(paren - label) : strlen(label));
+}
+
 static int default_title(const struct spec *sp, struct cp_strbuf *sb)
 {
     if (sp->pc->title && *sp->pc->title)
         return cp_strbuf_adds(sb, sp->pc->title);
-    if (distribution(sp->pc))
-        return cp_strbuf_addf(sb, "%s by %s", sp->ylabel,
-                              meta_label(or_default(sp->pc->group_by, "design_name")));
-    return cp_strbuf_addf(sb, "%s vs %s", sp->ylabel, sp->xlabel);
+    int rc = add_bare(sb, sp->ylabel);
+    char lower[64];
+    if (rc == 0 && distribution(sp->pc))
+        return cp_strbuf_addf(
+            sb, " by %s",
+            meta_label_lower(or_default(sp->pc->group_by, "design_name"), lower, sizeof(lower)));
+    if (rc == 0)
+        rc = cp_strbuf_adds(sb, " vs ");
+    return rc == 0 ? add_bare(sb, sp->xlabel) : rc;
 }
 
 static int build_one(const struct cp_run *run, const struct cp_plot_config *pc,

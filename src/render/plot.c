@@ -30,6 +30,7 @@
 #define TICK_LEN 4.0
 #define POINTS_PER_PT 2.0 /* downsample above ~2 points per point of plot width */
 #define MAX_LEGEND 24
+#define BOX_ALL_POINTS 100 /* box plots show every point up to this many per group */
 
 struct dc { /* drawing context */
     cairo_t *cr;
@@ -623,7 +624,7 @@ static int draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r)
 {
     struct frame f = {0};
     struct extent e = xy_extent(p);
-    if (e.n >= ROBUST_MIN_POINTS && !isfinite(p->y_min) && !isfinite(p->y_max) &&
+    if (e.n >= ROBUST_MIN_POINTS && !(isfinite(p->y_min) && isfinite(p->y_max)) &&
         robust_y(p, &e, &e.y0, &e.y1)) {
         keep_hlines(p, &e.y0, &e.y1);
         f.clipped = 1;
@@ -686,21 +687,24 @@ static size_t count_values(const struct cp_panel *p)
     return n;
 }
 
-static void draw_bins(cairo_t *cr, const struct frame *f, const double *count, size_t nb, double lo,
-                      double step, int color)
+/* One group's bars, stacked on `base` (the groups drawn before it), which it then raises.
+ * Stacked rather than overlaid: overlapping translucent fills of four groups turn grey. */
+static void draw_bins(cairo_t *cr, const struct frame *f, const double *count, double *base,
+                      size_t nb, double lo, double step, int color)
 {
-    cairo_new_path(cr);
-    cairo_move_to(cr, px(f, lo), py(f, 0));
     for (size_t b = 0; b < nb; b++) {
-        cairo_line_to(cr, px(f, lo + b * step), py(f, count[b]));
-        cairo_line_to(cr, px(f, lo + (b + 1) * step), py(f, count[b]));
+        if (count[b] <= 0)
+            continue;
+        double x0 = px(f, lo + b * step), x1 = px(f, lo + (b + 1) * step);
+        double y0 = py(f, base[b]), y1 = py(f, base[b] + count[b]);
+        cairo_rectangle(cr, x0, y1, x1 - x0, y0 - y1);
+        cp_palette_set(cr, color, 0.75);
+        cairo_fill_preserve(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_set_line_width(cr, 0.8);
+        cairo_stroke(cr);
+        base[b] += count[b];
     }
-    cairo_line_to(cr, px(f, lo + nb * step), py(f, 0));
-    cp_palette_set(cr, color, 0.28);
-    cairo_fill_preserve(cr);
-    cp_palette_set(cr, color, 1);
-    cairo_set_line_width(cr, 1.2);
-    cairo_stroke(cr);
 }
 
 static int draw_histogram(struct dc *dc, const struct cp_panel *p, struct rect r)
@@ -725,10 +729,11 @@ static int draw_histogram(struct dc *dc, const struct cp_panel *p, struct rect r
         nb++;
     if (nb > 400)
         nb = 400;
-    double *count = cp_calloc(nb * (p->nvalues ? p->nvalues : 1), sizeof(double));
+    /* one row of counts per group, and one more for the stack's running height */
+    double *count = cp_calloc(nb * (p->nvalues + 1), sizeof(double));
     if (!count)
         return -1;
-    double cmax = 0;
+    double *base = count + nb * p->nvalues, cmax = 0;
     for (size_t g = 0; g < p->nvalues; g++)
         for (size_t i = 0; i < p->values[g].n; i++) {
             double v = p->values[g].v[i];
@@ -736,9 +741,10 @@ static int draw_histogram(struct dc *dc, const struct cp_panel *p, struct rect r
                 continue;
             size_t b = (size_t)floor((v - lo) / step);
             b = b >= nb ? nb - 1 : b;
-            double c = ++count[g * nb + b];
-            cmax = fmax(cmax, c);
+            count[g * nb + b]++;
+            cmax = fmax(cmax, ++base[b]);
         }
+    memset(base, 0, nb * sizeof(double));
     struct frame f = {0};
     cp_axis_range(&f.ax, 0, lo, lo + nb * step, lo, lo + nb * step);
     cp_axis_range(&f.ay, 0, 0, cmax, 0, ceil(cmax * 1.08 + 0.01));
@@ -746,7 +752,7 @@ static int draw_histogram(struct dc *dc, const struct cp_panel *p, struct rect r
     draw_grid(dc, &f);
     clip_frame(dc->cr, &f);
     for (size_t g = 0; g < p->nvalues; g++)
-        draw_bins(dc->cr, &f, count + g * nb, nb, lo, step, p->values[g].color);
+        draw_bins(dc->cr, &f, count + g * nb, base, nb, lo, step, p->values[g].color);
     cairo_restore(dc->cr);
     draw_axes(dc, &f, p->xlabel, p->ylabel ? p->ylabel : "Count", 0);
     cp_free(count);
@@ -804,10 +810,13 @@ static void draw_box(cairo_t *cr, const struct frame *f, double cx, double half,
     cairo_line_to(cr, x1, py(f, med));
     cairo_stroke(cr);
     for (size_t i = 0; i < n; i++) {
+        int outlier = v[i] < wlo || v[i] > whi;
+        if (!outlier && n > BOX_ALL_POINTS)
+            continue; /* past a hundred points the box says it better than a cloud */
         /* a fixed golden-ratio jitter: points separate, yet reruns are identical */
         double j = fmod((double)i * 0.6180339887, 1.0) - 0.5;
-        draw_mark(cr, v[i] < wlo || v[i] > whi ? CP_MARK_CIRCLE : CP_MARK_DOT,
-                  px(f, cx + j * half * 1.2), py(f, v[i]), color);
+        draw_mark(cr, outlier ? CP_MARK_CIRCLE : CP_MARK_DOT,
+                  px(f, cx + (n > BOX_ALL_POINTS ? 0 : j * half * 1.2)), py(f, v[i]), color);
     }
 }
 
@@ -1028,7 +1037,7 @@ static void legend_swatch(cairo_t *cr, const struct cp_legend_entry *e, double x
     cairo_save(cr);
     if (e->fill) {
         cairo_rectangle(cr, x, y - 4, 18, 8);
-        cp_palette_set(cr, e->color, e->line || e->dashed ? 0.16 : 0.28);
+        cp_palette_set(cr, e->color, e->line || e->dashed ? 0.16 : 0.75);
         cairo_fill(cr);
     }
     if (e->line || e->dashed) {
