@@ -484,6 +484,23 @@ static int draw_plots(struct summary *s, const struct page *pg)
     return 0;
 }
 
+#define GLANCE_MIN_H 220.0
+
+/* With few flags, page one has room for the fleet's retention plot: the one picture a team
+ * lead needs, without turning the page. */
+static int draw_glance(struct summary *s, const struct page *pg)
+{
+    double top = FIRST_TABLE_Y + TITLE_H + HEAD_H + (double)(pg->count ? pg->count : 1) * ROW_H;
+    top += 16;
+    if (!s->charts || BOTTOM - top < GLANCE_MIN_H)
+        return 0;
+    for (size_t i = 0; i < s->charts->n; i++)
+        if (strcmp(s->charts->v[i].name, "retention_by_design") == 0)
+            return cp_plot_draw(s->cr, s->charts->v[i].fig, MARGIN - 10, top,
+                                PAGE_W - 2 * MARGIN + 20, fmin(BOTTOM - top, 380));
+    return 0;
+}
+
 static int draw_page(struct summary *s, size_t i)
 {
     const struct page *pg = &s->pages[i];
@@ -493,6 +510,8 @@ static int draw_page(struct summary *s, size_t i)
     case PAGE_FIRST:
         rc = draw_first(s);
         draw_flags(s, pg, FIRST_TABLE_Y, 0);
+        if (rc == 0)
+            rc = draw_glance(s, pg);
         break;
     case PAGE_FLAGGED:
         draw_flags(s, pg, TOP, 1);
