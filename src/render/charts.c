@@ -1133,8 +1133,12 @@ int64_t cp_charts_epoch(const struct cp_run *run)
     return cp_parse_date(run->date, &t) == 0 ? t : 0;
 }
 
+#define ROW_PT 12.0 /* an interval row stays readable at 8 pt type */
+
 double cp_charts_height(const struct cp_figure *fig, double width, double height)
 {
+    if (fig->npanels == 1 && fig->panels[0].kind == CP_PANEL_INTERVALS)
+        return fmax(height, 90 + ROW_PT * (double)fig->panels[0].nrows);
     if (fig->npanels <= 1)
         return height;
     size_t cols = fig->columns > 0 ? (size_t)fig->columns : 1;

@@ -29,6 +29,7 @@
 #define FS_LEGEND 8.5
 #define TICK_LEN 4.0
 #define POINTS_PER_PT 2.0 /* downsample above ~2 points per point of plot width */
+#define POINTS_PER_PT_FAINT 0.75
 #define MAX_LEGEND 24
 #define BOX_ALL_POINTS 100 /* box plots show every point up to this many per group */
 
@@ -458,7 +459,8 @@ static int draw_series(struct dc *dc, const struct frame *f, const struct cp_ser
     size_t n = s->n, *idx = NULL, k;
     if (!clean && gather(s, f, &x, &y, &n) != 0)
         return -1;
-    size_t m = (size_t)(f->r.w * POINTS_PER_PT);
+    /* faint background lines show texture, not detail: fewer points keep SVGs small */
+    size_t m = (size_t)(f->r.w * (s->faint ? POINTS_PER_PT_FAINT : POINTS_PER_PT));
     if (n > m) {
         idx = cp_malloc((m + 2) * sizeof(size_t));
         long got = idx ? cp_minmax_lttb(x, y, n, m, idx) : -1;

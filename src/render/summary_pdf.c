@@ -110,6 +110,12 @@ static size_t rows_fit(double top)
     return (size_t)((BOTTOM - top - TITLE_H - HEAD_H) / ROW_H);
 }
 
+/* Grids of panels and long interval lists need a page of their own. */
+static int is_big(const struct cp_figure *fig)
+{
+    return fig->npanels > 1 || cp_charts_height(fig, PAGE_W, PAGE_H * 0.4) > PAGE_H * 0.4;
+}
+
 static int plan(struct summary *s)
 {
     size_t per_first = rows_fit(FIRST_TABLE_Y), per_page = rows_fit(TOP);
@@ -122,8 +128,8 @@ static int plan(struct summary *s)
                       ncells(s->run) - i < per_page ? ncells(s->run) - i : per_page);
     for (size_t i = 0; s->charts && i < s->charts->n && rc == 0;) {
         /* a grid of panels needs the whole page; single plots go two to a page */
-        int big = s->charts->v[i].fig->npanels > 1;
-        int pair = !big && i + 1 < s->charts->n && s->charts->v[i + 1].fig->npanels <= 1;
+        int big = is_big(s->charts->v[i].fig);
+        int pair = !big && i + 1 < s->charts->n && !is_big(s->charts->v[i + 1].fig);
         rc = add_page(s, PAGE_PLOTS, i, pair ? 2 : 1);
         i += pair ? 2 : 1;
     }
@@ -477,7 +483,7 @@ static int draw_plots(struct summary *s, const struct page *pg)
     for (size_t i = 0; i < pg->count; i++) {
         const struct cp_figure *fig = s->charts->v[pg->first + i].fig;
         /* a grid of panels gets the whole page; a lone plot keeps a plot's proportions */
-        double fh = pg->count == 2 ? h - 8 : fig->npanels > 1 ? h : fmin(h, w * 0.6);
+        double fh = pg->count == 2 ? h - 8 : is_big(fig) ? h : fmin(h, w * 0.6);
         if (cp_plot_draw(s->cr, fig, MARGIN, TOP + i * h, w, fh) != 0)
             return -1;
     }
