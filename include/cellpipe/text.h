@@ -35,4 +35,9 @@ void cp_text_measure(struct cp_text *t, const char *s, double size, int flags, d
 void cp_text_draw(struct cp_text *t, const char *s, double x, double y, double size, int flags,
                   double ax, double ay, double angle, double max_w);
 
+/* Draw s left-aligned at x, wrapped at word boundaries to max_w and cut with an ellipsis
+ * after max_lines lines; ay anchors the wrapped block vertically at y. */
+void cp_text_draw_wrapped(struct cp_text *t, const char *s, double x, double y, double size,
+                          int flags, double ay, double max_w, int max_lines);
+
 #endif

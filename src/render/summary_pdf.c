@@ -27,8 +27,9 @@
 #define TOP 64.0 /* below the running header */
 #define BOTTOM (PAGE_H - 50.0)
 #define ROW_H 15.0
-#define HEAD_H 18.0  /* table header row */
-#define TITLE_H 26.0 /* a table's heading line */
+#define FLAG_ROW_H 22.0 /* flagged cells: the reason may take two lines */
+#define HEAD_H 18.0     /* table header row */
+#define TITLE_H 26.0    /* a table's heading line */
 #define FS_BODY 8.0
 
 enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_PLOTS };
@@ -105,9 +106,9 @@ static int collect_flags(struct summary *s)
 
 #define FIRST_TABLE_Y 330.0 /* page one: where the flagged-cells table starts */
 
-static size_t rows_fit(double top)
+static size_t rows_fit(double top, double row_h)
 {
-    return (size_t)((BOTTOM - top - TITLE_H - HEAD_H) / ROW_H);
+    return (size_t)((BOTTOM - top - TITLE_H - HEAD_H) / row_h);
 }
 
 /* Grids of panels and long interval lists need a page of their own. */
@@ -118,11 +119,13 @@ static int is_big(const struct cp_figure *fig)
 
 static int plan(struct summary *s)
 {
-    size_t per_first = rows_fit(FIRST_TABLE_Y), per_page = rows_fit(TOP);
+    size_t per_first = rows_fit(FIRST_TABLE_Y, FLAG_ROW_H);
+    size_t per_flag_page = rows_fit(TOP, FLAG_ROW_H), per_page = rows_fit(TOP, ROW_H);
     size_t n = s->nflags < per_first ? s->nflags : per_first;
     int rc = add_page(s, PAGE_FIRST, 0, n);
-    for (size_t i = n; i < s->nflags && rc == 0; i += per_page)
-        rc = add_page(s, PAGE_FLAGGED, i, s->nflags - i < per_page ? s->nflags - i : per_page);
+    for (size_t i = n; i < s->nflags && rc == 0; i += per_flag_page)
+        rc = add_page(s, PAGE_FLAGGED, i,
+                      s->nflags - i < per_flag_page ? s->nflags - i : per_flag_page);
     for (size_t i = 0; i < ncells(s->run) && rc == 0; i += per_page)
         rc = add_page(s, PAGE_FLEET, i,
                       ncells(s->run) - i < per_page ? ncells(s->run) - i : per_page);
@@ -346,7 +349,7 @@ struct col {
 };
 
 static const struct col flag_cols[] = {
-    {"Cell", 0.16, 0}, {"Design", 0.18, 0}, {"Flag", 0.16, 0}, {"Reason", 0.50, 0}};
+    {"Cell", 0.13, 0}, {"Design", 0.15, 0}, {"Flag", 0.15, 0}, {"Reason", 0.57, 0}};
 
 static const struct col fleet_cols[] = {{"Cell", 0.11, 0},          {"Design", 0.14, 0},
                                         {"Cycles", 0.08, 1},        {"Retention", 0.11, 1},
@@ -372,20 +375,25 @@ static void table_head(struct summary *s, const char *title, const struct col *c
     }
 }
 
+/* One row of a table; `wrap_last` lets the last column take two lines of a taller row. */
 static void table_row(struct summary *s, const struct col *cols, size_t nc, char cells[][160],
-                      double y, int shade)
+                      double y, double row_h, int shade, int wrap_last)
 {
     double w = PAGE_W - 2 * MARGIN, x = MARGIN;
     if (shade) {
         cairo_set_source_rgb(s->cr, 0.975, 0.975, 0.98);
-        cairo_rectangle(s->cr, MARGIN, y, w, ROW_H);
+        cairo_rectangle(s->cr, MARGIN, y, w, row_h);
         cairo_fill(s->cr);
     }
     grey(s->cr, 0.12);
     for (size_t c = 0; c < nc; c++) {
         double cw = cols[c].width * w;
-        cp_text_draw(&s->tx, cells[c], cols[c].right ? x + cw - 4 : x + 4, y + ROW_H / 2, FS_BODY,
-                     0, cols[c].right ? 1 : 0, 0.5, 0, cw - 8);
+        if (wrap_last && c == nc - 1)
+            cp_text_draw_wrapped(&s->tx, cells[c], x + 4, y + row_h / 2, FS_BODY, 0, 0.5, cw - 8,
+                                 2);
+        else
+            cp_text_draw(&s->tx, cells[c], cols[c].right ? x + cw - 4 : x + 4, y + row_h / 2,
+                         FS_BODY, 0, cols[c].right ? 1 : 0, 0.5, 0, cw - 8);
         x += cw;
     }
 }
@@ -412,7 +420,7 @@ static void draw_flags(struct summary *s, const struct page *pg, double y, int c
         snprintf(cells[1], sizeof(cells[1]), "%s", cell_str(s->run, "design_name", f->cell));
         snprintf(cells[2], sizeof(cells[2]), "%s", fl->kind);
         snprintf(cells[3], sizeof(cells[3]), "%s", fl->reason);
-        table_row(s, flag_cols, 4, cells, y + i * ROW_H, i % 2);
+        table_row(s, flag_cols, 4, cells, y + i * FLAG_ROW_H, FLAG_ROW_H, i % 2, 1);
     }
 }
 
@@ -470,7 +478,7 @@ static void draw_fleet(struct summary *s, const struct page *pg)
     double y = TOP + TITLE_H + HEAD_H;
     for (size_t i = 0; i < pg->count; i++) {
         fleet_cells(s->run, pg->first + i, cells);
-        table_row(s, fleet_cols, 8, cells, y + i * ROW_H, i % 2);
+        table_row(s, fleet_cols, 8, cells, y + i * ROW_H, ROW_H, i % 2, 0);
     }
 }
 
@@ -496,7 +504,8 @@ static int draw_plots(struct summary *s, const struct page *pg)
  * lead needs, without turning the page. */
 static int draw_glance(struct summary *s, const struct page *pg)
 {
-    double top = FIRST_TABLE_Y + TITLE_H + HEAD_H + (double)(pg->count ? pg->count : 1) * ROW_H;
+    double top =
+        FIRST_TABLE_Y + TITLE_H + HEAD_H + (double)(pg->count ? pg->count : 1) * FLAG_ROW_H;
     top += 16;
     if (!s->charts || BOTTOM - top < GLANCE_MIN_H)
         return 0;

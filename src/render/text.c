@@ -54,6 +54,7 @@ static PangoLayout *prepare(struct cp_text *t, const char *s, double size, int f
     pango_layout_set_font_description(l, fd);
     pango_layout_set_width(l, max_w > 0 ? (int)(max_w * PANGO_SCALE) : -1);
     pango_layout_set_ellipsize(l, max_w > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
+    pango_layout_set_height(l, -1); /* one line unless cp_text_draw_wrapped asks for more */
     if (flags & CP_TEXT_MARKUP)
         pango_layout_set_markup(l, s ? s : "", -1);
     else
@@ -90,6 +91,23 @@ void cp_text_draw(struct cp_text *t, const char *s, double x, double y, double s
     pango_cairo_update_layout(cr, l);
     pango_cairo_show_layout(cr, l);
     cairo_restore(cr);
+}
+
+void cp_text_draw_wrapped(struct cp_text *t, const char *s, double x, double y, double size,
+                          int flags, double ay, double max_w, int max_lines)
+{
+    PangoLayout *l = prepare(t, s, size, flags, max_w);
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_height(l, -(max_lines > 0 ? max_lines : 1));
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    cairo_t *cr = t->cr;
+    cairo_save(cr);
+    cairo_move_to(cr, x, y - ay * (double)logical.height / PANGO_SCALE);
+    pango_cairo_update_layout(cr, l);
+    pango_cairo_show_layout(cr, l);
+    cairo_restore(cr);
+    pango_layout_set_height(l, -1);
 }
 
 /*

@@ -54,7 +54,7 @@ for want in "fixture: battery fleet summary" "Cells" "Cycles" "4080" "Cells past
     "Median forecast EOL" "858" "Worst fade" "2.70 %" "cell-08" "Validation issues" \
     "3 rows quarantined" "Flagged cells (4 flags on 4 cells)" "eol_capped" \
     "knee at cycle 250, onset 200" "fade rate 4.9 MADs above the NMC-B median" \
-    "cycle 150: capacity jump" "Page 1 of 6" "data fingerprint sha256 0123456789abcdef"; do
+    "1 cycles with |robust z| > 5 against a rolling median" "Page 1 of 6" "data fingerprint sha256 0123456789abcdef"; do
     check "page 1 has '$want'" "grep -qF -- '$want' $tmp/p1.txt"
 done
 pdftotext -f 2 -l 2 -layout "$tmp/a/summary.pdf" "$tmp/p2.txt"

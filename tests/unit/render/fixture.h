@@ -125,7 +125,9 @@ static void fx_results(struct fixture *fx)
     res[3].knee_onset = 200;
     cp_result_flag(&res[3], "knee", "knee at cycle 250, onset 200");
     cp_result_flag(&res[5], "fade_outlier", "fade rate 4.9 MADs above the NMC-B median");
-    cp_result_flag(&res[2], "anomaly_cycle", "cycle 150: capacity jump (z = 7.1)");
+    cp_result_flag(&res[2], "anomaly_cycle",
+                   "1 cycles with |robust z| > 5 against a rolling median, left out of the fits "
+                   "(first at cycle 150); capacity jump of 7.1 robust standard deviations");
     fx->run.results = res;
     fx->run.nresults = FX_CELLS;
     fx->run.flagged_cells = 4;
