@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/charts.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/sink.h"
@@ -226,6 +227,48 @@ TEST(summary_paginates)
     fx_release(&fx);
 }
 
+/* curl's torture idea: fail each allocation of a build and of a summary render in turn; every
+ * run must end in success or a clean CP_EINTERNAL (ASan checks there is no leak or crash). */
+TEST(allocation_failures_are_clean)
+{
+    struct fixture fx;
+    struct cp_chart_list l;
+    fx_init(&fx, NULL);
+    long base = cp_alloc_count(), bad = 0, failed = 0;
+    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
+    long need = cp_alloc_count() - base;
+    cp_charts_release(&l);
+    for (long k = 1; k <= need + 1; k++) {
+        cp_error_clear(&fx.err);
+        cp_alloc_fail_at(k); /* counts from now: the k-th allocation fails */
+        int rc = cp_charts_build(&fx.run, &l, &fx.err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+        failed += rc != 0;
+        if (rc == 0)
+            cp_charts_release(&l);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(failed >= need); /* every counted allocation was checked */
+    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
+    base = cp_alloc_count();
+    struct cp_strbuf pdf = CP_STRBUF_INIT;
+    CHECK_INT(cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err), 0);
+    need = cp_alloc_count() - base;
+    for (long k = 1; k <= need; k++) {
+        cp_strbuf_reset(&pdf);
+        cp_error_clear(&fx.err);
+        cp_alloc_fail_at(k); /* counts from now: the k-th allocation fails */
+        int rc = cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+    }
+    CHECK_INT(bad, 0);
+    cp_strbuf_release(&pdf);
+    cp_charts_release(&l);
+    fx_release(&fx);
+}
+
 /* The sinks write into the staging folder; CP_RENDER_OUT keeps the files for the
  * integration suite (pdftotext, pdftoppm against golden PNGs). */
 TEST(sinks_write_files)
@@ -261,6 +304,7 @@ int main(void)
     RUN(flagged_panels_have_overlays);
     RUN(normalize_first_cycles);
     RUN(summary_paginates);
+    RUN(allocation_failures_are_clean);
     RUN(sinks_write_files);
     return DONE();
 }
