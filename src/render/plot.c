@@ -304,7 +304,8 @@ static void clip_frame(cairo_t *cr, const struct frame *f)
 struct extent {
     double x0, x1, y0, y1;
     size_t n;
-    size_t skipped; /* points that cannot be drawn (NaN, <= 0 on a log axis) */
+    size_t skipped;  /* points that cannot be drawn (NaN, <= 0 on a log axis) */
+    double sy0, sy1; /* y extent of the series points alone (no bands, markers, lines) */
 };
 
 static void extent_add(struct extent *e, double x, double y)
@@ -341,13 +342,15 @@ static void series_extent_fast(const struct cp_series *se, struct extent *e)
     e->x1 = x1;
     e->y0 = y0;
     e->y1 = y1;
+    e->sy0 = fmin(e->sy0, y0);
+    e->sy1 = fmax(e->sy1, y1);
     e->n += se->n - bad;
     e->skipped += bad;
 }
 
 static struct extent xy_extent(const struct cp_panel *p)
 {
-    struct extent e = {INFINITY, -INFINITY, INFINITY, -INFINITY, 0, 0};
+    struct extent e = {INFINITY, -INFINITY, INFINITY, -INFINITY, 0, 0, INFINITY, -INFINITY};
     int fast = !p->log_x && !p->log_y && !isfinite(p->x_min) && !isfinite(p->x_max);
     for (size_t s = 0; s < p->nseries; s++) {
         const struct cp_series *se = &p->series[s];
@@ -361,8 +364,11 @@ static struct extent xy_extent(const struct cp_panel *p)
                 e.skipped++;
             if (!valid(x, p->log_x) || !in_fixed(x, p->x_min, p->x_max))
                 continue;
-            if (valid(se->y[i], p->log_y))
+            if (valid(se->y[i], p->log_y)) {
                 extent_add(&e, x, se->y[i]);
+                e.sy0 = fmin(e.sy0, se->y[i]);
+                e.sy1 = fmax(e.sy1, se->y[i]);
+            }
             if (se->lo && valid(se->lo[i], p->log_y) && valid(se->hi[i], p->log_y)) {
                 extent_add(&e, x, se->lo[i]);
                 extent_add(&e, x, se->hi[i]);
@@ -590,12 +596,18 @@ static int robust_y(const struct cp_panel *p, const struct extent *e, double *lo
     return cut;
 }
 
-static void keep_hlines(const struct cp_panel *p, double *lo, double *hi)
+/* Reference lines and markers (threshold, knee, end of life) always stay in view. */
+static void keep_overlays(const struct cp_panel *p, double *lo, double *hi)
 {
     for (size_t i = 0; i < p->nhlines; i++)
         if (valid(p->hlines[i].y, p->log_y)) {
             *lo = fmin(*lo, p->hlines[i].y);
             *hi = fmax(*hi, p->hlines[i].y);
+        }
+    for (size_t i = 0; i < p->nmarkers; i++)
+        if (valid(p->markers[i].y, p->log_y) && valid(p->markers[i].x, p->log_x)) {
+            *lo = fmin(*lo, p->markers[i].y);
+            *hi = fmax(*hi, p->markers[i].y);
         }
 }
 
@@ -628,8 +640,8 @@ static int draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r)
     struct extent e = xy_extent(p);
     if (e.n >= ROBUST_MIN_POINTS && !(isfinite(p->y_min) && isfinite(p->y_max)) &&
         robust_y(p, &e, &e.y0, &e.y1)) {
-        keep_hlines(p, &e.y0, &e.y1);
-        f.clipped = 1;
+        keep_overlays(p, &e.y0, &e.y1);
+        f.clipped = e.sy0 < e.y0 || e.sy1 > e.y1; /* data, not an overlay, is off scale */
     }
     if (e.n == 0 || cp_axis_range(&f.ax, p->log_x, e.x0, e.x1, p->x_min, p->x_max) != 0 ||
         cp_axis_range(&f.ay, p->log_y, e.y0, e.y1, p->y_min, p->y_max) != 0) {
@@ -1283,6 +1295,61 @@ static int describe(const struct cp_figure *fig, struct cp_strbuf *sb)
     return rc;
 }
 
+/* Append the number at *p (a path coordinate) rounded to 2 decimals, without trailing zeros;
+ * advances *p past it. */
+static int add_short_number(struct cp_strbuf *sb, const char **p)
+{
+    char *end;
+    double v = strtod(*p, &end);
+    char buf[48];
+    if (end == *p)
+        return cp_strbuf_addch(sb, *(*p)++);
+    *p = end;
+    snprintf(buf, sizeof(buf), "%.2f", v);
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '0')
+        n--;
+    if (n > 0 && buf[n - 1] == '.')
+        n--;
+    buf[n] = '\0';
+    return cp_strbuf_adds(sb, strcmp(buf, "-0") == 0 ? "0" : buf);
+}
+
+/*
+ * cairo writes path coordinates with six decimals; a hundredth of a point is far below what
+ * any screen or printer shows, and the shorter numbers make plots (and the HTML index that
+ * inlines them) about a third smaller. Only d="..." path data is touched.
+ */
+static int svg_shorten_paths(struct cp_strbuf *out, size_t start)
+{
+    struct cp_strbuf sb = CP_STRBUF_INIT;
+    const char *p = out->buf + start, *end = out->buf + out->len;
+    int rc = 0;
+    while (rc == 0 && p < end) {
+        const char *d = strstr(p, " d=\"");
+        if (!d) {
+            rc = cp_strbuf_add(&sb, p, (size_t)(end - p));
+            break;
+        }
+        d += 4;
+        rc = cp_strbuf_add(&sb, p, (size_t)(d - p));
+        p = d;
+        while (rc == 0 && p < end && *p != '"') {
+            if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '.')
+                rc = add_short_number(&sb, &p);
+            else
+                rc = cp_strbuf_addch(&sb, *p++);
+        }
+    }
+    if (rc == 0) {
+        out->len = start;
+        out->buf[start] = '\0';
+        rc = cp_strbuf_add(out, sb.buf, sb.len);
+    }
+    cp_strbuf_release(&sb);
+    return rc;
+}
+
 /* Insert <title> and <desc> right after the opening <svg> tag that cairo wrote at `start`. */
 static int svg_annotate(const struct cp_figure *fig, struct cp_strbuf *out, size_t start)
 {
@@ -1330,7 +1397,8 @@ int cp_plot_render(const struct cp_figure *fig, enum cp_plot_format fmt, double 
         return cp_error_oom(err);
     if (st != CAIRO_STATUS_SUCCESS)
         return cairo_error(err, st, what);
-    if (fmt == CP_PLOT_SVG && svg_annotate(fig, out, start) != 0)
+    if (fmt == CP_PLOT_SVG &&
+        (svg_shorten_paths(out, start) != 0 || svg_annotate(fig, out, start) != 0))
         return cp_error_oom(err);
     return 0;
 }
