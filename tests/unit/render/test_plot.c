@@ -35,6 +35,19 @@ static int has(const struct cp_strbuf *sb, const char *needle)
     return 0;
 }
 
+/* Numbers with three or more decimals inside path data (d="..."): there should be none. */
+static int long_decimals_in_paths(const char *svg)
+{
+    int n = 0;
+    for (const char *d = strstr(svg, " d=\""); d; d = strstr(d + 1, " d=\"")) {
+        const char *end = strchr(d + 4, '"');
+        for (const char *p = d + 4; end && p + 3 < end; p++)
+            n += p[0] == '.' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+                 p[3] >= '0' && p[3] <= '9';
+    }
+    return n;
+}
+
 static int render(const struct cp_figure *fig, enum cp_plot_format fmt, const char *name,
                   struct cp_strbuf *out)
 {
@@ -79,6 +92,9 @@ TEST(xy_renders_and_is_reproducible)
     CHECK(has(&a, "/CreationDate (") && has(&a, "20260101000000"));
     CHECK_INT(render(fig, CP_PLOT_SVG, "xy.svg", &svg), 0);
     CHECK(strstr(svg.buf, "<svg") != NULL && strstr(svg.buf, "</svg>") != NULL);
+    CHECK(strstr(svg.buf, "<title>Capacity retention by design</title>") != NULL);
+    CHECK(strstr(svg.buf, "legend: Design A, Design B, Design C, Knee</desc>") != NULL);
+    CHECK_INT(long_decimals_in_paths(svg.buf), 0);
     cp_strbuf_release(&a);
     cp_strbuf_release(&b);
     cp_strbuf_release(&svg);
