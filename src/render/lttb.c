@@ -98,12 +98,19 @@ size_t cp_lttb(const double *x, const double *y, size_t n, size_t m, size_t *idx
 /* Index of the min and the max of y over [b, e), in index order, into out; returns 1 or 2. */
 static size_t bucket_minmax(const double *y, size_t b, size_t e, size_t *out)
 {
+    /* the running extremes stay in registers: this loop is the one pass over all the data */
     size_t lo = b, hi = b;
+    double vlo = y[b], vhi = y[b];
     for (size_t i = b + 1; i < e; i++) {
-        if (y[i] < y[lo])
+        double v = y[i];
+        if (v < vlo) {
+            vlo = v;
             lo = i;
-        if (y[i] > y[hi])
+        }
+        if (v > vhi) {
+            vhi = v;
             hi = i;
+        }
     }
     if (lo == hi) {
         out[0] = lo;
