@@ -1,9 +1,10 @@
 #ifndef CELLPIPE_PLOT_H
 #define CELLPIPE_PLOT_H
 /*
- * The plot driver (render/plot.c): a figure is plain data (panels holding series, bands,
- * reference lines, markers, histogram groups, box groups or interval rows) and one function
- * draws it on any cairo_t. PDF and SVG are only the choice of surface (cp_plot_render).
+ * The plot driver (render/plot.c; the figure model is in render/figure.c): a figure is plain data
+ * (panels holding series, bands, reference lines, markers, histogram groups, box groups or interval
+ * rows) and one function draws it on any cairo_t. PDF and SVG are only the choice of surface
+ * (cp_plot_render).
  *
  * Ownership: a figure owns everything added to it (labels are copied, arrays allocated by the
  * add functions); cp_figure_free() accepts NULL and half-built figures. Add functions return
