@@ -9,6 +9,7 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_fits;
 extern const struct cp_sink_ops cp_sink_plots;
 extern const struct cp_sink_ops cp_sink_summary;
 extern const struct cp_sink_ops cp_sink_shard;
@@ -17,6 +18,7 @@ extern const struct cp_sink_ops cp_sink_email;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
+    &cp_sink_fits,
     &cp_sink_plots,
     &cp_sink_summary,
     /* plots, summary pdf, workbook, html, mlflow go here */
