@@ -135,14 +135,39 @@ static void log_ticks(struct cp_axis *ax, int target)
     ax->decimals = mag >= 1e6 ? -1 : (ax->lo < 1 ? decimals_for(ax->lo * 1.0000001) : 0);
 }
 
+/* The next nice step down: 5 -> 2 -> 1 -> 0.5 (x 10^k). */
+static double smaller_step(double step)
+{
+    double mag = pow(10.0, floor(log10(step) + 1e-9));
+    double m = step / mag;
+    return m > 4.5 ? 2 * mag : m > 1.5 ? mag : 0.5 * mag;
+}
+
 void cp_axis_ticks(struct cp_axis *ax, int target)
 {
     if (target < 2)
         target = 2;
-    if (ax->log)
+    if (ax->log) {
         log_ticks(ax, target);
-    else
-        linear_ticks(ax, ax->lo, ax->hi, target);
+        return;
+    }
+    linear_ticks(ax, ax->lo, ax->hi, target);
+    /* a step rounded up past half the range leaves one tick: a reader needs two to read a
+     * scale, so step down through 5, 2, 1 until there are two */
+    for (int guard = 0; ax->nticks < 2 && guard < 6; guard++) {
+        double step = smaller_step(ax->step);
+        double first = ceil(ax->lo / step - 1e-9) * step;
+        ax->nticks = 0;
+        for (double k = 0; ax->nticks < CP_AXIS_MAX_TICKS; k++) {
+            double t = first + k * step;
+            if (t > ax->hi + step * 1e-9)
+                break;
+            ax->ticks[ax->nticks++] = fabs(t) < step * 1e-9 ? 0.0 : t;
+        }
+        ax->step = step;
+        double mag = fmax(fabs(ax->lo), fabs(ax->hi));
+        ax->decimals = (mag >= 1e7 || (mag > 0 && mag < 1e-4)) ? -1 : decimals_for(step);
+    }
 }
 
 /* Replace a leading '-' by U+2212 MINUS SIGN: the hyphen is too short to read in a label. */

@@ -12,6 +12,7 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
+#include "cellpipe/fit.h"
 #include "cellpipe/palette.h"
 #include "cellpipe/run.h"
 #include "cellpipe/strbuf.h"
@@ -180,23 +181,9 @@ static double cell_value(const struct cp_cell_result *r, const char *name)
 
 double cp_charts_model_eval(int model, const double *p, double n)
 {
-    switch (model) {
-    case CP_MODEL_LINEAR:
-        return p[0] + p[1] * n;
-    case CP_MODEL_SQRT:
-        return p[0] - p[1] * sqrt(n);
-    case CP_MODEL_POWER:
-        return p[0] - p[1] * pow(n, p[2]);
-    case CP_MODEL_DOUBLE_EXP:
-        return p[0] * exp(p[1] * n) + p[2] * exp(p[3] * n);
-    case CP_MODEL_BACON_WATTS: {
-        /* a0 + a1 (n - x1) + a2 (n - x1) tanh((n - x1) / gamma): a smooth broken line */
-        double d = n - p[3], g = p[4] > 0 ? p[4] : 1.0;
-        return p[0] + p[1] * d + p[2] * d * tanh(d / g);
-    }
-    default:
+    if (model < 0 || model >= CP_MODEL_COUNT)
         return NAN;
-    }
+    return cp_fit_eval((enum cp_model)model, p, n); /* the fits' own definition, one place */
 }
 
 static const char *model_title(int m)
@@ -559,7 +546,8 @@ static int add_anomalies(struct cp_panel *p, const struct spec *sp, size_t row, 
             continue;
         double x = cp_table_get_num(sp->run->data.cycles, sp->xcol, i) * sp->xscale;
         double y = cp_table_get_num(sp->run->data.cycles, sp->ycol, i) / f * sp->yscale;
-        if (!cp_panel_add_marker(p, x, y, CP_MARK_CROSS, 1, "Anomalous cycle"))
+        /* dark, not a palette colour: it must show on data of any group */
+        if (!cp_panel_add_marker(p, x, y, CP_MARK_CROSS, -1, "Anomalous cycle"))
             return -1;
     }
     return 0;
@@ -1143,7 +1131,7 @@ double cp_charts_height(const struct cp_figure *fig, double width, double height
         return height;
     size_t cols = fig->columns > 0 ? (size_t)fig->columns : 1;
     size_t rows = (fig->npanels + cols - 1) / cols;
-    /* about 0.55 of a panel's width per row, plus the title block */
-    double per_row = width / (double)cols * 0.55;
-    return fmax(height, 60 + per_row * (double)rows);
+    /* about 0.65 of a panel's width per row, plus the title block and the legend below */
+    double per_row = width / (double)cols * 0.65;
+    return fmax(height, 100 + per_row * (double)rows);
 }

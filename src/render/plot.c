@@ -116,13 +116,19 @@ static void draw_mark(cairo_t *cr, enum cp_mark mark, double x, double y, int co
         cairo_stroke(cr);
         break;
     case CP_MARK_CROSS:
-        cairo_move_to(cr, x - 3, y - 3);
-        cairo_line_to(cr, x + 3, y + 3);
-        cairo_move_to(cr, x - 3, y + 3);
-        cairo_line_to(cr, x + 3, y - 3);
-        cp_palette_set(cr, color, 1);
-        cairo_set_line_width(cr, 1.4);
-        cairo_stroke(cr);
+        /* a white halo under the cross keeps it readable on top of dense data */
+        for (int pass = 0; pass < 2; pass++) {
+            cairo_move_to(cr, x - 3.5, y - 3.5);
+            cairo_line_to(cr, x + 3.5, y + 3.5);
+            cairo_move_to(cr, x - 3.5, y + 3.5);
+            cairo_line_to(cr, x + 3.5, y - 3.5);
+            if (pass == 0)
+                cairo_set_source_rgb(cr, 1, 1, 1);
+            else
+                cp_palette_set(cr, color, 1);
+            cairo_set_line_width(cr, pass == 0 ? 3.2 : 1.5);
+            cairo_stroke(cr);
+        }
         break;
     case CP_MARK_TRIANGLE:
         cairo_move_to(cr, x + 4.5, y);
@@ -348,12 +354,41 @@ static void series_extent_fast(const struct cp_series *se, struct extent *e)
     e->skipped += bad;
 }
 
+/*
+ * A fitted curve (a dashed overlay) widens x, so the forecast it runs on to stays in view, but
+ * sets y only over the cycles the data covers: a double exponential extrapolated to its
+ * crossing can plunge to -600 %, and the data would shrink to a line at the top.
+ */
+static void overlay_extent(const struct cp_panel *p, const struct cp_series *se, struct extent *e,
+                           double dx0, double dx1)
+{
+    for (size_t i = 0; i < se->n; i++) {
+        double x = se->x[i];
+        if (!valid(x, p->log_x) || !valid(se->y[i], p->log_y))
+            e->skipped++;
+        if (!valid(x, p->log_x) || !in_fixed(x, p->x_min, p->x_max))
+            continue;
+        e->x0 = fmin(e->x0, x);
+        e->x1 = fmax(e->x1, x);
+        if (dx0 <= dx1 && (x < dx0 || x > dx1))
+            continue;
+        if (valid(se->y[i], p->log_y))
+            extent_add(e, x, se->y[i]);
+        if (se->lo && valid(se->lo[i], p->log_y) && valid(se->hi[i], p->log_y)) {
+            extent_add(e, x, se->lo[i]);
+            extent_add(e, x, se->hi[i]);
+        }
+    }
+}
+
 static struct extent xy_extent(const struct cp_panel *p)
 {
     struct extent e = {INFINITY, -INFINITY, INFINITY, -INFINITY, 0, 0, INFINITY, -INFINITY};
     int fast = !p->log_x && !p->log_y && !isfinite(p->x_min) && !isfinite(p->x_max);
     for (size_t s = 0; s < p->nseries; s++) {
         const struct cp_series *se = &p->series[s];
+        if (se->dashed)
+            continue; /* overlays after the data: overlay_extent() */
         if (fast && !se->lo) {
             series_extent_fast(se, &e);
             continue;
@@ -375,6 +410,10 @@ static struct extent xy_extent(const struct cp_panel *p)
             }
         }
     }
+    double dx0 = e.x0, dx1 = e.x1; /* the data's own x range */
+    for (size_t s = 0; s < p->nseries; s++)
+        if (p->series[s].dashed)
+            overlay_extent(p, &p->series[s], &e, dx0, dx1);
     for (size_t i = 0; i < p->nmarkers; i++) {
         const struct cp_marker *m = &p->markers[i];
         if (valid(m->x, p->log_x) && valid(m->y, p->log_y) && in_fixed(m->x, p->x_min, p->x_max))
@@ -496,7 +535,7 @@ static int draw_series(struct dc *dc, const struct frame *f, const struct cp_ser
         cairo_stroke(cr);
     }
     cairo_restore(cr);
-    for (size_t i = 0; f->clipped && i < k; i++) {
+    for (size_t i = 0; f->clipped && !s->dashed && i < k; i++) {
         size_t j = idx ? idx[i] : i;
         if (y[j] > f->ay.hi || y[j] < f->ay.lo)
             mark_off_scale(cr, f, x[j], y[j], s->color);
@@ -571,6 +610,8 @@ static int robust_y(const struct cp_panel *p, const struct extent *e, double *lo
     /* visit every stride-th index only: a million points cost a few thousand reads */
     for (size_t si = 0; si < p->nseries; si++) {
         const struct cp_series *se = &p->series[si];
+        if (se->dashed)
+            continue; /* the range follows the data, not the fitted curve */
         for (size_t i = 0; i < se->n && n < ROBUST_SAMPLE; i += stride)
             if (valid(se->x[i], p->log_x) && valid(se->y[i], p->log_y) &&
                 in_fixed(se->x[i], p->x_min, p->x_max))
@@ -1101,6 +1142,46 @@ static void draw_legend(struct dc *dc, const struct legend *lg, double x, double
     }
 }
 
+/* Legend entries flowing in rows under a grid of panels; returns the height used (with
+ * draw = 0 it only measures). Entries that do not fit in max_rows end in "+N more". */
+static double legend_rows(struct dc *dc, const struct legend *lg, double x, double y, double w,
+                          int max_rows, int draw)
+{
+    double lh;
+    cp_text_measure(&dc->tx, "Xg", FS_LEGEND, 0, NULL, &lh);
+    double row = lh + 4, cx = x;
+    int rows = lg->n ? 1 : 0;
+    for (size_t i = 0; i < lg->n; i++) {
+        double tw;
+        cp_text_measure(&dc->tx, lg->e[i]->label, FS_LEGEND, 0, &tw, NULL);
+        double ew = 24 + fmin(tw, w / 2) + 16;
+        if (cx > x && cx + ew > x + w) {
+            if (rows == max_rows) {
+                if (draw) {
+                    struct cp_strbuf sb = CP_STRBUF_INIT;
+                    if (cp_strbuf_addf(&sb, "+%zu more", lg->n - i + lg->hidden) == 0) {
+                        grey(dc->cr, 0.4);
+                        cp_text_draw(&dc->tx, sb.buf, x + w, y + (rows - 0.5) * row, FS_LEGEND, 0,
+                                     1, 0.5, 0, 0);
+                    }
+                    cp_strbuf_release(&sb);
+                }
+                break;
+            }
+            rows++;
+            cx = x;
+        }
+        if (draw) {
+            double yc = y + (rows - 0.5) * row;
+            legend_swatch(dc->cr, lg->e[i], cx, yc);
+            grey(dc->cr, 0.1);
+            cp_text_draw(&dc->tx, lg->e[i]->label, cx + 24, yc, FS_LEGEND, 0, 0, 0.5, 0, w / 2);
+        }
+        cx += ew;
+    }
+    return rows * row;
+}
+
 /* ---- the figure ---- */
 
 static int draw_panel(struct dc *dc, const struct cp_panel *p, struct rect r)
@@ -1180,8 +1261,12 @@ int cp_plot_draw(cairo_t *cr, const struct cp_figure *fig, double x, double y, d
     struct rect all = {x, y, w, h};
     double top = draw_titles(&dc, fig, all);
     legend_collect(lg, fig);
-    double lw = legend_width(&dc, lg, w * 0.25);
-    struct rect area = {x + 10, top, w - 20 - lw, y + h - top - 10};
+    /* beside a single plot the legend costs width it has to spare; under a grid of panels it
+     * costs a line or two of height instead of a column every panel would lose */
+    int below = fig->npanels > 1;
+    double lw = below ? 0 : legend_width(&dc, lg, w * 0.25);
+    double lh = below ? legend_rows(&dc, lg, x + 14, 0, w - 28, 3, 0) : 0;
+    struct rect area = {x + 10, top, w - 20 - lw, y + h - top - 10 - (lh > 0 ? lh + 8 : 0)};
     if (fig->npanels == 0) {
         draw_no_data(&dc, area, "nothing to plot");
         rc = 0;
@@ -1190,6 +1275,8 @@ int cp_plot_draw(cairo_t *cr, const struct cp_figure *fig, double x, double y, d
     }
     if (lw > 0)
         draw_legend(&dc, lg, area.x + area.w + 10, area.y + 6, lw, area.h - 6);
+    if (lh > 0)
+        legend_rows(&dc, lg, x + 14, area.y + area.h + 8, w - 28, 3, 1);
     cairo_restore(cr);
 cleanup:
     cp_free(lg);

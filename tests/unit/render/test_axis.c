@@ -94,8 +94,28 @@ TEST(log_ticks)
     CHECK_STR(buf, "0.01");
 }
 
+/* Two labelled ticks at least, even when the asked step would round up past the range. */
+TEST(at_least_two_ticks)
+{
+    struct cp_axis ax;
+    int bad = 0;
+    for (double hi = 1.3; hi < 5e4; hi *= 1.21) {
+        cp_axis_range(&ax, 0, 0, hi, 0, hi);
+        cp_axis_ticks(&ax, 2);
+        double m = ax.step / pow(10.0, floor(log10(ax.step) + 1e-9));
+        bad += ax.nticks < 2;
+        bad += !(fabs(m - 1) < 1e-9 || fabs(m - 2) < 1e-9 || fabs(m - 5) < 1e-9);
+    }
+    CHECK_INT(bad, 0);
+    cp_axis_range(&ax, 0, 0, 402, 0, 402); /* nice_step(402, 2) is 500: only "0" fits */
+    cp_axis_ticks(&ax, 2);
+    CHECK_INT(ax.nticks, 3); /* 0 200 400 */
+    CHECK_NEAR(ax.ticks[2], 400, 1e-9);
+}
+
 int main(void)
 {
+    RUN(at_least_two_ticks);
     RUN(nice_steps);
     RUN(steps_are_nice);
     RUN(linear_ticks);
