@@ -10,6 +10,8 @@
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
 extern const struct cp_sink_ops cp_sink_fits;
+extern const struct cp_sink_ops cp_sink_plots;
+extern const struct cp_sink_ops cp_sink_summary;
 extern const struct cp_sink_ops cp_sink_shard;
 extern const struct cp_sink_ops cp_sink_html;
 extern const struct cp_sink_ops cp_sink_email;
@@ -17,6 +19,8 @@ extern const struct cp_sink_ops cp_sink_email;
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
     &cp_sink_fits,
+    &cp_sink_plots,
+    &cp_sink_summary,
     /* plots, summary pdf, workbook, html, mlflow go here */
     &cp_sink_shard, /* shard runs only: the data `cellpipe merge` reads */
     &cp_sink_html,  /* after every sink whose output it links or shows (mlflow url) */
