@@ -100,6 +100,9 @@ int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
 /* Attempts sent by this client so far (benchmarks count requests with it). */
 long cp_http_request_count(const struct cp_http_client *c);
 
+/* Attempts sent by every client of this process (benchmarks). */
+long cp_http_total_requests(void);
+
 /* Is this HTTP status retried? (408, 429, 500, 502, 503, 504) */
 int cp_http_status_retryable(long status);
 

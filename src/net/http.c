@@ -37,6 +37,7 @@ struct attempt {
     char curl_msg[CURL_ERROR_SIZE];
 };
 
+static long total_requests; /* every attempt of every client, for benchmarks */
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
 
@@ -174,6 +175,11 @@ void cp_http_free(struct cp_http_client *c)
 long cp_http_request_count(const struct cp_http_client *c)
 {
     return c ? c->requests : 0;
+}
+
+long cp_http_total_requests(void)
+{
+    return __atomic_load_n(&total_requests, __ATOMIC_RELAXED);
 }
 
 int cp_http_status_retryable(long status)
@@ -317,6 +323,7 @@ static void attempt_once(struct cp_http_client *c, const struct cp_http_request 
     cp_strbuf_reset(&resp->body);
     set_options(c, req, resp, a, hdrs);
     c->requests++;
+    __atomic_add_fetch(&total_requests, 1, __ATOMIC_RELAXED);
     a->code = curl_easy_perform(c->curl);
     if (a->code == CURLE_OK)
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &a->status);

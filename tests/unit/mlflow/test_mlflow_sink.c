@@ -1,0 +1,348 @@
+/*
+ * The MLflow sink with no tracking URI (the embedded default): the journal alone, read back
+ * line by line, on a run filled by hand. The server side is tests/integration/mlflow.sh.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/config.h"
+#include "cellpipe/error.h"
+#include "cellpipe/fs.h"
+#include "cellpipe/mlflow.h"
+#include "cellpipe/run.h"
+#include "harness.h"
+
+TEST(sanitize_keys)
+{
+    static const char *const cases[][2] = {
+        {"fit.power.rmse", "fit.power.rmse"},
+        {"timing.source ms", "timing.source ms"},
+        {"a/b:c-d_e", "a/b:c-d_e"},
+        {"temp (°C)", "temp ___C_"}, /* each byte of the UTF-8 degree sign maps to '_' */
+        {"/lead//trail/", "lead/trail"},
+        {"x/../y", "x/_/y"},
+        {"./x", "_/x"},
+        {"", "_"},
+        {"//", "_"},
+        {"q=1,2", "q_1_2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cp_strbuf sb;
+        cp_strbuf_init(&sb);
+        CHECK_INT(cp_mlflow_sanitize_key(&sb, cases[i][0]), 0);
+        CHECK_STR(sb.buf, cases[i][1]);
+        cp_strbuf_release(&sb);
+    }
+    char longkey[400];
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    struct cp_strbuf sb;
+    cp_strbuf_init(&sb);
+    cp_mlflow_sanitize_key(&sb, longkey);
+    CHECK_INT(sb.len, 250);
+    cp_strbuf_release(&sb);
+}
+
+TEST(metric_values)
+{
+    json_t *v = cp_mlflow_metric_value(NAN);
+    CHECK_STR(json_string_value(v), "NaN");
+    json_decref(v);
+    v = cp_mlflow_metric_value(-INFINITY);
+    CHECK_STR(json_string_value(v), "-Infinity");
+    json_decref(v);
+    v = cp_mlflow_metric_value(INFINITY);
+    CHECK_STR(json_string_value(v), "Infinity");
+    json_decref(v);
+    v = cp_mlflow_metric_value(0.25);
+    CHECK(json_is_real(v) && json_real_value(v) == 0.25);
+    json_decref(v);
+    char *u = cp_mlflow_run_url("http://h:5000", "3", "abc");
+    CHECK_STR(u, "http://h:5000/#/experiments/3/runs/abc");
+    cp_free(u);
+    CHECK(cp_mlflow_run_url(NULL, "3", "abc") == NULL);
+}
+
+/* --- a run filled by hand -------------------------------------------------------------- */
+
+struct fixture {
+    struct cp_config cfg;
+    struct cp_run run;
+    char dir[64];
+};
+
+/* What "nothing computed" looks like (results.h): NaN and -1. */
+static void init_result(struct cp_cell_result *r, long row, long group)
+{
+    memset(r, 0, sizeof(*r));
+    r->cells_row = row;
+    r->group = group;
+    r->first_cycle = r->last_cycle = r->cycles_to_90 = r->cycles_to_80 = r->eol_observed = -1;
+    r->reference_ah = r->last_retention = r->ce_mean = r->ce_last_n = r->fade_rate = NAN;
+    r->efc_total = r->days_on_test = r->eol_forecast = r->eol_lo = r->eol_hi = NAN;
+    r->knee_onset = r->knee_point = NAN;
+    r->best_model = -1;
+}
+
+static void fill_run(struct fixture *fx, size_t ncells, size_t extra_cols, int cycle_metrics)
+{
+    struct cp_error err;
+    cp_error_clear(&err);
+    static const char yaml[] = "name: demo\nmlflow:\n  tracking_uri: \"\"\n";
+    memset(fx, 0, sizeof(*fx));
+    CHECK_INT(cp_config_load_buffer(&fx->cfg, "demo.yaml", yaml, sizeof(yaml) - 1, &err), 0);
+    fx->cfg.mlflow.cycle_metrics = cycle_metrics;
+    struct cp_run *run = &fx->run;
+    run->cfg = &fx->cfg;
+    memcpy(run->date, "2026-01-31", 11);
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/cp_mlflow_%ld", (long)getpid());
+    cp_fs_rmtree(fx->dir);
+    cp_fs_mkdirs(fx->dir);
+    run->staging_dir = fx->dir;
+    memset(run->data_sha256, 'd', 64);
+    memset(run->pipeline_sha256, 'p', 64);
+    run->data.cells = cp_table_new("cells");
+    run->data.cycles = cp_table_new("cycles");
+    int cid = cp_table_add_column(run->data.cells, "cell_id", CP_STR);
+    int nom = cp_table_add_column(run->data.cells, "nominal_capacity_ah", CP_F64);
+    for (size_t c = 0; c < extra_cols; c++) {
+        char name[32];
+        snprintf(name, sizeof(name), "extra %zu", c);
+        cp_table_add_column(run->data.cells, name, CP_STR);
+    }
+    int ccid = cp_table_add_column(run->data.cycles, "cell_id", CP_STR);
+    int cidx = cp_table_add_column(run->data.cycles, "cycle_index", CP_I64);
+    int cret = cp_table_add_column(run->data.cycles, "capacity_retention", CP_F64);
+    run->results = cp_calloc(ncells, sizeof(*run->results));
+    run->nresults = ncells;
+    for (size_t i = 0; i < ncells; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "C%03zu", i);
+        long row = cp_table_add_row(run->data.cells);
+        cp_table_set_str(run->data.cells, cid, (size_t)row, id);
+        cp_table_set_f64(run->data.cells, nom, (size_t)row, 1.1);
+        for (size_t c = 0; c < extra_cols; c++)
+            cp_table_set_str(run->data.cells, nom + 1 + (int)c, (size_t)row, "v");
+        for (int k = 1; k <= 1500; k++) {
+            long r = cp_table_add_row(run->data.cycles);
+            cp_table_set_str(run->data.cycles, ccid, (size_t)r, id);
+            cp_table_set_i64(run->data.cycles, cidx, (size_t)r, k);
+            cp_table_set_f64(run->data.cycles, cret, (size_t)r, 1.0 - k * 1e-4);
+        }
+        init_result(&run->results[i], row, (long)i);
+        run->results[i].n_cycles = 1500;
+        run->results[i].last_retention = 0.85;
+        run->results[i].eol_forecast = i == 0 ? NAN : 1000.0 + (double)i;
+    }
+    cp_table_group(run->data.cycles, "cell_id");
+    run->timings[0] = (struct cp_timing){"source", 12.5};
+    run->ntimings = 1;
+}
+
+static void free_run(struct fixture *fx)
+{
+    cp_table_free(fx->run.data.cells);
+    cp_table_free(fx->run.data.cycles);
+    cp_free(fx->run.results);
+    cp_free(fx->run.mlflow_url);
+    cp_config_release(&fx->cfg);
+    cp_fs_rmtree(fx->dir);
+}
+
+/* What the journal holds, tallied per op kind. */
+struct tally {
+    long header, experiment, create, batch, artifact, update, acks, after_publish;
+    long max_metrics, max_params, max_tags, max_items;
+    long metrics_total, params_total, cycle_points;
+    long cell_params_c001;
+    int nan_sent, parent_named, child_linked;
+    long last_seq, bad_seq;
+};
+
+static int tally_line(json_t *line, void *ctx)
+{
+    struct tally *t = ctx;
+    const char *op = json_string_value(json_object_get(line, "op"));
+    if (json_object_get(line, "journal")) {
+        t->header++;
+        return 0;
+    }
+    if (json_object_get(line, "ack")) {
+        t->acks++;
+        return 0;
+    }
+    long seq = (long)json_integer_value(json_object_get(line, "seq"));
+    if (seq != t->last_seq + 1)
+        t->bad_seq++;
+    t->last_seq = seq;
+    if (json_is_true(json_object_get(line, "after_publish")))
+        t->after_publish++;
+    if (!op)
+        return 0;
+    if (!strcmp(op, "experiment"))
+        t->experiment++;
+    if (!strcmp(op, "create_run")) {
+        t->create++;
+        const char *ref = json_string_value(json_object_get(line, "ref"));
+        if (!strcmp(ref, "parent"))
+            t->parent_named = !strcmp(json_string_value(json_object_get(line, "run_name")),
+                                      "demo 2026-01-31");
+        else if (json_string_value(json_object_get(line, "parent")))
+            t->child_linked++;
+    }
+    if (!strcmp(op, "artifact"))
+        t->artifact++;
+    if (!strcmp(op, "update_run"))
+        t->update++;
+    if (!strcmp(op, "log_batch")) {
+        t->batch++;
+        json_t *m = json_object_get(line, "metrics"), *p = json_object_get(line, "params");
+        long nm = (long)json_array_size(m), np = (long)json_array_size(p);
+        long nt = (long)json_array_size(json_object_get(line, "tags"));
+        t->max_metrics = nm > t->max_metrics ? nm : t->max_metrics;
+        t->max_params = np > t->max_params ? np : t->max_params;
+        t->max_tags = nt > t->max_tags ? nt : t->max_tags;
+        t->max_items = nm + np + nt > t->max_items ? nm + np + nt : t->max_items;
+        t->metrics_total += nm;
+        t->params_total += np;
+        size_t i;
+        json_t *v;
+        json_array_foreach(m, i, v) {
+            if (!strcmp(json_string_value(json_object_get(v, "key")), "retention"))
+                t->cycle_points++;
+            if (json_is_string(json_object_get(v, "value")))
+                t->nan_sent = 1;
+        }
+        if (strstr(json_string_value(json_object_get(line, "ref")), "/C001"))
+            t->cell_params_c001 += np;
+    }
+    return 0;
+}
+
+static void scan(struct fixture *fx, struct tally *t)
+{
+    struct cp_error err;
+    cp_error_clear(&err);
+    memset(t, 0, sizeof(*t));
+    char *path = cp_path_join(fx->dir, CP_MLFLOW_JOURNAL);
+    CHECK_INT(cp_mlflow_journal_scan(path, tally_line, t, &err), 0);
+    cp_free(path);
+}
+
+TEST(journal_only_run)
+{
+    struct fixture fx;
+    struct tally t;
+    struct cp_error err;
+    cp_error_clear(&err);
+    unsetenv("MLFLOW_TRACKING_URI");
+    fill_run(&fx, 3, 0, 0);
+    char *pdf = cp_path_join(fx.dir, "summary.pdf");
+    cp_fs_write_atomic(pdf, "%PDF", 4);
+    cp_free(pdf);
+    CHECK(cp_sink_mlflow.enabled(&fx.run));
+    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_STR(fx.run.mlflow_status, "journal");
+    CHECK_STR(fx.run.mlflow_run_id, "");
+    CHECK(fx.run.mlflow_url == NULL);
+    scan(&fx, &t);
+    CHECK_INT(t.header, 1);
+    CHECK_INT(t.bad_seq, 0);
+    CHECK_INT(t.experiment, 1);
+    CHECK_INT(t.create, 4);          /* parent + 3 cells */
+    CHECK_INT(t.child_linked, 3);
+    CHECK(t.parent_named);
+    CHECK_INT(t.batch, 4);           /* one log_batch per run fits the limits */
+    CHECK_INT(t.update, 4);          /* every run closed */
+    CHECK_INT(t.artifact, 2);        /* summary.pdf, manifest.json */
+    CHECK_INT(t.after_publish, 2);   /* manifest.json and the parent's end wait for publish */
+    CHECK_INT(t.acks, 0);            /* nothing was sent */
+    CHECK(t.nan_sent);               /* cell C000 has no forecast: "NaN" */
+    CHECK_INT(t.cell_params_c001, 2); /* cell_id, nominal_capacity_ah */
+    CHECK(!fx.run.mlflow_url);
+    CHECK(cp_sink_mlflow_publish.enabled(&fx.run) == 0);
+    free_run(&fx);
+}
+
+TEST(batches_respect_limits)
+{
+    struct fixture fx;
+    struct tally t;
+    struct cp_error err;
+    cp_error_clear(&err);
+    /* 250 metadata params per cell and 1500 retention points: each child needs
+     * ceil(252 / 100) = 3 chunks for params and ceil((1500 + 21 + 252) / 1000) = 2 for items,
+     * so 3 log_batch ops at least, and the packing reaches it; the parent fits in 1. */
+    fill_run(&fx, 2, 250, 1);
+    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    scan(&fx, &t);
+    CHECK_INT(t.cycle_points, 2 * 1500);
+    CHECK(t.max_metrics <= 1000 && t.max_params <= 100 && t.max_tags <= 100);
+    CHECK(t.max_items <= 1000);
+    CHECK_INT(t.cell_params_c001, 252);
+    CHECK_INT(t.batch, 1 + 2 * 3);
+    free_run(&fx);
+}
+
+TEST(journal_reopen_and_torn_line)
+{
+    struct cp_error err;
+    struct cp_mlflow_journal j;
+    char path[64];
+    cp_error_clear(&err);
+    snprintf(path, sizeof(path), "/tmp/cp_journal_%ld/j.ndjson", (long)getpid());
+    CHECK_INT(cp_mlflow_journal_create(&j, path, NULL, &err), 0);
+    char id[33];
+    memcpy(id, j.journal_id, 33);
+    CHECK_INT(strlen(id), 32);
+    long seq = 0;
+    CHECK_INT(cp_mlflow_journal_op(&j, json_pack("{s:s}", "op", "experiment"), &seq, &err), 0);
+    CHECK_INT(seq, 1);
+    CHECK_INT(cp_mlflow_journal_close(&j, &err), 0);
+    /* a crash mid-write leaves a line without its newline: ignored, not an error */
+    FILE *f = fopen(path, "a");
+    fputs("{\"seq\":2,\"op\":\"log_b", f);
+    fclose(f);
+    CHECK_INT(cp_mlflow_journal_open(&j, path, &err), 0);
+    CHECK_STR(j.journal_id, id);
+    CHECK_INT(j.next_seq, 2);
+    CHECK_INT(cp_mlflow_journal_close(&j, &err), 0);
+    /* garbage in the middle is an error naming the line */
+    f = fopen(path, "a");
+    fputs("\nnot json\n", f);
+    fclose(f);
+    CHECK_INT(cp_mlflow_journal_open(&j, path, &err), -CP_EDATA);
+    CHECK(strstr(err.msg, ":3: not a JSON object") != NULL);
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/tmp/cp_journal_%ld", (long)getpid());
+    cp_fs_rmtree(dir);
+}
+
+TEST(push_needs_uri)
+{
+    struct cp_mlflow_session s;
+    struct cp_error err;
+    cp_error_clear(&err);
+    CHECK_INT(cp_mlflow_push("/nonexistent", NULL, NULL, &s, &err), -CP_ECONFIG);
+    cp_mlflow_session_release(&s);
+    cp_error_clear(&err);
+    CHECK_INT(cp_mlflow_push("/nonexistent", "file:./mlruns", NULL, &s, &err), -CP_ECONFIG);
+    CHECK(strstr(err.msg, "http://") != NULL);
+    cp_mlflow_session_release(&s);
+    cp_error_clear(&err);
+    CHECK_INT(cp_mlflow_push("/nonexistent", "http://127.0.0.1:9", NULL, &s, &err),
+              -CP_ENOINPUT);
+    cp_mlflow_session_release(&s);
+}
+
+int main(void)
+{
+    RUN(sanitize_keys);
+    RUN(metric_values);
+    RUN(journal_only_run);
+    RUN(batches_respect_limits);
+    RUN(journal_reopen_and_torn_line);
+    RUN(push_needs_uri);
+    return DONE();
+}
