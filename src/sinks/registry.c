@@ -9,11 +9,15 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_mlflow;
+extern const struct cp_sink_ops cp_sink_mlflow_publish;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
     /* plots, summary pdf, workbook, html, mlflow go here */
+    &cp_sink_mlflow,
     &cp_sink_manifest,
+    &cp_sink_mlflow_publish,
     /* email (CP_SINK_PUBLISHED) goes here */
     NULL,
 };
