@@ -297,7 +297,9 @@ TEST(journal_reopen_and_torn_line)
     memcpy(id, j.journal_id, 33);
     CHECK_INT(strlen(id), 32);
     long seq = 0;
-    CHECK_INT(cp_mlflow_journal_op(&j, json_pack("{s:s}", "op", "experiment"), &seq, &err), 0);
+    json_t *op = json_pack("{s:s}", "op", "experiment");
+    CHECK_INT(cp_mlflow_journal_op(&j, op, &seq, &err), 0);
+    json_decref(op);
     CHECK_INT(seq, 1);
     CHECK_INT(cp_mlflow_journal_close(&j, &err), 0);
     /* a crash mid-write leaves a line without its newline: ignored, not an error */
