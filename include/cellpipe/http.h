@@ -69,7 +69,7 @@ struct cp_http_header {
 };
 
 struct cp_http_request {
-    const char *method;       /* "GET", "POST", "PUT" */
+    const char *method; /* "GET", "POST", "PUT" */
     const char *url;
     const char *content_type; /* sent when body is not NULL; default application/json */
     const void *body;
@@ -77,9 +77,9 @@ struct cp_http_request {
 };
 
 struct cp_http_response {
-    long status;              /* last HTTP status, 0 when none arrived */
-    struct cp_strbuf body;    /* last response body */
-    int attempts;             /* attempts made (1 = no retry) */
+    long status;           /* last HTTP status, 0 when none arrived */
+    struct cp_strbuf body; /* last response body */
+    int attempts;          /* attempts made (1 = no retry) */
 };
 
 void cp_http_response_init(struct cp_http_response *resp);

@@ -82,8 +82,7 @@ int cp_mlflow_journal_create(struct cp_mlflow_journal *j, const char *path, json
 /* Open an existing journal to append acks; reads the journal id and the next seq. */
 int cp_mlflow_journal_open(struct cp_mlflow_journal *j, const char *path, struct cp_error *err);
 /* Append an op: sets its "seq" (returned in *seq) and writes it. */
-int cp_mlflow_journal_op(struct cp_mlflow_journal *j, json_t *op, long *seq,
-                         struct cp_error *err);
+int cp_mlflow_journal_op(struct cp_mlflow_journal *j, json_t *op, long *seq, struct cp_error *err);
 /* Append an ack for seq with the fields of result (borrowed, may be NULL). */
 int cp_mlflow_journal_ack(struct cp_mlflow_journal *j, long seq, json_t *result,
                           struct cp_error *err);
@@ -103,21 +102,20 @@ struct cp_mlflow_session {
     char *base;                  /* tracking URI without a trailing '/' */
     char *root;                  /* folder that artifact paths are relative to */
     struct cp_mlflow_journal journal;
-    json_t *runs;                /* ref -> {"run_id", "artifact_uri"} */
-    json_t *acked;               /* "seq" -> true, for replays */
+    json_t *runs;  /* ref -> {"run_id", "artifact_uri"} */
+    json_t *acked; /* "seq" -> true, for replays */
     char experiment_id[64];
-    int offline;                 /* a call failed: journal the rest, send nothing more */
-    int defer_tail;              /* live run: stop sending at the first "after_publish" op */
-    int deferred;                /* an op was held back by defer_tail */
+    int offline;    /* a call failed: journal the rest, send nothing more */
+    int defer_tail; /* live run: stop sending at the first "after_publish" op */
+    int deferred;   /* an op was held back by defer_tail */
     long sent, acks, skipped, pending;
-    struct cp_error failure;     /* why the session went offline */
+    struct cp_error failure; /* why the session went offline */
 };
 
 /* A session for tracking_uri (NULL or "": journal only), artifacts under root. The HTTP
  * options come from MLflow's environment variables unless opts is given. */
-int cp_mlflow_session_init(struct cp_mlflow_session *s, const char *tracking_uri,
-                           const char *root, const struct cp_http_options *opts,
-                           struct cp_error *err);
+int cp_mlflow_session_init(struct cp_mlflow_session *s, const char *tracking_uri, const char *root,
+                           const struct cp_http_options *opts, struct cp_error *err);
 void cp_mlflow_session_release(struct cp_mlflow_session *s);
 
 /* Journal op (steals the reference), then send it unless the session is offline. A failed

@@ -35,8 +35,8 @@ static int push_main(int argc, char **argv)
     struct cp_error err;
     cp_error_clear(&err);
     int rc = cp_mlflow_push(a.pos[1], uri, NULL, &s, &err);
-    const char *run = json_string_value(json_object_get(json_object_get(s.runs, "parent"),
-                                                        "run_id"));
+    const char *run =
+        json_string_value(json_object_get(json_object_get(s.runs, "parent"), "run_id"));
     char *url = s.base ? cp_mlflow_run_url(s.base, s.experiment_id, run) : NULL;
     if (rc == 0) {
         printf("pushed %ld calls (%ld already acknowledged)\n", s.acks, s.skipped);
@@ -44,8 +44,8 @@ static int push_main(int argc, char **argv)
             printf("%s\n", url);
     }
     cp_log(rc == 0 ? CP_LOG_INFO : CP_LOG_ERROR,
-           "stage=mlflow-push report=\"%s\" acked=%ld already=%ld requests=%ld run_id=%s",
-           a.pos[1], s.acks, s.skipped, cp_http_request_count(s.http), run ? run : "");
+           "stage=mlflow-push report=\"%s\" acked=%ld already=%ld requests=%ld run_id=%s", a.pos[1],
+           s.acks, s.skipped, cp_http_request_count(s.http), run ? run : "");
     cp_free(url);
     cp_mlflow_session_release(&s);
     return cp_cli_fail(&err, rc);

@@ -23,6 +23,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
     &cp_cmd_sample,
+    /* cmd_mlflow.c */
     &cp_cmd_mlflow,
     NULL,
 };

@@ -26,7 +26,7 @@ struct cp_http_client {
     struct cp_http_options opts; /* strings below are owned copies */
     char *ca_path, *token, *token_scheme, *username, *password, *user_agent;
     long requests;
-    unsigned rng;                /* jitter draws; seeded per client */
+    unsigned rng; /* jitter draws; seeded per client */
 };
 
 /* What one attempt produced. */
@@ -259,8 +259,8 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
 static int build_headers(const struct cp_http_client *c, const struct cp_http_request *req,
                          struct curl_slist **list)
 {
-    if (req->body &&
-        add_header(list, "Content-Type", req->content_type ? req->content_type : "application/json"))
+    if (req->body && add_header(list, "Content-Type",
+                                req->content_type ? req->content_type : "application/json"))
         return -1;
     if (add_header(list, "Accept", "application/json") || add_header(list, "Expect", ""))
         return -1;
@@ -285,7 +285,7 @@ static void set_options(struct cp_http_client *c, const struct cp_http_request *
     CURL *h = c->curl;
     curl_easy_reset(h);
     double ct = c->opts.connect_timeout_s < c->opts.timeout_s ? c->opts.connect_timeout_s
-                                                             : c->opts.timeout_s;
+                                                              : c->opts.timeout_s;
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
@@ -315,8 +315,7 @@ static void set_options(struct cp_http_client *c, const struct cp_http_request *
 }
 
 static void attempt_once(struct cp_http_client *c, const struct cp_http_request *req,
-                         struct cp_http_response *resp, struct attempt *a,
-                         struct curl_slist *hdrs)
+                         struct cp_http_response *resp, struct attempt *a, struct curl_slist *hdrs)
 {
     memset(a, 0, sizeof(*a));
     a->retry_after = -1;
@@ -405,8 +404,8 @@ int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
     for (int k = 0;; k++) {
         attempt_once(c, req, resp, &a, hdrs);
         resp->attempts = k + 1;
-        int again = a.code == CURLE_OK ? cp_http_status_retryable(a.status)
-                                       : code_retryable(a.code);
+        int again =
+            a.code == CURLE_OK ? cp_http_status_retryable(a.status) : code_retryable(a.code);
         if (a.code == CURLE_OK && !again)
             break;
         if (!again || k >= c->opts.max_retries) {
@@ -415,8 +414,10 @@ int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
         }
         double wait = a.retry_after >= 0 ? fmin(a.retry_after, c->opts.max_backoff_s)
                                          : cp_http_backoff_s(&c->opts, k + 1, next_uniform(c));
-        cp_log(CP_LOG_WARN, "stage=http method=%s url=\"%s\" status=%ld error=\"%s\" retry=%d "
-               "wait_s=%.3f", req->method, safe_url.buf, a.status,
+        cp_log(CP_LOG_WARN,
+               "stage=http method=%s url=\"%s\" status=%ld error=\"%s\" retry=%d "
+               "wait_s=%.3f",
+               req->method, safe_url.buf, a.status,
                a.code == CURLE_OK ? "" : curl_easy_strerror(a.code), k + 1, wait);
         do_sleep(&c->opts, wait);
     }

@@ -33,14 +33,14 @@ struct batch {
     struct cp_mlflow_session *s;
     const char *ref;
     json_t *metrics, *params, *tags;
-    json_t *seen;   /* sanitised param/tag keys already used in this run */
+    json_t *seen; /* sanitised param/tag keys already used in this run */
     int64_t ts;
-    int rc;         /* first failure, sticky */
+    int rc; /* first failure, sticky */
     struct cp_error *err;
 };
 
-static void batch_init(struct batch *b, struct cp_mlflow_session *s, const char *ref,
-                       int64_t ts, struct cp_error *err)
+static void batch_init(struct batch *b, struct cp_mlflow_session *s, const char *ref, int64_t ts,
+                       struct cp_error *err)
 {
     memset(b, 0, sizeof(*b));
     b->s = s;
@@ -64,8 +64,8 @@ static size_t item_size(json_t *item)
 }
 
 /* Move up to `limit` items from src[*at] into a new array stored in op under name. */
-static int take(json_t *op, const char *name, json_t *src, size_t *at, size_t limit,
-                size_t *items, size_t *bytes)
+static int take(json_t *op, const char *name, json_t *src, size_t *at, size_t limit, size_t *items,
+                size_t *bytes)
 {
     json_t *dst = NULL;
     while (*at < json_array_size(src) && limit > 0 && *items < CP_MLFLOW_MAX_ITEMS) {
@@ -127,10 +127,10 @@ static void batch_metric(struct batch *b, const char *key, double v, long long s
         return;
     }
     json_t *arr = batch_slot(b, &b->metrics);
-    json_t *m = arr ? json_pack("{s:s, s:o, s:I, s:I}", "key", k.buf, "value",
-                                cp_mlflow_metric_value(v), "timestamp", (json_int_t)b->ts,
-                                "step", (json_int_t)step)
-                    : NULL;
+    json_t *m =
+        arr ? json_pack("{s:s, s:o, s:I, s:I}", "key", k.buf, "value", cp_mlflow_metric_value(v),
+                        "timestamp", (json_int_t)b->ts, "step", (json_int_t)step)
+            : NULL;
     if (arr && (!m || json_array_append_new(arr, m)))
         b->rc = cp_error_oom(b->err);
     cp_strbuf_release(&k);
@@ -291,9 +291,9 @@ static void validate_params(struct batch *b, const struct cp_validate_config *v)
         const struct cp_rule_config *r = &v->rules[i];
         char key[48];
         snprintf(key, sizeof(key), "validate.rule.%zu", i + 1);
-        batch_paramf(b, key, "%s %s min=%g max=%g policy=%s threshold=%g",
-                     rule_kinds[r->kind], r->column ? r->column : "-", r->min, r->max,
-                     policies[r->policy], r->threshold);
+        batch_paramf(b, key, "%s %s min=%g max=%g policy=%s threshold=%g", rule_kinds[r->kind],
+                     r->column ? r->column : "-", r->min, r->max, policies[r->policy],
+                     r->threshold);
     }
 }
 
@@ -375,8 +375,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Mean, median and count of the finite values of one result field. */
-static void fleet_stat(struct batch *b, const struct cp_run *run, const char *name,
-                       size_t offset)
+static void fleet_stat(struct batch *b, const struct cp_run *run, const char *name, size_t offset)
 {
     double *v = cp_calloc(run->nresults ? run->nresults : 1, sizeof(double));
     size_t n = 0;
@@ -446,17 +445,17 @@ static int add_tag(json_t *tags, const char *key, const char *value)
 static int submit_create(struct cp_mlflow_session *s, const char *ref, const char *parent,
                          const char *name, int64_t start, json_t *tags, struct cp_error *err)
 {
-    json_t *op = json_pack("{s:s, s:s, s:s*, s:s, s:I, s:o}", "op", "create_run", "ref", ref,
-                           "parent", parent, "run_name", name, "start_time", (json_int_t)start,
-                           "tags", tags);
+    json_t *op =
+        json_pack("{s:s, s:s, s:s*, s:s, s:I, s:o}", "op", "create_run", "ref", ref, "parent",
+                  parent, "run_name", name, "start_time", (json_int_t)start, "tags", tags);
     return op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
 }
 
 static int submit_end(struct cp_mlflow_session *s, const char *ref, const char *status,
                       int after_publish, struct cp_error *err)
 {
-    json_t *op = json_pack("{s:s, s:s, s:s, s:I}", "op", "update_run", "ref", ref, "status",
-                           status, "end_time", (json_int_t)cp_now_ms());
+    json_t *op = json_pack("{s:s, s:s, s:s, s:I}", "op", "update_run", "ref", ref, "status", status,
+                           "end_time", (json_int_t)cp_now_ms());
     if (op && after_publish && json_object_set_new(op, "after_publish", json_true()))
         json_decref(op), op = NULL;
     return op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
@@ -604,8 +603,7 @@ static int parent_run(struct cp_mlflow_session *s, const struct cp_run *run, int
     cp_strbuf_init(&note);
     json_t *tags = json_array();
     int bad = !tags || cp_strbuf_addf(&name, "%s %s", run->cfg->name, run->date) ||
-              summary_note(run, &note) ||
-              add_tag(tags, "mlflow.source.name", run->cfg->path) ||
+              summary_note(run, &note) || add_tag(tags, "mlflow.source.name", run->cfg->path) ||
               add_tag(tags, "mlflow.source.type", "JOB") ||
               add_tag(tags, "mlflow.user", user_name()) ||
               add_tag(tags, "mlflow.note.content", note.buf) ||
@@ -717,8 +715,8 @@ static int child_tags(const struct cp_cell_result *r, const char *id, json_t *ta
     return bad ? -1 : 0;
 }
 
-static int child_run(struct cp_mlflow_session *s, const struct cp_run *run, size_t i,
-                     int64_t ts, struct cp_error *err)
+static int child_run(struct cp_mlflow_session *s, const struct cp_run *run, size_t i, int64_t ts,
+                     struct cp_error *err)
 {
     const struct cp_cell_result *r = &run->results[i];
     char **ids = run->data.cells ? cp_table_str(run->data.cells, "cell_id") : NULL;
@@ -798,8 +796,7 @@ static int plot_artifacts(struct cp_mlflow_session *s, const char *root, struct 
     return rc;
 }
 
-static int artifacts(struct cp_mlflow_session *s, const struct cp_run *run,
-                     struct cp_error *err)
+static int artifacts(struct cp_mlflow_session *s, const struct cp_run *run, struct cp_error *err)
 {
     static const char *const files[] = {"summary.pdf", "workbook.xlsx", NULL};
     int rc = 0;
@@ -834,8 +831,8 @@ static char *experiment_name(const struct cp_config *cfg)
     return cp_strbuf_detach(&sb);
 }
 
-static int journal_header(struct cp_mlflow_session *s, const struct cp_run *run,
-                          const char *path, const char *experiment, struct cp_error *err)
+static int journal_header(struct cp_mlflow_session *s, const struct cp_run *run, const char *path,
+                          const char *experiment, struct cp_error *err)
 {
     struct cp_strbuf uri;
     cp_strbuf_init(&uri);
@@ -871,8 +868,8 @@ static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s)
 {
     const char *status = !s->http ? "journal" : s->offline ? "pending" : "logged";
     snprintf(run->mlflow_status, sizeof(run->mlflow_status), "%s", status);
-    const char *id = json_string_value(json_object_get(json_object_get(s->runs, "parent"),
-                                                       "run_id"));
+    const char *id =
+        json_string_value(json_object_get(json_object_get(s->runs, "parent"), "run_id"));
     snprintf(run->mlflow_run_id, sizeof(run->mlflow_run_id), "%s", id ? id : "");
     cp_free(run->mlflow_url);
     run->mlflow_url = cp_mlflow_run_url(s->base, s->experiment_id, id);
@@ -898,8 +895,7 @@ static int mlflow_write(struct cp_run *run, struct cp_error *err)
     char *experiment = experiment_name(run->cfg);
     int rc = path && experiment ? 0 : cp_error_oom(err);
     if (rc == 0)
-        rc = cp_mlflow_session_init(&s, run->cfg->mlflow.tracking_uri, run->staging_dir, NULL,
-                                    err);
+        rc = cp_mlflow_session_init(&s, run->cfg->mlflow.tracking_uri, run->staging_dir, NULL, err);
     if (rc == 0) {
         s.defer_tail = 1;
         rc = journal_header(&s, run, path, experiment, err);
@@ -932,8 +928,10 @@ static int publish_write(struct cp_run *run, struct cp_error *err)
     const char *dir = run->report_dir ? run->report_dir : run->staging_dir;
     if (cp_mlflow_push(dir, run->cfg->mlflow.tracking_uri, NULL, &s, &perr) < 0) {
         snprintf(run->mlflow_status, sizeof(run->mlflow_status), "pending");
-        cp_log(CP_LOG_WARN, "stage=mlflow-publish status=pending error=\"%s\" hint=\"run "
-               "'cellpipe mlflow push %s' when the server is back\"", perr.msg, dir);
+        cp_log(CP_LOG_WARN,
+               "stage=mlflow-publish status=pending error=\"%s\" hint=\"run "
+               "'cellpipe mlflow push %s' when the server is back\"",
+               perr.msg, dir);
     }
     cp_mlflow_session_release(&s);
     return 0;

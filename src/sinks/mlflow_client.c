@@ -19,8 +19,8 @@
 
 static int key_char_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == ' ' || c == ':' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ' ' || c == ':' || c == '/';
 }
 
 /* Append one path segment, mapping "." and ".." (which MLflow refuses as they would resolve
@@ -98,9 +98,8 @@ static int set_base(struct cp_mlflow_session *s, const char *uri, struct cp_erro
     return s->base ? 0 : cp_error_oom(err);
 }
 
-int cp_mlflow_session_init(struct cp_mlflow_session *s, const char *tracking_uri,
-                           const char *root, const struct cp_http_options *opts,
-                           struct cp_error *err)
+int cp_mlflow_session_init(struct cp_mlflow_session *s, const char *tracking_uri, const char *root,
+                           const struct cp_http_options *opts, struct cp_error *err)
 {
     memset(s, 0, sizeof(*s));
     cp_error_clear(&s->failure);
@@ -143,8 +142,8 @@ void cp_mlflow_session_release(struct cp_mlflow_session *s)
 
 struct reply {
     long status;
-    json_t *json;         /* parsed body (NULL when it was not JSON) */
-    const char *code;     /* MLflow's error_code, "" when none */
+    json_t *json;     /* parsed body (NULL when it was not JSON) */
+    const char *code; /* MLflow's error_code, "" when none */
 };
 
 static void reply_release(struct reply *r)
@@ -178,8 +177,8 @@ static int call(struct cp_mlflow_session *s, const char *method, const char *pat
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    struct cp_http_request req = {.method = method, .url = url.buf, .body = text,
-                                  .body_len = text ? strlen(text) : 0};
+    struct cp_http_request req = {
+        .method = method, .url = url.buf, .body = text, .body_len = text ? strlen(text) : 0};
     rc = cp_http_request(s->http, &req, &resp, err);
     if (rc < 0)
         goto cleanup;
@@ -196,8 +195,8 @@ cleanup:
 }
 
 /* POST a JSON body to /api/2.0/mlflow/<endpoint>, demanding 200. */
-static int post(struct cp_mlflow_session *s, const char *endpoint, json_t *body,
-                struct reply *r, struct cp_error *err)
+static int post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+                struct cp_error *err)
 {
     struct cp_strbuf path;
     cp_strbuf_init(&path);
@@ -263,10 +262,11 @@ static int exec_experiment(struct cp_mlflow_session *s, json_t *op, json_t *ack,
     if (stage && strcmp(stage, "deleted") == 0)
         rc = cp_error_set(err, CP_ECONFIG,
                           "mlflow experiment '%s' is deleted: restore it (mlflow experiments "
-                          "restore) or choose another name", name);
-    else if (!id || strlen(id) >= sizeof(s->experiment_id))
-        rc = cp_error_set(err, CP_EUNAVAILABLE, "mlflow experiment '%s': no id in the answer",
+                          "restore) or choose another name",
                           name);
+    else if (!id || strlen(id) >= sizeof(s->experiment_id))
+        rc =
+            cp_error_set(err, CP_EUNAVAILABLE, "mlflow experiment '%s': no id in the answer", name);
     else {
         memcpy(s->experiment_id, id, strlen(id) + 1);
         rc = json_object_set_new(ack, "experiment_id", json_string(id)) ? cp_error_oom(err) : 0;
@@ -277,8 +277,7 @@ static int exec_experiment(struct cp_mlflow_session *s, json_t *op, json_t *ack,
 
 static const char *run_id_of(struct cp_mlflow_session *s, const char *ref)
 {
-    return ref ? json_string_value(json_object_get(json_object_get(s->runs, ref), "run_id"))
-               : NULL;
+    return ref ? json_string_value(json_object_get(json_object_get(s->runs, ref), "run_id")) : NULL;
 }
 
 static int journal_key(struct cp_mlflow_session *s, const char *ref, struct cp_strbuf *sb)
@@ -296,9 +295,8 @@ static int find_run(struct cp_mlflow_session *s, const char *key, json_t **info,
     *info = NULL;
     if (cp_strbuf_addf(&filter, "tags.`cellpipe.journal_key` = '%s'", key))
         return cp_error_oom(err);
-    json_t *body = json_pack("{s:[s], s:s, s:i, s:s}", "experiment_ids", s->experiment_id,
-                             "filter", filter.buf, "max_results", 1, "run_view_type",
-                             "ACTIVE_ONLY");
+    json_t *body = json_pack("{s:[s], s:s, s:i, s:s}", "experiment_ids", s->experiment_id, "filter",
+                             filter.buf, "max_results", 1, "run_view_type", "ACTIVE_ONLY");
     cp_strbuf_release(&filter);
     if (!body)
         return cp_error_oom(err);
@@ -318,19 +316,19 @@ static int create_body(struct cp_mlflow_session *s, json_t *op, const char *ref,
     const char *parent = json_string_value(json_object_get(op, "parent"));
     const char *parent_id = run_id_of(s, parent);
     if (parent && !parent_id)
-        return cp_error_set(err, CP_EDATA, "journal: run '%s' needs run '%s', never created",
-                            ref, parent);
+        return cp_error_set(err, CP_EDATA, "journal: run '%s' needs run '%s', never created", ref,
+                            parent);
     struct cp_strbuf key;
     cp_strbuf_init(&key);
     json_t *tags = json_deep_copy(json_object_get(op, "tags"));
     if (!tags)
         tags = json_array();
     int bad = !tags || journal_key(s, ref, &key) ||
-              json_array_append_new(tags, json_pack("{s:s,s:s}", "key", "cellpipe.journal_key",
-                                                    "value", key.buf)) ||
-              (parent_id && json_array_append_new(tags, json_pack("{s:s,s:s}", "key",
-                                                                  "mlflow.parentRunId", "value",
-                                                                  parent_id)));
+              json_array_append_new(
+                  tags, json_pack("{s:s,s:s}", "key", "cellpipe.journal_key", "value", key.buf)) ||
+              (parent_id &&
+               json_array_append_new(
+                   tags, json_pack("{s:s,s:s}", "key", "mlflow.parentRunId", "value", parent_id)));
     cp_strbuf_release(&key);
     *out = bad ? NULL
                : json_pack("{s:s, s:O, s:O, s:o}", "experiment_id", s->experiment_id, "run_name",
@@ -386,8 +384,7 @@ static int exec_create_run(struct cp_mlflow_session *s, json_t *op, int replay, 
     return rc;
 }
 
-static int need_run(struct cp_mlflow_session *s, json_t *op, const char **id,
-                    struct cp_error *err)
+static int need_run(struct cp_mlflow_session *s, json_t *op, const char **id, struct cp_error *err)
 {
     const char *ref = json_string_value(json_object_get(op, "ref"));
     *id = run_id_of(s, ref);
@@ -428,9 +425,9 @@ static int exec_update_run(struct cp_mlflow_session *s, json_t *op, struct cp_er
     int rc = need_run(s, op, &id, err);
     if (rc < 0)
         return rc;
-    json_t *body = json_pack("{s:s, s:O, s:O}", "run_id", id, "status",
-                             json_object_get(op, "status"), "end_time",
-                             json_object_get(op, "end_time"));
+    json_t *body =
+        json_pack("{s:s, s:O, s:O}", "run_id", id, "status", json_object_get(op, "status"),
+                  "end_time", json_object_get(op, "end_time"));
     if (!body)
         return cp_error_oom(err);
     rc = post(s, "runs/update", body, &r, err);
@@ -474,8 +471,7 @@ static int add_escaped_path(struct cp_strbuf *sb, const char *path)
     return rc;
 }
 
-static int exec_artifact(struct cp_mlflow_session *s, json_t *op, json_t *ack,
-                         struct cp_error *err)
+static int exec_artifact(struct cp_mlflow_session *s, json_t *op, json_t *ack, struct cp_error *err)
 {
     const char *ref = json_string_value(json_object_get(op, "ref"));
     const char *rel = json_string_value(json_object_get(op, "path"));
@@ -506,8 +502,10 @@ static int exec_artifact(struct cp_mlflow_session *s, json_t *op, json_t *ack,
         struct cp_http_response resp;
         cp_strbuf_init(&url);
         cp_http_response_init(&resp);
-        struct cp_http_request req = {.method = "PUT", .content_type = "application/octet-stream",
-                                      .body = data, .body_len = len};
+        struct cp_http_request req = {.method = "PUT",
+                                      .content_type = "application/octet-stream",
+                                      .body = data,
+                                      .body_len = len};
         rc = cp_strbuf_addf(&url, "%s%s", s->base, path.buf) ? cp_error_oom(err) : 0;
         req.url = url.buf;
         if (rc == 0)
@@ -548,8 +546,7 @@ static int exec_op(struct cp_mlflow_session *s, json_t *op, int replay, json_t *
                         json_integer_value(json_object_get(op, "seq")), kind);
 }
 
-static int exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay,
-                        struct cp_error *err)
+static int exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay, struct cp_error *err)
 {
     json_t *ack = json_object();
     if (!ack)

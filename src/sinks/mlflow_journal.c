@@ -52,8 +52,7 @@ static int write_line(struct cp_mlflow_journal *j, json_t *obj, struct cp_error 
     int bad = fputs(text, j->f) < 0 || fputc('\n', j->f) == EOF || fflush(j->f) != 0;
     free(text); /* jansson allocates with malloc */
     if (bad)
-        return cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path,
-                            strerror(errno));
+        return cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path, strerror(errno));
     return 0;
 }
 
@@ -69,8 +68,8 @@ static int open_file(struct cp_mlflow_journal *j, const char *path, const char *
         int e = errno;
         cp_free(j->path);
         j->path = NULL;
-        return cp_error_set(err, e == ENOENT ? CP_ENOINPUT : CP_ECANTCREAT,
-                            "cannot open '%s': %s", path, strerror(e));
+        return cp_error_set(err, e == ENOENT ? CP_ENOINPUT : CP_ECANTCREAT, "cannot open '%s': %s",
+                            path, strerror(e));
     }
     j->next_seq = 1;
     return 0;
@@ -86,8 +85,7 @@ static int make_parent_dir(const char *path, struct cp_error *err)
         return cp_error_oom(err);
     int rc = cp_fs_mkdirs(dir) == 0
                  ? 0
-                 : cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", dir,
-                                strerror(errno));
+                 : cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", dir, strerror(errno));
     cp_free(dir);
     return rc;
 }
@@ -138,8 +136,7 @@ int cp_mlflow_journal_open(struct cp_mlflow_journal *j, const char *path, struct
     if (rc < 0)
         return rc;
     if (!tmp.journal_id[0])
-        return cp_error_set(err, CP_EDATA, "'%s': not a cellpipe MLflow journal (no header)",
-                            path);
+        return cp_error_set(err, CP_EDATA, "'%s': not a cellpipe MLflow journal (no header)", path);
     rc = open_file(j, path, "a", err);
     if (rc < 0)
         return rc;
@@ -148,8 +145,7 @@ int cp_mlflow_journal_open(struct cp_mlflow_journal *j, const char *path, struct
     return 0;
 }
 
-int cp_mlflow_journal_op(struct cp_mlflow_journal *j, json_t *op, long *seq,
-                         struct cp_error *err)
+int cp_mlflow_journal_op(struct cp_mlflow_journal *j, json_t *op, long *seq, struct cp_error *err)
 {
     long n = j->next_seq;
     if (json_object_set_new(op, "seq", json_integer(n)) != 0)
@@ -182,8 +178,8 @@ int cp_mlflow_journal_close(struct cp_mlflow_journal *j, struct cp_error *err)
     int rc = 0;
     if (j->f) {
         if (fflush(j->f) != 0 || fsync(fileno(j->f)) != 0 || fclose(j->f) != 0)
-            rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path,
-                              strerror(errno));
+            rc =
+                cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path, strerror(errno));
         j->f = NULL;
     }
     cp_free(j->path);
@@ -213,8 +209,8 @@ int cp_mlflow_journal_scan(const char *path, int (*fn)(json_t *line, void *ctx),
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_EDATA,
-                            "cannot open '%s': %s", path, strerror(errno));
+        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_EDATA, "cannot open '%s': %s",
+                            path, strerror(errno));
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
     int rc = 0;

@@ -33,7 +33,7 @@
 
 struct redash {
     struct cp_http_client *http;
-    const char *base;      /* without a trailing '/' */
+    const char *base; /* without a trailing '/' */
     size_t base_len;
     double timeout_s;
     long polls;
@@ -57,8 +57,8 @@ static int redash_call(struct redash *r, const char *method, const char *path, j
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    struct cp_http_request req = {.method = method, .url = url.buf, .body = text,
-                                  .body_len = text ? strlen(text) : 0};
+    struct cp_http_request req = {
+        .method = method, .url = url.buf, .body = text, .body_len = text ? strlen(text) : 0};
     rc = cp_http_request(r->http, &req, &resp, err);
     if (rc < 0)
         goto cleanup;
@@ -68,8 +68,7 @@ static int redash_call(struct redash *r, const char *method, const char *path, j
         *out = j;
         goto cleanup;
     }
-    int code = resp.status == 401 || resp.status == 403 || resp.status == 404 ||
-                       resp.status == 400
+    int code = resp.status == 401 || resp.status == 403 || resp.status == 404 || resp.status == 400
                    ? CP_ECONFIG
                    : CP_EUNAVAILABLE;
     rc = cp_error_set(err, code, "redash '%s %s': HTTP %ld%s%s%s", method, path, resp.status,
@@ -104,9 +103,9 @@ static int wait_job(struct redash *r, long query, json_t *job, json_int_t *qrid,
             json_t *id = json_object_get(cur, "query_result_id");
             *qrid = json_is_integer(id) ? json_integer_value(id) : -1;
             if (*qrid < 0)
-                rc = cp_error_set(err, CP_EUNAVAILABLE,
-                                  "redash query %ld: job finished without a query_result_id",
-                                  query);
+                rc =
+                    cp_error_set(err, CP_EUNAVAILABLE,
+                                 "redash query %ld: job finished without a query_result_id", query);
             break;
         }
         if (status == 4 || status == 5) {
@@ -126,8 +125,7 @@ static int wait_job(struct redash *r, long query, json_t *job, json_int_t *qrid,
         const char *id = json_string_value(json_object_get(cur, "id"));
         struct cp_strbuf path;
         cp_strbuf_init(&path);
-        rc = !id ? cp_error_set(err, CP_EUNAVAILABLE, "redash query %ld: job without an id",
-                                query)
+        rc = !id ? cp_error_set(err, CP_EUNAVAILABLE, "redash query %ld: job without an id", query)
              : cp_strbuf_adds(&path, "/api/jobs/") || cp_http_escape(&path, id)
                  ? cp_error_oom(err)
                  : redash_call(r, "GET", path.buf, NULL, &answer, err);
@@ -170,9 +168,9 @@ static int run_query(struct redash *r, const struct cp_source_config *src, long 
 {
     char path[96];
     json_t *answer = NULL, *params = parameters_json(src);
-    json_t *body = params ? json_pack("{s:o, s:I}", "parameters", params, "max_age",
-                                      (json_int_t)src->max_age)
-                          : NULL;
+    json_t *body =
+        params ? json_pack("{s:o, s:I}", "parameters", params, "max_age", (json_int_t)src->max_age)
+               : NULL;
     *result = NULL;
     if (!body)
         return cp_error_oom(err);
@@ -216,8 +214,7 @@ static enum cp_type redash_type(const char *t)
     return CP_STR;
 }
 
-static enum cp_type column_type(const struct cp_colspec *spec, const char *name,
-                                const char *rtype)
+static enum cp_type column_type(const struct cp_colspec *spec, const char *name, const char *rtype)
 {
     for (size_t i = 0; spec[i].name; i++)
         if (!strcmp(spec[i].name, name))
@@ -273,8 +270,8 @@ static int set_value(struct cp_table *t, int col, size_t row, json_t *v)
         return cp_table_set_str(t, col, row, json_string_value(v));
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
-    int bad = json_is_integer(v)  ? cp_strbuf_addf(&sb, "%lld", (long long)json_integer_value(v))
-              : json_is_real(v)   ? cp_strbuf_add_double(&sb, json_real_value(v))
+    int bad = json_is_integer(v)   ? cp_strbuf_addf(&sb, "%lld", (long long)json_integer_value(v))
+              : json_is_real(v)    ? cp_strbuf_add_double(&sb, json_real_value(v))
               : json_is_boolean(v) ? cp_strbuf_adds(&sb, json_is_true(v) ? "true" : "false")
                                    : 0;
     int rc = bad ? -1 : cp_table_set_str(t, col, row, sb.buf);
@@ -286,7 +283,8 @@ static int has_column(json_t *cols, const char *name)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(cols, i, c) {
+    json_array_foreach(cols, i, c)
+    {
         const char *n = json_string_value(json_object_get(c, "name"));
         if (n && !strcmp(n, name))
             return 1;
@@ -294,8 +292,8 @@ static int has_column(json_t *cols, const char *name)
     return 0;
 }
 
-static int fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data,
-                      long query, const char *const *required, struct cp_error *err)
+static int fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data, long query,
+                      const char *const *required, struct cp_error *err)
 {
     json_t *cols = json_object_get(data, "columns"), *rows = json_object_get(data, "rows");
     size_t ncols = json_array_size(cols), i;
@@ -313,20 +311,23 @@ static int fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t 
     if (!idx)
         return cp_error_oom(err);
     int rc = 0;
-    json_array_foreach(cols, i, c) {
+    json_array_foreach(cols, i, c)
+    {
         const char *name = json_string_value(json_object_get(c, "name"));
         idx[i] = name ? cp_table_add_column(
                             t, name,
-                            column_type(spec, name,
-                                        json_string_value(json_object_get(c, "type"))))
+                            column_type(spec, name, json_string_value(json_object_get(c, "type"))))
                       : -1;
         if (name && idx[i] < 0)
-            rc = cp_error_set(err, CP_EDATA, "redash query %ld: column '%s' clashes with the "
-                              "type of a canonical column", query, name);
+            rc = cp_error_set(err, CP_EDATA,
+                              "redash query %ld: column '%s' clashes with the "
+                              "type of a canonical column",
+                              query, name);
     }
     if (rc == 0 && cp_table_reserve(t, json_array_size(rows)))
         rc = cp_error_oom(err);
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (rc < 0)
             break;
         long r = cp_table_add_row(t);
@@ -336,7 +337,8 @@ static int fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t 
         }
         json_t *c2;
         size_t k;
-        json_array_foreach(cols, k, c2) {
+        json_array_foreach(cols, k, c2)
+        {
             const char *name = json_string_value(json_object_get(c2, "name"));
             if (idx[k] >= 0 && set_value(t, idx[k], (size_t)r, json_object_get(row, name)))
                 rc = cp_error_oom(err);
@@ -381,16 +383,16 @@ static int load_query(struct redash *r, const struct cp_source_config *src, long
     if (rc == 0)
         rc = record_input(ds, src, query, result, t->nrows - before, err);
     if (rc == 0)
-        cp_log(CP_LOG_INFO, "stage=source kind=redash query=%ld rows=%zu cached=%s "
-               "job_polls=%ld", query, t->nrows - before,
-               json_object_get(result, "retrieved_at") && r->polls == 0 ? "yes" : "no",
-               r->polls);
+        cp_log(CP_LOG_INFO,
+               "stage=source kind=redash query=%ld rows=%zu cached=%s "
+               "job_polls=%ld",
+               query, t->nrows - before,
+               json_object_get(result, "retrieved_at") && r->polls == 0 ? "yes" : "no", r->polls);
     json_decref(result);
     return rc;
 }
 
-static int redash_load(const struct cp_config *cfg, struct cp_dataset *ds,
-                       struct cp_error *err)
+static int redash_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err)
 {
     static const char *const cells_req[] = {"cell_id", NULL};
     static const char *const cycles_req[] = {"cell_id", "cycle_index", "discharge_capacity_ah",
@@ -418,12 +420,12 @@ static int redash_load(const struct cp_config *cfg, struct cp_dataset *ds,
                  ? cp_error_oom(err)
                  : 0;
     if (rc == 0)
-        rc = load_query(&r, src, src->cells_query_id, ds->cells, cp_cells_columns, cells_req,
-                        ds, err);
+        rc = load_query(&r, src, src->cells_query_id, ds->cells, cp_cells_columns, cells_req, ds,
+                        err);
     r.polls = 0;
     if (rc == 0)
-        rc = load_query(&r, src, src->cycles_query_id, ds->cycles, cp_cycles_columns,
-                        cycles_req, ds, err);
+        rc = load_query(&r, src, src->cycles_query_id, ds->cycles, cp_cycles_columns, cycles_req,
+                        ds, err);
     cp_http_free(r.http);
     return rc;
 }

@@ -25,9 +25,9 @@
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
 
-static const char *const meta[] = {"cell_id",   "design_name", "experiment_group", "layer_types",
-                                   "test_status", "chemistry", "form_factor",      "tester",
-                                   "channel",   NULL};
+static const char *const meta[] = {"cell_id",     "design_name", "experiment_group", "layer_types",
+                                   "test_status", "chemistry",   "form_factor",      "tester",
+                                   "channel",     NULL};
 
 static void result_init(struct cp_cell_result *r, long row, long group, double x)
 {
@@ -56,16 +56,15 @@ static void result_init(struct cp_cell_result *r, long row, long group, double x
     r->knee_onset = r->knee_point = NAN;
 }
 
-static int build(struct cp_run *run, struct cp_config *cfg, long ncells, long ncycles,
-                 char *dir)
+static int build(struct cp_run *run, struct cp_config *cfg, long ncells, long ncycles, char *dir)
 {
     struct cp_error err;
     cp_error_clear(&err);
     const char *uri = getenv("CP_BENCH_MLFLOW_URI");
     struct cp_strbuf y;
     cp_strbuf_init(&y);
-    cp_strbuf_addf(&y, "name: bench\nmlflow:\n  tracking_uri: \"%s\"\n  cycle_metrics: %s\n",
-                   uri, ncycles > 0 ? "true" : "false");
+    cp_strbuf_addf(&y, "name: bench\nmlflow:\n  tracking_uri: \"%s\"\n  cycle_metrics: %s\n", uri,
+                   ncycles > 0 ? "true" : "false");
     int rc = cp_config_load_buffer(cfg, "bench.yaml", y.buf, y.len, &err);
     cp_strbuf_release(&y);
     if (rc < 0) {
@@ -131,8 +130,8 @@ static int count_line(json_t *line, void *ctx)
     static const char *const parts[] = {"metrics", "params", "tags"};
     for (size_t i = 0; i < 3; i++) {
         json_int_t n = json_integer_value(json_array_get(t, i));
-        json_array_set_new(t, i, json_integer(n + (json_int_t)json_array_size(
-                                                      json_object_get(line, parts[i]))));
+        json_array_set_new(
+            t, i, json_integer(n + (json_int_t)json_array_size(json_object_get(line, parts[i]))));
     }
     return 0;
 }
@@ -153,7 +152,8 @@ static long minimum_requests(const char *dir)
     long total = b.other;
     const char *key;
     json_t *t;
-    json_object_foreach(b.runs, key, t) {
+    json_object_foreach(b.runs, key, t)
+    {
         long m = (long)json_integer_value(json_array_get(t, 0));
         long p = (long)json_integer_value(json_array_get(t, 1));
         long g = (long)json_integer_value(json_array_get(t, 2));

@@ -186,8 +186,8 @@ static int tally_line(json_t *line, void *ctx)
         t->create++;
         const char *ref = json_string_value(json_object_get(line, "ref"));
         if (!strcmp(ref, "parent"))
-            t->parent_named = !strcmp(json_string_value(json_object_get(line, "run_name")),
-                                      "demo 2026-01-31");
+            t->parent_named =
+                !strcmp(json_string_value(json_object_get(line, "run_name")), "demo 2026-01-31");
         else if (json_string_value(json_object_get(line, "parent")))
             t->child_linked++;
     }
@@ -208,7 +208,8 @@ static int tally_line(json_t *line, void *ctx)
         t->params_total += np;
         size_t i;
         json_t *v;
-        json_array_foreach(m, i, v) {
+        json_array_foreach(m, i, v)
+        {
             if (!strcmp(json_string_value(json_object_get(v, "key")), "retention"))
                 t->cycle_points++;
             if (json_is_string(json_object_get(v, "value")))
@@ -250,15 +251,15 @@ TEST(journal_only_run)
     CHECK_INT(t.header, 1);
     CHECK_INT(t.bad_seq, 0);
     CHECK_INT(t.experiment, 1);
-    CHECK_INT(t.create, 4);          /* parent + 3 cells */
+    CHECK_INT(t.create, 4); /* parent + 3 cells */
     CHECK_INT(t.child_linked, 3);
     CHECK(t.parent_named);
-    CHECK_INT(t.batch, 4);           /* one log_batch per run fits the limits */
-    CHECK_INT(t.update, 4);          /* every run closed */
-    CHECK_INT(t.artifact, 2);        /* summary.pdf, manifest.json */
-    CHECK_INT(t.after_publish, 2);   /* manifest.json and the parent's end wait for publish */
-    CHECK_INT(t.acks, 0);            /* nothing was sent */
-    CHECK(t.nan_sent);               /* cell C000 has no forecast: "NaN" */
+    CHECK_INT(t.batch, 4);            /* one log_batch per run fits the limits */
+    CHECK_INT(t.update, 4);           /* every run closed */
+    CHECK_INT(t.artifact, 2);         /* summary.pdf, manifest.json */
+    CHECK_INT(t.after_publish, 2);    /* manifest.json and the parent's end wait for publish */
+    CHECK_INT(t.acks, 0);             /* nothing was sent */
+    CHECK(t.nan_sent);                /* cell C000 has no forecast: "NaN" */
     CHECK_INT(t.cell_params_c001, 2); /* cell_id, nominal_capacity_ah */
     CHECK(!fx.run.mlflow_url);
     CHECK(cp_sink_mlflow_publish.enabled(&fx.run) == 0);
@@ -333,8 +334,7 @@ TEST(push_needs_uri)
     CHECK(strstr(err.msg, "http://") != NULL);
     cp_mlflow_session_release(&s);
     cp_error_clear(&err);
-    CHECK_INT(cp_mlflow_push("/nonexistent", "http://127.0.0.1:9", NULL, &s, &err),
-              -CP_ENOINPUT);
+    CHECK_INT(cp_mlflow_push("/nonexistent", "http://127.0.0.1:9", NULL, &s, &err), -CP_ENOINPUT);
     cp_mlflow_session_release(&s);
 }
 

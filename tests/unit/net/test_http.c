@@ -94,10 +94,8 @@ TEST(retry_after_parsing)
     CHECK_NEAR(cp_http_parse_retry_after(" 7\r\n", 0), 7.0, 1e-12);
     CHECK_NEAR(cp_http_parse_retry_after("0", 0), 0.0, 1e-12);
     /* Sun, 06 Nov 1994 08:49:37 GMT is 784111777 (RFC 9110's example) */
-    CHECK_NEAR(cp_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111770.0), 7.0,
-               1e-9);
-    CHECK_NEAR(cp_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111800.0), 0.0,
-               1e-9);
+    CHECK_NEAR(cp_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111770.0), 7.0, 1e-9);
+    CHECK_NEAR(cp_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111800.0), 0.0, 1e-9);
     CHECK(cp_http_parse_retry_after("soon", 0) < 0);
     CHECK(cp_http_parse_retry_after("5 s", 0) < 0);
 }
@@ -298,8 +296,7 @@ TEST(auth_headers_and_no_secret_in_log)
     o.token = "s3cr3t-token";
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", fx.port);
     struct cp_http_client *c = cp_http_new(&o, &err);
-    struct cp_http_request req = {.method = "POST", .url = url, .body = "{\"a\":1}",
-                                  .body_len = 7};
+    struct cp_http_request req = {.method = "POST", .url = url, .body = "{\"a\":1}", .body_len = 7};
     CHECK_INT(cp_http_request(c, &req, &r, &err), 0);
     CHECK(strstr(r.body.buf, "\"authorization\": \"Bearer s3cr3t-token\"") != NULL);
     CHECK(strstr(r.body.buf, "\"method\": \"POST\"") != NULL);
