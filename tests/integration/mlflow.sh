@@ -92,7 +92,7 @@ name: fault
 source:
   kind: sample
   seed: 7
-  cells: 60
+  cells: 30
   cycles: 1000
 mlflow:
   cycle_metrics: true
