@@ -30,10 +30,9 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "cellpipe/error.h"
 #include "cellpipe/http.h"
 #include "cellpipe/sink.h"
-
-struct cp_error;
 
 /* Sinks: the staged one logs everything the staging folder holds and journals the rest; the
  * published one (after the report is in place) sends the tail that needs the published

@@ -4,6 +4,7 @@
  * runs/search, runs/create, runs/log-batch, runs/update (/api/2.0/mlflow/...) and the
  * artifact proxy PUT /api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,6 +627,48 @@ static int replay_line(json_t *line, void *ctx)
     return exec_and_ack(rc->s, line, 1, rc->err);
 }
 
+/* After a replay, a manifest that still says "pending" or "journal" gets the run id, link and
+ * "logged" (same JSON layout as the manifest sink), and the new copy is uploaded: the email,
+ * workbook readers and the MLflow artifact then agree. A manifest already right is left alone,
+ * so a second push changes nothing. */
+static int refresh_manifest(struct cp_mlflow_session *s, const char *report_dir,
+                            struct cp_error *err)
+{
+    const char *run = json_string_value(json_object_get(json_object_get(s->runs, "parent"),
+                                                        "run_id"));
+    char *path = cp_path_join(report_dir, "manifest.json"), *text = NULL, *url = NULL;
+    json_t *m = path ? json_load_file(path, 0, NULL) : NULL;
+    json_t *ml = json_object_get(m, "mlflow");
+    const char *status = json_string_value(json_object_get(ml, "status"));
+    int rc = path ? 0 : cp_error_oom(err);
+    if (rc < 0 || !run || !json_is_object(ml) || (status && strcmp(status, "logged") == 0))
+        goto cleanup;
+    url = cp_mlflow_run_url(s->base, s->experiment_id, run);
+    if (!url || json_object_set_new(ml, "status", json_string("logged")) ||
+        json_object_set_new(ml, "run_id", json_string(run)) ||
+        json_object_set_new(ml, "url", json_string(url)) ||
+        !(text = json_dumps(m, JSON_INDENT(2)))) {
+        rc = cp_error_oom(err);
+        goto cleanup;
+    }
+    if (cp_fs_write_atomic(path, text, strlen(text)) < 0) {
+        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        goto cleanup;
+    }
+    json_t *op = json_pack("{s:s, s:s, s:s}", "op", "artifact", "ref", "parent", "path",
+                           "manifest.json");
+    rc = op ? cp_mlflow_journal_op(&s->journal, op, NULL, err) : cp_error_oom(err);
+    if (rc == 0)
+        rc = exec_and_ack(s, op, 1, err);
+    json_decref(op);
+cleanup:
+    free(text);
+    cp_free(url);
+    cp_free(path);
+    json_decref(m);
+    return rc;
+}
+
 int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
                    const struct cp_http_options *opts, struct cp_mlflow_session *s,
                    struct cp_error *err)
@@ -649,6 +692,8 @@ int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
     struct replay_ctx ctx = {s, err};
     if (rc == 0)
         rc = cp_mlflow_journal_scan(path, replay_line, &ctx, err);
+    if (rc == 0)
+        rc = refresh_manifest(s, report_dir, err);
     int crc = cp_mlflow_journal_close(&s->journal, rc < 0 ? NULL : err);
     cp_free(path);
     return rc < 0 ? rc : crc;

@@ -84,6 +84,8 @@ read -r pend acked < <(unacked "$D2/mlflow/journal.ndjson")
 expect "journal-only: calls written, none acknowledged" "[ $pend -gt 0 ] && [ $acked = 0 ]"
 "$CELLPIPE" mlflow push "$D2" --tracking-uri "$URI" >"$TMP/push2.out" 2>&1
 expect "push of a journal-only report exits 0" "[ $? = 0 ]"
+expect "after push the manifest says logged" \
+    "[ \"$(manifest_status "$D2/manifest.json")\" = logged ]"
 tally $CHECK verify --uri "$URI" --report "$D2" --pipeline pipelines/demo.yaml
 
 # 3. fault: the server dies in the middle of a run
@@ -117,12 +119,16 @@ expect "server stopped mid-run ($acked acknowledged, $pend pending)" \
 if mlflow_start "$TMP/server" "$PORT"; then ok "server restarts"; else bad "server restarts"; finish; fi
 "$CELLPIPE" mlflow push "$D3" --tracking-uri "$URI" >"$TMP/push3.out" 2>&1
 expect "push after the fault exits 0" "[ $? = 0 ]"
+expect "after push the manifest says logged" \
+    "[ \"$(manifest_status "$D3/manifest.json")\" = logged ]"
 tally $CHECK verify --uri "$URI" --report "$D3" --pipeline "$TMP/fault.yaml" --cycle-metrics
 $CHECK snapshot --uri "$URI" --experiment cellpipe/fault >"$TMP/snap1.json"
+cp "$D3/manifest.json" "$TMP/manifest1.json"
 "$CELLPIPE" mlflow push "$D3" --tracking-uri "$URI" >"$TMP/push4.out" 2>&1
 expect "second push exits 0" "[ $? = 0 ]"
 expect "second push sends nothing" "grep -q '^pushed 0 calls' '$TMP/push4.out'"
 $CHECK snapshot --uri "$URI" --experiment cellpipe/fault >"$TMP/snap2.json"
+expect "second push leaves the manifest alone" "cmp -s '$TMP/manifest1.json' '$D3/manifest.json'"
 expect "second push changes nothing on the server" \
     "[ -s '$TMP/snap1.json' ] && cmp -s '$TMP/snap1.json' '$TMP/snap2.json'"
 
