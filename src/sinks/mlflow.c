@@ -264,6 +264,8 @@ static void source_params(struct batch *b, const struct cp_source_config *src)
             cp_strbuf_release(&k);
         }
         break;
+    default: /* shards (a merge) and future kinds: the kind says enough */
+        break;
     }
 }
 
@@ -894,8 +896,11 @@ static int mlflow_write(struct cp_run *run, struct cp_error *err)
     char *path = cp_path_join(run->staging_dir, CP_MLFLOW_JOURNAL);
     char *experiment = experiment_name(run->cfg);
     int rc = path && experiment ? 0 : cp_error_oom(err);
+    /* A shard logs nothing to the server: `cellpipe merge` runs the sinks again on the whole
+     * fleet, and that run is the one MLflow gets (the shard keeps its journal). */
+    const char *uri = run->shard_count > 1 ? NULL : run->cfg->mlflow.tracking_uri;
     if (rc == 0)
-        rc = cp_mlflow_session_init(&s, run->cfg->mlflow.tracking_uri, run->staging_dir, NULL, err);
+        rc = cp_mlflow_session_init(&s, uri, run->staging_dir, NULL, err);
     if (rc == 0) {
         s.defer_tail = 1;
         rc = journal_header(&s, run, path, experiment, err);

@@ -634,8 +634,8 @@ static int replay_line(json_t *line, void *ctx)
 static int refresh_manifest(struct cp_mlflow_session *s, const char *report_dir,
                             struct cp_error *err)
 {
-    const char *run = json_string_value(json_object_get(json_object_get(s->runs, "parent"),
-                                                        "run_id"));
+    const char *run =
+        json_string_value(json_object_get(json_object_get(s->runs, "parent"), "run_id"));
     char *path = cp_path_join(report_dir, "manifest.json"), *text = NULL, *url = NULL;
     json_t *m = path ? json_load_file(path, 0, NULL) : NULL;
     json_t *ml = json_object_get(m, "mlflow");
@@ -655,8 +655,8 @@ static int refresh_manifest(struct cp_mlflow_session *s, const char *report_dir,
         rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
         goto cleanup;
     }
-    json_t *op = json_pack("{s:s, s:s, s:s}", "op", "artifact", "ref", "parent", "path",
-                           "manifest.json");
+    json_t *op =
+        json_pack("{s:s, s:s, s:s}", "op", "artifact", "ref", "parent", "path", "manifest.json");
     rc = op ? cp_mlflow_journal_op(&s->journal, op, NULL, err) : cp_error_oom(err);
     if (rc == 0)
         rc = exec_and_ack(s, op, 1, err);

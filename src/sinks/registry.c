@@ -9,15 +9,21 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_shard;
+extern const struct cp_sink_ops cp_sink_html;
+extern const struct cp_sink_ops cp_sink_email;
 extern const struct cp_sink_ops cp_sink_mlflow;
 extern const struct cp_sink_ops cp_sink_mlflow_publish;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
     /* plots, summary pdf, workbook, html, mlflow go here */
-    &cp_sink_mlflow,
+    &cp_sink_shard,  /* shard runs only: the data `cellpipe merge` reads */
+    &cp_sink_mlflow, /* after the sinks whose files it uploads (plots, pdf, workbook) */
+    &cp_sink_html,   /* after every sink whose output it links or shows (mlflow url) */
     &cp_sink_manifest,
     &cp_sink_mlflow_publish,
     /* email (CP_SINK_PUBLISHED) goes here */
+    &cp_sink_email,
     NULL,
 };
