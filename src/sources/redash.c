@@ -5,7 +5,8 @@
  *   POST /api/queries/<id>/results {"parameters": {...}, "max_age": N}
  *        -> {"query_result": {...}} (a cached result young enough) or {"job": {...}}
  *   GET  /api/jobs/<job id>  until status 3 (success); 4 failure, 5 cancelled;
- *        1 queued, 2 started (and anything else) keep waiting, with backoff, up to timeout_s
+ *        1 queued, 2 started, 6 deferred, 7 scheduled (anything else) keep waiting, with
+ *        backoff, up to timeout_s
  *   GET  /api/query_results/<query_result_id>
  *
  * The result's columns map onto the canonical columns by name (converted to their types);
