@@ -341,6 +341,51 @@ TEST(auth_headers_and_no_secret_in_log)
     cp_http_response_release(&r);
 }
 
+/* HTTPS with a self-signed certificate: refused by default, accepted with the certificate
+ * as CA (MLFLOW_TRACKING_SERVER_CERT_PATH) or with verification off (INSECURE_TLS). */
+static void tls_cases(void)
+{
+    char dir[] = "/tmp/cp_tls_XXXXXX", arg[64], cert[96], url[96];
+    struct fixture tls;
+    if (!mkdtemp(dir)) {
+        SKIP("tls", "no temp folder");
+        return;
+    }
+    snprintf(arg, sizeof(arg), "--tls=%s", dir);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    if (fixture_start(&tls, "tests/fixtures/http_fault_fixture.py", arg) != 0) {
+        SKIP("tls", "the fixture could not serve HTTPS (openssl missing?)");
+        cp_fs_rmtree(dir);
+        return;
+    }
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/always/200", tls.port);
+    struct cp_http_options o;
+    struct cp_http_response r;
+    struct cp_error err;
+    struct cp_http_request req = {.method = "GET", .url = url};
+    opts_for_test(&o);
+    cp_http_response_init(&r);
+    for (int mode = 0; mode < 3; mode++) {
+        cp_error_clear(&err);
+        o.ca_path = mode == 1 ? cert : NULL;
+        o.insecure = mode == 2;
+        struct cp_http_client *c = cp_http_new(&o, &err);
+        int rc = cp_http_request(c, &req, &r, &err);
+        if (mode == 0) {
+            CHECK_INT(rc, -CP_EUNAVAILABLE);
+            CHECK(strstr(err.msg, "TLS failed") != NULL);
+            CHECK_INT(r.attempts, 1); /* a certificate does not get better by retrying */
+        } else {
+            CHECK_INT(rc, 0);
+            CHECK_INT(r.status, 200);
+        }
+        cp_http_free(c);
+    }
+    cp_http_response_release(&r);
+    fixture_stop(&tls);
+    cp_fs_rmtree(dir);
+}
+
 int main(void)
 {
     RUN(backoff_formula);
@@ -359,6 +404,7 @@ int main(void)
     RUN(client_errors_not_retried);
     RUN(connection_refused_gives_up);
     RUN(auth_headers_and_no_secret_in_log);
+    RUN(tls_cases);
     fixture_stop(&fx);
     return DONE();
 }
