@@ -338,6 +338,39 @@ TEST(push_needs_uri)
     cp_mlflow_session_release(&s);
 }
 
+/* curl's torture idea: fail each allocation of the sink in turn; every failure must come back
+ * as "out of memory" (or a write error), never a crash or (under ASan) a leak. */
+TEST(torture_journal_only)
+{
+    struct fixture fx;
+    fill_run(&fx, 2, 3, 0);
+    /* every attempt fsyncs its journal: on tmpfs that costs nothing */
+    if (cp_fs_is_dir("/dev/shm")) {
+        cp_fs_rmtree(fx.dir);
+        snprintf(fx.dir, sizeof(fx.dir), "/dev/shm/cp_mlflow_%ld", (long)getpid());
+        cp_fs_mkdirs(fx.dir);
+    }
+    long failures = 0, n;
+    for (n = 1; n < 100000; n++) {
+        struct cp_error err;
+        cp_error_clear(&err);
+        cp_alloc_fail_at(n); /* counts from here */
+        int rc = cp_sink_mlflow.write(&fx.run, &err);
+        cp_alloc_fail_at(0);
+        if (rc == 0)
+            break;
+        failures++;
+        if (rc != -CP_EINTERNAL && rc != -CP_ECANTCREAT) {
+            CHECK_INT(rc, -CP_EINTERNAL);
+            break;
+        }
+    }
+    CHECK(failures > 50); /* the loop did reach the sink's allocations */
+    printf("torture: %ld allocations failed in turn\n", failures);
+    CHECK_STR(fx.run.mlflow_status, "journal");
+    free_run(&fx);
+}
+
 int main(void)
 {
     RUN(sanitize_keys);
@@ -346,5 +379,6 @@ int main(void)
     RUN(batches_respect_limits);
     RUN(journal_reopen_and_torn_line);
     RUN(push_needs_uri);
+    RUN(torture_journal_only);
     return DONE();
 }
