@@ -884,6 +884,24 @@ static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s)
            status, cp_http_request_count(s->http), s->acks, s->pending, id ? id : "");
 }
 
+/* Only an http(s) server can be sent to. Another MLflow URI (a local file store, a database)
+ * is often set in a user's environment for other tools: the report then keeps the journal,
+ * for a push to a server later, rather than failing. */
+static const char *usable_uri(const char *uri)
+{
+    if (!uri || !*uri || strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0)
+        return uri;
+    struct cp_strbuf safe;
+    cp_strbuf_init(&safe);
+    cp_http_redact_url(&safe, uri);
+    cp_log(CP_LOG_WARN,
+           "stage=mlflow tracking_uri=\"%s\" msg=\"not an http(s) tracking server: journal "
+           "only\"",
+           safe.buf);
+    cp_strbuf_release(&safe);
+    return NULL;
+}
+
 static int mlflow_enabled(const struct cp_run *run)
 {
     return run->cfg->mlflow.enabled && !run->dry_run;
@@ -898,7 +916,7 @@ static int mlflow_write(struct cp_run *run, struct cp_error *err)
     int rc = path && experiment ? 0 : cp_error_oom(err);
     /* A shard logs nothing to the server: `cellpipe merge` runs the sinks again on the whole
      * fleet, and that run is the one MLflow gets (the shard keeps its journal). */
-    const char *uri = run->shard_count > 1 ? NULL : run->cfg->mlflow.tracking_uri;
+    const char *uri = run->shard_count > 1 ? NULL : usable_uri(run->cfg->mlflow.tracking_uri);
     if (rc == 0)
         rc = cp_mlflow_session_init(&s, uri, run->staging_dir, NULL, err);
     if (rc == 0) {

@@ -266,6 +266,23 @@ TEST(journal_only_run)
     free_run(&fx);
 }
 
+TEST(non_http_uri_journal_only)
+{
+    struct fixture fx;
+    struct tally t;
+    struct cp_error err;
+    cp_error_clear(&err);
+    fill_run(&fx, 1, 0, 0);
+    cp_free(fx.cfg.mlflow.tracking_uri);
+    fx.cfg.mlflow.tracking_uri = cp_strdup("sqlite:///mlflow.db");
+    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_STR(fx.run.mlflow_status, "journal");
+    scan(&fx, &t);
+    CHECK_INT(t.create, 2);
+    CHECK_INT(t.acks, 0);
+    free_run(&fx);
+}
+
 TEST(batches_respect_limits)
 {
     struct fixture fx;
@@ -376,6 +393,7 @@ int main(void)
     RUN(sanitize_keys);
     RUN(metric_values);
     RUN(journal_only_run);
+    RUN(non_http_uri_journal_only);
     RUN(batches_respect_limits);
     RUN(journal_reopen_and_torn_line);
     RUN(push_needs_uri);
