@@ -55,12 +55,11 @@ static void batch_init(struct batch *b, struct cp_mlflow_session *s, const char 
         b->rc = cp_error_oom(err);
 }
 
-/* Rough JSON size of one item: enough to stay under the request limit. */
+/* An item's exact size in the request body (json_dumpb with no buffer only measures), plus
+ * the comma. */
 static size_t item_size(json_t *item)
 {
-    json_t *v = json_object_get(item, "value");
-    size_t n = json_string_length(json_object_get(item, "key")) + 72;
-    return n + (json_is_string(v) ? json_string_length(v) * 2 : 24);
+    return json_dumpb(item, NULL, 0, JSON_COMPACT) + 1;
 }
 
 /* Move up to `limit` items from src[*at] into a new array stored in op under name. */

@@ -72,6 +72,8 @@ struct fixture {
     char dir[64];
 };
 
+static const char *extra_value = "v"; /* the value of every extra metadata column */
+
 /* What "nothing computed" looks like (results.h): NaN and -1. */
 static void init_result(struct cp_cell_result *r, long row, long group)
 {
@@ -123,7 +125,7 @@ static void fill_run(struct fixture *fx, size_t ncells, size_t extra_cols, int c
         cp_table_set_str(run->data.cells, cid, (size_t)row, id);
         cp_table_set_f64(run->data.cells, nom, (size_t)row, 1.1);
         for (size_t c = 0; c < extra_cols; c++)
-            cp_table_set_str(run->data.cells, nom + 1 + (int)c, (size_t)row, "v");
+            cp_table_set_str(run->data.cells, nom + 1 + (int)c, (size_t)row, extra_value);
         for (int k = 1; k <= 1500; k++) {
             long r = cp_table_add_row(run->data.cycles);
             cp_table_set_str(run->data.cycles, ccid, (size_t)r, id);
@@ -154,6 +156,7 @@ static void free_run(struct fixture *fx)
 struct tally {
     long header, experiment, create, batch, artifact, update, acks, after_publish;
     long max_metrics, max_params, max_tags, max_items;
+    size_t max_bytes; /* longest log_batch request body */
     long metrics_total, params_total, cycle_points;
     long cell_params_c001;
     int nan_sent, parent_named, child_linked;
@@ -204,6 +207,14 @@ static int tally_line(json_t *line, void *ctx)
         t->max_params = np > t->max_params ? np : t->max_params;
         t->max_tags = nt > t->max_tags ? nt : t->max_tags;
         t->max_items = nm + np + nt > t->max_items ? nm + np + nt : t->max_items;
+        json_t *body =
+            json_pack("{s:s, s:O, s:O, s:O}", "run_id", "0123456789abcdef0123456789abcdef",
+                      "metrics", m ? m : json_array(), "params", p ? p : json_array(), "tags",
+                      json_object_get(line, "tags") ? json_object_get(line, "tags") : json_array());
+        char *text = json_dumps(body, JSON_COMPACT);
+        t->max_bytes = text && strlen(text) > t->max_bytes ? strlen(text) : t->max_bytes;
+        free(text);
+        json_decref(body);
         t->metrics_total += nm;
         t->params_total += np;
         size_t i;
@@ -303,6 +314,26 @@ TEST(batches_respect_limits)
     free_run(&fx);
 }
 
+TEST(batches_stay_under_one_megabyte)
+{
+    struct fixture fx;
+    struct tally t;
+    struct cp_error err;
+    static char big[7001];
+    cp_error_clear(&err);
+    memset(big, 'x', sizeof(big) - 1);
+    extra_value = big; /* cut to 6000 bytes a param: 200 of them are 1.2 MB */
+    fill_run(&fx, 1, 200, 0);
+    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    scan(&fx, &t);
+    CHECK(t.max_bytes > 500000);  /* the requests were big... */
+    CHECK(t.max_bytes < 1000000); /* ...and each under MLflow's 1 MB */
+    CHECK_INT(t.cell_params_c001, 0);
+    CHECK(t.batch >= 1 + 3); /* 1.2 MB of params need at least 2 requests, plus metrics */
+    extra_value = "v";
+    free_run(&fx);
+}
+
 TEST(journal_reopen_and_torn_line)
 {
     struct cp_error err;
@@ -395,6 +426,7 @@ int main(void)
     RUN(journal_only_run);
     RUN(non_http_uri_journal_only);
     RUN(batches_respect_limits);
+    RUN(batches_stay_under_one_megabyte);
     RUN(journal_reopen_and_torn_line);
     RUN(push_needs_uri);
     RUN(torture_journal_only);
