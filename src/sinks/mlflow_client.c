@@ -76,9 +76,17 @@ char *cp_mlflow_run_url(const char *base, const char *experiment_id, const char 
 {
     if (!base || !*base || !experiment_id || !*experiment_id || !run_id || !*run_id)
         return NULL;
+    /* a link is shown and stored: no user-info from the tracking URI in it */
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *at = strchr(host, '@');
+    size_t auth = strcspn(host, "/?#");
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
-    if (cp_strbuf_addf(&sb, "%s/#/experiments/%s/runs/%s", base, experiment_id, run_id)) {
+    if ((at && (size_t)(at - host) < auth
+             ? cp_strbuf_add(&sb, base, (size_t)(host - base)) || cp_strbuf_adds(&sb, at + 1)
+             : cp_strbuf_adds(&sb, base)) ||
+        cp_strbuf_addf(&sb, "/#/experiments/%s/runs/%s", experiment_id, run_id)) {
         cp_strbuf_release(&sb);
         return NULL;
     }

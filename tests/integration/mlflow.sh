@@ -66,10 +66,20 @@ EOF
 # 1. demo run logged live
 export -n MLFLOW_TRACKING_URI
 REP=$TMP/reports
-MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run pipelines/demo.yaml --out "$REP" --date 2026-01-05 \
-    >"$TMP/run1.log" 2>&1
+# (credentials the server ignores: they must not show up anywhere)
+TOKEN=tok-$$-s3cret PW=pw-$$-s3cret
+MLFLOW_TRACKING_URI=http://ann:$PW@127.0.0.1:$PORT MLFLOW_TRACKING_TOKEN=$TOKEN \
+    "$CELLPIPE" run pipelines/demo.yaml --out "$REP" --date 2026-01-05 >"$TMP/run1.log" 2>&1
 expect "demo run exits 0" "[ $? = 0 ]"
 D1=$REP/demo/2026-01-05
+expect "no secret in the report folder" "! grep -rq -e '$TOKEN' -e '$PW' '$D1'"
+expect "no secret in the run's log lines" "! grep -q -e '$TOKEN' -e '$PW' '$TMP/run1.log'"
+EXP1=$(curl -s "$URI/api/2.0/mlflow/experiments/get-by-name?experiment_name=cellpipe/demo" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["experiment"]["experiment_id"])')
+curl -s -H 'Content-Type: application/json' -X POST "$URI/api/2.0/mlflow/runs/search" \
+    -d "{\"experiment_ids\": [\"$EXP1\"], \"max_results\": 1000}" >"$TMP/runs1.json"
+expect "no secret in MLflow params or tags" \
+    "grep -q cellpipe.journal_key '$TMP/runs1.json' && ! grep -q -e '$TOKEN' -e '$PW' '$TMP/runs1.json'"
 expect "manifest says logged" "[ \"$(manifest_status "$D1/manifest.json")\" = logged ]"
 git -C pipelines rev-parse HEAD >/dev/null 2>&1 && GIT=--git || GIT=
 tally $CHECK verify --uri "$URI" --report "$D1" --pipeline pipelines/demo.yaml $GIT

@@ -62,6 +62,9 @@ TEST(metric_values)
     CHECK_STR(u, "http://h:5000/#/experiments/3/runs/abc");
     cp_free(u);
     CHECK(cp_mlflow_run_url(NULL, "3", "abc") == NULL);
+    u = cp_mlflow_run_url("https://ann:pw@h:5000/mlflow", "3", "abc");
+    CHECK_STR(u, "https://h:5000/mlflow/#/experiments/3/runs/abc");
+    cp_free(u);
 }
 
 /* --- a run filled by hand -------------------------------------------------------------- */
