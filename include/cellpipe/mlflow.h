@@ -131,6 +131,10 @@ int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
                    const struct cp_http_options *opts, struct cp_mlflow_session *s,
                    struct cp_error *err);
 
+/* HEAD commit (40 hex digits) of the git checkout that holds dir, found by walking up from
+ * it; 0, or -1 when dir is not in a checkout or HEAD cannot be resolved. */
+int cp_mlflow_git_head(const char *dir, char out[41]);
+
 /* UI link of a run: <base>/#/experiments/<experiment>/runs/<run> (cp_free), or NULL. */
 char *cp_mlflow_run_url(const char *base, const char *experiment_id, const char *run_id);
 

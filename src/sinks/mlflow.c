@@ -462,102 +462,6 @@ static int submit_end(struct cp_mlflow_session *s, const char *ref, const char *
     return op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
 }
 
-/* HEAD commit of the git checkout holding dir (loose ref, packed-refs, worktrees). */
-static int read_small(const char *dir, const char *name, char *buf, size_t n)
-{
-    char *p = cp_path_join(dir, name);
-    FILE *f = p ? fopen(p, "r") : NULL;
-    cp_free(p);
-    if (!f)
-        return -1;
-    size_t got = fread(buf, 1, n - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
-static int is_sha(const char *s)
-{
-    return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
-}
-
-static int packed_ref(const char *gitdir, const char *ref, char out[41])
-{
-    char *p = cp_path_join(gitdir, "packed-refs");
-    FILE *f = p ? fopen(p, "r") : NULL;
-    char line[512];
-    int rc = -1;
-    cp_free(p);
-    while (f && rc < 0 && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strlen(line) > 41 && line[40] == ' ' && strcmp(line + 41, ref) == 0) {
-            memcpy(out, line, 40);
-            out[40] = '\0';
-            rc = is_sha(out) ? 0 : -1;
-        }
-    }
-    if (f)
-        fclose(f);
-    return rc;
-}
-
-static int resolve_head(const char *gitdir, char out[41])
-{
-    char head[512], common[1024];
-    if (read_small(gitdir, "HEAD", head, sizeof(head)) < 0)
-        return -1;
-    if (is_sha(head)) {
-        memcpy(out, head, 41);
-        return 0;
-    }
-    if (strncmp(head, "ref: ", 5) != 0)
-        return -1;
-    const char *ref = head + 5;
-    char *base = NULL;
-    if (read_small(gitdir, "commondir", common, sizeof(common)) == 0)
-        base = common[0] == '/' ? cp_strdup(common) : cp_path_join(gitdir, common);
-    const char *dirs[2] = {gitdir, base};
-    int rc = -1;
-    for (int i = 0; i < 2 && rc < 0; i++) {
-        if (!dirs[i])
-            continue;
-        if (read_small(dirs[i], ref, out, 41) == 0 && is_sha(out))
-            rc = 0;
-        else
-            rc = packed_ref(dirs[i], ref, out);
-    }
-    cp_free(base);
-    return rc;
-}
-
-static int git_commit(const char *dir, char out[41])
-{
-    char *abs = realpath(dir && *dir ? dir : ".", NULL);
-    int rc = -1;
-    for (char *end = abs ? abs + strlen(abs) : NULL; end && rc < 0;) {
-        char *dotgit = cp_path_join(abs, ".git"), gitfile[1024];
-        if (dotgit && cp_fs_is_dir(dotgit)) {
-            rc = resolve_head(dotgit, out);
-        } else if (dotgit && read_small(abs, ".git", gitfile, sizeof(gitfile)) == 0 &&
-                   strncmp(gitfile, "gitdir: ", 8) == 0) {
-            char *gd = gitfile[8] == '/' ? cp_strdup(gitfile + 8) : cp_path_join(abs, gitfile + 8);
-            rc = gd ? resolve_head(gd, out) : -1;
-            cp_free(gd);
-        }
-        cp_free(dotgit);
-        if (rc == 0)
-            break;
-        char *slash = strrchr(abs, '/');
-        if (!slash || slash == abs)
-            break;
-        *slash = '\0';
-        end = slash;
-    }
-    free(abs); /* realpath allocates with malloc */
-    return rc;
-}
-
 static const char *user_name(void)
 {
     const char *u = getenv("USER");
@@ -611,7 +515,7 @@ static int parent_run(struct cp_mlflow_session *s, const struct cp_run *run, int
               add_tag(tags, "cellpipe.pipeline", run->cfg->name) ||
               add_tag(tags, "cellpipe.date", run->date) ||
               add_tag(tags, "cellpipe.data_sha256", run->data_sha256) ||
-              (git_commit(run->cfg->dir, commit) == 0 &&
+              (cp_mlflow_git_head(run->cfg->dir, commit) == 0 &&
                add_tag(tags, "mlflow.source.git.commit", commit));
     int rc = bad ? (json_decref(tags), cp_error_oom(err))
                  : submit_create(s, "parent", NULL, name.buf, ts, tags, err);

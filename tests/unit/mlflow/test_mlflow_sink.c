@@ -373,6 +373,60 @@ TEST(journal_reopen_and_torn_line)
     cp_fs_rmtree(dir);
 }
 
+static void put(const char *root, const char *rel, const char *text)
+{
+    char *p = cp_path_join(root, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    cp_fs_mkdirs(p);
+    *slash = '/';
+    cp_fs_write_atomic(p, text, strlen(text));
+    cp_free(p);
+}
+
+TEST(git_head_lookup)
+{
+    static const char a[] = "1111111111111111111111111111111111111111";
+    static const char b[] = "2222222222222222222222222222222222222222";
+    static const char c[] = "3333333333333333333333333333333333333333";
+    char root[64], out[41], sub[96], wt[96];
+    snprintf(root, sizeof(root), "/tmp/cp_git_%ld", (long)getpid());
+    snprintf(sub, sizeof(sub), "%s/repo/pipelines", root);
+    snprintf(wt, sizeof(wt), "%s/wt/pipelines", root);
+    cp_fs_rmtree(root);
+    cp_fs_mkdirs(sub);
+    cp_fs_mkdirs(wt);
+    /* a branch with a loose ref, looked up from a subfolder */
+    put(root, "repo/.git/HEAD", "ref: refs/heads/main\n");
+    put(root, "repo/.git/refs/heads/main", "1111111111111111111111111111111111111111\n");
+    CHECK_INT(cp_mlflow_git_head(sub, out), 0);
+    CHECK_STR(out, a);
+    /* only in packed-refs */
+    char *loose = cp_path_join(root, "repo/.git/refs/heads/main");
+    unlink(loose);
+    cp_free(loose);
+    put(root, "repo/.git/packed-refs",
+        "# pack-refs with: peeled\n"
+        "2222222222222222222222222222222222222222 refs/heads/main\n");
+    CHECK_INT(cp_mlflow_git_head(sub, out), 0);
+    CHECK_STR(out, b);
+    /* a worktree: .git is a file naming its gitdir, whose commondir holds the refs */
+    put(root, "wt/.git", "gitdir: ../repo/.git/worktrees/wt\n");
+    put(root, "repo/.git/worktrees/wt/HEAD", "ref: refs/heads/feature\n");
+    put(root, "repo/.git/worktrees/wt/commondir", "../..\n");
+    put(root, "repo/.git/refs/heads/feature", "3333333333333333333333333333333333333333\n");
+    CHECK_INT(cp_mlflow_git_head(wt, out), 0);
+    CHECK_STR(out, c);
+    /* detached HEAD */
+    put(root, "repo/.git/HEAD", "1111111111111111111111111111111111111111\n");
+    CHECK_INT(cp_mlflow_git_head(sub, out), 0);
+    CHECK_STR(out, a);
+    /* a branch that does not exist yet (fresh repository) */
+    put(root, "repo/.git/HEAD", "ref: refs/heads/none\n");
+    CHECK_INT(cp_mlflow_git_head(sub, out), -1);
+    cp_fs_rmtree(root);
+}
+
 TEST(push_needs_uri)
 {
     struct cp_mlflow_session s;
@@ -431,6 +485,7 @@ int main(void)
     RUN(batches_respect_limits);
     RUN(batches_stay_under_one_megabyte);
     RUN(journal_reopen_and_torn_line);
+    RUN(git_head_lookup);
     RUN(push_needs_uri);
     RUN(torture_journal_only);
     return DONE();
