@@ -166,6 +166,12 @@ struct tally {
     long last_seq, bad_seq;
 };
 
+/* A new reference to a, or a new empty array. */
+static json_t *or_empty(json_t *a)
+{
+    return a ? json_incref(a) : json_array();
+}
+
 static int tally_line(json_t *line, void *ctx)
 {
     struct tally *t = ctx;
@@ -210,10 +216,9 @@ static int tally_line(json_t *line, void *ctx)
         t->max_params = np > t->max_params ? np : t->max_params;
         t->max_tags = nt > t->max_tags ? nt : t->max_tags;
         t->max_items = nm + np + nt > t->max_items ? nm + np + nt : t->max_items;
-        json_t *body =
-            json_pack("{s:s, s:O, s:O, s:O}", "run_id", "0123456789abcdef0123456789abcdef",
-                      "metrics", m ? m : json_array(), "params", p ? p : json_array(), "tags",
-                      json_object_get(line, "tags") ? json_object_get(line, "tags") : json_array());
+        json_t *body = json_pack(
+            "{s:s, s:o, s:o, s:o}", "run_id", "0123456789abcdef0123456789abcdef", "metrics",
+            or_empty(m), "params", or_empty(p), "tags", or_empty(json_object_get(line, "tags")));
         char *text = json_dumps(body, JSON_COMPACT);
         t->max_bytes = text && strlen(text) > t->max_bytes ? strlen(text) : t->max_bytes;
         free(text);
