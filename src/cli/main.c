@@ -19,6 +19,7 @@ extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
+extern const struct cp_command cp_cmd_mlflow;
 
 /* One command a line, so that each added command merges alone. */
 /* clang-format off */
@@ -28,6 +29,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_sample,
     &cp_cmd_inspect,
     &cp_cmd_merge,
+    &cp_cmd_mlflow,
     NULL,
 };
 /* clang-format on */
