@@ -161,8 +161,8 @@ int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb
                   "text");
 }
 
-static int write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                      long row, int col, int64_t t, lxw_format *fmt)
+int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
+                  long row, int col, int64_t t, lxw_format *fmt)
 {
     if (t < EXCEL_FIRST_TIME || t > EXCEL_LAST_TIME) {
         char iso[32];
@@ -203,7 +203,7 @@ static int write_date_text(struct wb *wb, lxw_worksheet *ws, const char *sheet,
     int date_only = strlen(s) == 10;
     double w = date_only ? 12 : 20;
     c->width = c->width > w ? c->width : w;
-    return write_time(wb, ws, sheet, c, row, col, t, date_only ? wb->date : wb->datetime);
+    return wb_write_time(wb, ws, sheet, c, row, col, t, date_only ? wb->date : wb->datetime);
 }
 
 static void track_int_width(struct wb_col *c, int64_t v)
@@ -233,7 +233,7 @@ int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct w
     case CP_TIME:
         if (s->v.i64[trow] == CP_I64_NA)
             return 0;
-        return write_time(wb, ws, sheet, c, row, col, s->v.i64[trow], c->fmt);
+        return wb_write_time(wb, ws, sheet, c, row, col, s->v.i64[trow], c->fmt);
     case CP_STR:
         if (!s->v.str[trow])
             return 0;

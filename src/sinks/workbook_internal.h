@@ -111,6 +111,9 @@ int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct 
                     long row, int col, double v);
 int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
                   long row, int col, const char *s);
+/* Unix seconds as an Excel date with fmt; outside 1900-9999 as ISO text with a note. */
+int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
+                  long row, int col, int64_t t, lxw_format *fmt);
 /* Widths, frozen header, autofilter over rows [0, last_row]. */
 int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n,
                     long last_row, int freeze_cols);

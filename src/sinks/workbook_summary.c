@@ -54,9 +54,8 @@ static int kv_date(struct kv *kv, const char *label, int64_t t)
     int rc = kv_label(kv, label, NULL);
     if (rc || t == CP_I64_NA)
         return rc;
-    return wb_lxw(kv->wb, worksheet_write_unixtime(kv->wb->summary, (lxw_row_t)kv->row, 1, t,
-                                                   kv->wb->date),
-                  "date");
+    return wb_write_time(kv->wb, kv->wb->summary, "Summary", &kv->value, kv->row, 1, t,
+                         kv->wb->date);
 }
 
 static int dbl_cmp(const void *a, const void *b)
@@ -166,15 +165,18 @@ static int section_validation(struct kv *kv)
     const struct cp_run *run = kv->wb->run;
     const struct cp_validation *v = &run->validation;
     long rules_hit = 0;
+    long long changed = 0;
     int rc;
     for (size_t i = 0; i < v->nrules; i++)
         rules_hit += v->rules[i].hits > 0;
+    for (size_t i = 0; i < kv->wb->nnotes; i++)
+        changed += kv->wb->notes[i].count;
     if ((rc = kv_section(kv, "Validation")) ||
         (rc = kv_num(kv, "Rows checked", (double)v->rows_in, "0")) ||
         (rc = kv_num(kv, "Rows quarantined", (double)v->rows_quarantined, "0")) ||
         (rc = kv_num(kv, "Rules with hits", (double)rules_hit, "0")) ||
         (rc = kv_text(kv, "Validation failed", v->failed ? "yes" : "no")) ||
-        (rc = kv_num(kv, "Values the workbook had to change", (double)kv->wb->nnotes, "0")))
+        (rc = kv_num(kv, "Values the workbook changed (see Validation)", (double)changed, "0")))
         return rc;
     return 0;
 }

@@ -13,9 +13,7 @@
 
 const char *wb_model_name(int model)
 {
-    static const char *const names[CP_MODEL_COUNT] = {"linear", "sqrt", "power", "double_exp",
-                                                      "bacon_watts"};
-    return model >= 0 && model < CP_MODEL_COUNT ? names[model] : "";
+    return model >= 0 && model < CP_MODEL_COUNT ? cp_model_name((enum cp_model)model) : "";
 }
 
 const char *wb_model_equation(int model)
