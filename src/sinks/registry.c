@@ -9,10 +9,12 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_workbook;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
     /* plots, summary pdf, workbook, html, mlflow go here */
+    &cp_sink_workbook,
     &cp_sink_manifest,
     /* email (CP_SINK_PUBLISHED) goes here */
     NULL,

@@ -154,7 +154,7 @@ TEST(write_whole_workbook)
     char *da = NULL, *db = NULL;
     size_t la = 0, lb = 0;
     cp_strbuf_init(&parts);
-    CHECK_INT(fixture_init(&f, 8, 40, 1), 0);
+    CHECK_INT(fixture_init(&f, 8, 40, FX_WEIRD | FX_LONG_TEXT), 0);
     CHECK_INT(cp_workbook_write(&f.run, a, NULL, &err), 0);
     CHECK_INT(cp_workbook_write(&f.run, b, NULL, &err), 0);
     CHECK_STR(err.msg, "");
@@ -236,7 +236,7 @@ TEST(allocation_failures)
     struct fixture f;
     char *p = tmp_path("torture.xlsx");
     int ok = 1;
-    CHECK_INT(fixture_init(&f, 3, 12, 1), 0);
+    CHECK_INT(fixture_init(&f, 3, 12, FX_WEIRD), 0);
     for (long n = 1; n < 400; n++) {
         struct cp_error err = {0};
         long base = cp_alloc_count();
@@ -290,6 +290,23 @@ static json_t *table_json(const struct cp_table *t)
     return o;
 }
 
+/* The small workbook whose XML parts are tests/golden/workbook/. */
+static int write_golden(const char *dir)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_workbook_options opt = {.sheet_rows = 10};
+    char *x = cp_path_join(dir, "golden.xlsx");
+    int rc = fixture_init(&f, 6, 4, FX_WEIRD);
+    if (rc == 0)
+        rc = cp_workbook_write(&f.run, x, &opt, &err);
+    if (rc)
+        fprintf(stderr, "golden: %s\n", err.msg[0] ? err.msg : "cannot write");
+    fixture_release(&f);
+    cp_free(x);
+    return rc;
+}
+
 /* The fixture workbook and its input, for tests/integration/workbook.sh. */
 static int write_fixture(const char *dir)
 {
@@ -297,7 +314,7 @@ static int write_fixture(const char *dir)
     struct cp_error err = {0};
     struct cp_workbook_options opt = {.sheet_rows = 100};
     char *x = cp_path_join(dir, "fixture.xlsx"), *j = cp_path_join(dir, "fixture.json");
-    int rc = fixture_init(&f, 8, 40, 1);
+    int rc = fixture_init(&f, 8, 40, FX_WEIRD | FX_LONG_TEXT);
     if (rc == 0)
         rc = cp_workbook_write(&f.run, x, &opt, &err);
     if (rc == 0) {
@@ -315,7 +332,7 @@ static int write_fixture(const char *dir)
     fixture_release(&f);
     cp_free(x);
     cp_free(j);
-    return rc ? 1 : 0;
+    return rc || write_golden(dir) ? 1 : 0;
 }
 
 int main(void)

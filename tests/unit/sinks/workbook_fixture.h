@@ -4,7 +4,8 @@
  * fixed pseudo-random sequence with all 17 significant digits in use, so round-trip checks
  * exercise the full precision. With `weird` set, the data also holds what Excel cannot take
  * as given: NaN, infinity, control characters, invalid UTF-8, a literal "_x0041_", text over
- * 32,767 characters, a group name with []:*?/ and an out-of-range date.
+ * 32,767 characters (with FX_LONG_TEXT), a group name with []:*?/ and an out-of-range date. With `uniform` set,
+ * every cell has ncycles cycles (else a third has 3/4 of them and a third 1/2).
  */
 #ifndef CELLPIPE_TEST_WORKBOOK_FIXTURE_H
 #define CELLPIPE_TEST_WORKBOOK_FIXTURE_H
@@ -48,7 +49,7 @@ static const char *const fx_cycle_f64[] = {
     "days_since_start",  "retention_mean_10"};
 #define FX_NF64 (sizeof fx_cycle_f64 / sizeof fx_cycle_f64[0])
 
-static int fx_cells(struct fixture *f, long ncells, int weird)
+static int fx_cells(struct fixture *f, long ncells, int weird, int long_text)
 {
     struct cp_table *t = cp_table_new("cells");
     f->run.data.cells = t;
@@ -79,19 +80,21 @@ static int fx_cells(struct fixture *f, long ncells, int weird)
                                           "bad \xff utf8", "  padded  ", "caf\xc3\xa9 \xe2\x9c\x93"};
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             cp_table_set_str(t, notes, k, bad[k]);
-        f->long_text = cp_malloc(40001);
-        if (!f->long_text)
-            return -1;
-        memset(f->long_text, 'x', 40000);
-        f->long_text[40000] = '\0';
-        cp_table_set_str(t, notes, 5, f->long_text);
+        if (long_text) {
+            f->long_text = cp_malloc(40001);
+            if (!f->long_text)
+                return -1;
+            memset(f->long_text, 'x', 40000);
+            f->long_text[40000] = '\0';
+            cp_table_set_str(t, notes, 5, f->long_text);
+        }
         cp_table_set_f64(t, nom, 1, NAN);
         cp_table_set_str(t, start, 2, "not a date");
     }
     return 0;
 }
 
-static int fx_cycles(struct fixture *f, long ncells, long ncycles, int weird)
+static int fx_cycles(struct fixture *f, long ncells, long ncycles, int weird, int uniform)
 {
     struct cp_table *t = cp_table_new("cycles");
     int cols[FX_NF64];
@@ -106,7 +109,7 @@ static int fx_cycles(struct fixture *f, long ncells, long ncycles, int weird)
             return -1;
     char **ids = cp_table_str(f->run.data.cells, "cell_id");
     for (long c = 0; c < ncells; c++) {
-        long n = ncycles - (c % 3) * (ncycles / 4); /* cells of different lengths */
+        long n = uniform ? ncycles : ncycles - (c % 3) * (ncycles / 4);
         for (long k = 0; k < n; k++) {
             long r = cp_table_add_row(t);
             if (r < 0 || cp_table_set_str(t, id, (size_t)r, ids[c]) < 0)
@@ -208,8 +211,10 @@ static int fx_validation(struct fixture *f)
     return 0;
 }
 
+enum { FX_WEIRD = 1, FX_UNIFORM = 2, FX_LONG_TEXT = 4 };
+
 /* 0, or -1 when out of memory (the fixture can then be released). */
-static int fixture_init(struct fixture *f, long ncells, long ncycles, int weird)
+static int fixture_init(struct fixture *f, long ncells, long ncycles, int flags)
 {
     struct cp_error err = {0};
     memset(f, 0, sizeof *f);
@@ -224,7 +229,9 @@ static int fixture_init(struct fixture *f, long ncells, long ncycles, int weird)
     cp_parse_date(f->run.date, &f->run.epoch);
     f->run.backtest_mape = NAN;
     memcpy(f->run.pipeline_sha256, "ab12", 5);
-    if (fx_cells(f, ncells, weird) < 0 || fx_cycles(f, ncells, ncycles, weird) < 0 ||
+    int weird = flags & FX_WEIRD;
+    if (fx_cells(f, ncells, weird, flags & FX_LONG_TEXT) < 0 ||
+        fx_cycles(f, ncells, ncycles, weird, flags & FX_UNIFORM) < 0 ||
         fx_validation(f) < 0)
         return -1;
     fx_results(f, ncells);
