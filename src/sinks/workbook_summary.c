@@ -92,7 +92,17 @@ static double median_of(const struct cp_run *run, size_t off, int is_long)
     return m;
 }
 
-/* The data window: first and last cycle start, else the cells' start dates. */
+static void widen(int64_t v, int64_t *from, int64_t *to)
+{
+    if (v == CP_I64_NA)
+        return;
+    if (*from == CP_I64_NA || v < *from)
+        *from = v;
+    if (*to == CP_I64_NA || v > *to)
+        *to = v;
+}
+
+/* The data window: first and last cycle start, else the cells' start dates (times or text). */
 static void data_window(const struct cp_run *run, int64_t *from, int64_t *to)
 {
     const struct cp_table *t = run->data.cycles;
@@ -101,17 +111,16 @@ static void data_window(const struct cp_run *run, int64_t *from, int64_t *to)
     if (c < 0 || t->cols[c].type != CP_TIME) {
         t = run->data.cells;
         c = t ? cp_table_find(t, "start_date") : -1;
-        if (c < 0 || t->cols[c].type != CP_TIME)
+        if (c < 0 || (t->cols[c].type != CP_TIME && t->cols[c].type != CP_STR))
             return;
     }
     for (size_t r = 0; r < t->nrows; r++) {
-        int64_t v = t->cols[c].v.i64[r];
-        if (v == CP_I64_NA)
-            continue;
-        if (*from == CP_I64_NA || v < *from)
-            *from = v;
-        if (*to == CP_I64_NA || v > *to)
-            *to = v;
+        int64_t v = CP_I64_NA;
+        if (t->cols[c].type == CP_TIME)
+            v = t->cols[c].v.i64[r];
+        else if (t->cols[c].v.str[r] && cp_parse_datetime(t->cols[c].v.str[r], &v) < 0)
+            v = CP_I64_NA;
+        widen(v, from, to);
     }
 }
 

@@ -76,7 +76,7 @@ static int fx_cells(struct fixture *f, long ncells, int weird, int long_text)
         cp_table_set_i64(t, year, (size_t)r, 2025);
     }
     if (weird && ncells >= 6) {
-        static const char *const bad[] = {"ctl\x01" "char\ttab\nnewline", "_x0041_ literal",
+        static const char *const bad[] = {"ctl\x01\x63har\ttab\nnewline", "_x0041_ literal",
                                           "bad \xff utf8", "  padded  ", "caf\xc3\xa9 \xe2\x9c\x93"};
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             cp_table_set_str(t, notes, k, bad[k]);
