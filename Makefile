@@ -25,7 +25,7 @@ BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
 
-.PHONY: all bootstrap run check unit functional sanitize valgrind bench install format \
+.PHONY: docs all bootstrap run check unit functional sanitize valgrind bench install format \
         format-check headers clean golden-update fuzz
 
 all: $(BUILD)/cellpipe
@@ -40,18 +40,21 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 
 $(BUILD)/libcellpipe.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/cellpipe: $(CLI_OBJ) $(BUILD)/libcellpipe.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "LINK $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "TEST $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "BENCH $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
 run: bootstrap $(BUILD)/cellpipe
 	@$(BUILD)/cellpipe run pipelines/demo.yaml --out reports
@@ -101,3 +104,10 @@ format-check:
 
 clean:
 	rm -rf build
+
+# Regenerate the schema section of pipelines/README.md from the parser's schema table.
+docs: $(BUILD)/cellpipe
+	@sed -i '/^<!-- schema:/,/^<!-- end schema -->/{//!d}' pipelines/README.md
+	@$(BUILD)/cellpipe validate --schema > $(BUILD)/schema.md
+	@sed -i '/^<!-- schema:/r $(BUILD)/schema.md' pipelines/README.md
+	@echo "docs: pipelines/README.md schema regenerated"
