@@ -257,7 +257,7 @@ static int sink_enabled(const struct cp_run *run)
 static int sink_write(struct cp_run *run, struct cp_error *err)
 {
     double t0 = cp_monotonic_ms();
-    char *path = cp_path_join(run->staging_dir, "workbook.xlsx");
+    char *path = cp_run_path(run, "workbook.xlsx");
     if (!path)
         return cp_error_oom(err);
     int rc = cp_workbook_write(run, path, NULL, err);
