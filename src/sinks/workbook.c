@@ -44,8 +44,8 @@ int wb_lxw(struct wb *wb, lxw_error e, const char *what)
     default:
         break;
     }
-    wb->rc = cp_error_set(wb->err, code, "cannot write 'workbook.xlsx': %s (%s)",
-                          lxw_strerror(e), what);
+    wb->rc =
+        cp_error_set(wb->err, code, "cannot write 'workbook.xlsx': %s (%s)", lxw_strerror(e), what);
     return wb->rc;
 }
 
@@ -178,8 +178,8 @@ cleanup:
 static int write_sheets(struct wb *wb)
 {
     int (*const steps[])(struct wb *) = {
-        wb_sheet_cells,      wb_sheet_fits,   wb_sheet_cycles, wb_sheet_quarantine,
-        wb_sheet_charts,     wb_sheet_validation, wb_sheet_summary,
+        wb_sheet_cells,  wb_sheet_fits,       wb_sheet_cycles,  wb_sheet_quarantine,
+        wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int rc = steps[i](wb);
@@ -202,8 +202,8 @@ static void wb_release(struct wb *wb)
 int cp_workbook_write(const struct cp_run *run, const char *path,
                       const struct cp_workbook_options *opt, struct cp_error *err)
 {
-    struct wb wb = {.run = run, .err = err, .col_cycle_index = -1, .col_retention = -1,
-                    .col_cell_id = -1};
+    struct wb wb = {
+        .run = run, .err = err, .col_cycle_index = -1, .col_retention = -1, .col_cell_id = -1};
     char *tmpdir = NULL;
     int rc = 0;
     cp_strbuf_init(&wb.scratch);
@@ -222,8 +222,8 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
         }
         tmpdir = cp_strbuf_detach(&t);
         if (cp_fs_mkdirs(tmpdir) < 0) {
-            rc = cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", tmpdir,
-                              strerror(errno));
+            rc =
+                cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", tmpdir, strerror(errno));
             goto cleanup;
         }
         lo.tmpdir = tmpdir;

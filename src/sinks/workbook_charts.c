@@ -114,8 +114,8 @@ static lxw_chart *new_chart(struct wb *wb)
 static int group_chart(struct wb *wb, const struct member *m, size_t n, long row)
 {
     const struct cp_run *run = wb->run;
-    size_t max = run->cfg->workbook.max_series > 0 ? (size_t)run->cfg->workbook.max_series
-                                                   : DEFAULT_SERIES;
+    size_t max =
+        run->cfg->workbook.max_series > 0 ? (size_t)run->cfg->workbook.max_series : DEFAULT_SERIES;
     size_t shown = n < max ? n : max;
     lxw_chart *chart = new_chart(wb);
     if (!chart)
@@ -137,12 +137,11 @@ static int group_chart(struct wb *wb, const struct member *m, size_t n, long row
 
 static const char *const index_headers[] = {"group", "cells", "cells shown", "chart"};
 
-static int index_row(struct wb *wb, struct wb_col *cols, long row, const struct member *m,
-                     size_t n, long anchor)
+static int index_row(struct wb *wb, struct wb_col *cols, long row, const struct member *m, size_t n,
+                     long anchor)
 {
-    size_t max = wb->run->cfg->workbook.max_series > 0
-                     ? (size_t)wb->run->cfg->workbook.max_series
-                     : DEFAULT_SERIES;
+    size_t max = wb->run->cfg->workbook.max_series > 0 ? (size_t)wb->run->cfg->workbook.max_series
+                                                       : DEFAULT_SERIES;
     char url[64];
     int rc = wb_write_text(wb, wb->charts, "Charts", &cols[0], row, 0, m->group);
     if (!rc)
@@ -152,8 +151,9 @@ static int index_row(struct wb *wb, struct wb_col *cols, long row, const struct 
                              (double)(n < max ? n : max));
     snprintf(url, sizeof url, "internal:Charts!A%ld", anchor + 1);
     if (!rc)
-        rc = wb_lxw(wb, worksheet_write_url_opt(wb->charts, (lxw_row_t)row, 3, url, wb->link,
-                                                "go to chart", NULL),
+        rc = wb_lxw(wb,
+                    worksheet_write_url_opt(wb->charts, (lxw_row_t)row, 3, url, wb->link,
+                                            "go to chart", NULL),
                     "link");
     return rc;
 }

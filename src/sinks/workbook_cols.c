@@ -48,8 +48,8 @@ static int note_new(struct wb *wb, enum wb_note_kind kind, const char *sheet, co
     return (int)wb->nnotes++;
 }
 
-int wb_note(struct wb *wb, struct wb_col *c, const char *sheet, enum wb_note_kind kind,
-            long row, int col)
+int wb_note(struct wb *wb, struct wb_col *c, const char *sheet, enum wb_note_kind kind, long row,
+            int col)
 {
     int idx = c ? c->note[kind] : -1;
     if (idx < 0) {
@@ -64,8 +64,8 @@ int wb_note(struct wb *wb, struct wb_col *c, const char *sheet, enum wb_note_kin
         char cell[LXW_MAX_CELL_NAME_LENGTH];
         size_t len = strlen(n->examples);
         lxw_rowcol_to_cell(cell, (lxw_row_t)row, (lxw_col_t)col);
-        snprintf(n->examples + len, sizeof n->examples - len, "%s'%s'!%s", len ? ", " : "",
-                 sheet, cell);
+        snprintf(n->examples + len, sizeof n->examples - len, "%s'%s'!%s", len ? ", " : "", sheet,
+                 cell);
     }
     return 0;
 }
@@ -92,8 +92,8 @@ int wb_col_setup(struct wb *wb, struct wb_col *c)
     const char *nf = NULL;
     c->width = (double)strlen(c->header) + 3; /* room for the autofilter button */
     if (c->src && c->src->type == CP_TIME) {
-        c->fmt = is_date_name(c->header) && strstr(c->header, "time") == NULL ? wb->date
-                                                                                : wb->datetime;
+        c->fmt =
+            is_date_name(c->header) && strstr(c->header, "time") == NULL ? wb->date : wb->datetime;
         c->width = c->width > 20 ? c->width : 20;
         return 0;
     }
@@ -124,8 +124,8 @@ int wb_write_header(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_
     return 0;
 }
 
-int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                    long row, int col, double v)
+int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                    int col, double v)
 {
     if (isnan(v))
         return wb_note(wb, c, sheet, WB_NOTE_NAN, row, col);
@@ -144,8 +144,8 @@ static void track_width(struct wb_col *c, const char *s)
     c->width = w > c->width ? w : c->width;
 }
 
-int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                  long row, int col, const char *s)
+int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                  int col, const char *s)
 {
     unsigned changes;
     const char *t = cp_workbook_text(s, &wb->scratch, &changes);
@@ -157,12 +157,11 @@ int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb
         return wb->rc;
     if (c)
         track_width(c, t);
-    return wb_lxw(wb, worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, t, NULL),
-                  "text");
+    return wb_lxw(wb, worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, t, NULL), "text");
 }
 
-int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                  long row, int col, int64_t t, lxw_format *fmt)
+int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                  int col, int64_t t, lxw_format *fmt)
 {
     if (t < EXCEL_FIRST_TIME || t > EXCEL_LAST_TIME) {
         char iso[32];
@@ -172,8 +171,7 @@ int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb
         return wb_lxw(wb, worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, iso, NULL),
                       "date text");
     }
-    return wb_lxw(wb, worksheet_write_unixtime(ws, (lxw_row_t)row, (lxw_col_t)col, t, fmt),
-                  "date");
+    return wb_lxw(wb, worksheet_write_unixtime(ws, (lxw_row_t)row, (lxw_col_t)col, t, fmt), "date");
 }
 
 /*
@@ -194,8 +192,8 @@ static int parse_text_date(const char *s, int64_t *t)
     return n == 10 || strncmp(back + 11, s + 11, 8) == 0;
 }
 
-static int write_date_text(struct wb *wb, lxw_worksheet *ws, const char *sheet,
-                           struct wb_col *c, long row, int col, const char *s)
+static int write_date_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
+                           long row, int col, const char *s)
 {
     int64_t t;
     if (!parse_text_date(s, &t))
@@ -215,8 +213,8 @@ static void track_int_width(struct wb_col *c, int64_t v)
         c->width = digits + 2;
 }
 
-int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                   long row, int col, size_t trow)
+int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                   int col, size_t trow)
 {
     const struct cp_column *s = c->src;
     switch (s->type) {
@@ -244,8 +242,8 @@ int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct w
     return 0;
 }
 
-int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n,
-                    long last_row, int freeze_cols)
+int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n, long last_row,
+                    int freeze_cols)
 {
     for (size_t i = 0; i < n; i++) {
         double w = cols[i].width + 1;

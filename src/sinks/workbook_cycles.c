@@ -115,8 +115,8 @@ static int write_row(struct wb *wb, struct wb_col *cols, size_t ncols, int sheet
     for (size_t k = 0; k < ncols; k++) {
         struct wb_col *c = &cols[k];
         if (c->src->type == CP_F64 && isfinite(c->src->v.f64[r])) {
-            lxw_error e = worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)k,
-                                                 c->src->v.f64[r], c->fmt);
+            lxw_error e =
+                worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)k, c->src->v.f64[r], c->fmt);
             if (e)
                 return wb_lxw(wb, e, "cycle value");
             continue;

@@ -34,9 +34,9 @@ enum wb_note_kind {
 
 struct wb_note {
     enum wb_note_kind kind;
-    char where[96];      /* "Cycles: discharge_capacity_ah" */
+    char where[96]; /* "Cycles: discharge_capacity_ah" */
     long long count;
-    char examples[120];  /* first few cell references */
+    char examples[120]; /* first few cell references */
 };
 
 struct wb_fmt_cache {
@@ -49,24 +49,24 @@ struct wb_col {
     const char *header;
     const struct cp_column *src; /* table column, or NULL for computed values */
     lxw_format *fmt;
-    int date_text;               /* strings holding dates: written as Excel dates */
-    double width;                /* widest value so far, in characters */
-    int note[WB_NOTE_KINDS];     /* index into wb->notes, -1 when none yet */
+    int date_text;           /* strings holding dates: written as Excel dates */
+    double width;            /* widest value so far, in characters */
+    int note[WB_NOTE_KINDS]; /* index into wb->notes, -1 when none yet */
 };
 
 /* Where one cell's cycles landed (for the charts). */
 struct wb_span {
-    int sheet;       /* index into wb->cycles_ws, -1 when none */
-    long first_row;  /* zero-based worksheet row */
+    int sheet;      /* index into wb->cycles_ws, -1 when none */
+    long first_row; /* zero-based worksheet row */
     long rows;
 };
 
 struct wb {
     const struct cp_run *run;
     struct cp_error *err;
-    int rc;                     /* first failure, negative CP_E* code */
+    int rc; /* first failure, negative CP_E* code */
     lxw_workbook *book;
-    long sheet_rows;            /* data rows per Cycles sheet */
+    long sheet_rows; /* data rows per Cycles sheet */
 
     lxw_worksheet *summary, *cells, *fits, *validation, *quarantine, *charts;
     lxw_worksheet *cycles_ws[WB_MAX_SHEETS];
@@ -75,7 +75,7 @@ struct wb {
     const char *sheet_names[WB_MAX_SHEETS + 8];
     size_t nsheet_names;
 
-    struct wb_span *spans;      /* one per group of run->data.cycles */
+    struct wb_span *spans; /* one per group of run->data.cycles */
     size_t nspans;
     int col_cycle_index, col_retention, col_cell_id; /* in the Cycles sheets, -1 absent */
 
@@ -97,26 +97,26 @@ int wb_oom(struct wb *wb);
 lxw_format *wb_num_format(struct wb *wb, const char *num_format);
 
 /* Count a changed value at (row, col) of sheet; returns 0 or wb->rc. */
-int wb_note(struct wb *wb, struct wb_col *c, const char *sheet, enum wb_note_kind kind,
-            long row, int col);
+int wb_note(struct wb *wb, struct wb_col *c, const char *sheet, enum wb_note_kind kind, long row,
+            int col);
 
 /* Column setup and writing. */
 void wb_col_init(struct wb_col *c, const char *header, const struct cp_column *src);
 int wb_col_setup(struct wb *wb, struct wb_col *c); /* format by unit, width from header */
 int wb_write_header(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n);
 /* Write row `trow` of c->src at (row, col). */
-int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                   long row, int col, size_t trow);
-int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                    long row, int col, double v);
-int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                  long row, int col, const char *s);
+int wb_write_value(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                   int col, size_t trow);
+int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                    int col, double v);
+int wb_write_text(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                  int col, const char *s);
 /* Unix seconds as an Excel date with fmt; outside 1900-9999 as ISO text with a note. */
-int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c,
-                  long row, int col, int64_t t, lxw_format *fmt);
+int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb_col *c, long row,
+                  int col, int64_t t, lxw_format *fmt);
 /* Widths, frozen header, autofilter over rows [0, last_row]. */
-int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n,
-                    long last_row, int freeze_cols);
+int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n, long last_row,
+                    int freeze_cols);
 
 /* The sheets. */
 int wb_plan_cycles(struct wb *wb); /* adds the Cycles sheets (called in sheet order) */

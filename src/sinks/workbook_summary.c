@@ -20,8 +20,9 @@ struct kv {
 static int kv_label(struct kv *kv, const char *label, lxw_format *fmt)
 {
     kv->row++;
-    return wb_lxw(kv->wb, worksheet_write_string(kv->wb->summary, (lxw_row_t)kv->row, 0, label,
-                                                 fmt ? fmt : kv->wb->label),
+    return wb_lxw(kv->wb,
+                  worksheet_write_string(kv->wb->summary, (lxw_row_t)kv->row, 0, label,
+                                         fmt ? fmt : kv->wb->label),
                   "summary");
 }
 
@@ -157,8 +158,7 @@ static int section_kpis(struct kv *kv)
     }
     if ((rc = kv_section(kv, "Key figures")) ||
         (rc = kv_num(kv, "Median last retention",
-                     median_of(run, offsetof(struct cp_cell_result, last_retention), 0),
-                     "0.0%")) ||
+                     median_of(run, offsetof(struct cp_cell_result, last_retention), 0), "0.0%")) ||
         (rc = kv_num(kv, "Median fade rate (per 100 cycles)",
                      median_of(run, offsetof(struct cp_cell_result, fade_rate), 0), "0.00%")) ||
         (rc = kv_num(kv, "Median cycles to 80 % (cells that got there)",
@@ -197,8 +197,9 @@ static int section_links(struct kv *kv)
     if ((rc = kv_section(kv, "Provenance")) || (rc = kv_label(kv, "MLflow run", NULL)))
         return rc;
     if (run->mlflow_url && strlen(run->mlflow_url) <= 2079) /* Excel's URL limit */
-        rc = wb_lxw(kv->wb, worksheet_write_url(kv->wb->summary, (lxw_row_t)kv->row, 1,
-                                                run->mlflow_url, kv->wb->link),
+        rc = wb_lxw(kv->wb,
+                    worksheet_write_url(kv->wb->summary, (lxw_row_t)kv->row, 1, run->mlflow_url,
+                                        kv->wb->link),
                     "mlflow link");
     else if (run->mlflow_url || run->mlflow_run_id[0])
         rc = wb_write_text(kv->wb, kv->wb->summary, "Summary", &kv->value, kv->row, 1,
@@ -233,8 +234,9 @@ static int section_sheets(struct kv *kv)
         char url[CP_WB_SHEET_NAME_MAX + 32];
         kv->row++;
         snprintf(url, sizeof url, "internal:'%s'!A1", wb->sheet_names[i]);
-        rc = wb_lxw(wb, worksheet_write_url_opt(wb->summary, (lxw_row_t)kv->row, 0, url,
-                                                wb->link, wb->sheet_names[i], NULL),
+        rc = wb_lxw(wb,
+                    worksheet_write_url_opt(wb->summary, (lxw_row_t)kv->row, 0, url, wb->link,
+                                            wb->sheet_names[i], NULL),
                     "sheet link");
         if (!rc)
             rc = wb_write_text(wb, wb->summary, "Summary", &kv->value, kv->row, 1,

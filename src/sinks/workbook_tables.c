@@ -18,8 +18,8 @@ const char *wb_model_name(int model)
 
 const char *wb_model_equation(int model)
 {
-    static const char *const eq[CP_MODEL_COUNT] = {
-        "a + b n", "a - b sqrt(n)", "a - b n^c", "a e^(b n) + c e^(d n)", "Bacon-Watts knee"};
+    static const char *const eq[CP_MODEL_COUNT] = {"a + b n", "a - b sqrt(n)", "a - b n^c",
+                                                   "a e^(b n) + c e^(d n)", "Bacon-Watts knee"};
     return model >= 0 && model < CP_MODEL_COUNT ? eq[model] : "";
 }
 
@@ -42,16 +42,13 @@ static int add_rule(struct wb *wb, lxw_worksheet *ws, long last_row, int first_c
 {
     if (last_row < 1)
         return 0;
-    lxw_conditional_format cf = {.type = LXW_CONDITIONAL_TYPE_FORMULA,
-                                 .value_string = (char *)formula,
-                                 .format = fmt};
+    lxw_conditional_format cf = {
+        .type = LXW_CONDITIONAL_TYPE_FORMULA, .value_string = (char *)formula, .format = fmt};
     return wb_lxw(wb,
                   worksheet_conditional_format_range(ws, 1, (lxw_col_t)first_col,
-                                                     (lxw_row_t)last_row, (lxw_col_t)last_col,
-                                                     &cf),
+                                                     (lxw_row_t)last_row, (lxw_col_t)last_col, &cf),
                   "conditional format");
 }
-
 
 /* ---- Cells ---- */
 
@@ -63,15 +60,18 @@ struct rfield {
     size_t off;
 };
 
-#define RF(name, kind) {#name, kind, offsetof(struct cp_cell_result, name)}
+#define RF(name, kind)                                                                             \
+    {                                                                                              \
+#name, kind, offsetof(struct cp_cell_result, name)                                         \
+    }
 static const struct rfield rfields[] = {
-    RF(n_cycles, R_LONG),        RF(first_cycle, R_LONG),   RF(last_cycle, R_LONG),
-    RF(reference_ah, R_DOUBLE),  RF(last_retention, R_DOUBLE), RF(cycles_to_90, R_LONG),
-    RF(cycles_to_80, R_LONG),    RF(ce_mean, R_DOUBLE),     RF(ce_last_n, R_DOUBLE),
-    RF(fade_rate, R_DOUBLE),     RF(efc_total, R_DOUBLE),   RF(days_on_test, R_DOUBLE),
-    {"best_model", R_MODEL, 0},  RF(eol_observed, R_LONG),  RF(eol_forecast, R_DOUBLE),
-    RF(eol_lo, R_DOUBLE),        RF(eol_hi, R_DOUBLE),      {"eol_method", R_METHOD, 0},
-    {"eol_capped", R_CAPPED, 0}, RF(knee_onset, R_DOUBLE),  RF(knee_point, R_DOUBLE),
+    RF(n_cycles, R_LONG),        RF(first_cycle, R_LONG),        RF(last_cycle, R_LONG),
+    RF(reference_ah, R_DOUBLE),  RF(last_retention, R_DOUBLE),   RF(cycles_to_90, R_LONG),
+    RF(cycles_to_80, R_LONG),    RF(ce_mean, R_DOUBLE),          RF(ce_last_n, R_DOUBLE),
+    RF(fade_rate, R_DOUBLE),     RF(efc_total, R_DOUBLE),        RF(days_on_test, R_DOUBLE),
+    {"best_model", R_MODEL, 0},  RF(eol_observed, R_LONG),       RF(eol_forecast, R_DOUBLE),
+    RF(eol_lo, R_DOUBLE),        RF(eol_hi, R_DOUBLE),           {"eol_method", R_METHOD, 0},
+    {"eol_capped", R_CAPPED, 0}, RF(knee_onset, R_DOUBLE),       RF(knee_point, R_DOUBLE),
     {"flags", R_FLAGS, 0},       {"flag_reasons", R_REASONS, 0},
 };
 #define NRFIELDS (sizeof rfields / sizeof rfields[0])
@@ -103,8 +103,8 @@ static const char *join_flags(struct wb *wb, const struct cp_cell_result *r, int
 }
 
 /* Strings built in wb->scratch are copied before cp_workbook_text() may reuse it. */
-static int write_owned_text(struct wb *wb, lxw_worksheet *ws, struct wb_col *c, long row,
-                            int col, const char *s)
+static int write_owned_text(struct wb *wb, lxw_worksheet *ws, struct wb_col *c, long row, int col,
+                            const char *s)
 {
     if (!s)
         return wb_oom(wb);
@@ -119,8 +119,8 @@ static int write_owned_text(struct wb *wb, lxw_worksheet *ws, struct wb_col *c, 
 }
 
 /* Results use NaN and -1 for "not computed" (results.h): an empty cell, no note. */
-static int write_result(struct wb *wb, struct wb_col *c, long row, int col,
-                        const struct rfield *f, const struct cp_cell_result *r)
+static int write_result(struct wb *wb, struct wb_col *c, long row, int col, const struct rfield *f,
+                        const struct cp_cell_result *r)
 {
     lxw_worksheet *ws = wb->cells;
     const char *base = (const char *)r;
@@ -136,17 +136,18 @@ static int write_result(struct wb *wb, struct wb_col *c, long row, int col,
         return isnan(v) ? 0 : wb_write_number(wb, ws, "Cells", c, row, col, v);
     }
     case R_MODEL:
-        return r->best_model < 0 ? 0
-                                 : wb_write_text(wb, ws, "Cells", c, row, col,
-                                                 wb_model_name(r->best_model));
+        return r->best_model < 0
+                   ? 0
+                   : wb_write_text(wb, ws, "Cells", c, row, col, wb_model_name(r->best_model));
     case R_METHOD:
         return method_name(r->eol_method)
                    ? wb_write_text(wb, ws, "Cells", c, row, col, method_name(r->eol_method))
                    : 0;
     case R_CAPPED:
-        return wb_lxw(wb, worksheet_write_boolean(ws, (lxw_row_t)row, (lxw_col_t)col,
-                                                  r->eol_capped != 0, NULL),
-                      "boolean");
+        return wb_lxw(
+            wb,
+            worksheet_write_boolean(ws, (lxw_row_t)row, (lxw_col_t)col, r->eol_capped != 0, NULL),
+            "boolean");
     case R_FLAGS:
     case R_REASONS:
         return write_owned_text(wb, ws, c, row, col, join_flags(wb, r, f->kind == R_REASONS));
@@ -180,8 +181,7 @@ static int cells_row(struct wb *wb, struct wb_col *cols, size_t nt, size_t i)
     if (i >= run->nresults)
         return 0;
     for (size_t k = 0; k < NRFIELDS; k++) {
-        int rc = write_result(wb, &cols[nt + k], row, (int)(nt + k), &rfields[k],
-                              &run->results[i]);
+        int rc = write_result(wb, &cols[nt + k], row, (int)(nt + k), &rfields[k], &run->results[i]);
         if (rc)
             return rc;
     }
@@ -259,9 +259,9 @@ static int fit_row(struct wb *wb, struct wb_col *cols, long row, const char *cel
     for (int k = 0; k < 4 && !rc; k++)
         rc = text[k] && *text[k] ? wb_write_text(wb, ws, "Fits", &cols[k], row, k, text[k]) : 0;
     for (int k = 0; k < f->np && k < CP_FIT_MAXP && !rc; k++)
-        rc = f->status == CP_FIT_FAILED ? 0
-                                        : wb_write_number(wb, ws, "Fits", &cols[4 + k], row,
-                                                          4 + k, f->p[k]);
+        rc = f->status == CP_FIT_FAILED
+                 ? 0
+                 : wb_write_number(wb, ws, "Fits", &cols[4 + k], row, 4 + k, f->p[k]);
     if (!rc && f->status != CP_FIT_FAILED)
         rc = wb_write_number(wb, ws, "Fits", &cols[10], row, 10, f->rmse);
     if (!rc && f->status != CP_FIT_FAILED)
@@ -367,9 +367,9 @@ cleanup:
 
 /* ---- Validation ---- */
 
-static const char *const val_headers[] = {"source", "rule",      "column",  "policy",
-                                          "checked", "hits",     "hit_fraction",
-                                          "threshold", "examples"};
+static const char *const val_headers[] = {"source",       "rule",      "column",
+                                          "policy",       "checked",   "hits",
+                                          "hit_fraction", "threshold", "examples"};
 #define NVAL_COLS (sizeof val_headers / sizeof val_headers[0])
 
 static int val_text(struct wb *wb, struct wb_col *cols, long row, int col, const char *s)
@@ -379,7 +379,8 @@ static int val_text(struct wb *wb, struct wb_col *cols, long row, int col, const
 
 static int val_num(struct wb *wb, struct wb_col *cols, long row, int col, double v)
 {
-    return isnan(v) ? 0 : wb_write_number(wb, wb->validation, "Validation", &cols[col], row, col, v);
+    return isnan(v) ? 0
+                    : wb_write_number(wb, wb->validation, "Validation", &cols[col], row, col, v);
 }
 
 static int val_rule_row(struct wb *wb, struct wb_col *cols, long row,
@@ -448,8 +449,8 @@ int wb_sheet_validation(struct wb *wb)
             return rc;
     if ((rc = wb_finish_table(wb, wb->validation, cols, NVAL_COLS, row, 0)))
         return rc;
-    if ((rc = add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1,
-                       "=AND($D2=\"fail\",$F2>0)", wb->fill_bad)))
+    if ((rc = add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=AND($D2=\"fail\",$F2>0)",
+                       wb->fill_bad)))
         return rc;
     return add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=$F2>0", wb->fill_flag);
 }

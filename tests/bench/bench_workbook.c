@@ -68,8 +68,8 @@ int main(int argc, char **argv)
     char *data = NULL;
     size_t len = 0;
     cp_fs_read_file(path, &data, &len);
-    printf("workbook: %ld cells x %ld cycles, %zu rows x %zu columns = %.0f cycle values\n",
-           ncells, ncycles, cy->nrows, cy->ncols, cells);
+    printf("workbook: %ld cells x %ld cycles, %zu rows x %zu columns = %.0f cycle values\n", ncells,
+           ncycles, cy->nrows, cy->ncols, cells);
     printf("workbook: %.2f s, %.3f M cells/s (goal >= 0.5), file %.1f MiB\n", ms / 1000,
            cells / (ms / 1000) / 1e6, (double)len / 1048576);
     if (peak_ok && hwm > 0 && rss0 > 0)

@@ -42,7 +42,11 @@ TEST(text_bad_input)
     struct cp_strbuf sb;
     unsigned ch;
     cp_strbuf_init(&sb);
-    CHECK_STR(cp_workbook_text("a\xff" "b", &sb, &ch), "a\xef\xbf\xbd" "b");
+    CHECK_STR(cp_workbook_text("a\xff"
+                               "b",
+                               &sb, &ch),
+              "a\xef\xbf\xbd"
+              "b");
     CHECK_INT(ch, CP_WB_TEXT_UTF8);
     /* overlong encoding of '/' and a UTF-16 surrogate are not valid UTF-8 either */
     CHECK_STR(cp_workbook_text("\xc0\xaf|\xed\xa0\x80", &sb, &ch),
@@ -165,7 +169,7 @@ TEST(write_whole_workbook)
     CHECK_INT(list_parts(a, &parts), 0);
     CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 7);
     CHECK_INT(count_lines(parts.buf, "xl/charts/chart"), 2); /* two designs */
-    CHECK(!cp_fs_exists("a.xlsx.tmp.d")); /* constant_memory's folder is gone */
+    CHECK(!cp_fs_exists("a.xlsx.tmp.d"));                    /* constant_memory's folder is gone */
     char *tmpd = tmp_path("a.xlsx.tmp.d");
     CHECK(!cp_fs_exists(tmpd));
     cp_free(tmpd);

@@ -4,8 +4,8 @@
  * fixed pseudo-random sequence with all 17 significant digits in use, so round-trip checks
  * exercise the full precision. With `weird` set, the data also holds what Excel cannot take
  * as given: NaN, infinity, control characters, invalid UTF-8, a literal "_x0041_", text over
- * 32,767 characters (with FX_LONG_TEXT), a group name with []:*?/ and an out-of-range date. With `uniform` set,
- * every cell has ncycles cycles (else a third has 3/4 of them and a third 1/2).
+ * 32,767 characters (with FX_LONG_TEXT), a group name with []:*?/ and an out-of-range date. With
+ * `uniform` set, every cell has ncycles cycles (else a third has 3/4 of them and a third 1/2).
  */
 #ifndef CELLPIPE_TEST_WORKBOOK_FIXTURE_H
 #define CELLPIPE_TEST_WORKBOOK_FIXTURE_H
@@ -40,13 +40,23 @@ static double fx_rand(void) /* xorshift64: deterministic, [0, 1) */
     return (double)(fx_state >> 11) / 9007199254740992.0;
 }
 
-static const char *const fx_cycle_f64[] = {
-    "test_time_s",       "charge_capacity_ah",     "discharge_capacity_ah",
-    "charge_energy_wh",  "discharge_energy_wh",    "v_max",
-    "v_min",             "temperature_avg_c",      "internal_resistance_ohm",
-    "capacity_retention", "coulombic_efficiency",  "energy_efficiency",
-    "fade_rate",         "equivalent_full_cycles", "cycle_fraction",
-    "days_since_start",  "retention_mean_10"};
+static const char *const fx_cycle_f64[] = {"test_time_s",
+                                           "charge_capacity_ah",
+                                           "discharge_capacity_ah",
+                                           "charge_energy_wh",
+                                           "discharge_energy_wh",
+                                           "v_max",
+                                           "v_min",
+                                           "temperature_avg_c",
+                                           "internal_resistance_ohm",
+                                           "capacity_retention",
+                                           "coulombic_efficiency",
+                                           "energy_efficiency",
+                                           "fade_rate",
+                                           "equivalent_full_cycles",
+                                           "cycle_fraction",
+                                           "days_since_start",
+                                           "retention_mean_10"};
 #define FX_NF64 (sizeof fx_cycle_f64 / sizeof fx_cycle_f64[0])
 
 static int fx_cells(struct fixture *f, long ncells, int weird, int long_text)
@@ -77,7 +87,8 @@ static int fx_cells(struct fixture *f, long ncells, int weird, int long_text)
     }
     if (weird && ncells >= 6) {
         static const char *const bad[] = {"ctl\x01\x63har\ttab\nnewline", "_x0041_ literal",
-                                          "bad \xff utf8", "  padded  ", "caf\xc3\xa9 \xe2\x9c\x93"};
+                                          "bad \xff utf8", "  padded  ",
+                                          "caf\xc3\xa9 \xe2\x9c\x93"};
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             cp_table_set_str(t, notes, k, bad[k]);
         if (long_text) {
@@ -182,15 +193,15 @@ static void fx_results(struct fixture *f, long ncells)
 static int fx_validation(struct fixture *f)
 {
     static char col_q[] = "discharge_capacity_ah", col_d[] = "cycle_index";
-    f->rules[0] = (struct cp_rule_config){.kind = CP_RULE_NAN, .column = col_q,
-                                          .policy = CP_POLICY_QUARANTINE, .threshold = 0.05};
-    f->rules[1] = (struct cp_rule_config){.kind = CP_RULE_DUPLICATES, .column = col_d,
-                                          .policy = CP_POLICY_FAIL, .threshold = 0};
+    f->rules[0] = (struct cp_rule_config){
+        .kind = CP_RULE_NAN, .column = col_q, .policy = CP_POLICY_QUARANTINE, .threshold = 0.05};
+    f->rules[1] = (struct cp_rule_config){
+        .kind = CP_RULE_DUPLICATES, .column = col_d, .policy = CP_POLICY_FAIL, .threshold = 0};
     f->rr[0] = (struct cp_rule_result){.rule = &f->rules[0], .checked = 1000, .hits = 2};
     snprintf(f->rr[0].examples, sizeof f->rr[0].examples, "cell-0001:4, cell-0002:7");
     f->rr[1] = (struct cp_rule_result){.rule = &f->rules[1], .checked = 1000, .hits = 0};
-    f->run.validation = (struct cp_validation){
-        .rules = f->rr, .nrules = 2, .rows_in = 1002, .rows_quarantined = 2};
+    f->run.validation =
+        (struct cp_validation){.rules = f->rr, .nrules = 2, .rows_in = 1002, .rows_quarantined = 2};
     struct cp_table *q = cp_table_new("quarantine");
     f->run.quarantine = q;
     int cid = cp_table_add_column(q, "cell_id", CP_STR);
@@ -231,8 +242,7 @@ static int fixture_init(struct fixture *f, long ncells, long ncycles, int flags)
     memcpy(f->run.pipeline_sha256, "ab12", 5);
     int weird = flags & FX_WEIRD;
     if (fx_cells(f, ncells, weird, flags & FX_LONG_TEXT) < 0 ||
-        fx_cycles(f, ncells, ncycles, weird, flags & FX_UNIFORM) < 0 ||
-        fx_validation(f) < 0)
+        fx_cycles(f, ncells, ncycles, weird, flags & FX_UNIFORM) < 0 || fx_validation(f) < 0)
         return -1;
     fx_results(f, ncells);
     return f->run.results ? 0 : -1;
