@@ -51,6 +51,14 @@ enum {
 const char *cp_workbook_text(const char *s, struct cp_strbuf *scratch, unsigned *changes);
 
 /*
+ * Append s to out as text for places that are not cells (chart titles, document properties),
+ * where nothing would decode _xHHHH_: invalid UTF-8 becomes U+FFFD, control characters
+ * (tab and newline included) a space, and at most max_chars characters are kept, never cutting
+ * one in half. 0, or -1 when memory runs out.
+ */
+int cp_workbook_label(struct cp_strbuf *out, const char *s, size_t max_chars);
+
+/*
  * A valid, unique sheet name for `name` into out (at least CP_WB_SHEET_NAME_MAX bytes):
  * []:*?/\ and control characters become '_', a leading or trailing apostrophe becomes '_',
  * at most 31 characters, "History" (reserved by Excel) becomes "History_", an empty name

@@ -154,9 +154,11 @@ static int set_properties(struct wb *wb)
     int rc = 0;
     cp_strbuf_init(&title);
     cp_strbuf_init(&comments);
-    if (cp_strbuf_addf(&title, "cellpipe report: %s %s",
-                       run->cfg->name ? run->cfg->name : "pipeline", run->date) < 0 ||
-        cp_strbuf_adds(&comments, run->cfg->description ? run->cfg->description : "") < 0) {
+    if (cp_strbuf_adds(&title, "cellpipe report: ") < 0 ||
+        cp_workbook_label(&title, run->cfg->name ? run->cfg->name : "pipeline", 200) < 0 ||
+        cp_strbuf_addf(&title, " %s", run->date) < 0 ||
+        cp_workbook_label(&comments, run->cfg->description ? run->cfg->description : "", 2000) <
+            0) {
         rc = wb_oom(wb);
         goto cleanup;
     }

@@ -84,12 +84,11 @@ static int chart_title(struct wb *wb, lxw_chart *chart, const char *group, size_
                        size_t total)
 {
     struct cp_strbuf title = CP_STRBUF_INIT;
-    unsigned changes;
     int rc = 0;
     cp_strbuf_init(&title);
-    const char *g = cp_workbook_text(group, &wb->scratch, &changes);
     /* the fixed prefix also keeps a group named "=..." from being read as a formula */
-    if (!g || cp_strbuf_addf(&title, "Capacity retention: %.200s", g) < 0 ||
+    if (cp_strbuf_adds(&title, "Capacity retention: ") < 0 ||
+        cp_workbook_label(&title, group, 120) < 0 ||
         (shown < total && cp_strbuf_addf(&title, " (%zu of %zu cells)", shown, total) < 0))
         rc = wb_oom(wb);
     else

@@ -114,6 +114,25 @@ const char *cp_workbook_text(const char *s, struct cp_strbuf *scratch, unsigned 
     return scratch->buf;
 }
 
+int cp_workbook_label(struct cp_strbuf *out, const char *s, size_t max_chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t chars = 0; *p && chars < max_chars; chars++) {
+        int n = utf8_len(p);
+        int rc;
+        if (n == 0)
+            rc = cp_strbuf_add(out, "\xEF\xBF\xBD", 3);
+        else if (*p < 0x20 || *p == 0x7F)
+            rc = cp_strbuf_addch(out, ' ');
+        else
+            rc = cp_strbuf_add(out, (const char *)p, (size_t)n);
+        if (rc < 0)
+            return -1;
+        p += n ? n : 1;
+    }
+    return 0;
+}
+
 /* ---- sheet names ---- */
 
 static int name_used(const char *name, const char *const *used, size_t nused)

@@ -82,6 +82,23 @@ TEST(text_truncated_at_excel_limit)
     cp_strbuf_release(&sb);
 }
 
+TEST(labels_outside_cells)
+{
+    struct cp_strbuf sb;
+    cp_strbuf_init(&sb);
+    CHECK_INT(cp_workbook_label(&sb,
+                                "a\x07"
+                                "b\tc\xff",
+                                100),
+              0);
+    CHECK_STR(sb.buf, "a b c\xef\xbf\xbd");
+    cp_strbuf_reset(&sb);
+    /* a cut never splits a character: 3 characters of "\xc3\xa9" x 4 are 6 bytes */
+    CHECK_INT(cp_workbook_label(&sb, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 3), 0);
+    CHECK_INT(sb.len, 6);
+    cp_strbuf_release(&sb);
+}
+
 TEST(sheet_names)
 {
     char out[CP_WB_SHEET_NAME_MAX];
@@ -351,6 +368,7 @@ int main(void)
     RUN(text_plain_is_not_copied);
     RUN(text_bad_input);
     RUN(text_truncated_at_excel_limit);
+    RUN(labels_outside_cells);
     RUN(sheet_names);
     RUN(number_formats_by_unit);
     RUN(write_whole_workbook);

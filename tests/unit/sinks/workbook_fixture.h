@@ -79,7 +79,7 @@ static int fx_cells(struct fixture *f, long ncells, int weird, int long_text)
         snprintf(buf, sizeof buf, "cell-%04ld", i + 1);
         cp_table_set_str(t, id, (size_t)r, buf);
         cp_table_set_str(t, design, (size_t)r,
-                         i % 2 ? (weird ? "Design/B: [pouch]*?" : "design-b") : "design-a");
+                         i % 2 ? (weird ? "Design/B: [pouch]*?\a" : "design-b") : "design-a");
         snprintf(buf, sizeof buf, "2025-%02ld-%02ld", 1 + i % 12, 1 + i % 28);
         cp_table_set_str(t, start, (size_t)r, buf);
         cp_table_set_f64(t, nom, (size_t)r, 2.5 + fx_rand());
