@@ -153,7 +153,7 @@ static int section_kpis(struct kv *kv)
     long past_eol = 0, flagged = 0;
     int rc;
     for (size_t i = 0; i < run->nresults; i++) {
-        past_eol += run->results[i].eol_observed >= 0;
+        past_eol += run->results[i].eol_observed > 0; /* as the manifest counts */
         flagged += run->results[i].nflags > 0;
     }
     if ((rc = kv_section(kv, "Key figures")) ||

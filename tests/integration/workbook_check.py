@@ -293,6 +293,17 @@ def run(book, report):
                 elif isinstance(r[k], str):
                     check(ooxml_unescape(r[k]) == text[:MAX_TEXT],
                           "%s %s row %d: %r != %r" % (sheet, name, i + 2, r[k], text))
+    summary = {}
+    for r in wb["Summary"].iter_rows(values_only=True):
+        if r[0] and r[0] not in summary:  # the sheet list below repeats "Cells"
+            summary[r[0]] = r[1]
+    counts = manifest.get("counts", {}) if isinstance(manifest, dict) else {}
+    for label, key in (("Cells", "cells"), ("Cycle rows", "cycles"),
+                       ("Rows quarantined", "quarantined"), ("Flagged cells", "flagged_cells"),
+                       ("Cells past end of life", "cells_past_eol")):
+        if key in counts:
+            check(summary.get(label) == counts[key], "Summary: %s %r, manifest says %r"
+                  % (label, summary.get(label), counts[key]))
     ws = wb["Charts"] if "Charts" in wb.sheetnames else None
     if ws is not None:
         check(len(ws._charts) >= 1, "Charts: no chart in a run with cycles")
