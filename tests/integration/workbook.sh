@@ -76,6 +76,15 @@ if [ -f "$tmp/a/fixture.xlsx" ] && unpack "$tmp/a/fixture.xlsx" "$tmp/fa" &&
 fi
 [ -f "$tmp/a/golden.xlsx" ] && unpack "$tmp/a/golden.xlsx" "$tmp/ua"
 
+# Every part well-formed XML (a control character or a broken UTF-8 sequence would not be).
+if [ -d "$tmp/fa" ]; then
+    nbad=0
+    while read -r part; do
+        xmllint --noout "$part" 2>/dev/null || { nbad=$((nbad + 1)); bad "not well-formed: ${part#"$tmp"/}"; }
+    done < <(find "$tmp/fa" -type f \( -name '*.xml' -o -name '*.rels' \))
+    [ "$nbad" = 0 ] && ok
+fi
+
 # ---- 3. golden parts ----
 if [ -d "$tmp/ua" ]; then
     if [ "${CP_GOLDEN_UPDATE:-}" = 1 ]; then

@@ -198,6 +198,52 @@ TEST(write_whole_workbook)
     fixture_release(&f);
 }
 
+/* Without constant_memory libxlsxwriter keeps the sheets in memory: same sheets and charts. */
+TEST(in_memory_mode)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_strbuf parts;
+    char *p = tmp_path("mem.xlsx");
+    cp_strbuf_init(&parts);
+    CHECK_INT(fixture_init(&f, 8, 40, FX_WEIRD | FX_LONG_TEXT), 0);
+    f.cfg.workbook.constant_memory = 0;
+    CHECK_INT(cp_workbook_write(&f.run, p, NULL, &err), 0);
+    CHECK_STR(err.msg, "");
+    CHECK_INT(list_parts(p, &parts), 0);
+    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 7);
+    CHECK_INT(count_lines(parts.buf, "xl/charts/chart"), 2);
+    CHECK_INT(count_lines(parts.buf, "xl/sharedStrings.xml"), 1);
+    cp_free(p);
+    cp_strbuf_release(&parts);
+    fixture_release(&f);
+}
+
+/* Switches: no Cycles sheet (and so no chart), no Charts sheet. */
+TEST(sheets_switched_off)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_strbuf parts;
+    char *p = tmp_path("off.xlsx");
+    cp_strbuf_init(&parts);
+    CHECK_INT(fixture_init(&f, 4, 10, 0), 0);
+    f.cfg.workbook.cycles_sheet = 0;
+    CHECK_INT(cp_workbook_write(&f.run, p, NULL, &err), 0);
+    CHECK_INT(list_parts(p, &parts), 0);
+    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 6);
+    CHECK_INT(count_lines(parts.buf, "xl/charts/chart"), 0);
+    f.cfg.workbook.cycles_sheet = 1;
+    f.cfg.workbook.charts = 0;
+    CHECK_INT(cp_workbook_write(&f.run, p, NULL, &err), 0);
+    CHECK_INT(list_parts(p, &parts), 0);
+    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 6);
+    CHECK_INT(count_lines(parts.buf, "xl/charts/chart"), 0);
+    cp_free(p);
+    cp_strbuf_release(&parts);
+    fixture_release(&f);
+}
+
 TEST(cycles_continue_on_more_sheets)
 {
     struct fixture f;
@@ -217,8 +263,8 @@ TEST(cycles_continue_on_more_sheets)
     opt.sheet_rows = 25;
     CHECK_INT(cp_workbook_write(&f.run, p, &opt, &err), 0);
     CHECK_INT(list_parts(p, &parts), 0);
-    /* 25+15 | 25+5 (30: 25 then 5, 20 fits after) ... */
-    CHECK(count_lines(parts.buf, "xl/worksheets/sheet") > 6 + 4);
+    /* 40 = 25|15, 30 = new sheet 25|5, 20 fits after the 5, then the same again: 8 sheets */
+    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 6 + 8);
     cp_free(p);
     cp_strbuf_release(&parts);
     fixture_release(&f);
@@ -372,6 +418,8 @@ int main(void)
     RUN(sheet_names);
     RUN(number_formats_by_unit);
     RUN(write_whole_workbook);
+    RUN(in_memory_mode);
+    RUN(sheets_switched_off);
     RUN(cycles_continue_on_more_sheets);
     RUN(cannot_create);
     RUN(empty_run);
