@@ -368,7 +368,7 @@ cleanup:
 /* ---- Validation ---- */
 
 static const char *const val_headers[] = {"source",       "rule",      "column",
-                                          "policy",       "checked",   "hits",
+                                          "severity",     "checked",   "hits",
                                           "hit_fraction", "threshold", "examples"};
 #define NVAL_COLS (sizeof val_headers / sizeof val_headers[0])
 
