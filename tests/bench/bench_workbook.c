@@ -3,7 +3,10 @@
  * workbook.xlsx from a hand-filled run and prints cells/s and the stage's peak RSS.
  * Goal: >= 0.5 M cells/s, peak RSS of the stage < 32 MiB (constant_memory mode).
  *
- *   build/bench/bench_workbook [CELLS [CYCLES]]
+ *   build/bench/bench_workbook [CELLS [CYCLES]]           hand-filled run, all 17 digits used
+ *   build/bench/bench_workbook --sample [CELLS [CYCLES]]  the sample lab through select and
+ *                                                         features (realistic values, ~31
+ *                                                         columns, CYCLES = the longest test)
  *
  * The stage's peak is measured by resetting the kernel's high-water mark (VmHWM, via
  * /proc/self/clear_refs) after the input is built, so the input tables do not count.
@@ -14,7 +17,10 @@
 #include <unistd.h>
 
 #include "../unit/sinks/workbook_fixture.h"
+#include "cellpipe/features.h"
 #include "cellpipe/fs.h"
+#include "cellpipe/sample.h"
+#include "cellpipe/select.h"
 #include "cellpipe/workbook.h"
 
 /* A "VmRSS:"-style line of /proc/self/status, in KiB (-1 when unavailable). */
@@ -41,15 +47,34 @@ static int reset_peak(void)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* The sample lab's data with its features, in place of the fixture's tables. */
+static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_error *err)
+{
+    struct cp_sample_params p = {.seed = 42, .cells = ncells, .cycles = ncycles};
+    cp_table_free(f->run.data.cells);
+    cp_table_free(f->run.data.cycles);
+    cp_free(f->run.results);
+    memset(&f->run.data, 0, sizeof f->run.data);
+    f->run.results = NULL;
+    f->run.nresults = 0;
+    if (cp_dataset_init(&f->run.data, err) < 0 ||
+        cp_sample_generate(&p, &f->run.data, NULL, err) < 0 || cp_select_run(&f->run, err) < 0)
+        return -1;
+    return cp_features_run(&f->run, err) < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    long ncells = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
-    long ncycles = argc > 2 ? strtol(argv[2], NULL, 10) : 1500;
+    int sample = argc > 1 && strcmp(argv[1], "--sample") == 0;
+    long ncells = argc > 1 + sample ? strtol(argv[1 + sample], NULL, 10) : 1000;
+    long ncycles = argc > 2 + sample ? strtol(argv[2 + sample], NULL, 10) : 1500;
     char dir[] = "/tmp/cp-bench-workbook-XXXXXX";
     struct fixture f;
     struct cp_error err = {0};
-    if (!mkdtemp(dir) || fixture_init(&f, ncells, ncycles, FX_UNIFORM) < 0) {
-        fprintf(stderr, "bench_workbook: cannot build the input\n");
+    if (!mkdtemp(dir) ||
+        fixture_init(&f, sample ? 1 : ncells, sample ? 1 : ncycles, FX_UNIFORM) < 0 ||
+        (sample && sample_input(&f, ncells, ncycles, &err) < 0)) {
+        fprintf(stderr, "bench_workbook: cannot build the input: %s\n", err.msg);
         return 1;
     }
     char *path = cp_path_join(dir, "workbook.xlsx");

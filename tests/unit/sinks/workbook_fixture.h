@@ -19,6 +19,7 @@
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/run.h"
+#include "cellpipe/source.h"
 #include "cellpipe/table.h"
 #include "cellpipe/timeutil.h"
 
@@ -250,8 +251,7 @@ static int fixture_init(struct fixture *f, long ncells, long ncycles, int flags)
 
 static void fixture_release(struct fixture *f)
 {
-    cp_table_free(f->run.data.cells);
-    cp_table_free(f->run.data.cycles);
+    cp_dataset_release(&f->run.data);
     cp_table_free(f->run.quarantine);
     cp_free(f->run.results);
     cp_free(f->long_text);
