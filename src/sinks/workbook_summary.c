@@ -226,22 +226,39 @@ static const char *sheet_about(const char *name)
     return "";
 }
 
+/* "internal:'It''s'!A1": a sheet name in a link is quoted, its apostrophes doubled. */
+static int sheet_link(struct cp_strbuf *url, const char *name)
+{
+    cp_strbuf_reset(url);
+    if (cp_strbuf_adds(url, "internal:'") < 0)
+        return -1;
+    for (const char *p = name; *p; p++)
+        if (cp_strbuf_add(url, p, 1) < 0 || (*p == '\'' && cp_strbuf_addch(url, '\'') < 0))
+            return -1;
+    return cp_strbuf_adds(url, "'!A1");
+}
+
 static int section_sheets(struct kv *kv)
 {
     struct wb *wb = kv->wb;
+    struct cp_strbuf url = CP_STRBUF_INIT;
     int rc = kv_section(kv, "Sheets");
+    cp_strbuf_init(&url);
     for (size_t i = 1; i < wb->nsheet_names && !rc; i++) {
-        char url[CP_WB_SHEET_NAME_MAX + 32];
         kv->row++;
-        snprintf(url, sizeof url, "internal:'%s'!A1", wb->sheet_names[i]);
+        if (sheet_link(&url, wb->sheet_names[i]) < 0) {
+            rc = wb_oom(wb);
+            break;
+        }
         rc = wb_lxw(wb,
-                    worksheet_write_url_opt(wb->summary, (lxw_row_t)kv->row, 0, url, wb->link,
+                    worksheet_write_url_opt(wb->summary, (lxw_row_t)kv->row, 0, url.buf, wb->link,
                                             wb->sheet_names[i], NULL),
                     "sheet link");
         if (!rc)
             rc = wb_write_text(wb, wb->summary, "Summary", &kv->value, kv->row, 1,
                                sheet_about(wb->sheet_names[i]));
     }
+    cp_strbuf_release(&url);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cellpipe/fs.h"
+#include "cellpipe/log.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/workbook.h"
 #include "harness.h"
@@ -405,6 +406,7 @@ static int write_fixture(const char *dir)
 int main(void)
 {
     const char *fixture_dir = getenv("CP_WORKBOOK_FIXTURE");
+    cp_log_setup(CP_LOG_WARN, 0);
     if (fixture_dir)
         return write_fixture(fixture_dir);
     if (!mkdtemp(tmp)) {
