@@ -7,6 +7,9 @@
  *   build/bench/bench_workbook --sample [CELLS [CYCLES]]  the sample lab through select and
  *                                                         features (realistic values, ~31
  *                                                         columns, CYCLES = the longest test)
+ *   build/bench/bench_workbook --raw [CELLS [CYCLES]]     the same cycles written straight with
+ *                                                         libxlsxwriter (no sink): the ceiling
+ *                                                         on this machine, to compare with
  *
  * The stage's peak is measured by resetting the kernel's high-water mark (VmHWM, via
  * /proc/self/clear_refs) after the input is built, so the input tables do not count.
@@ -22,6 +25,7 @@
 #include "cellpipe/sample.h"
 #include "cellpipe/select.h"
 #include "cellpipe/workbook.h"
+#include <xlsxwriter.h>
 
 /* A "VmRSS:"-style line of /proc/self/status, in KiB (-1 when unavailable). */
 static long status_kib(const char *key)
@@ -47,6 +51,29 @@ static int reset_peak(void)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* The cycles table written with nothing but libxlsxwriter calls: what the library costs. */
+static int raw_write(const struct cp_table *t, const char *path)
+{
+    lxw_workbook_options o = {.constant_memory = 1, .use_zip64 = 1};
+    lxw_workbook *book = workbook_new_opt(path, &o);
+    lxw_worksheet *ws = book ? workbook_add_worksheet(book, NULL) : NULL;
+    if (!ws)
+        return -1;
+    for (size_t r = 0; r < t->nrows && r < 1048575; r++)
+        for (size_t k = 0; k < t->ncols; k++) {
+            const struct cp_column *c = &t->cols[k];
+            if (c->type == CP_STR)
+                worksheet_write_string(ws, (lxw_row_t)r, (lxw_col_t)k, c->v.str[r], NULL);
+            else if (c->type == CP_F64)
+                worksheet_write_number(ws, (lxw_row_t)r, (lxw_col_t)k, c->v.f64[r], NULL);
+            else if (c->type == CP_TIME)
+                worksheet_write_unixtime(ws, (lxw_row_t)r, (lxw_col_t)k, c->v.i64[r], NULL);
+            else
+                worksheet_write_number(ws, (lxw_row_t)r, (lxw_col_t)k, (double)c->v.i64[r], NULL);
+        }
+    return workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
+}
+
 /* The sample lab's data with its features, in place of the fixture's tables. */
 static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_error *err)
 {
@@ -66,8 +93,10 @@ static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_
 int main(int argc, char **argv)
 {
     int sample = argc > 1 && strcmp(argv[1], "--sample") == 0;
-    long ncells = argc > 1 + sample ? strtol(argv[1 + sample], NULL, 10) : 1000;
-    long ncycles = argc > 2 + sample ? strtol(argv[2 + sample], NULL, 10) : 1500;
+    int raw = argc > 1 && strcmp(argv[1], "--raw") == 0;
+    int opt = sample || raw;
+    long ncells = argc > 1 + opt ? strtol(argv[1 + opt], NULL, 10) : 1000;
+    long ncycles = argc > 2 + opt ? strtol(argv[2 + opt], NULL, 10) : 1500;
     char dir[] = "/tmp/cp-bench-workbook-XXXXXX";
     struct fixture f;
     struct cp_error err = {0};
@@ -81,7 +110,7 @@ int main(int argc, char **argv)
     long rss0 = status_kib("VmRSS:");
     int peak_ok = reset_peak() == 0;
     double t0 = cp_monotonic_ms();
-    int rc = cp_workbook_write(&f.run, path, NULL, &err);
+    int rc = raw ? raw_write(f.run.data.cycles, path) : cp_workbook_write(&f.run, path, NULL, &err);
     double ms = cp_monotonic_ms() - t0;
     long hwm = status_kib("VmHWM:");
     if (rc) {
@@ -93,8 +122,11 @@ int main(int argc, char **argv)
     char *data = NULL;
     size_t len = 0;
     cp_fs_read_file(path, &data, &len);
-    printf("workbook: %ld cells x %ld cycles, %zu rows x %zu columns = %.0f cycle values\n", ncells,
-           ncycles, cy->nrows, cy->ncols, cells);
+    printf("workbook (%s): %ld cells x %ld cycles, %zu rows x %zu columns = %.0f cycle values\n",
+           sample ? "sample lab"
+           : raw  ? "raw libxlsxwriter, one sheet, no sink"
+                  : "fixture",
+           ncells, ncycles, cy->nrows, cy->ncols, cells);
     printf("workbook: %.2f s, %.3f M cells/s (goal >= 0.5), file %.1f MiB\n", ms / 1000,
            cells / (ms / 1000) / 1e6, (double)len / 1048576);
     if (peak_ok && hwm > 0 && rss0 > 0)
