@@ -209,6 +209,19 @@ static void wb_release(struct wb *wb)
     cp_strbuf_release(&wb->scratch);
 }
 
+/* Temporary sheet files go next to the output, on the disk that will hold the report. */
+static int make_tmpdir(const char *path, char **out, struct cp_error *err)
+{
+    struct cp_strbuf t = CP_STRBUF_INIT;
+    cp_strbuf_init(&t);
+    if (cp_strbuf_addf(&t, "%s.tmp.d", path) < 0)
+        return cp_error_oom(err);
+    *out = cp_strbuf_detach(&t);
+    if (cp_fs_mkdirs(*out) < 0)
+        return cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", *out, strerror(errno));
+    return 0;
+}
+
 int cp_workbook_write(const struct cp_run *run, const char *path,
                       const struct cp_workbook_options *opt, struct cp_error *err)
 {
@@ -220,24 +233,11 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
     wb.sheet_rows = opt && opt->sheet_rows > 0 ? opt->sheet_rows : WB_MAX_ROW;
     if (wb.sheet_rows > WB_MAX_ROW)
         wb.sheet_rows = WB_MAX_ROW;
-    /* Temporary sheet files go next to the output, on the disk that will hold the report. */
     lxw_workbook_options lo = {.constant_memory = run->cfg->workbook.constant_memory != 0,
                                .use_zip64 = 1};
-    if (lo.constant_memory) {
-        struct cp_strbuf t = CP_STRBUF_INIT;
-        cp_strbuf_init(&t);
-        if (cp_strbuf_addf(&t, "%s.tmp.d", path) < 0) {
-            rc = cp_error_oom(err);
-            goto cleanup;
-        }
-        tmpdir = cp_strbuf_detach(&t);
-        if (cp_fs_mkdirs(tmpdir) < 0) {
-            rc =
-                cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", tmpdir, strerror(errno));
-            goto cleanup;
-        }
-        lo.tmpdir = tmpdir;
-    }
+    if (lo.constant_memory && (rc = make_tmpdir(path, &tmpdir, err)))
+        goto cleanup;
+    lo.tmpdir = tmpdir;
     wb.book = workbook_new_opt(path, &lo);
     if (!wb.book) {
         rc = cp_error_set(err, CP_ECANTCREAT, "cannot create '%s'", path);
