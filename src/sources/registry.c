@@ -5,11 +5,13 @@
 
 extern const struct cp_source_ops cp_source_sample;
 extern const struct cp_source_ops cp_source_files;
+extern const struct cp_source_ops cp_source_shards;
 
 const struct cp_source_ops *const cp_sources[] = {
     &cp_source_sample,
     &cp_source_files,
     /* postgres, redash go here */
+    &cp_source_shards, /* cellpipe merge */
     NULL,
 };
 
