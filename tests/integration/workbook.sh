@@ -9,8 +9,9 @@
 #     formats, charts and their ranges, the Validation notes for bad input;
 #  2. reproducibility: written twice, identical XML parts;
 #  3. golden XML parts (CP_GOLDEN_UPDATE=1 rewrites them; review the diff like code);
-#  4. `cellpipe run pipelines/demo.yaml` when the runner exists: the workbook against the
-#     run's own results/*.csv and manifest.json, and a second run with the same date.
+#  4. `cellpipe run pipelines/demo.yaml`: the workbook against the run's own results/*.csv and
+#     manifest.json, and a second run with the same date;
+#  5. the same checks on a run over real cycler exports ($CELLPIPE_REAL_DATA), when present.
 # Prints "N passed, N failed, N skipped"; exits nonzero on failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -128,6 +129,32 @@ if [ -x "$CP" ] && [ -f pipelines/demo.yaml ] &&
     fi
 else
     skipped "workbook run" "cellpipe run pipelines/demo.yaml is not available yet"
+fi
+
+# ---- 5. real cycler data ----
+REAL=${CELLPIPE_REAL_DATA:-../shared/data}
+ba=$REAL/battdat/batteryarchive/CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv
+inl=$REAL/battdat/batterydata_inl/p492-13-summary.csv
+if [ -x "$CP" ] && [ -f "$ba" ] && [ -f "$inl" ]; then
+    # the INL summary has gaps and noisy capacities: validation warns instead of failing
+    cat >"$tmp/real.yaml" <<YAML
+name: real
+source: {kind: files, paths: ["$(realpath "$ba")", "$(realpath "$inl")"]}
+validate:
+  max_quarantine_fraction: 0.5
+  rules:
+    - {rule: required, column: discharge_capacity_ah, policy: quarantine, threshold: 0.5}
+    - {rule: outlier, column: discharge_capacity_ah, policy: warn}
+YAML
+    if "$CP" run "$tmp/real.yaml" --out "$tmp/real" --date 2026-01-01 >"$tmp/real.log" 2>&1; then
+        ok
+        book=$(find "$tmp/real" -name workbook.xlsx | head -n 1)
+        check_py tests/integration/workbook_check.py run "$book" "$(dirname "$book")"
+    else
+        bad "cellpipe run on real data failed"; tail -n 5 "$tmp/real.log"
+    fi
+else
+    skipped "workbook real data" "no real data"
 fi
 
 echo "$pass passed, $fail failed, $skip skipped"
