@@ -12,8 +12,9 @@
  *
  * Reproducible: with the same run (data and run->epoch) the XML parts are byte-identical.
  *
- * Errors: CP_ECANTCREAT when the file or its temporary files cannot be written,
- * CP_EINTERNAL when memory runs out or libxlsxwriter rejects a call (a bug here).
+ * Errors: CP_ECANTCREAT when the file or its temporary files cannot be written, CP_EDATA when
+ * the cycles need more than 64 sheets (67 M rows), CP_EINTERNAL when memory runs out or
+ * libxlsxwriter rejects a call (a bug here). On error no file is left at path.
  */
 #include <stddef.h>
 
