@@ -12,6 +12,7 @@
 #include "cellpipe/email.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
+#include "cellpipe/fit.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
@@ -110,6 +111,7 @@ static const struct stage stages[] = {
     {"source", stage_source},           {"select", cp_select_run},
     {"fingerprint", stage_fingerprint}, {"validate", cp_validate_run},
     {"features", cp_features_run},
+    {"models", cp_models_run},
     /* models: fits, end of life, knee, anomalies */
 };
 
