@@ -128,7 +128,7 @@ int wb_write_number(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct 
                     int col, double v)
 {
     if (isnan(v))
-        return wb_note(wb, c, sheet, WB_NOTE_NAN, row, col);
+        return c && c->quiet_nan ? 0 : wb_note(wb, c, sheet, WB_NOTE_NAN, row, col);
     if (isinf(v))
         return wb_note(wb, c, sheet, WB_NOTE_INF, row, col);
     return wb_lxw(wb, worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, v, c->fmt),

@@ -50,6 +50,7 @@ struct wb_col {
     const struct cp_column *src; /* table column, or NULL for computed values */
     lxw_format *fmt;
     int date_text;           /* strings holding dates: written as Excel dates */
+    int quiet_nan;           /* NaN means "not computed" here: empty, no note */
     double width;            /* widest value so far, in characters */
     int note[WB_NOTE_KINDS]; /* index into wb->notes, -1 when none yet */
 };
@@ -129,6 +130,9 @@ int wb_sheet_charts(struct wb *wb);
 int wb_sheet_summary(struct wb *wb);
 
 /* Helpers shared by the sheets. */
+/* A formula conditional format over rows [1, last_row] of columns [first_col, last_col]. */
+int wb_add_rule(struct wb *wb, lxw_worksheet *ws, long last_row, int first_col, int last_col,
+                const char *formula, lxw_format *fmt);
 const char *wb_model_name(int model);
 const char *wb_model_equation(int model);
 const char *wb_rule_name(int kind);

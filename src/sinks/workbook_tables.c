@@ -1,6 +1,6 @@
 /*
- * The tabular sheets Cells, Fits, Validation and Quarantine. Each is written row by row (the
- * order constant_memory mode requires), then gets widths, a frozen bold header, an
+ * The tabular sheets Validation and Quarantine (Cells and Fits: workbook_cells.c). Each is written
+ * row by row (the order constant_memory mode requires), then gets widths, a frozen bold header, an
  * autofilter and its conditional formats.
  */
 #include <math.h>
@@ -10,18 +10,6 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "workbook_internal.h"
-
-const char *wb_model_name(int model)
-{
-    return model >= 0 && model < CP_MODEL_COUNT ? cp_model_name((enum cp_model)model) : "";
-}
-
-const char *wb_model_equation(int model)
-{
-    static const char *const eq[CP_MODEL_COUNT] = {"a + b n", "a - b sqrt(n)", "a - b n^c",
-                                                   "a e^(b n) + c e^(d n)", "Bacon-Watts knee"};
-    return model >= 0 && model < CP_MODEL_COUNT ? eq[model] : "";
-}
 
 const char *wb_rule_name(int kind)
 {
@@ -36,9 +24,8 @@ const char *wb_policy_name(int policy)
     return policy >= 0 && policy < 3 ? names[policy] : "";
 }
 
-/* A formula conditional format over rows [1, last_row] of columns [0, last_col]. */
-static int add_rule(struct wb *wb, lxw_worksheet *ws, long last_row, int first_col, int last_col,
-                    const char *formula, lxw_format *fmt)
+int wb_add_rule(struct wb *wb, lxw_worksheet *ws, long last_row, int first_col, int last_col,
+                const char *formula, lxw_format *fmt)
 {
     if (last_row < 1)
         return 0;
@@ -48,258 +35,6 @@ static int add_rule(struct wb *wb, lxw_worksheet *ws, long last_row, int first_c
                   worksheet_conditional_format_range(ws, 1, (lxw_col_t)first_col,
                                                      (lxw_row_t)last_row, (lxw_col_t)last_col, &cf),
                   "conditional format");
-}
-
-/* ---- Cells ---- */
-
-enum rkind { R_LONG, R_DOUBLE, R_MODEL, R_METHOD, R_CAPPED, R_FLAGS, R_REASONS };
-
-struct rfield {
-    const char *name;
-    enum rkind kind;
-    size_t off;
-};
-
-#define RF(name, kind)                                                                             \
-    {                                                                                              \
-#name, kind, offsetof(struct cp_cell_result, name)                                         \
-    }
-static const struct rfield rfields[] = {
-    RF(n_cycles, R_LONG),        RF(first_cycle, R_LONG),        RF(last_cycle, R_LONG),
-    RF(reference_ah, R_DOUBLE),  RF(last_retention, R_DOUBLE),   RF(cycles_to_90, R_LONG),
-    RF(cycles_to_80, R_LONG),    RF(ce_mean, R_DOUBLE),          RF(ce_last_n, R_DOUBLE),
-    RF(fade_rate, R_DOUBLE),     RF(efc_total, R_DOUBLE),        RF(days_on_test, R_DOUBLE),
-    {"best_model", R_MODEL, 0},  RF(eol_observed, R_LONG),       RF(eol_forecast, R_DOUBLE),
-    RF(eol_lo, R_DOUBLE),        RF(eol_hi, R_DOUBLE),           {"eol_method", R_METHOD, 0},
-    {"eol_capped", R_CAPPED, 0}, RF(knee_onset, R_DOUBLE),       RF(knee_point, R_DOUBLE),
-    {"flags", R_FLAGS, 0},       {"flag_reasons", R_REASONS, 0},
-};
-#define NRFIELDS (sizeof rfields / sizeof rfields[0])
-
-static const char *method_name(enum cp_eol_method m)
-{
-    switch (m) {
-    case CP_EOL_OBSERVED:
-        return "observed";
-    case CP_EOL_PER_CELL:
-        return "per_cell";
-    case CP_EOL_FLEET:
-        return "fleet";
-    case CP_EOL_NONE:
-        break;
-    }
-    return NULL;
-}
-
-static const char *join_flags(struct wb *wb, const struct cp_cell_result *r, int reasons)
-{
-    struct cp_strbuf *sb = &wb->scratch;
-    cp_strbuf_reset(sb);
-    for (int i = 0; i < r->nflags && i < CP_MAX_FLAGS; i++)
-        if (cp_strbuf_adds(sb, i ? "; " : "") < 0 ||
-            cp_strbuf_adds(sb, reasons ? r->flags[i].reason : r->flags[i].kind) < 0)
-            return NULL;
-    return sb->buf;
-}
-
-/* Strings built in wb->scratch are copied before cp_workbook_text() may reuse it. */
-static int write_owned_text(struct wb *wb, lxw_worksheet *ws, struct wb_col *c, long row, int col,
-                            const char *s)
-{
-    if (!s)
-        return wb_oom(wb);
-    if (!*s)
-        return 0;
-    char *copy = cp_strdup(s);
-    if (!copy)
-        return wb_oom(wb);
-    int rc = wb_write_text(wb, ws, "Cells", c, row, col, copy);
-    cp_free(copy);
-    return rc;
-}
-
-/* Results use NaN and -1 for "not computed" (results.h): an empty cell, no note. */
-static int write_result(struct wb *wb, struct wb_col *c, long row, int col, const struct rfield *f,
-                        const struct cp_cell_result *r)
-{
-    lxw_worksheet *ws = wb->cells;
-    const char *base = (const char *)r;
-    switch (f->kind) {
-    case R_LONG: {
-        long v;
-        memcpy(&v, base + f->off, sizeof v);
-        return v < 0 ? 0 : wb_write_number(wb, ws, "Cells", c, row, col, (double)v);
-    }
-    case R_DOUBLE: {
-        double v;
-        memcpy(&v, base + f->off, sizeof v);
-        return isnan(v) ? 0 : wb_write_number(wb, ws, "Cells", c, row, col, v);
-    }
-    case R_MODEL:
-        return r->best_model < 0
-                   ? 0
-                   : wb_write_text(wb, ws, "Cells", c, row, col, wb_model_name(r->best_model));
-    case R_METHOD:
-        return method_name(r->eol_method)
-                   ? wb_write_text(wb, ws, "Cells", c, row, col, method_name(r->eol_method))
-                   : 0;
-    case R_CAPPED:
-        return wb_lxw(
-            wb,
-            worksheet_write_boolean(ws, (lxw_row_t)row, (lxw_col_t)col, r->eol_capped != 0, NULL),
-            "boolean");
-    case R_FLAGS:
-    case R_REASONS:
-        return write_owned_text(wb, ws, c, row, col, join_flags(wb, r, f->kind == R_REASONS));
-    }
-    return 0;
-}
-
-static int cells_rules(struct wb *wb, long last_row, int ncols, int col_eol, int col_flags)
-{
-    char f[64], eol[LXW_MAX_COL_NAME_LENGTH], flags[LXW_MAX_COL_NAME_LENGTH];
-    /* absolute column, relative row: the rule follows each row of the range */
-    lxw_col_to_name(eol, (lxw_col_t)col_eol, 1);
-    lxw_col_to_name(flags, (lxw_col_t)col_flags, 1);
-    snprintf(f, sizeof f, "=ISNUMBER(%s2)", eol);
-    int rc = add_rule(wb, wb->cells, last_row, 0, ncols - 1, f, wb->fill_eol);
-    if (rc)
-        return rc;
-    snprintf(f, sizeof f, "=LEN(%s2)>0", flags);
-    return add_rule(wb, wb->cells, last_row, 0, ncols - 1, f, wb->fill_flag);
-}
-
-static int cells_row(struct wb *wb, struct wb_col *cols, size_t nt, size_t i)
-{
-    const struct cp_run *run = wb->run;
-    long row = (long)i + 1;
-    for (size_t k = 0; k < nt; k++) {
-        int rc = wb_write_value(wb, wb->cells, "Cells", &cols[k], row, (int)k, i);
-        if (rc)
-            return rc;
-    }
-    if (i >= run->nresults)
-        return 0;
-    for (size_t k = 0; k < NRFIELDS; k++) {
-        int rc = write_result(wb, &cols[nt + k], row, (int)(nt + k), &rfields[k], &run->results[i]);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int rfield_index(const char *name)
-{
-    for (size_t k = 0; k < NRFIELDS; k++)
-        if (strcmp(rfields[k].name, name) == 0)
-            return (int)k;
-    return -1;
-}
-
-int wb_sheet_cells(struct wb *wb)
-{
-    const struct cp_table *t = wb->run->data.cells;
-    size_t nt = t ? t->ncols : 0, nrows = t ? t->nrows : 0, n = nt + NRFIELDS;
-    struct wb_col *cols = cp_calloc(n, sizeof *cols);
-    int rc = 0;
-    if (!cols)
-        return wb_oom(wb);
-    for (size_t k = 0; k < n; k++) {
-        if (k < nt)
-            wb_col_init(&cols[k], t->cols[k].name, &t->cols[k]);
-        else
-            wb_col_init(&cols[k], rfields[k - nt].name, NULL);
-        if ((rc = wb_col_setup(wb, &cols[k])))
-            goto cleanup;
-    }
-    if ((rc = wb_write_header(wb, wb->cells, cols, n)))
-        goto cleanup;
-    for (size_t i = 0; i < nrows; i++)
-        if ((rc = cells_row(wb, cols, nt, i)))
-            goto cleanup;
-    int col_id = t ? cp_table_find(t, "cell_id") : -1;
-    if ((rc = wb_finish_table(wb, wb->cells, cols, n, (long)nrows, col_id == 0 ? 1 : 0)))
-        goto cleanup;
-    rc = cells_rules(wb, (long)nrows, (int)n, (int)nt + rfield_index("eol_observed"),
-                     (int)nt + rfield_index("flags"));
-cleanup:
-    cp_free(cols);
-    return rc;
-}
-
-/* ---- Fits ---- */
-
-static const char *const fit_headers[] = {"cell_id", "model", "equation", "status", "a",
-                                          "b",       "c",     "d",        "e",      "f",
-                                          "rmse",    "aicc",  "selected", "reason"};
-#define NFIT_COLS (sizeof fit_headers / sizeof fit_headers[0])
-
-static const char *fit_status(enum cp_fit_status s)
-{
-    switch (s) {
-    case CP_FIT_OK:
-        return "ok";
-    case CP_FIT_FAILED:
-        return "failed";
-    case CP_FIT_DEGENERATE:
-        return "degenerate";
-    case CP_FIT_NOT_RUN:
-        break;
-    }
-    return "not run";
-}
-
-static int fit_row(struct wb *wb, struct wb_col *cols, long row, const char *cell_id,
-                   const struct cp_cell_result *r, int m)
-{
-    const struct cp_fit *f = &r->fits[m];
-    lxw_worksheet *ws = wb->fits;
-    const char *text[] = {cell_id, wb_model_name(m), wb_model_equation(m), fit_status(f->status)};
-    int rc = 0;
-    for (int k = 0; k < 4 && !rc; k++)
-        rc = text[k] && *text[k] ? wb_write_text(wb, ws, "Fits", &cols[k], row, k, text[k]) : 0;
-    for (int k = 0; k < f->np && k < CP_FIT_MAXP && !rc; k++)
-        rc = f->status == CP_FIT_FAILED
-                 ? 0
-                 : wb_write_number(wb, ws, "Fits", &cols[4 + k], row, 4 + k, f->p[k]);
-    if (!rc && f->status != CP_FIT_FAILED)
-        rc = wb_write_number(wb, ws, "Fits", &cols[10], row, 10, f->rmse);
-    if (!rc && f->status != CP_FIT_FAILED)
-        rc = wb_write_number(wb, ws, "Fits", &cols[11], row, 11, f->aicc);
-    if (!rc)
-        rc = wb_lxw(wb, worksheet_write_boolean(ws, (lxw_row_t)row, 12, r->best_model == m, NULL),
-                    "boolean");
-    if (!rc && f->reason[0])
-        rc = wb_write_text(wb, ws, "Fits", &cols[13], row, 13, f->reason);
-    return rc;
-}
-
-int wb_sheet_fits(struct wb *wb)
-{
-    const struct cp_run *run = wb->run;
-    struct wb_col cols[NFIT_COLS];
-    char **ids = run->data.cells ? cp_table_str(run->data.cells, "cell_id") : NULL;
-    long row = 0;
-    int rc;
-    for (size_t k = 0; k < NFIT_COLS; k++) {
-        wb_col_init(&cols[k], fit_headers[k], NULL);
-        if ((rc = wb_col_setup(wb, &cols[k])))
-            return rc;
-    }
-    if ((rc = wb_write_header(wb, wb->fits, cols, NFIT_COLS)))
-        return rc;
-    for (size_t i = 0; i < run->nresults; i++) {
-        const struct cp_cell_result *r = &run->results[i];
-        const char *id = ids && r->cells_row >= 0 ? ids[r->cells_row] : NULL;
-        for (int m = 0; m < CP_MODEL_COUNT; m++)
-            if (r->fits[m].status != CP_FIT_NOT_RUN && (rc = fit_row(wb, cols, ++row, id, r, m)))
-                return rc;
-    }
-    if ((rc = wb_finish_table(wb, wb->fits, cols, NFIT_COLS, row, 1)))
-        return rc;
-    if ((rc = add_rule(wb, wb->fits, row, 0, NFIT_COLS - 1, "=$M2=TRUE", wb->fill_best)))
-        return rc;
-    return add_rule(wb, wb->fits, row, 3, 3, "=AND($D2<>\"ok\",$D2<>\"\")", wb->fill_bad);
 }
 
 /* ---- Quarantine ---- */
@@ -449,8 +184,8 @@ int wb_sheet_validation(struct wb *wb)
             return rc;
     if ((rc = wb_finish_table(wb, wb->validation, cols, NVAL_COLS, row, 0)))
         return rc;
-    if ((rc = add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=AND($D2=\"fail\",$F2>0)",
-                       wb->fill_bad)))
+    if ((rc = wb_add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=AND($D2=\"fail\",$F2>0)",
+                          wb->fill_bad)))
         return rc;
-    return add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=$F2>0", wb->fill_flag);
+    return wb_add_rule(wb, wb->validation, row, 0, NVAL_COLS - 1, "=$F2>0", wb->fill_flag);
 }

@@ -242,6 +242,38 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def num_ok(got, text, where):
+    if text == "":
+        return check(got is None, "%s: %r, want empty" % (where, got))
+    return check(isinstance(got, (int, float)) and float(got) == as_written(float(text)),
+                 "%s: %r != %s" % (where, got, text))
+
+
+def check_fits(wb, report):
+    """Fits against results/fits.csv: same rows, models, statuses, parameters, selection."""
+    path = os.path.join(report, "results", "fits.csv")
+    if not os.path.exists(path):
+        print("SKIP Fits: no results/fits.csv")
+        return
+    rows = read_csv(path)
+    ws = wb["Fits"]
+    names = header(ws)
+    got = list(ws.iter_rows(min_row=2, values_only=True))
+    check(len(got) == len(rows), "Fits: %d rows, fits.csv has %d" % (len(got), len(rows)))
+    for i, (g, c) in enumerate(zip(got, rows)):
+        w = "Fits row %d" % (i + 2)
+        r = dict(zip(names, g))
+        check((r["cell_id"], r["model"], r["status"]) == (c["cell_id"], c["model"], c["status"]),
+              "%s: %r" % (w, (r["cell_id"], r["model"], r["status"])))
+        check(r["selected"] == (c["selected"] == "1"), "%s: selected %r" % (w, r["selected"]))
+        for key in ("rmse", "aicc"):
+            num_ok(r[key], c[key], "%s %s" % (w, key))
+        params = dict(p.split("=", 1) for p in c["params"].split(";") if "=" in p)
+        for name in names[names.index("status") + 1:names.index("rmse")]:
+            num_ok(r[name], params.pop(name, ""), "%s %s" % (w, name))
+        check(not params, "%s: parameters with no column: %r" % (w, params))
+
+
 def run(book, report):
     wb = openpyxl.load_workbook(book)
     check(wb.sheetnames[:3] == SHEETS_BEFORE and wb.sheetnames[-3:] == SHEETS_AFTER
@@ -293,6 +325,7 @@ def run(book, report):
                 elif isinstance(r[k], str):
                     check(ooxml_unescape(r[k]) == text[:MAX_TEXT],
                           "%s %s row %d: %r != %r" % (sheet, name, i + 2, r[k], text))
+    check_fits(wb, report)
     summary = {}
     for r in wb["Summary"].iter_rows(values_only=True):
         if r[0] and r[0] not in summary:  # the sheet list below repeats "Cells"
