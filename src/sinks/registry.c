@@ -9,6 +9,7 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_workbook;
 extern const struct cp_sink_ops cp_sink_fits;
 extern const struct cp_sink_ops cp_sink_plots;
 extern const struct cp_sink_ops cp_sink_summary;
@@ -24,6 +25,7 @@ const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_plots,
     &cp_sink_summary,
     /* plots, summary pdf, workbook, html, mlflow go here */
+    &cp_sink_workbook,
     &cp_sink_shard,  /* shard runs only: the data `cellpipe merge` reads */
     &cp_sink_mlflow, /* after the sinks whose files it uploads (plots, pdf, workbook) */
     &cp_sink_html,   /* after every sink whose output it links or shows (mlflow url) */
