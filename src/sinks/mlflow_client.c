@@ -724,7 +724,7 @@ int cp_mlflow_session_resume(struct cp_mlflow_session *s, const char *path, int 
     struct resume_ctx ctx = {s, abandon_tail, err};
     if (rc == 0)
         rc = cp_mlflow_journal_scan(path, resume_line, &ctx, err);
-    if (rc == 0 && s->pending > 0)
+    if (rc == 0 && s->pending > 0 && s->http) /* journal only: nothing is sent anyway */
         s->offline = 1;
     return rc;
 }
