@@ -12,7 +12,7 @@
  *   {"seq":2,"op":"create_run","ref":"parent","run_name":..,"start_time":..,"tags":[..]}
  *   {"seq":3,"op":"create_run","ref":"cell/A1","parent":"parent",...}
  *   {"seq":4,"op":"log_batch","ref":"cell/A1","metrics":[..],"params":[..],"tags":[..]}
- *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg"}
+ *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg","after_publish":true}
  *   {"seq":6,"op":"update_run","ref":"parent","status":"FINISHED","end_time":..}
  *   {"ack":2,"run_id":"..","artifact_uri":"mlflow-artifacts:/1/../artifacts"}
  *
