@@ -189,7 +189,7 @@ static int draw_mlflow(struct summary *s)
     }
     if (tag)
         cairo_tag_begin(s->cr, CAIRO_TAG_LINK, attr.buf);
-    cp_text_draw(&s->tx, text.buf, MARGIN, TOP + 57, 8, 0, 0, 0, 0, PAGE_W - 2 * MARGIN);
+    cp_text_draw(&s->tx, text.buf, MARGIN, TOP + 56, 7.5, 0, 0, 0, 0, PAGE_W - 2 * MARGIN);
     if (tag)
         cairo_tag_end(s->cr, CAIRO_TAG_LINK);
     cp_strbuf_release(&text);
