@@ -101,3 +101,6 @@ format-check:
 
 clean:
 	rm -rf build
+
+# src/sources/pg_embed.c includes these files' bytes (.incbin): rebuild it when they change.
+$(BUILD)/obj/src/sources/pg_embed.o: deployment/schema.sql $(wildcard templates/queries/*.sql)
