@@ -1,0 +1,166 @@
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/csv.h"
+
+void cp_csv_from_file(struct cp_csv *r, FILE *f, char sep)
+{
+    memset(r, 0, sizeof(*r));
+    r->f = f;
+    r->sep = sep ? sep : ',';
+    r->next_line = 1;
+}
+
+int cp_csv_open(struct cp_csv *r, const char *path, char sep)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    cp_csv_from_file(r, f, sep);
+    r->owns_file = 1;
+    return 0;
+}
+
+void cp_csv_close(struct cp_csv *r)
+{
+    if (r->owns_file && r->f)
+        fclose(r->f);
+    free(r->line); /* grown by getline(), so released with free() */
+    cp_free(r->fields);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Read one physical line, appended at r->line + off. Returns its length or -1 at EOF. */
+static long read_line(struct cp_csv *r, size_t off)
+{
+    if (off == 0)
+        return getline(&r->line, &r->cap, r->f) < 0 ? -1 : (long)strlen(r->line);
+    char *tmp = NULL;
+    size_t tcap = 0;
+    ssize_t n = getline(&tmp, &tcap, r->f);
+    if (n < 0) {
+        free(tmp);
+        return -1;
+    }
+    char *nl = off + (size_t)n + 1 > r->cap ? realloc(r->line, off + (size_t)n + 1) : r->line;
+    if (!nl) {
+        free(tmp);
+        errno = ENOMEM;
+        return -2;
+    }
+    if (nl != r->line || off + (size_t)n + 1 > r->cap)
+        r->cap = off + (size_t)n + 1;
+    memcpy(nl + off, tmp, (size_t)n + 1);
+    free(tmp);
+    r->line = nl;
+    return n;
+}
+
+static int push_field(struct cp_csv *r, char *start)
+{
+    if (cp_grow((void **)&r->fields, &r->fcap, r->nfields + 1, sizeof(char *)) < 0)
+        return -1;
+    r->fields[r->nfields++] = start;
+    return 0;
+}
+
+/* Split r->line in place; returns 1 when a quote is still open at the end. */
+static int split(struct cp_csv *r, int *open_quote)
+{
+    char *p = r->line, *w = r->line, *start = r->line;
+    int inq = 0;
+    r->nfields = 0;
+    for (; *p; p++) {
+        if (inq) {
+            if (*p == '"' && p[1] == '"')
+                *w++ = *p++;
+            else if (*p == '"')
+                inq = 0;
+            else
+                *w++ = *p;
+        } else if (*p == '"') {
+            inq = 1;
+        } else if (*p == r->sep) {
+            *w++ = '\0';
+            if (push_field(r, start) < 0)
+                return -1;
+            start = w;
+        } else if (*p != '\r' && *p != '\n') {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    *open_quote = inq;
+    return push_field(r, start);
+}
+
+int cp_csv_next(struct cp_csv *r)
+{
+    long n = read_line(r, 0);
+    if (n == -1)
+        return ferror(r->f) ? -1 : 0;
+    r->lineno = r->next_line++;
+    if (r->lineno == 1 && n >= 3 && memcmp(r->line, "\xEF\xBB\xBF", 3) == 0)
+        memmove(r->line, r->line + 3, (size_t)n - 2);
+    /* a quoted field may hold newlines: join lines until the quotes balance */
+    for (;;) {
+        size_t quotes = 0, len = strlen(r->line);
+        for (size_t i = 0; i < len; i++)
+            quotes += r->line[i] == '"';
+        if (quotes % 2 == 0)
+            break;
+        long m = read_line(r, len);
+        if (m == -2)
+            return -1;
+        if (m == -1) {
+            errno = EILSEQ;
+            return -1;
+        }
+        r->next_line++;
+    }
+    int open_quote = 0;
+    if (split(r, &open_quote) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 1;
+}
+
+static int same_name(const char *field, const char *name)
+{
+    while (*field == ' ')
+        field++;
+    size_t n = strlen(name), fl = strlen(field);
+    while (fl && field[fl - 1] == ' ')
+        fl--;
+    return fl == n && strncasecmp(field, name, n) == 0;
+}
+
+int cp_csv_field_index(const struct cp_csv *r, const char *name)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (same_name(r->fields[i], name))
+            return (int)i;
+    return -1;
+}
+
+int cp_csv_number(const char *s, double *out)
+{
+    while (*s == ' ')
+        s++;
+    *out = NAN;
+    if (!*s)
+        return -1;
+    char *end;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}

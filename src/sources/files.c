@@ -1,0 +1,290 @@
+/*
+ * The `files` source: cycler exports named by `source.paths` (files, folders or globs,
+ * relative to the pipeline file). A file called `cells.csv` is cell metadata (canonical
+ * cells columns plus any extra columns, kept as text); every other file goes to the reader
+ * that recognises its content (or `source.format`). In a folder, files no reader recognises
+ * are skipped with a warning; a file named explicitly must be recognised.
+ * `source.on_error: skip` goes on past a bad file (logged, and left out of the inputs).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/csv.h"
+#include "cellpipe/error.h"
+#include "cellpipe/fs.h"
+#include "cellpipe/hash.h"
+#include "cellpipe/log.h"
+#include "cellpipe/reader.h"
+#include "cellpipe/source.h"
+#include "cellpipe/timeutil.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int push(struct cp_strlist *l, char *owned)
+{
+    char **nv = cp_realloc(l->v, (l->n + 1) * sizeof(*nv));
+    if (!nv) {
+        cp_free(owned);
+        return -1;
+    }
+    l->v = nv;
+    l->v[l->n++] = owned;
+    return 0;
+}
+
+static void list_release(struct cp_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        cp_free(l->v[i]);
+    cp_free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* Folder entries (regular files, sorted), marked as "implicit" by a leading '?'. */
+static int list_dir(const char *dir, struct cp_strlist *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    size_t first = out->n;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *p = cp_path_join(dir, e->d_name);
+        if (!p || cp_fs_is_dir(p)) {
+            rc = p ? 0 : -1;
+            cp_free(p);
+            continue;
+        }
+        char *q = cp_malloc(strlen(p) + 2);
+        if (q) {
+            q[0] = '?';
+            memcpy(q + 1, p, strlen(p) + 1);
+        }
+        cp_free(p);
+        rc = q ? push(out, q) : -1;
+    }
+    closedir(d);
+    qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
+    return rc;
+}
+
+static int expand_path(const struct cp_config *cfg, const char *rel, struct cp_strlist *out,
+                       struct cp_error *err)
+{
+    char *path = cp_config_path(cfg, rel);
+    int rc = 0;
+    if (!path)
+        return cp_error_oom(err);
+    if (strpbrk(rel, "*?[")) {
+        glob_t g;
+        int grc = glob(path, 0, NULL, &g);
+        if (grc == GLOB_NOMATCH)
+            rc = cp_error_set(err, CP_ENOINPUT, "%s: no file matches '%s'", cfg->path, rel);
+        for (size_t i = 0; grc == 0 && rc == 0 && i < g.gl_pathc; i++)
+            rc = push(out, cp_strdup(g.gl_pathv[i])) < 0 ? cp_error_oom(err) : 0;
+        if (grc == 0)
+            globfree(&g);
+    } else if (cp_fs_is_dir(path)) {
+        if (list_dir(path, out) < 0)
+            rc = cp_error_set(err, CP_ENOINPUT, "cannot read folder '%s': %s", path,
+                              strerror(errno));
+    } else if (!cp_fs_exists(path)) {
+        rc = cp_error_set(err, CP_ENOINPUT, "%s: input '%s' does not exist", cfg->path, path);
+    } else {
+        rc = push(out, cp_strdup(path)) < 0 ? cp_error_oom(err) : 0;
+    }
+    cp_free(path);
+    return rc;
+}
+
+static int is_metadata(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    return strcmp(base ? base + 1 : path, "cells.csv") == 0;
+}
+
+static int meta_value(struct cp_table *t, int col, size_t row, const char *text, const char *path,
+                      long line, struct cp_error *err)
+{
+    enum cp_type type = t->cols[col].type;
+    double v;
+    int64_t ts;
+    if (!*text)
+        return 0;
+    if (type == CP_STR)
+        return cp_table_set_str(t, col, row, text) < 0 ? cp_error_oom(err) : 0;
+    if (type == CP_TIME) {
+        if (cp_parse_datetime(text, &ts) < 0)
+            return cp_error_set(err, CP_EDATA, "%s:%ld: expected a date for '%s', got '%s'", path,
+                                line, t->cols[col].name, text);
+        cp_table_set_i64(t, col, row, ts);
+        return 0;
+    }
+    if (cp_csv_number(text, &v) < 0 || (type == CP_I64 && v != (double)(int64_t)v))
+        return cp_error_set(err, CP_EDATA, "%s:%ld: expected %s for '%s', got '%s'", path, line,
+                            type == CP_I64 ? "an integer" : "a number", t->cols[col].name, text);
+    if (type == CP_I64)
+        cp_table_set_i64(t, col, row, (int64_t)v);
+    else
+        cp_table_set_f64(t, col, row, v);
+    return 0;
+}
+
+static int read_metadata(const char *path, struct cp_table *cells, long long *rows,
+                         struct cp_error *err)
+{
+    struct cp_csv r;
+    int *col = NULL, rc;
+    if (cp_csv_open(&r, path, ',') < 0)
+        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
+    if (cp_csv_next(&r) != 1 || cp_csv_field_index(&r, "cell_id") < 0) {
+        rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header with a 'cell_id' column", path);
+        goto cleanup;
+    }
+    size_t n = r.nfields;
+    if (!(col = cp_calloc(n, sizeof(*col)))) {
+        rc = cp_error_oom(err);
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int c = cp_table_find(cells, r.fields[i]);
+        col[i] = c >= 0 ? c : cp_table_add_column(cells, r.fields[i], CP_STR);
+    }
+    while ((rc = cp_csv_next(&r)) == 1) {
+        if (r.nfields != n) {
+            rc = cp_error_set(err, CP_EDATA, "%s:%ld: expected %zu fields, got %zu", path,
+                              r.lineno, n, r.nfields);
+            goto cleanup;
+        }
+        long row = cp_table_add_row(cells);
+        if (row < 0) {
+            rc = cp_error_oom(err);
+            goto cleanup;
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((rc = meta_value(cells, col[i], (size_t)row, r.fields[i], path, r.lineno, err)) < 0)
+                goto cleanup;
+        (*rows)++;
+    }
+    if (rc < 0)
+        rc = cp_error_set(err, CP_EDATA, "%s:%ld: unreadable line", path, r.next_line);
+cleanup:
+    cp_free(col);
+    cp_csv_close(&r);
+    return rc;
+}
+
+static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, const char *path,
+                                               int implicit, struct cp_error *err)
+{
+    if (cfg->source.format && strcmp(cfg->source.format, "auto") != 0) {
+        const struct cp_reader_ops *ops = cp_reader_find(cfg->source.format);
+        if (!ops)
+            cp_error_set(err, CP_ECONFIG, "%s: unknown source.format '%s'", cfg->path,
+                         cfg->source.format);
+        return ops;
+    }
+    struct cp_error tmp = {0};
+    const struct cp_reader_ops *ops = cp_reader_detect(path, implicit ? &tmp : err);
+    if (!ops && implicit)
+        cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, tmp.msg);
+    return ops;
+}
+
+static int load_one(const struct cp_config *cfg, const char *path, int implicit,
+                    struct cp_dataset *ds, struct cp_error *err)
+{
+    struct cp_reader_out out = {ds->cells, ds->cycles, 0, NULL};
+    const char *format = "cells";
+    int rc;
+    if (is_metadata(path)) {
+        rc = read_metadata(path, ds->cells, &out.rows_read, err);
+    } else {
+        const struct cp_reader_ops *ops = pick_reader(cfg, path, implicit, err);
+        if (!ops)
+            return implicit && err->code == 0 ? 0 : -err->code;
+        format = ops->name;
+        rc = ops->read(path, &out, err);
+    }
+    if (rc < 0)
+        return rc;
+    char hex[65];
+    long long bytes = 0;
+    if (cp_sha256_file(path, hex, &bytes) < 0)
+        return cp_error_set(err, CP_ENOINPUT, "cannot read '%s': %s", path, strerror(errno));
+    return cp_dataset_add_input(ds, path, hex, bytes, format, out.rows_read, err);
+}
+
+/* Cells that appear only through cycle files get one metadata row; duplicates merge. */
+static int dedupe_cells(struct cp_table *cells, struct cp_error *err)
+{
+    if (cp_table_sort(cells, "cell_id", NULL) < 0)
+        return cp_error_oom(err);
+    char **id = cp_table_str(cells, "cell_id");
+    unsigned char *keep = cp_malloc(cells->nrows ? cells->nrows : 1);
+    if (!keep)
+        return cp_error_oom(err);
+    for (size_t i = 0; i < cells->nrows; i++) {
+        keep[i] = 1;
+        if (i > 0 && id[i] && id[i - 1] && strcmp(id[i], id[i - 1]) == 0) {
+            /* keep the row that carries metadata: fill gaps of the first from this one */
+            size_t j = i - 1;
+            while (!keep[j])
+                j--;
+            for (size_t c = 0; c < cells->ncols; c++)
+                if (cp_table_is_na(cells, (int)c, j) && !cp_table_is_na(cells, (int)c, i)) {
+                    struct cp_column *col = &cells->cols[c];
+                    if (col->type == CP_STR) {
+                        col->v.str[j] = col->v.str[i];
+                        col->v.str[i] = NULL;
+                    } else if (col->type == CP_F64) {
+                        col->v.f64[j] = col->v.f64[i];
+                    } else {
+                        col->v.i64[j] = col->v.i64[i];
+                    }
+                }
+            keep[i] = 0;
+        }
+    }
+    cp_table_filter(cells, keep);
+    cp_free(keep);
+    return 0;
+}
+
+static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err)
+{
+    struct cp_strlist files = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cfg->source.paths.n; i++)
+        rc = expand_path(cfg, cfg->source.paths.v[i], &files, err);
+    int skip = cfg->source.on_error && strcmp(cfg->source.on_error, "skip") == 0;
+    for (size_t i = 0; rc == 0 && i < files.n; i++) {
+        int implicit = files.v[i][0] == '?';
+        const char *path = files.v[i] + implicit;
+        rc = load_one(cfg, path, implicit, ds, err);
+        if (rc < 0 && skip && rc != -CP_ECONFIG && rc != -CP_EINTERNAL) {
+            cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
+            cp_error_clear(err);
+            rc = 0;
+        }
+    }
+    if (rc == 0 && ds->ninputs == 0)
+        rc = cp_error_set(err, CP_ENOINPUT, "%s: no readable input among source.paths", cfg->path);
+    if (rc == 0)
+        rc = dedupe_cells(ds->cells, err);
+    list_release(&files);
+    return rc;
+}
+
+const struct cp_source_ops cp_source_files = {"files", CP_SOURCE_FILES, files_load};

@@ -1,0 +1,51 @@
+/* The cycler readers (see include/cellpipe/reader.h): one line each, and format detection. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cellpipe/error.h"
+#include "cellpipe/reader.h"
+
+extern const struct cp_reader_ops cp_reader_batteryarchive;
+
+const struct cp_reader_ops *const cp_readers[] = {
+    &cp_reader_batteryarchive,
+    NULL,
+};
+
+const struct cp_reader_ops *cp_reader_find(const char *name)
+{
+    for (size_t i = 0; cp_readers[i]; i++)
+        if (strcmp(cp_readers[i]->name, name) == 0)
+            return cp_readers[i];
+    return NULL;
+}
+
+const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *err)
+{
+    static char head[65536]; /* detection is single-threaded (source stage) */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_EDATA, "cannot open '%s': %s",
+                            path, strerror(errno)),
+               NULL;
+    size_t len = fread(head, 1, sizeof(head) - 1, f);
+    fclose(f);
+    head[len] = '\0';
+    if (len == 0)
+        return cp_error_set(err, CP_EDATA, "%s:1: empty file (expected a cycler export)", path),
+               NULL;
+    const struct cp_reader_ops *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; cp_readers[i]; i++) {
+        int s = cp_readers[i]->sniff(path, head, len);
+        if (s > best_score) {
+            best_score = s;
+            best = cp_readers[i];
+        }
+    }
+    if (!best)
+        cp_error_set(err, CP_EDATA, "%s:1: unknown file format (expected one of the cycler "
+                     "exports listed by 'cellpipe inspect --formats')", path);
+    return best;
+}
