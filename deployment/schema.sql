@@ -56,25 +56,25 @@ CREATE TABLE testfiles (
     sha256        text NOT NULL UNIQUE CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     format        text NOT NULL,
     rows          bigint NOT NULL,
-    cell_id       text NOT NULL REFERENCES cell (cell_id) ON DELETE CASCADE,
-    first_cycle   bigint,
-    last_cycle    bigint,
     file_mtime    timestamptz NOT NULL,
     ingested_at   timestamptz NOT NULL DEFAULT now(),
     superseded_at timestamptz
 );
-CREATE INDEX testfiles_cell ON testfiles (cell_id);
 
--- A cell's test as the ordered set of its files (oldest first). cycles_kept counts the
--- cycles of cycle_data that still come from the file: 0 means a newer file superseded it.
+-- A cell's test as the ordered set of its files: seq 1 is the oldest (by file modification
+-- time, then ingestion order). cycles_kept counts the cycles of cycle_data that still come
+-- from the file; 0 means newer files superseded all of it.
 CREATE TABLE mergedtest (
     cell_id     text NOT NULL REFERENCES cell (cell_id) ON DELETE CASCADE,
-    seq         integer NOT NULL,
     file_id     bigint NOT NULL REFERENCES testfiles (file_id) ON DELETE CASCADE,
-    cycles_kept bigint NOT NULL,
-    PRIMARY KEY (cell_id, seq),
-    UNIQUE (file_id)
+    seq         integer NOT NULL DEFAULT 0,
+    first_cycle bigint,
+    last_cycle  bigint,
+    cycles      bigint NOT NULL DEFAULT 0,
+    cycles_kept bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (cell_id, file_id)
 );
+CREATE INDEX mergedtest_file ON mergedtest (file_id);
 
 -- One row per cell and cycle (DESIGN.md "cycles"); file_id names the file it came from.
 CREATE TABLE cycle_data (
