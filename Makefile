@@ -40,10 +40,11 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 
 $(BUILD)/libcellpipe.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/cellpipe: $(CLI_OBJ) $(BUILD)/libcellpipe.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "LINK $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)

@@ -1,6 +1,91 @@
+/*
+ * cellpipe's entry point: global options, then one subcommand from commands[] (each in
+ * src/cli/cmd_<name>.c). The only place that calls exit().
+ */
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellpipe/error.h"
+#include "cellpipe/log.h"
+#include "cli.h"
+
+#ifndef CP_VERSION
+#define CP_VERSION "0.0.0"
+#endif
+
+extern const struct cp_command cp_cmd_run;
+extern const struct cp_command cp_cmd_validate;
+extern const struct cp_command cp_cmd_sample;
+
+static const struct cp_command *const commands[] = {
+    &cp_cmd_run,
+    &cp_cmd_validate,
+    &cp_cmd_sample,
+    NULL,
+};
+
+int cp_cli_fail(const struct cp_error *err, int rc)
 {
-    puts("cellpipe");
+    if (rc < 0)
+        fprintf(stderr, "cellpipe: %s\n", err->msg[0] ? err->msg : "failed");
+    return cp_error_exit_code(rc);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cellpipe [--log-format text|json] [--verbose|--quiet] COMMAND [ARGS]\n\n"
+               "commands:\n");
+    for (size_t i = 0; commands[i]; i++)
+        fprintf(f, "  %s\n", commands[i]->usage);
+    fprintf(f, "\nexit codes: 0 ok, 64 usage, 65 data, 66 input missing, 69 service "
+               "unavailable,\n70 internal, 73 cannot create output, 75 locked (retry), "
+               "78 config\n");
+}
+
+/* Global options may stand anywhere; they are removed from argv. */
+static int global_options(int *argc, char **argv)
+{
+    int json = 0, w = 1;
+    enum cp_log_level level = CP_LOG_INFO;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--log-format") == 0 && i + 1 < *argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "cellpipe: --log-format expects text or json, got '%s'\n", v);
+                return -1;
+            }
+            json = strcmp(v, "json") == 0;
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            level = CP_LOG_DEBUG;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            level = CP_LOG_WARN;
+        } else {
+            argv[w++] = argv[i];
+        }
+    }
+    *argc = w;
+    argv[w] = NULL;
+    cp_log_setup(level, json);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (global_options(&argc, argv) < 0)
+        exit(CP_EUSAGE);
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        exit(argc < 2 ? CP_EUSAGE : 0);
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("cellpipe %s\n", CP_VERSION);
+        exit(0);
+    }
+    for (size_t i = 0; commands[i]; i++)
+        if (strcmp(commands[i]->name, argv[1]) == 0)
+            exit(commands[i]->run(argc - 1, argv + 1));
+    fprintf(stderr, "cellpipe: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    exit(CP_EUSAGE);
 }

@@ -1,0 +1,256 @@
+/* One pipeline run: see include/cellpipe/runner.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/config.h"
+#include "cellpipe/error.h"
+#include "cellpipe/features.h"
+#include "cellpipe/fs.h"
+#include "cellpipe/hash.h"
+#include "cellpipe/log.h"
+#include "cellpipe/report.h"
+#include "cellpipe/run.h"
+#include "cellpipe/runner.h"
+#include "cellpipe/select.h"
+#include "cellpipe/sink.h"
+#include "cellpipe/source.h"
+#include "cellpipe/strbuf.h"
+#include "cellpipe/timeutil.h"
+#include "cellpipe/validate.h"
+
+static int stage_source(struct cp_run *run, struct cp_error *err)
+{
+    const struct cp_source_ops *src = cp_source_find(run->cfg->source.kind);
+    if (!src)
+        return cp_error_set(err, CP_ECONFIG, "%s: source kind '%s' is not available in this build",
+                            run->cfg->path, cp_source_kind_name(run->cfg->source.kind));
+    int rc = src->load(run->cfg, &run->data, err);
+    if (rc < 0)
+        return rc;
+    if (cp_table_sort(run->data.cells, "cell_id", NULL) < 0 ||
+        cp_table_sort(run->data.cycles, "cell_id", "cycle_index") < 0 ||
+        cp_table_group(run->data.cycles, "cell_id") < 0)
+        return cp_error_oom(err);
+    cp_log(CP_LOG_INFO, "stage=source kind=%s cells=%zu cycles=%zu inputs=%zu", src->name,
+           run->data.cells->nrows, run->data.cycles->nrows, run->data.ninputs);
+    return 0;
+}
+
+/* sha256 over the selected data as CSV text: the same data gives the same fingerprint
+ * whatever the source. */
+static int hash_table(struct cp_sha256 *h, const struct cp_table *t, struct cp_strbuf *sb)
+{
+    for (size_t r = 0; r < t->nrows; r++) {
+        cp_strbuf_reset(sb);
+        for (size_t c = 0; c < t->ncols; c++)
+            if ((c && cp_strbuf_addch(sb, ',') < 0) || cp_table_format_cell(t, (int)c, r, sb) < 0)
+                return -1;
+        if (cp_strbuf_addch(sb, '\n') < 0 || cp_sha256_update(h, sb->buf, sb->len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int stage_fingerprint(struct cp_run *run, struct cp_error *err)
+{
+    struct cp_sha256 h;
+    struct cp_strbuf sb;
+    cp_strbuf_init(&sb);
+    if (cp_sha256_init(&h) < 0)
+        return cp_error_oom(err);
+    int rc = hash_table(&h, run->data.cells, &sb);
+    if (rc == 0)
+        rc = hash_table(&h, run->data.cycles, &sb);
+    cp_strbuf_release(&sb);
+    if (rc < 0) {
+        cp_sha256_release(&h);
+        return cp_error_oom(err);
+    }
+    return cp_sha256_final(&h, run->data_sha256) < 0 ? cp_error_oom(err) : 0;
+}
+
+struct stage {
+    const char *name;
+    int (*run)(struct cp_run *run, struct cp_error *err);
+};
+
+/* The stages, in order. A new stage is one line here. */
+static const struct stage stages[] = {
+    {"source", stage_source},
+    {"select", cp_select_run},
+    {"fingerprint", stage_fingerprint},
+    {"validate", cp_validate_run},
+    {"features", cp_features_run},
+    /* models: fits, end of life, knee, anomalies */
+};
+
+static int run_stages(struct cp_run *run, struct cp_error *err)
+{
+    for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+        double t0 = cp_monotonic_ms();
+        int rc = stages[i].run(run, err);
+        cp_run_timing(run, stages[i].name, cp_monotonic_ms() - t0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int run_sinks(struct cp_run *run, enum cp_sink_phase phase, struct cp_error *err)
+{
+    for (size_t i = 0; cp_sinks[i]; i++) {
+        const struct cp_sink_ops *s = cp_sinks[i];
+        if (s->phase != phase || (s->enabled && !s->enabled(run)))
+            continue;
+        double t0 = cp_monotonic_ms();
+        int rc = s->write(run, err);
+        cp_run_timing(run, s->name, cp_monotonic_ms() - t0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int resolve_date(struct cp_run *run, const char *date, struct cp_error *err)
+{
+    int64_t t;
+    if (!date || strcmp(date, "today") == 0) {
+        cp_format_date((int64_t)time(NULL), run->date, sizeof(run->date));
+    } else if (cp_parse_date(date, &t) < 0) {
+        return cp_error_set(err, CP_EUSAGE, "invalid --date '%s' (expected YYYY-MM-DD)", date);
+    } else {
+        snprintf(run->date, sizeof(run->date), "%s", date);
+    }
+    cp_parse_date(run->date, &run->epoch);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *end;
+    if (sde && *sde) {
+        long long v = strtoll(sde, &end, 10);
+        if (*end || v < 0)
+            return cp_error_set(err, CP_EUSAGE, "invalid SOURCE_DATE_EPOCH '%s'", sde);
+        run->epoch = v;
+    }
+    return 0;
+}
+
+static int init_run(struct cp_run *run, const struct cp_config *cfg,
+                    const struct cp_run_options *opt, struct cp_error *err)
+{
+    memset(run, 0, sizeof(*run));
+    run->cfg = cfg;
+    run->dry_run = opt->dry_run;
+    run->shard_index = opt->shard_index;
+    run->shard_count = opt->shard_count ? opt->shard_count : 1;
+    run->backtest_mape = NAN;
+    int rc = resolve_date(run, opt->date, err);
+    if (rc == 0)
+        rc = cp_dataset_init(&run->data, err);
+    char *text = NULL;
+    size_t len = 0;
+    if (rc == 0 && cp_fs_read_file(cfg->path, &text, &len) == 0) {
+        cp_sha256_hex(text, len, run->pipeline_sha256);
+        cp_free(text);
+    }
+    return rc;
+}
+
+static void release_run(struct cp_run *run)
+{
+    cp_dataset_release(&run->data);
+    cp_table_free(run->quarantine);
+    cp_free(run->validation.rules);
+    cp_free(run->results);
+    cp_free(run->report_dir);
+    cp_free(run->staging_dir);
+    cp_free(run->mlflow_url);
+}
+
+static FILE *open_run_log(struct cp_run *run)
+{
+    char *p = cp_run_path(run, "run.log");
+    FILE *f = p ? fopen(p, "w") : NULL;
+    cp_free(p);
+    cp_log_tee(f);
+    return f;
+}
+
+static void count_kpis(struct cp_run *run)
+{
+    run->flagged_cells = run->cells_past_eol = 0;
+    for (size_t i = 0; i < run->nresults; i++) {
+        run->flagged_cells += run->results[i].nflags > 0;
+        run->cells_past_eol += run->results[i].eol_observed > 0;
+    }
+}
+
+/* Everything after the lock: stage, compute, write, publish. */
+static int locked_run(struct cp_run *run, const char *base, struct cp_error *err)
+{
+    FILE *log = NULL;
+    int rc = cp_report_stage(run, base, err);
+    if (rc == 0) {
+        log = open_run_log(run);
+        cp_log(CP_LOG_INFO, "stage=run pipeline=%s date=%s staging=\"%s\"", run->cfg->name,
+               run->date, run->staging_dir);
+        rc = run_stages(run, err);
+    }
+    if (rc == 0) {
+        count_kpis(run);
+        rc = run_sinks(run, CP_SINK_STAGED, err);
+    }
+    if (rc < 0)
+        cp_log(CP_LOG_ERROR, "stage=run msg=\"%s\"", err->msg);
+    cp_log_tee(NULL);
+    if (log)
+        fclose(log);
+    if (rc == 0)
+        rc = cp_report_publish(run, base, err);
+    if (rc < 0) {
+        cp_report_discard(run);
+        return rc;
+    }
+    cp_log(CP_LOG_INFO, "stage=publish report=\"%s\"", run->report_dir);
+    rc = run_sinks(run, CP_SINK_PUBLISHED, err);
+    if (rc < 0) /* the report stands; what failed after it is a service problem */
+        err->code = CP_EUNAVAILABLE;
+    return rc < 0 ? -CP_EUNAVAILABLE : 0;
+}
+
+int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
+                  char **report_dir, struct cp_error *err)
+{
+    struct cp_run run;
+    struct cp_report_lock lk = {-1};
+    char *base = NULL;
+    int rc = init_run(&run, cfg, opt, err);
+    if (rc < 0)
+        goto cleanup;
+    if (run.dry_run) {
+        rc = run_stages(&run, err);
+        if (rc == 0)
+            cp_log(CP_LOG_INFO, "stage=dry-run cells=%zu cycles=%zu quarantined=%lld",
+                   run.data.cells->nrows, run.data.cycles->nrows,
+                   run.validation.rows_quarantined);
+        goto cleanup;
+    }
+    base = cp_path_join(opt->out ? opt->out : cfg->report.root, cfg->name);
+    if (!base) {
+        rc = cp_error_oom(err);
+        goto cleanup;
+    }
+    rc = cp_report_lock(&lk, base, err);
+    if (rc == 0)
+        rc = locked_run(&run, base, err);
+    if (report_dir && run.report_dir && (rc == 0 || -rc == CP_EUNAVAILABLE))
+        *report_dir = cp_strdup(run.report_dir);
+cleanup:
+    cp_report_unlock(&lk);
+    cp_free(base);
+    release_run(&run);
+    return rc;
+}
