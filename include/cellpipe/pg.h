@@ -132,6 +132,10 @@ int cp_pg_ingest_file(PGconn *conn, const char *path, int *unchanged, long long 
  * transaction, COPY; used by `cellpipe sample --db`. */
 int cp_pg_store_dataset(PGconn *conn, const struct cp_dataset *ds, struct cp_error *err);
 
+/* `cellpipe sample --db DSN`: connect (an empty DSN: libpq's environment), apply the schema
+ * when needed and store the dataset (cp_pg_store_dataset). */
+int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_error *err);
+
 /* ---- advisory lock and incremental cache ------------------------------------------------ */
 
 /* One run of a pipeline at a time, across hosts: pg_try_advisory_lock on a key derived from

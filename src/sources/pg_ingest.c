@@ -486,3 +486,20 @@ cleanup:
     cp_table_free(out.cycles);
     return rc;
 }
+
+int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_error *err)
+{
+    PGconn *conn = NULL;
+    int version = 0;
+    double t0 = cp_monotonic_ms();
+    int rc = cp_pg_connect(&conn, dsn, err);
+    if (rc == 0)
+        rc = cp_pg_schema_apply(conn, &version, err);
+    if (rc == 0)
+        rc = cp_pg_store_dataset(conn, ds, err);
+    if (rc == 0)
+        cp_log(CP_LOG_INFO, "stage=sample target=postgres cells=%zu cycles=%zu seconds=%.3f",
+               ds->cells->nrows, ds->cycles->nrows, (cp_monotonic_ms() - t0) / 1000.0);
+    cp_pg_close(conn);
+    return rc;
+}
