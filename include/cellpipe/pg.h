@@ -28,6 +28,7 @@
 
 struct cp_error;
 struct cp_run;
+struct cp_sink_ops;
 
 /* ---- connections -------------------------------------------------------------------- */
 
@@ -147,19 +148,21 @@ int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg,
 void cp_pg_lock_release(struct cp_pg_lock *lock);
 
 /*
- * Incremental mode (source.incremental): per-cell results are cached in cell_results, keyed
- * by a fingerprint of the cell's rows (metadata and cycles), the pipeline file and the
- * cellpipe build. cp_pg_cache_load() fills the results of the cells whose fingerprint
- * matches and sets reuse[i] = 1 for them; the runner computes the others, then
- * cp_pg_cache_store() saves them and, on success, the watermark.
+ * Incremental mode (source.incremental; docs/postgres.md). Per-cell results are cached in
+ * cell_results, keyed by a fingerprint of the cell's rows (metadata and cycles, every
+ * column), the pipeline file and the cellpipe executable.
+ *  - cp_pg_cache_stage (a runner stage after features): fingerprints every cell into
+ *    run->cell_fingerprints, copies the cached results of the cells whose fingerprint matches
+ *    and whose data_version is not past the pipeline's watermark, and marks them in
+ *    run->cached; stages after it skip their per-cell work for marked cells (fleet-level work
+ *    still runs over every cell). With run->full_refresh nothing is reused.
+ *  - cp_sink_pg_cache (staged sink): stores the results computed in this run.
+ *  - cp_sink_pg_state (published sink): records run->pg_watermark in pipeline_state.
+ * Every one is a no-op unless the source is postgres and incremental.
  */
-struct cp_pg_cache;
-int cp_pg_cache_open(struct cp_pg_cache **out, const struct cp_run *run, int full_refresh,
-                     struct cp_error *err);
-int cp_pg_cache_load(struct cp_pg_cache *c, struct cp_run *run, unsigned char *reuse,
-                     struct cp_error *err);
-int cp_pg_cache_store(struct cp_pg_cache *c, const struct cp_run *run, struct cp_error *err);
-void cp_pg_cache_close(struct cp_pg_cache *c);
+int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err);
+extern const struct cp_sink_ops cp_sink_pg_cache;
+extern const struct cp_sink_ops cp_sink_pg_state;
 
 /* Fingerprint of one cell's data: its row of cells and its rows of cycles (group g, -1 for
  * none), every column, in a fixed byte encoding. */

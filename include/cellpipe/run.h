@@ -23,6 +23,7 @@ struct cp_run {
     int64_t epoch;           /* fixed "creation" time: SOURCE_DATE_EPOCH or date 00:00 UTC */
     int dry_run;
     unsigned shard_index, shard_count; /* 0/1 when not sharded */
+    int full_refresh;        /* --full-refresh: reuse no cached results */
 
     struct cp_dataset data;  /* cells (selected, sorted, grouped) and cycles (grouped) */
     struct cp_table *quarantine;
@@ -34,6 +35,12 @@ struct cp_run {
     char data_sha256[65];
     char *report_dir;        /* final folder reports/<pipeline>/<date> */
     char *staging_dir;       /* where sinks write before publish */
+
+    /* Incremental mode (include/cellpipe/pg.h): cached[i] = 1 when results[i] came from the
+     * cache, so later stages skip their per-cell work for it; NULL when not incremental. */
+    unsigned char *cached;
+    char (*cell_fingerprints)[65];
+    long long pg_watermark;
 
     struct cp_timing timings[CP_MAX_TIMINGS];
     size_t ntimings;

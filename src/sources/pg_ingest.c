@@ -268,31 +268,69 @@ static int rollback(PGconn *conn, int rc)
 
 /* ---- sample --db ------------------------------------------------------------------------ */
 
-int cp_pg_store_dataset(PGconn *conn, const struct cp_dataset *ds, struct cp_error *err)
+static const char *const stage_sql =
+    "CREATE TEMP TABLE cellpipe_stage (LIKE cycle_data) ON COMMIT DROP;"
+    "ALTER TABLE cellpipe_stage ALTER file_id SET DEFAULT NULL, ADD COLUMN ord bigserial";
+
+/* The primary key (cell_id, cycle_index) holds one row per cycle: a dataset that repeats a
+ * cycle (the sample lab injects one for validation to find) keeps its first row. */
+static const char *const insert_first_sql =
+    "INSERT INTO cycle_data (cell_id, cycle_index, test_time_s, start_time,"
+    " charge_capacity_ah, discharge_capacity_ah, charge_energy_wh, discharge_energy_wh,"
+    " v_max, v_min, i_max, i_min, v_charge_mean, v_discharge_mean, temperature_avg_c,"
+    " temperature_max_c, internal_resistance_ohm)"
+    " SELECT DISTINCT ON (cell_id, cycle_index) cell_id, cycle_index, test_time_s, start_time,"
+    " charge_capacity_ah, discharge_capacity_ah, charge_energy_wh, discharge_energy_wh,"
+    " v_max, v_min, i_max, i_min, v_charge_mean, v_discharge_mean, temperature_avg_c,"
+    " temperature_max_c, internal_resistance_ohm"
+    " FROM cellpipe_stage ORDER BY cell_id, cycle_index, ord";
+
+static int delete_cycles(PGconn *conn, const struct cp_table *cells, struct cp_error *err)
 {
-    int rc;
-    char *ids = NULL;
-    char **idv = cp_table_str(ds->cells, "cell_id");
-    if ((rc = cp_pg_exec(conn, "BEGIN", "cannot start a transaction", err)) < 0 ||
-        (rc = store_cells(conn, ds->cells, ds->cycles, 1, err)) < 0)
-        goto cleanup;
-    if (!(ids = cp_pg_array_literal(idv, idv ? ds->cells->nrows : 0))) {
-        rc = cp_error_oom(err);
-        goto cleanup;
-    }
+    char **idv = cp_table_str(cells, "cell_id");
+    char *ids = cp_pg_array_literal(idv, idv ? cells->nrows : 0);
+    if (!ids)
+        return cp_error_oom(err);
     const char *vals[1] = {ids};
     PGresult *res = PQexecParams(conn, "DELETE FROM cycle_data WHERE cell_id = ANY ($1::text[])",
                                  1, NULL, vals, NULL, NULL, 0);
+    int rc = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = cp_pg_result_error(conn, res, "cannot replace cycles", err);
     PQclear(res);
-    if (rc < 0 ||
-        (rc = copy_rows(conn, "cycle_data", ds->cycles, cp_cycles_columns, NULL, NULL, err)) < 0)
-        goto cleanup;
-    rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err);
-cleanup:
     cp_free(ids);
-    return rc < 0 ? rollback(conn, rc) : 0;
+    return rc;
+}
+
+static int insert_staged(PGconn *conn, size_t staged, struct cp_error *err)
+{
+    PGresult *res = PQexec(conn, insert_first_sql);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = cp_pg_result_error(conn, res, "cannot store cycles", err);
+    } else {
+        long long n = strtoll(PQcmdTuples(res), NULL, 10);
+        if ((size_t)n != staged)
+            cp_log(CP_LOG_WARN, "stage=sample target=postgres dropped_duplicate_cycles=%lld",
+                   (long long)staged - n);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int cp_pg_store_dataset(PGconn *conn, const struct cp_dataset *ds, struct cp_error *err)
+{
+    int rc;
+    if ((rc = cp_pg_exec(conn, "BEGIN", "cannot start a transaction", err)) < 0 ||
+        (rc = store_cells(conn, ds->cells, ds->cycles, 1, err)) < 0 ||
+        (rc = delete_cycles(conn, ds->cells, err)) < 0 ||
+        (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
+        (rc = copy_rows(conn, "cellpipe_stage", ds->cycles, cp_cycles_columns, NULL, NULL,
+                        err)) < 0 ||
+        (rc = insert_staged(conn, ds->cycles->nrows, err)) < 0 ||
+        (rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err)) < 0)
+        return rollback(conn, rc);
+    return 0;
 }
 
 /* ---- ingest ------------------------------------------------------------------------------ */
@@ -439,11 +477,7 @@ static int load_file(PGconn *conn, struct file_info *fi, const struct cp_reader_
         return rollback(conn, rc); /* another host loaded it meanwhile: nothing to do */
     if ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
         (rc = record_file(conn, fi, file_id, sizeof(file_id), err)) < 0 ||
-        (rc = cp_pg_exec(conn,
-                         "CREATE TEMP TABLE cellpipe_stage (LIKE cycle_data) ON COMMIT DROP;"
-                         "ALTER TABLE cellpipe_stage ALTER file_id SET DEFAULT NULL,"
-                         " ADD COLUMN ord bigserial",
-                         "cannot create the staging table", err)) < 0 ||
+        (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
         (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id",
                         file_id, err)) < 0 ||
         (rc = merge_stage(conn, file_id, replaced, err)) < 0 ||
