@@ -25,7 +25,7 @@ BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
 
-.PHONY: all bootstrap run check unit functional sanitize valgrind bench install format \
+.PHONY: docs all bootstrap run check unit functional sanitize valgrind bench install format \
         format-check headers clean golden-update fuzz
 
 all: $(BUILD)/cellpipe
@@ -48,11 +48,13 @@ $(BUILD)/cellpipe: $(CLI_OBJ) $(BUILD)/libcellpipe.a
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "TEST $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+	@echo "BENCH $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
 run: bootstrap $(BUILD)/cellpipe
 	@$(BUILD)/cellpipe run pipelines/demo.yaml --out reports
@@ -102,6 +104,13 @@ format-check:
 
 clean:
 	rm -rf build
+
+# Regenerate the schema section of pipelines/README.md from the parser's schema table.
+docs: $(BUILD)/cellpipe
+	@sed -i '/^<!-- schema:/,/^<!-- end schema -->/{//!d}' pipelines/README.md
+	@$(BUILD)/cellpipe validate --schema > $(BUILD)/schema.md
+	@sed -i '/^<!-- schema:/r $(BUILD)/schema.md' pipelines/README.md
+	@echo "docs: pipelines/README.md schema regenerated"
 
 # src/sources/pg_embed.c includes these files' bytes (.incbin): rebuild it when they change.
 $(BUILD)/obj/src/sources/pg_embed.o: deployment/schema.sql $(wildcard templates/queries/*.sql)

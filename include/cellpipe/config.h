@@ -33,26 +33,26 @@ enum cp_source_kind { CP_SOURCE_SAMPLE, CP_SOURCE_FILES, CP_SOURCE_POSTGRES, CP_
 struct cp_source_config {
     enum cp_source_kind kind;
     /* sample */
-    long seed;           /* default 42 */
-    long cells;          /* default 24 */
-    long cycles;         /* default 1000: cycles of the longest-lived cell */
+    long seed;   /* default 42 */
+    long cells;  /* default 24 */
+    long cycles; /* default 1000: cycles of the longest-lived cell */
     /* files */
     struct cp_strlist paths; /* files, folders or globs; relative to the pipeline file */
     char *format;            /* "auto" (content sniffing) or a reader name */
     char *on_error;          /* "stop" (default) or "skip": a bad file in a multi-file load */
     /* postgres */
-    char *dsn;               /* usually ${DATABASE_URL}; empty: libpq's environment */
-    char *cells_query;       /* template path, default templates/queries/cells.sql */
-    char *cycles_query;      /* default templates/queries/cycles.sql */
-    int incremental;         /* default 0 */
+    char *dsn;          /* usually ${DATABASE_URL}; empty: libpq's environment */
+    char *cells_query;  /* template path, default templates/queries/cells.sql */
+    char *cycles_query; /* default templates/queries/cycles.sql */
+    int incremental;    /* default 0 */
     /* redash */
-    char *url;               /* default ${REDASH_URL} */
+    char *url; /* default ${REDASH_URL} */
     long cells_query_id;
     long cycles_query_id;
     struct cp_filter *parameters; /* query parameters (name -> one value in values.v[0]) */
     size_t nparameters;
-    long max_age;            /* seconds, default 0 (always fresh) */
-    double timeout_s;        /* default 300 */
+    long max_age;     /* seconds, default 0 (always fresh) */
+    double timeout_s; /* default 300 */
 };
 
 struct cp_select_config {
@@ -81,12 +81,12 @@ enum cp_rule_kind {
 struct cp_rule_config {
     enum cp_rule_kind kind;
     char *column;
-    double min, max;     /* range; NaN = unbounded */
-    double z;            /* outlier: robust z-score limit, default 6 */
-    long window;         /* outlier: rolling median window, default 11 */
+    double min, max; /* range; NaN = unbounded */
+    double z;        /* outlier: robust z-score limit, default 6 */
+    long window;     /* outlier: rolling median window, default 11 */
     enum cp_policy policy;
-    double threshold;    /* fraction of rows this rule may hit before the run fails (65) */
-    int line;            /* where it was written, for messages */
+    double threshold; /* fraction of rows this rule may hit before the run fails (65) */
+    int line;         /* where it was written, for messages */
 };
 
 struct cp_validate_config {
@@ -98,15 +98,15 @@ struct cp_validate_config {
 enum cp_reference { CP_REF_FIRST_CYCLES, CP_REF_NOMINAL };
 
 struct cp_features_config {
-    enum cp_reference reference;  /* default first_cycles */
-    long reference_cycles;        /* default 3 */
-    double temperature_alpha;     /* per degC, default 0.005 */
-    double temperature_ref_c;     /* default 25 */
-    long windows[8];              /* rolling windows, default 5, 10, 20 */
+    enum cp_reference reference; /* default first_cycles */
+    long reference_cycles;       /* default 3 */
+    double temperature_alpha;    /* per degC, default 0.005 */
+    double temperature_ref_c;    /* default 25 */
+    long windows[8];             /* rolling windows, default 5, 10, 20 */
     size_t nwindows;
-    long fade_window;             /* trailing window of fade_rate, default 50 */
-    long persist_cycles;          /* a crossing must persist this many cycles, default 5 */
-    long last_n;                  /* last-N coulombic efficiency, default 10 */
+    long fade_window;    /* trailing window of fade_rate, default 50 */
+    long persist_cycles; /* a crossing must persist this many cycles, default 5 */
+    long last_n;         /* last-N coulombic efficiency, default 10 */
 };
 
 enum cp_model {
@@ -122,21 +122,21 @@ enum cp_interval { CP_INTERVAL_BOOTSTRAP, CP_INTERVAL_DELTA };
 enum cp_forecast { CP_FORECAST_AUTO, CP_FORECAST_PER_CELL, CP_FORECAST_FLEET };
 
 struct cp_fits_config {
-    int enabled;                  /* default 1 */
-    int models[CP_MODEL_COUNT];   /* 1 = fit this model; default all */
-    double threshold;             /* EOL threshold on retention, default 0.8 */
-    enum cp_reference reference;  /* default first_cycles */
-    enum cp_interval interval;    /* default bootstrap */
-    long bootstrap_samples;       /* default 200 */
-    long seed;                    /* default 1 */
-    enum cp_forecast forecast;    /* default auto (chosen by back-test) */
-    char *fleet_group;            /* sibling grouping column, default design_name */
-    double max_extrapolation;     /* cap forecasts at this multiple of the observed cycles, 3 */
-    long min_cycles;              /* fewer cycles: no fit, flagged; default 20 */
-    double anomaly_z;             /* per-cycle robust z limit, default 5 */
-    double ce_min, ce_max;        /* plausible coulombic efficiency band, 0.95 .. 1.02 */
-    double fade_mad;              /* per-cell fade-rate outlier limit in MADs, default 4 */
-    long threads;                 /* 0 = number of cores */
+    int enabled;                 /* default 1 */
+    int models[CP_MODEL_COUNT];  /* 1 = fit this model; default all */
+    double threshold;            /* EOL threshold on retention, default 0.8 */
+    enum cp_reference reference; /* default first_cycles */
+    enum cp_interval interval;   /* default bootstrap */
+    long bootstrap_samples;      /* default 200 */
+    long seed;                   /* default 1 */
+    enum cp_forecast forecast;   /* default auto (chosen by back-test) */
+    char *fleet_group;           /* sibling grouping column, default design_name */
+    double max_extrapolation;    /* cap forecasts at this multiple of the observed cycles, 3 */
+    long min_cycles;             /* fewer cycles: no fit, flagged; default 20 */
+    double anomaly_z;            /* per-cycle robust z limit, default 5 */
+    double ce_min, ce_max;       /* plausible coulombic efficiency band, 0.95 .. 1.02 */
+    double fade_mad;             /* per-cell fade-rate outlier limit in MADs, default 4 */
+    long threads;                /* 0 = number of cores */
 };
 
 enum cp_plot_kind { CP_PLOT_LINE, CP_PLOT_SCATTER, CP_PLOT_HISTOGRAM, CP_PLOT_BOX };
@@ -151,73 +151,73 @@ enum cp_overlay {
 };
 
 struct cp_plot_config {
-    char *name;          /* file name stem under plots/ */
+    char *name; /* file name stem under plots/ */
     enum cp_plot_kind kind;
-    char *x;             /* any cycles column or feature (default cycle_index) */
+    char *x; /* any cycles column or feature (default cycle_index) */
     char *y;
-    char *group_by;      /* any metadata column; default design_name */
+    char *group_by; /* any metadata column; default design_name */
     enum cp_normalize normalize;
     int log_x, log_y;
     double x_min, x_max, y_min, y_max; /* NaN = automatic */
     char *title;
-    unsigned overlays;   /* enum cp_overlay bits */
-    char *cells;         /* "all" (default), "flagged": one panel per flagged cell */
+    unsigned overlays; /* enum cp_overlay bits */
+    char *cells;       /* "all" (default), "flagged": one panel per flagged cell */
     int line;
 };
 
 struct cp_plots_config {
-    int enabled;         /* default 1 */
-    int defaults;        /* add the default plot set, default 1 */
-    int svg, pdf;        /* formats, default both */
+    int enabled;                /* default 1 */
+    int defaults;               /* add the default plot set, default 1 */
+    int svg, pdf;               /* formats, default both */
     double width_pt, height_pt; /* default 720 x 432 */
     struct cp_plot_config *list;
     size_t nlist;
 };
 
 struct cp_workbook_config {
-    int enabled;          /* default 1 */
-    int cycles_sheet;     /* default 1 */
-    int charts;           /* default 1 */
-    long max_series;      /* series per chart, default 12 */
-    int constant_memory;  /* default 1 */
+    int enabled;         /* default 1 */
+    int cycles_sheet;    /* default 1 */
+    int charts;          /* default 1 */
+    long max_series;     /* series per chart, default 12 */
+    int constant_memory; /* default 1 */
 };
 
 struct cp_mlflow_config {
-    int enabled;          /* default 1: with no tracking URI only the journal is written */
-    char *tracking_uri;   /* default ${MLFLOW_TRACKING_URI:-} */
-    char *experiment;     /* default "cellpipe/<pipeline name>" */
-    int child_runs;       /* default 1 */
-    int cycle_metrics;    /* default 0 */
-    int artifacts;        /* default 1 */
+    int enabled;        /* default 1: with no tracking URI only the journal is written */
+    char *tracking_uri; /* default ${MLFLOW_TRACKING_URI:-} */
+    char *experiment;   /* default "cellpipe/<pipeline name>" */
+    int child_runs;     /* default 1 */
+    int cycle_metrics;  /* default 0 */
+    int artifacts;      /* default 1 */
 };
 
 struct cp_report_config {
-    char *root;           /* default "reports", relative to the working directory */
-    long keep_days;       /* 0 = keep everything */
-    int cycles_csv;       /* default 1 */
-    int summary_pdf;      /* default 1 */
-    int html;             /* default 1 */
+    char *root;      /* default "reports", relative to the working directory */
+    long keep_days;  /* 0 = keep everything */
+    int cycles_csv;  /* default 1 */
+    int summary_pdf; /* default 1 */
+    int html;        /* default 1 */
 };
 
 enum cp_email_when { CP_EMAIL_ALWAYS, CP_EMAIL_FLAGGED, CP_EMAIL_FAILURE };
 
 struct cp_email_config {
-    int enabled;          /* default 0 */
+    int enabled; /* default 0 */
     enum cp_email_when when;
-    char *smtp_url;       /* smtp://host:port or smtps://...; default ${SMTP_URL:-} */
-    int starttls;         /* 1 required (default for non-loopback), 0 off */
-    int starttls_set;     /* starttls was written in the file */
+    char *smtp_url;   /* smtp://host:port or smtps://...; default ${SMTP_URL:-} */
+    int starttls;     /* 1 required (default for non-loopback), 0 off */
+    int starttls_set; /* starttls was written in the file */
     char *from;
     struct cp_strlist to;
     struct cp_strlist cc;
-    char *subject;        /* template: {pipeline} {date} {flagged} {status} */
-    int attach_pdf;       /* default 1 */
+    char *subject;  /* template: {pipeline} {date} {flagged} {status} */
+    int attach_pdf; /* default 1 */
 };
 
 struct cp_config {
-    char *path;           /* the pipeline file as given */
-    char *dir;            /* its folder: relative paths in the file resolve against it */
-    char *name;           /* `name:`, default the file name without .yaml */
+    char *path; /* the pipeline file as given */
+    char *dir;  /* its folder: relative paths in the file resolve against it */
+    char *name; /* `name:`, default the file name without .yaml */
     char *description;
     struct cp_source_config source;
     struct cp_select_config select;

@@ -13,7 +13,7 @@ struct cp_csv {
     FILE *f;
     int owns_file;
     char sep;
-    long lineno;       /* line where the current record starts (1-based) */
+    long lineno; /* line where the current record starts (1-based) */
     long next_line;
     char *line;
     size_t cap;

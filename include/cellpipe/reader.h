@@ -26,7 +26,7 @@ struct cp_reader_out {
 };
 
 struct cp_reader_ops {
-    const char *name;        /* e.g. "batteryarchive" */
+    const char *name; /* e.g. "batteryarchive" */
     const char *description;
     /* Score 0..100: how sure the reader is that this is its format, from the path and the
      * first bytes of the file (head, len <= 64 KiB). 0 = not mine. */

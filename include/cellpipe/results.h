@@ -12,8 +12,8 @@
 enum cp_fit_status {
     CP_FIT_NOT_RUN = 0, /* model not asked for, or the cell was not fitted */
     CP_FIT_OK,
-    CP_FIT_FAILED,      /* the solver did not converge */
-    CP_FIT_DEGENERATE   /* converged to something unphysical or unidentifiable */
+    CP_FIT_FAILED,    /* the solver did not converge */
+    CP_FIT_DEGENERATE /* converged to something unphysical or unidentifiable */
 };
 
 #define CP_FIT_MAXP 6
@@ -24,7 +24,7 @@ struct cp_fit {
     double p[CP_FIT_MAXP];
     double rmse;
     double aicc;
-    char reason[96];   /* why it failed or is degenerate */
+    char reason[96]; /* why it failed or is degenerate */
 };
 
 enum cp_eol_method { CP_EOL_NONE, CP_EOL_OBSERVED, CP_EOL_PER_CELL, CP_EOL_FLEET };
@@ -32,30 +32,30 @@ enum cp_eol_method { CP_EOL_NONE, CP_EOL_OBSERVED, CP_EOL_PER_CELL, CP_EOL_FLEET
 #define CP_MAX_FLAGS 8
 
 struct cp_flag {
-    char kind[24];     /* e.g. "anomaly_cycle", "fade_outlier", "ce_band", "too_few_cycles" */
+    char kind[24]; /* e.g. "anomaly_cycle", "fade_outlier", "ce_band", "too_few_cycles" */
     char reason[120];
 };
 
 struct cp_cell_result {
-    long cells_row;        /* row in run->cells */
-    long group;            /* group in run->cycles, -1 when the cell has no cycles */
+    long cells_row; /* row in run->cells */
+    long group;     /* group in run->cycles, -1 when the cell has no cycles */
     long n_cycles;
     long first_cycle, last_cycle;
-    double reference_ah;   /* retention reference */
+    double reference_ah; /* retention reference */
     double last_retention;
     long cycles_to_90, cycles_to_80; /* observed, persistent crossings; -1 not reached */
     double ce_mean, ce_last_n;
-    double fade_rate;      /* per 100 cycles, over the trailing fade window at the end */
-    double efc_total;      /* equivalent full cycles at the last cycle */
+    double fade_rate; /* per 100 cycles, over the trailing fade window at the end */
+    double efc_total; /* equivalent full cycles at the last cycle */
     double days_on_test;
     /* fits (issue: degradation fits) */
     struct cp_fit fits[CP_MODEL_COUNT];
-    int best_model;        /* enum cp_model, -1 when none */
-    long eol_observed;     /* cycle, -1 not reached */
+    int best_model;                      /* enum cp_model, -1 when none */
+    long eol_observed;                   /* cycle, -1 not reached */
     double eol_forecast, eol_lo, eol_hi; /* NaN when none */
     enum cp_eol_method eol_method;
-    int eol_capped;        /* forecast capped at the extrapolation limit */
-    double knee_onset, knee_point;       /* NaN when no knee */
+    int eol_capped;                /* forecast capped at the extrapolation limit */
+    double knee_onset, knee_point; /* NaN when no knee */
     struct cp_flag flags[CP_MAX_FLAGS];
     int nflags;
 };
@@ -77,7 +77,7 @@ struct cp_validation {
     struct cp_rule_result *rules;
     size_t nrules;
     long long rows_in, rows_quarantined;
-    int failed;        /* a rule over its threshold with policy fail */
+    int failed; /* a rule over its threshold with policy fail */
 };
 
 #endif

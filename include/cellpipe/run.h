@@ -19,13 +19,13 @@ struct cp_timing {
 
 struct cp_run {
     const struct cp_config *cfg;
-    char date[11];           /* YYYY-MM-DD, the report date */
-    int64_t epoch;           /* fixed "creation" time: SOURCE_DATE_EPOCH or date 00:00 UTC */
+    char date[11]; /* YYYY-MM-DD, the report date */
+    int64_t epoch; /* fixed "creation" time: SOURCE_DATE_EPOCH or date 00:00 UTC */
     int dry_run;
     unsigned shard_index, shard_count; /* 0/1 when not sharded */
     int full_refresh;        /* --full-refresh: reuse no cached results */
 
-    struct cp_dataset data;  /* cells (selected, sorted, grouped) and cycles (grouped) */
+    struct cp_dataset data; /* cells (selected, sorted, grouped) and cycles (grouped) */
     struct cp_table *quarantine;
     struct cp_validation validation;
     struct cp_cell_result *results; /* one per row of data.cells, same order */
@@ -33,8 +33,8 @@ struct cp_run {
 
     char pipeline_sha256[65];
     char data_sha256[65];
-    char *report_dir;        /* final folder reports/<pipeline>/<date> */
-    char *staging_dir;       /* where sinks write before publish */
+    char *report_dir;  /* final folder reports/<pipeline>/<date> */
+    char *staging_dir; /* where sinks write before publish */
 
     /* Incremental mode (include/cellpipe/pg.h): cached[i] = 1 when results[i] came from the
      * cache, so later stages skip their per-cell work for it; NULL when not incremental. */
@@ -47,11 +47,11 @@ struct cp_run {
 
     /* filled by sinks, read by later ones (manifest, email, html) */
     char mlflow_run_id[64];
-    char *mlflow_url;        /* UI link of the parent run, or NULL */
-    char mlflow_status[16];  /* "", "disabled", "journal", "logged", "pending" */
+    char *mlflow_url;       /* UI link of the parent run, or NULL */
+    char mlflow_status[16]; /* "", "disabled", "journal", "logged", "pending" */
     long flagged_cells;
     long cells_past_eol;
-    double backtest_mape;    /* fleet vs per-cell back-test error (NaN when none) */
+    double backtest_mape; /* fleet vs per-cell back-test error (NaN when none) */
 };
 
 /* Record the wall time of a stage (ms). */

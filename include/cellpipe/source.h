@@ -14,10 +14,10 @@
 struct cp_error;
 
 struct cp_input {
-    char *name;       /* file path, query id or "sample" */
-    char *sha256;     /* hex digest of the bytes read, or of the query text + parameters */
+    char *name;   /* file path, query id or "sample" */
+    char *sha256; /* hex digest of the bytes read, or of the query text + parameters */
     long long bytes;
-    char *format;     /* reader or source name */
+    char *format; /* reader or source name */
     long long rows;
 };
 
@@ -46,8 +46,7 @@ int cp_dataset_init(struct cp_dataset *ds, struct cp_error *err);
 void cp_dataset_release(struct cp_dataset *ds);
 /* Record an input (strings copied). 0 or negative code. */
 int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sha256,
-                         long long bytes, const char *format, long long rows,
-                         struct cp_error *err);
+                         long long bytes, const char *format, long long rows, struct cp_error *err);
 
 /* Canonical column names and types of the cells and cycles tables. */
 struct cp_colspec {

@@ -14,7 +14,10 @@ struct cp_strbuf {
     size_t cap;
 };
 
-#define CP_STRBUF_INIT {0}
+#define CP_STRBUF_INIT                                                                             \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 void cp_strbuf_init(struct cp_strbuf *sb);
 void cp_strbuf_release(struct cp_strbuf *sb);

@@ -26,9 +26,13 @@ static int resolve(struct cp_run *run, struct fcols *c)
 {
     struct cp_table *t = run->data.cycles;
     const struct cp_features_config *fc = &run->cfg->features;
-    static const char *const out[] = {"coulombic_efficiency", "energy_efficiency",
-                                      "capacity_retention", "temperature_compensated_capacity",
-                                      "fade_rate", "cycle_fraction", "days_since_start",
+    static const char *const out[] = {"coulombic_efficiency",
+                                      "energy_efficiency",
+                                      "capacity_retention",
+                                      "temperature_compensated_capacity",
+                                      "fade_rate",
+                                      "cycle_fraction",
+                                      "days_since_start",
                                       "equivalent_full_cycles"};
     for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
         if (!add_f64(t, out[i]))
@@ -242,9 +246,9 @@ int cp_features_run(struct cp_run *run, struct cp_error *err)
         }
         size_t a = cy->group_start[g], b = cy->group_start[g + 1];
         struct cell_meta meta = meta_of(cells, k);
-        double ref = fc->reference == CP_REF_NOMINAL ? meta.nominal
-                                                     : first_cycles_reference(c.qd, a, b,
-                                                                              fc->reference_cycles);
+        double ref = fc->reference == CP_REF_NOMINAL
+                         ? meta.nominal
+                         : first_cycles_reference(c.qd, a, b, fc->reference_cycles);
         r->reference_ah = ref;
         if (!(ref > 0))
             cp_result_flag(r, "no_reference",

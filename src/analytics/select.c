@@ -41,9 +41,12 @@ struct filter_ref {
 static size_t collect_filters(const struct cp_select_config *s, struct filter_ref *out)
 {
     const struct filter_ref fixed[] = {
-        {"design_name", &s->design_name}, {"experiment_group", &s->experiment_group},
-        {"layer_types", &s->layer_types}, {"test_status", &s->test_status},
-        {"year", &s->year},               {"cell_id", &s->cell_id},
+        {"design_name", &s->design_name},
+        {"experiment_group", &s->experiment_group},
+        {"layer_types", &s->layer_types},
+        {"test_status", &s->test_status},
+        {"year", &s->year},
+        {"cell_id", &s->cell_id},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)

@@ -11,7 +11,7 @@
 #include "cellpipe/run.h"
 #include "cellpipe/validate.h"
 
-static const char *const rule_names[] = {"required", "range", "monotonic", "duplicates",
+static const char *const rule_names[] = {"required", "range",   "monotonic", "duplicates",
                                          "nan",      "outlier", "gaps"};
 static const char *const policy_names[] = {"fail", "quarantine", "warn"};
 
@@ -164,8 +164,7 @@ static int ensure_quarantine(struct cp_run *run, struct cp_error *err)
     if (run->quarantine)
         return 0;
     run->quarantine = cp_table_new("quarantine");
-    if (!run->quarantine ||
-        cp_add_canonical_columns(run->quarantine, cp_cycles_columns) < 0 ||
+    if (!run->quarantine || cp_add_canonical_columns(run->quarantine, cp_cycles_columns) < 0 ||
         cp_table_add_column(run->quarantine, "rule", CP_STR) < 0 ||
         cp_table_add_column(run->quarantine, "reason", CP_STR) < 0)
         return cp_error_oom(err);
@@ -211,7 +210,8 @@ static int quarantine_rows(struct cp_run *run, const struct cp_rule_config *r, s
             continue;
         long q = cp_table_copy_row(run->quarantine, t, i);
         describe(r, t, i, v->reason, sizeof(v->reason));
-        if (q < 0 || cp_table_set_str(run->quarantine, rule_col, (size_t)q, rule_names[r->kind]) < 0 ||
+        if (q < 0 ||
+            cp_table_set_str(run->quarantine, rule_col, (size_t)q, rule_names[r->kind]) < 0 ||
             cp_table_set_str(run->quarantine, reason_col, (size_t)q, v->reason) < 0)
             rc = cp_error_oom(err);
         v->hit[i] = 0; /* now reused as "keep" below */
@@ -273,14 +273,17 @@ int cp_validate_run(struct cp_run *run, struct cp_error *err)
             cp_log(r->policy == CP_POLICY_WARN ? CP_LOG_WARN : CP_LOG_INFO,
                    "stage=validate rule=%s column=%s policy=%s hits=%lld checked=%lld "
                    "examples=\"%s\"",
-                   rule_names[r->kind], r->column, policy_names[r->policy], res->hits,
-                   res->checked, res->examples);
+                   rule_names[r->kind], r->column, policy_names[r->policy], res->hits, res->checked,
+                   res->examples);
         if (r->policy != CP_POLICY_WARN && over_threshold(res)) {
             val->failed = 1;
+            char where[32] = "";
+            if (r->line > 0) /* default rules have no line */
+                snprintf(where, sizeof(where), ":%d", r->line);
             rc = cp_error_set(err, CP_EDATA,
-                              "%s:%d: validation rule '%s' on '%s' hit %lld of %lld rows, over "
+                              "%s%s: validation rule '%s' on '%s' hit %lld of %lld rows, over "
                               "its threshold %g (e.g. %s)",
-                              run->cfg->path, r->line, rule_names[r->kind], r->column, res->hits,
+                              run->cfg->path, where, rule_names[r->kind], r->column, res->hits,
                               res->checked, r->threshold, res->examples);
         }
     }

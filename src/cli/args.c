@@ -82,8 +82,9 @@ int cp_args_long(struct cp_args *a, const char *text, long lo, long hi, long *ou
     long v = text ? strtol(text, &end, 10) : 0;
     if (!text || *end || end == text || errno || v < lo || v > hi) {
         if (a->ok)
-            fprintf(stderr, "cellpipe %s: option '%s' expects a whole number from %ld to %ld, "
-                            "got '%s'\n",
+            fprintf(stderr,
+                    "cellpipe %s: option '%s' expects a whole number from %ld to %ld, "
+                    "got '%s'\n",
                     a->argv[0], a->opt ? a->opt : "?", lo, hi, text ? text : "");
         a->ok = 0;
         return -1;

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 #define USAGE                                                                                      \
-    "run PIPELINE.yaml [--date YYYY-MM-DD|today] [--out DIR] [--dry-run] [--shard I/N] "          \
+    "run PIPELINE.yaml [--date YYYY-MM-DD|today] [--out DIR] [--dry-run] [--shard I/N] "           \
     "[--full-refresh]"
 
 static int parse_shard(const char *s, struct cp_run_options *o)

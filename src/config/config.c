@@ -47,8 +47,8 @@ static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (n)
-        return cp_error_set(c->err, CP_ECONFIG, "%s:%d:%d: %s", c->file, node_line(n),
-                            node_col(n), msg);
+        return cp_error_set(c->err, CP_ECONFIG, "%s:%d:%d: %s", c->file, node_line(n), node_col(n),
+                            msg);
     return cp_error_set(c->err, CP_ECONFIG, "%s: %s", c->file, msg);
 }
 
@@ -242,8 +242,7 @@ static int set_scalar(struct ctx *c, const yaml_node_t *n, const struct cp_field
     }
     default:
         return fail(c, n, "expected %s for '%s', got a scalar",
-                    f->type == F_SECTION || f->type == F_FILTERS ? "a mapping" : "a list",
-                    f->key);
+                    f->type == F_SECTION || f->type == F_FILTERS ? "a mapping" : "a list", f->key);
     }
 }
 
@@ -396,8 +395,8 @@ static int unknown_key(struct ctx *c, const yaml_node_t *k, const struct cp_sect
 
 static int is_secret_key(const char *key)
 {
-    static const char *const words[] = {"password", "passwd", "token", "secret", "api_key",
-                                        "apikey", NULL};
+    static const char *const words[] = {"password", "passwd", "token", "secret",
+                                        "api_key",  "apikey", NULL};
     for (int i = 0; words[i]; i++)
         if (strstr(key, words[i]))
             return 1;
@@ -459,8 +458,7 @@ static int parse_list(struct ctx *c, const yaml_node_t *n, const struct cp_field
     return 0;
 }
 
-static int parse_filters(struct ctx *c, const yaml_node_t *n, const struct cp_field *f,
-                         void *base)
+static int parse_filters(struct ctx *c, const yaml_node_t *n, const struct cp_field *f, void *base)
 {
     if (n->type != YAML_MAPPING_NODE)
         return fail(c, n, "expected a mapping for '%s', got %s", f->key, node_kind(n));
@@ -469,8 +467,8 @@ static int parse_filters(struct ctx *c, const yaml_node_t *n, const struct cp_fi
     if (!arr)
         return cp_error_oom(c->err);
     *(struct cp_filter **)AT(base, f) = arr;
-    static const struct cp_field values = {"values", F_STRLIST, offsetof(struct cp_filter, values),
-                                           0, NULL, NULL, 1, 0, NULL, NULL};
+    static const struct cp_field values = {
+        "values", F_STRLIST, offsetof(struct cp_filter, values), 0, NULL, NULL, 1, 0, NULL, NULL};
     for (size_t i = 0; i < count; i++) {
         yaml_node_pair_t *pair = &n->data.mapping.pairs.start[i];
         yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
@@ -518,9 +516,10 @@ static int parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_se
 {
     if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
         return 0; /* `section:` with nothing under it */
+    if (n->type != YAML_MAPPING_NODE && !s->name[0])
+        return fail(c, n, "expected a mapping of pipeline keys, got %s", node_kind(n));
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "expected a mapping for '%s', got %s", s->name[0] ? s->name : "the file",
-                    node_kind(n));
+        return fail(c, n, "expected a mapping for '%s', got %s", s->name, node_kind(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -762,8 +761,8 @@ int cp_config_load(struct cp_config *cfg, const char *path, struct cp_error *err
     size_t len = 0;
     memset(cfg, 0, sizeof(*cfg));
     if (cp_fs_read_file(path, &text, &len) < 0)
-        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_ECONFIG,
-                            "cannot read '%s': %s", path, strerror(errno));
+        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_ECONFIG, "cannot read '%s': %s",
+                            path, strerror(errno));
     int rc = cp_config_load_buffer(cfg, path, text, len, err);
     cp_free(text);
     return rc;
@@ -792,9 +791,9 @@ const char *cp_source_kind_name(enum cp_source_kind k)
 
 static const char *type_doc(const struct cp_field *f)
 {
-    static const char *const names[] = {"string", "bool", "integer", "number",      "enum",
-                                        "list",   "map",  "list of maps", "map of lists", "list",
-                                        "list of integers"};
+    static const char *const names[] = {
+        "string",       "bool",         "integer", "number",          "enum", "list", "map",
+        "list of maps", "map of lists", "list",    "list of integers"};
     return names[f->type];
 }
 
@@ -804,7 +803,8 @@ static void print_fields(FILE *out, const struct cp_section *s, const char *pref
         char key[160];
         snprintf(key, sizeof(key), "%.60s%.60s", prefix, f->key);
         if (f->type == F_SECTION) {
-            fprintf(out, "\n### `%s`: %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
+            fprintf(out,
+                    "\n### `%s`: %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
                     key, f->doc);
             print_fields(out, f->sub, "");
             continue;
@@ -813,11 +813,11 @@ static void print_fields(FILE *out, const struct cp_section *s, const char *pref
         if (f->enums)
             join_names(f->enums, values, sizeof(values));
         fprintf(out, "| `%s` | %s%s%s%s | %s | %s |\n", key, type_doc(f), values[0] ? " (" : "",
-                values, values[0] ? ")" : "", f->def ? (f->def[0] ? f->def : "auto") : "-",
-                f->doc);
+                values, values[0] ? ")" : "", f->def ? (f->def[0] ? f->def : "auto") : "-", f->doc);
         if (f->type == F_LIST) {
-            fprintf(out, "\nEach item of `%s`:\n\n| key | type | default | meaning |\n"
-                         "|---|---|---|---|\n",
+            fprintf(out,
+                    "\nEach item of `%s`:\n\n| key | type | default | meaning |\n"
+                    "|---|---|---|---|\n",
                     key);
             print_fields(out, f->sub, "");
             fprintf(out, "\n");

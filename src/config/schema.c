@@ -65,7 +65,7 @@ static const struct cp_field source_fields[] = {
      "redash: accept a cached result this many seconds old"},
     {"timeout_s", F_DOUBLE, S(timeout_s), 0, NULL, NULL, 1, 86400, "300",
      "redash: give up waiting for a query job after this long"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field select_fields[] = {
@@ -80,7 +80,7 @@ static const struct cp_field select_fields[] = {
     {"cell_id", F_STRLIST, SEL(cell_id), 0, NULL, NULL, NOR, NULL, "keep these cells"},
     {"where", F_FILTERS, SEL(where), SEL(nwhere), NULL, NULL, NOR, NULL,
      "any metadata column: list of accepted values"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field rule_fields[] = {
@@ -96,18 +96,18 @@ static const struct cp_field rule_fields[] = {
      "fail the run, quarantine the rows, or warn"},
     {"threshold", F_DOUBLE, R(threshold), 0, NULL, NULL, 0, 1, "0.05",
      "fraction of rows this rule may hit before the run fails (exit 65)"},
-    {NULL},
+    {.key = NULL},
 };
 
 const struct cp_section cp_schema_rule = {"validate.rules[]", rule_fields,
-                                               sizeof(struct cp_rule_config), R(line)};
+                                          sizeof(struct cp_rule_config), R(line)};
 
 static const struct cp_field validate_fields[] = {
     {"rules", F_LIST, V(rules), V(nrules), NULL, &cp_schema_rule, NOR, NULL,
      "list of rules; when absent, the default set in pipelines/README.md"},
     {"max_quarantine_fraction", F_DOUBLE, V(max_quarantine_fraction), 0, NULL, NULL, 0, 1, "0.05",
      "fraction of all rows that may be quarantined before the run fails (exit 65)"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field features_fields[] = {
@@ -127,7 +127,7 @@ static const struct cp_field features_fields[] = {
      "cycles a retention drop must persist to count for cycles_to_90/80"},
     {"last_n", F_LONG, FE(last_n), 0, NULL, NULL, 1, 100000, "10",
      "cycles in the last-N coulombic efficiency"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field fits_fields[] = {
@@ -160,7 +160,7 @@ static const struct cp_field fits_fields[] = {
     {"fade_mad", F_DOUBLE, FI(fade_mad), 0, NULL, NULL, 0.5, 1e6, "4",
      "per-cell fade-rate outlier limit, in median absolute deviations"},
     {"threads", F_LONG, FI(threads), 0, NULL, NULL, 0, 1024, "0", "worker threads, 0 = cores"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field plot_fields[] = {
@@ -183,7 +183,7 @@ static const struct cp_field plot_fields[] = {
      "fit, band, threshold, knee, anomalies"},
     {"cells", F_STR, P(cells), 0, NULL, NULL, NOR, "all",
      "all, or flagged (one panel per flagged cell)"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_section plot_section = {"plots.list[]", plot_fields,
@@ -197,7 +197,7 @@ static const struct cp_field plots_fields[] = {
     {"width_pt", F_DOUBLE, PS(width_pt), 0, NULL, NULL, 100, 10000, "720", "plot width"},
     {"height_pt", F_DOUBLE, PS(height_pt), 0, NULL, NULL, 100, 10000, "432", "plot height"},
     {"list", F_LIST, PS(list), PS(nlist), NULL, &plot_section, NOR, NULL, "plots to draw"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field workbook_fields[] = {
@@ -208,7 +208,7 @@ static const struct cp_field workbook_fields[] = {
     {"max_series", F_LONG, W(max_series), 0, NULL, NULL, 1, 255, "12", "series per chart"},
     {"constant_memory", F_BOOL, W(constant_memory), 0, NULL, NULL, NOR, "true",
      "stream large sheets (flat memory)"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field mlflow_fields[] = {
@@ -222,7 +222,7 @@ static const struct cp_field mlflow_fields[] = {
     {"cycle_metrics", F_BOOL, M(cycle_metrics), 0, NULL, NULL, NOR, "false",
      "retention per cycle as metric history"},
     {"artifacts", F_BOOL, M(artifacts), 0, NULL, NULL, NOR, "true", "upload report files"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field report_fields[] = {
@@ -230,11 +230,10 @@ static const struct cp_field report_fields[] = {
      "folder holding <name>/<date>/ (--out overrides)"},
     {"keep_days", F_LONG, RE(keep_days), 0, NULL, NULL, 0, 1e6, "0",
      "prune dated folders older than this (0 keeps all)"},
-    {"cycles_csv", F_BOOL, RE(cycles_csv), 0, NULL, NULL, NOR, "true",
-     "write results/cycles.csv"},
+    {"cycles_csv", F_BOOL, RE(cycles_csv), 0, NULL, NULL, NOR, "true", "write results/cycles.csv"},
     {"summary_pdf", F_BOOL, RE(summary_pdf), 0, NULL, NULL, NOR, "true", "write summary.pdf"},
     {"html", F_BOOL, RE(html), 0, NULL, NULL, NOR, "true", "write index.html"},
-    {NULL},
+    {.key = NULL},
 };
 
 static const struct cp_field email_fields[] = {
@@ -252,12 +251,14 @@ static const struct cp_field email_fields[] = {
      "[cellpipe] {pipeline} {date}: {flagged} flagged",
      "subject template: {pipeline} {date} {flagged} {status}"},
     {"attach_pdf", F_BOOL, E(attach_pdf), 0, NULL, NULL, NOR, "true", "attach summary.pdf"},
-    {NULL},
+    {.key = NULL},
 };
 
-#define SECTION(key, fields, doc)                                                                 \
-    {#key, F_SECTION, C(key), 0, NULL, &(const struct cp_section){#key, fields, 0, (size_t)-1},  \
-     NOR, NULL, doc}
+#define SECTION(key, fields, doc)                                                                  \
+    {                                                                                              \
+#key, F_SECTION, C(key), 0, NULL,                                                          \
+            &(const struct cp_section){#key, fields, 0, (size_t)-1 }, NOR, NULL, doc               \
+    }
 
 static const struct cp_field root_fields[] = {
     {"name", F_STR, C(name), 0, NULL, NULL, NOR, NULL,
@@ -273,7 +274,7 @@ static const struct cp_field root_fields[] = {
     SECTION(mlflow, mlflow_fields, "MLflow tracking"),
     SECTION(report, report_fields, "the report folder"),
     SECTION(email, email_fields, "emailed summary"),
-    {NULL},
+    {.key = NULL},
 };
 
 const struct cp_section cp_schema_root = {"", root_fields, 0, (size_t)-1};

@@ -9,17 +9,17 @@
 #include <stddef.h>
 
 enum cp_ftype {
-    F_STR,      /* char * */
-    F_BOOL,     /* int */
-    F_LONG,     /* long */
-    F_DOUBLE,   /* double; "" or "auto" = NaN */
-    F_ENUM,     /* int, index into enums[] */
-    F_STRLIST,  /* struct cp_strlist */
-    F_SECTION,  /* nested mapping, fields in sub */
-    F_LIST,     /* list of mappings: pointer at off, size_t count at off2, elem_size */
-    F_FILTERS,  /* mapping column -> list: struct cp_filter * at off, count at off2 */
-    F_FLAGS,    /* list of names -> bits (int[] when elem_size, else unsigned bitmask) */
-    F_LONGS     /* list of integers: long[] at off (capacity elem_size), size_t count at off2 */
+    F_STR,     /* char * */
+    F_BOOL,    /* int */
+    F_LONG,    /* long */
+    F_DOUBLE,  /* double; "" or "auto" = NaN */
+    F_ENUM,    /* int, index into enums[] */
+    F_STRLIST, /* struct cp_strlist */
+    F_SECTION, /* nested mapping, fields in sub */
+    F_LIST,    /* list of mappings: pointer at off, size_t count at off2, elem_size */
+    F_FILTERS, /* mapping column -> list: struct cp_filter * at off, count at off2 */
+    F_FLAGS,   /* list of names -> bits (int[] when elem_size, else unsigned bitmask) */
+    F_LONGS    /* list of integers: long[] at off (capacity elem_size), size_t count at off2 */
 };
 
 struct cp_section;
@@ -31,8 +31,8 @@ struct cp_field {
     size_t off2;
     const char *const *enums; /* F_ENUM, F_FLAGS */
     const struct cp_section *sub;
-    double lo, hi;            /* numeric range; lo > hi = unchecked */
-    const char *def;          /* default as text (NULL = none); lists: comma-separated */
+    double lo, hi;   /* numeric range; lo > hi = unchecked */
+    const char *def; /* default as text (NULL = none); lists: comma-separated */
     const char *doc;
 };
 

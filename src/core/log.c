@@ -56,8 +56,9 @@ static void write_json(FILE *f, const char *ts, const char *level, const char *m
 
 void cp_log(enum cp_log_level level, const char *fmt, ...)
 {
-    if (level < min_level)
-        return;
+    int to_stderr = level >= min_level, to_tee = tee_file && level >= CP_LOG_INFO;
+    if (!to_stderr && !to_tee)
+        return; /* the run log keeps info lines whatever the terminal shows */
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
@@ -69,11 +70,11 @@ void cp_log(enum cp_log_level level, const char *fmt, ...)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     pthread_mutex_lock(&lock);
-    if (json_format)
+    if (to_stderr && json_format)
         write_json(stderr, ts, level_name[level], msg);
-    else
+    else if (to_stderr)
         fprintf(stderr, "ts=%s level=%s %s\n", ts, level_name[level], msg);
-    if (tee_file) {
+    if (to_tee && tee_file) {
         fprintf(tee_file, "ts=%s level=%s %s\n", ts, level_name[level], msg);
         fflush(tee_file);
     }

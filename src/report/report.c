@@ -33,9 +33,9 @@ int cp_report_lock(struct cp_report_lock *lk, const char *base, struct cp_error 
         ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
         pid[n > 0 ? n : 0] = '\0';
         pid[strcspn(pid, "\n")] = '\0';
-        rc = cp_error_set(err, CP_ETEMPFAIL,
-                          "another run holds the lock '%s' (pid %s): retry later", path,
-                          pid[0] ? pid : "?");
+        rc =
+            cp_error_set(err, CP_ETEMPFAIL, "another run holds the lock '%s' (pid %s): retry later",
+                         path, pid[0] ? pid : "?");
         close(fd);
     } else {
         char pid[32];

@@ -82,10 +82,8 @@ struct stage {
 
 /* The stages, in order. A new stage is one line here. */
 static const struct stage stages[] = {
-    {"source", stage_source},
-    {"select", cp_select_run},
-    {"fingerprint", stage_fingerprint},
-    {"validate", cp_validate_run},
+    {"source", stage_source},           {"select", cp_select_run},
+    {"fingerprint", stage_fingerprint}, {"validate", cp_validate_run},
     {"features", cp_features_run},
     {"cache", cp_pg_cache_stage},
     /* models: fits, end of life, knee, anomalies */
@@ -226,8 +224,8 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
     return rc < 0 ? -CP_EUNAVAILABLE : 0;
 }
 
-int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
-                  char **report_dir, struct cp_error *err)
+int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt, char **report_dir,
+                  struct cp_error *err)
 {
     struct cp_run run;
     struct cp_report_lock lk = {-1};
@@ -240,8 +238,7 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
         rc = run_stages(&run, err);
         if (rc == 0)
             cp_log(CP_LOG_INFO, "stage=dry-run cells=%zu cycles=%zu quarantined=%lld",
-                   run.data.cells->nrows, run.data.cycles->nrows,
-                   run.validation.rows_quarantined);
+                   run.data.cells->nrows, run.data.cycles->nrows, run.validation.rows_quarantined);
         goto cleanup;
     }
     base = cp_path_join(opt->out ? opt->out : cfg->report.root, cfg->name);

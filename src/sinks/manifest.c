@@ -28,7 +28,7 @@
 #define CP_VERSION "0.0.0"
 #endif
 
-static const char *const rule_names[] = {"required", "range", "monotonic", "duplicates",
+static const char *const rule_names[] = {"required", "range",   "monotonic", "duplicates",
                                          "nan",      "outlier", "gaps"};
 static const char *const policy_names[] = {"fail", "quarantine", "warn"};
 
@@ -42,8 +42,8 @@ static json_t *versions(void)
     char pq[32];
     int v = PQlibVersion();
     snprintf(pq, sizeof(pq), "%d.%d", v / 10000, v % 10000);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cellpipe", CP_VERSION,
-                     "libyaml", yaml_get_version_string(), "jansson", JANSSON_VERSION, "libcurl",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cellpipe", CP_VERSION, "libyaml",
+                     yaml_get_version_string(), "jansson", JANSSON_VERSION, "libcurl",
                      curl_version_info(CURLVERSION_NOW)->version, "cairo", cairo_version_string(),
                      "pango", pango_version_string(), "libxlsxwriter", LXW_VERSION, "libpq", pq);
 }
@@ -53,9 +53,9 @@ static json_t *inputs(const struct cp_dataset *ds)
     json_t *a = json_array();
     for (size_t i = 0; a && i < ds->ninputs; i++) {
         const struct cp_input *in = &ds->inputs[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s, s:I}", "name", in->name,
-                                           "sha256", in->sha256, "bytes", (json_int_t)in->bytes,
-                                           "format", in->format, "rows", (json_int_t)in->rows));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s, s:I}", "name", in->name, "sha256",
+                                           in->sha256, "bytes", (json_int_t)in->bytes, "format",
+                                           in->format, "rows", (json_int_t)in->rows));
     }
     return a;
 }
@@ -67,12 +67,12 @@ static json_t *validation(const struct cp_validation *v)
         const struct cp_rule_result *r = &v->rules[i];
         if (!r->rule)
             continue;
-        json_array_append_new(
-            rules, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:s}", "rule",
-                             rule_names[r->rule->kind], "column", r->rule->column, "policy",
-                             policy_names[r->rule->policy], "checked", (json_int_t)r->checked,
-                             "hits", (json_int_t)r->hits, "threshold", r->rule->threshold,
-                             "examples", r->examples));
+        json_array_append_new(rules,
+                              json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:s}", "rule",
+                                        rule_names[r->rule->kind], "column", r->rule->column,
+                                        "policy", policy_names[r->rule->policy], "checked",
+                                        (json_int_t)r->checked, "hits", (json_int_t)r->hits,
+                                        "threshold", r->rule->threshold, "examples", r->examples));
     }
     return json_pack("{s:I, s:I, s:o}", "rows_in", (json_int_t)v->rows_in, "rows_quarantined",
                      (json_int_t)v->rows_quarantined, "rules", rules);
@@ -103,23 +103,24 @@ static json_t *build(const struct cp_run *run)
     json_t *m = json_object();
     json_object_set_new(m, "status", json_string("ok"));
     json_object_set_new(m, "pipeline",
-                        json_pack("{s:s, s:s, s:s}", "name", run->cfg->name, "path",
-                                  run->cfg->path, "sha256", run->pipeline_sha256));
+                        json_pack("{s:s, s:s, s:s}", "name", run->cfg->name, "path", run->cfg->path,
+                                  "sha256", run->pipeline_sha256));
     json_object_set_new(m, "date", json_string(run->date));
     json_object_set_new(m, "created", json_string(created));
     json_object_set_new(m, "shard", run->shard_count > 1 ? json_string(shard) : json_null());
     json_object_set_new(m, "source", json_string(cp_source_kind_name(run->cfg->source.kind)));
-    json_object_set_new(m, "data", json_pack("{s:s, s:o}", "sha256", run->data_sha256, "inputs",
-                                             inputs(&run->data)));
+    json_object_set_new(
+        m, "data",
+        json_pack("{s:s, s:o}", "sha256", run->data_sha256, "inputs", inputs(&run->data)));
     json_object_set_new(m, "counts", counts(run));
     json_object_set_new(m, "validation", validation(&run->validation));
-    json_object_set_new(m, "forecast", json_pack("{s:o}", "backtest_mape",
-                                                 num_or_null(run->backtest_mape)));
+    json_object_set_new(m, "forecast",
+                        json_pack("{s:o}", "backtest_mape", num_or_null(run->backtest_mape)));
     json_object_set_new(m, "mlflow",
                         json_pack("{s:s, s:s?, s:s?}", "status",
-                                  run->mlflow_status[0] ? run->mlflow_status : "disabled",
-                                  "run_id", run->mlflow_run_id[0] ? run->mlflow_run_id : NULL,
-                                  "url", run->mlflow_url));
+                                  run->mlflow_status[0] ? run->mlflow_status : "disabled", "run_id",
+                                  run->mlflow_run_id[0] ? run->mlflow_run_id : NULL, "url",
+                                  run->mlflow_url));
     json_object_set_new(m, "timings_ms", timings(run));
     json_object_set_new(m, "versions", versions());
     return m;

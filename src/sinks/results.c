@@ -17,8 +17,8 @@ void cp_results_flag_text(const struct cp_cell_result *r, char *buf, size_t n)
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < r->nflags && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s: %s", i ? "; " : "",
-                                 r->flags[i].kind, r->flags[i].reason);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s: %s", i ? "; " : "", r->flags[i].kind,
+                                 r->flags[i].reason);
 }
 
 struct rcol {
@@ -27,16 +27,16 @@ struct rcol {
 };
 
 static const struct rcol result_cols[] = {
-    {"n_cycles", CP_I64},        {"first_cycle", CP_I64},     {"last_cycle", CP_I64},
-    {"reference_ah", CP_F64},    {"last_retention", CP_F64},  {"cycles_to_90", CP_I64},
-    {"cycles_to_80", CP_I64},    {"ce_mean", CP_F64},         {"ce_last_n", CP_F64},
-    {"fade_rate", CP_F64},       {"efc_total", CP_F64},       {"days_on_test", CP_F64},
-    {"best_model", CP_STR},      {"fit_p0", CP_F64},          {"fit_p1", CP_F64},
-    {"fit_p2", CP_F64},          {"fit_p3", CP_F64},          {"fit_rmse", CP_F64},
-    {"fit_aicc", CP_F64},        {"eol_observed", CP_I64},    {"eol_forecast", CP_F64},
-    {"eol_lo", CP_F64},          {"eol_hi", CP_F64},          {"eol_method", CP_STR},
-    {"eol_capped", CP_I64},      {"knee_onset", CP_F64},      {"knee_point", CP_F64},
-    {"n_flags", CP_I64},         {"flags", CP_STR},
+    {"n_cycles", CP_I64},     {"first_cycle", CP_I64},    {"last_cycle", CP_I64},
+    {"reference_ah", CP_F64}, {"last_retention", CP_F64}, {"cycles_to_90", CP_I64},
+    {"cycles_to_80", CP_I64}, {"ce_mean", CP_F64},        {"ce_last_n", CP_F64},
+    {"fade_rate", CP_F64},    {"efc_total", CP_F64},      {"days_on_test", CP_F64},
+    {"best_model", CP_STR},   {"fit_p0", CP_F64},         {"fit_p1", CP_F64},
+    {"fit_p2", CP_F64},       {"fit_p3", CP_F64},         {"fit_rmse", CP_F64},
+    {"fit_aicc", CP_F64},     {"eol_observed", CP_I64},   {"eol_forecast", CP_F64},
+    {"eol_lo", CP_F64},       {"eol_hi", CP_F64},         {"eol_method", CP_STR},
+    {"eol_capped", CP_I64},   {"knee_onset", CP_F64},     {"knee_point", CP_F64},
+    {"n_flags", CP_I64},      {"flags", CP_STR},
 };
 #define NRESULT (sizeof(result_cols) / sizeof(result_cols[0]))
 
@@ -49,8 +49,8 @@ static void set_i(struct cp_table *t, int c, size_t row, long v)
 static int fill_row(struct cp_table *t, const int *col, size_t row, const struct cp_cell_result *r)
 {
     const struct cp_fit *best = r->best_model >= 0 ? &r->fits[r->best_model] : NULL;
-    double f64[] = {r->reference_ah, r->last_retention, r->ce_mean, r->ce_last_n, r->fade_rate,
-                    r->efc_total, r->days_on_test};
+    double f64[] = {r->reference_ah, r->last_retention, r->ce_mean,     r->ce_last_n,
+                    r->fade_rate,    r->efc_total,      r->days_on_test};
     set_i(t, col[0], row, r->n_cycles);
     set_i(t, col[1], row, r->first_cycle);
     set_i(t, col[2], row, r->last_cycle);

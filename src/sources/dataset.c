@@ -6,11 +6,19 @@
 #include "cellpipe/source.h"
 
 const struct cp_colspec cp_cells_columns[] = {
-    {"cell_id", CP_STR},          {"design_name", CP_STR},  {"experiment_group", CP_STR},
-    {"layer_types", CP_STR},      {"test_status", CP_STR},  {"start_date", CP_TIME},
-    {"year", CP_I64},             {"nominal_capacity_ah", CP_F64},
-    {"chemistry", CP_STR},        {"form_factor", CP_STR},  {"tester", CP_STR},
-    {"channel", CP_STR},          {NULL, CP_F64},
+    {"cell_id", CP_STR},
+    {"design_name", CP_STR},
+    {"experiment_group", CP_STR},
+    {"layer_types", CP_STR},
+    {"test_status", CP_STR},
+    {"start_date", CP_TIME},
+    {"year", CP_I64},
+    {"nominal_capacity_ah", CP_F64},
+    {"chemistry", CP_STR},
+    {"form_factor", CP_STR},
+    {"tester", CP_STR},
+    {"channel", CP_STR},
+    {NULL, CP_F64},
 };
 
 const struct cp_colspec cp_cycles_columns[] = {
@@ -69,8 +77,7 @@ void cp_dataset_release(struct cp_dataset *ds)
 }
 
 int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sha256,
-                         long long bytes, const char *format, long long rows,
-                         struct cp_error *err)
+                         long long bytes, const char *format, long long rows, struct cp_error *err)
 {
     if (cp_grow((void **)&ds->inputs, &ds->inputcap, ds->ninputs + 1, sizeof(*ds->inputs)) < 0)
         return cp_error_oom(err);

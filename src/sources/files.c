@@ -163,8 +163,8 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
     }
     while ((rc = cp_csv_next(&r)) == 1) {
         if (r.nfields != n) {
-            rc = cp_error_set(err, CP_EDATA, "%s:%ld: expected %zu fields, got %zu", path,
-                              r.lineno, n, r.nfields);
+            rc = cp_error_set(err, CP_EDATA, "%s:%ld: expected %zu fields, got %zu", path, r.lineno,
+                              n, r.nfields);
             goto cleanup;
         }
         long row = cp_table_add_row(cells);

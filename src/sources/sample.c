@@ -241,8 +241,8 @@ static int fault_of(const struct cell_model *m, long idx, long n)
 }
 
 static int emit_cell(struct cp_table *t, const struct cols *c, const char *id, long idx,
-                     const struct cell_model *m, const double *q, const double *temp,
-                     int64_t start, struct rng *rng)
+                     const struct cell_model *m, const double *q, const double *temp, int64_t start,
+                     struct rng *rng)
 {
     double time_s = 0;
     for (long n = 1; n <= m->observed; n++) {
@@ -279,7 +279,8 @@ static int add_cell_meta(struct cp_table *cells, const char *id, long idx,
     int64_t year = 1970 + (int64_t)((double)start / 31556952.0);
     if (cp_table_set_str(cells, cp_table_find(cells, "cell_id"), r, id) < 0 ||
         cp_table_set_str(cells, cp_table_find(cells, "design_name"), r, m->d->name) < 0 ||
-        cp_table_set_str(cells, cp_table_find(cells, "experiment_group"), r, groups[m->group]) < 0 ||
+        cp_table_set_str(cells, cp_table_find(cells, "experiment_group"), r, groups[m->group]) <
+            0 ||
         cp_table_set_str(cells, cp_table_find(cells, "layer_types"), r,
                          layers[uniform(rng) < 0.5]) < 0 ||
         cp_table_set_str(cells, cp_table_find(cells, "test_status"), r, m->status) < 0 ||
@@ -296,8 +297,8 @@ static int add_cell_meta(struct cp_table *cells, const char *id, long idx,
 
 static int add_truth(struct cp_table *truth, const char *id, const struct cell_model *m, long eol)
 {
-    static const char *const names[] = {"cell_id", "test_status", "observed_cycles", "eol_cycle",
-                                        "knee_cycle", "life_cycles"};
+    static const char *const names[] = {"cell_id",   "test_status", "observed_cycles",
+                                        "eol_cycle", "knee_cycle",  "life_cycles"};
     static const enum cp_type types[] = {CP_STR, CP_STR, CP_I64, CP_I64, CP_I64, CP_F64};
     int col[6];
     for (int i = 0; i < 6; i++)

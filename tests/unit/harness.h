@@ -38,20 +38,20 @@ static const char *t_current = "";
 
 #define CHECK_INT(a, b)                                                                            \
     do {                                                                                           \
-        long long x_ = (long long)(a), y_ = (long long)(b);                                       \
-        T_REPORT(x_ == y_, "%s == %s: %lld != %lld", #a, #b, x_, y_);                             \
+        long long x_ = (long long)(a), y_ = (long long)(b);                                        \
+        T_REPORT(x_ == y_, "%s == %s: %lld != %lld", #a, #b, x_, y_);                              \
     } while (0)
 
 #define CHECK_NEAR(a, b, tol)                                                                      \
     do {                                                                                           \
         double x_ = (a), y_ = (b);                                                                 \
-        T_REPORT(fabs(x_ - y_) <= (tol), "%s ~ %s: %.17g vs %.17g", #a, #b, x_, y_);              \
+        T_REPORT(fabs(x_ - y_) <= (tol), "%s ~ %s: %.17g vs %.17g", #a, #b, x_, y_);               \
     } while (0)
 
 #define CHECK_STR(a, b)                                                                            \
     do {                                                                                           \
         const char *x_ = (a), *y_ = (b);                                                           \
-        T_REPORT(x_ && y_ && strcmp(x_, y_) == 0, "%s == %s: '%s' != '%s'", #a, #b,              \
+        T_REPORT(x_ &&y_ &&strcmp(x_, y_) == 0, "%s == %s: '%s' != '%s'", #a, #b,                  \
                  x_ ? x_ : "(null)", y_ ? y_ : "(null)");                                          \
     } while (0)
 

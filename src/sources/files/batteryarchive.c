@@ -136,7 +136,7 @@ static int read_rows(struct cp_csv *r, const char *path, const char *cell, const
         out->rows_read++;
     }
     if (rc < 0)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: %s", path, r->next_line,
+        return cp_error_set(err, CP_EDATA, "%s:%ld: %s", path, r->lineno,
                             errno == EILSEQ ? "unterminated quoted field (truncated file?)"
                                             : strerror(errno));
     return 0;
@@ -145,8 +145,8 @@ static int read_rows(struct cp_csv *r, const char *path, const char *cell, const
 static int add_cell(struct cp_reader_out *out, const char *cell, struct cp_error *err)
 {
     long row = cp_table_add_row(out->cells);
-    if (row < 0 || cp_table_set_str(out->cells, cp_table_find(out->cells, "cell_id"),
-                                    (size_t)row, cell) < 0)
+    if (row < 0 ||
+        cp_table_set_str(out->cells, cp_table_find(out->cells, "cell_id"), (size_t)row, cell) < 0)
         return cp_error_oom(err);
     return 0;
 }
@@ -171,10 +171,10 @@ static int ba_read(const char *path, struct cp_reader_out *out, struct cp_error 
         goto cleanup;
     }
     map_header(&r, out->cycles, col, &cycle_field);
-    int dq = cp_csv_field_index(&r, "Discharge_Capacity (Ah)");
-    if (dq < 0)
-        dq = cp_csv_field_index(&r, "discharge_capacity_ah");
-    if (cycle_field < 0 || dq < 0) {
+    int dq_col = cp_table_find(out->cycles, "discharge_capacity_ah"), dq = 0;
+    for (size_t i = 0; i < r.nfields; i++)
+        dq |= col[i] == dq_col;
+    if (cycle_field < 0 || !dq) {
         rc = cp_error_set(err, CP_EDATA,
                           "%s:1: expected columns 'Cycle_Index' and 'Discharge_Capacity (Ah)'",
                           path);

@@ -45,7 +45,9 @@ const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *
         }
     }
     if (!best)
-        cp_error_set(err, CP_EDATA, "%s:1: unknown file format (expected one of the cycler "
-                     "exports listed by 'cellpipe inspect --formats')", path);
+        cp_error_set(err, CP_EDATA,
+                     "%s:1: unknown file format (expected one of the cycler "
+                     "exports listed by 'cellpipe inspect --formats')",
+                     path);
     return best;
 }
