@@ -23,6 +23,11 @@ struct cp_reader_out {
     struct cp_table *cycles; /* per-cycle rows (cp_cycles_columns) */
     long long rows_read;     /* data rows the reader consumed (for inputs and inspect) */
     const char *cell_id;     /* default cell id (file name stem) when the file names none */
+    /* Optional: dQ/dV curves of raw time series (cell_id, cycle_index, voltage_v,
+     * dqdv_ah_per_v, see include/cellpipe/dqdv.h); NULL = not wanted. */
+    struct cp_table *curves;
+    /* Optional: how the file's columns map (column, maps_to, factor), for `inspect`. */
+    struct cp_table *columns;
 };
 
 struct cp_reader_ops {

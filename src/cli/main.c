@@ -17,6 +17,7 @@
 extern const struct cp_command cp_cmd_run;
 extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
+extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
 
@@ -24,6 +25,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
     &cp_cmd_sample,
+    &cp_cmd_inspect,
     &cp_cmd_ingest,
     &cp_cmd_db,
     NULL,

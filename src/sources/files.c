@@ -205,7 +205,7 @@ static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, cons
 static int load_one(const struct cp_config *cfg, const char *path, int implicit,
                     struct cp_dataset *ds, struct cp_error *err)
 {
-    struct cp_reader_out out = {ds->cells, ds->cycles, 0, NULL};
+    struct cp_reader_out out = {ds->cells, ds->cycles, 0, NULL, NULL, NULL};
     const char *format = "cells";
     int rc;
     if (is_metadata(path)) {

@@ -7,9 +7,23 @@
 #include "cellpipe/reader.h"
 
 extern const struct cp_reader_ops cp_reader_batteryarchive;
+extern const struct cp_reader_ops cp_reader_arbin;
+extern const struct cp_reader_ops cp_reader_maccor;
+extern const struct cp_reader_ops cp_reader_biologic;
+extern const struct cp_reader_ops cp_reader_novonix;
+extern const struct cp_reader_ops cp_reader_neware;
+extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
+extern const struct cp_reader_ops cp_reader_batterydatahub;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
+    &cp_reader_arbin,             /* Arbin CSV */
+    &cp_reader_maccor,            /* Maccor text/CSV */
+    &cp_reader_biologic,          /* BioLogic .mpt/CSV */
+    &cp_reader_novonix,           /* Novonix HPC/UHPC */
+    &cp_reader_neware,            /* Neware BTS CSV */
+    &cp_reader_batteryarchive_ts, /* Battery Archive time series */
+    &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     NULL,
 };
 
@@ -34,6 +48,10 @@ const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *
     head[len] = '\0';
     if (len == 0)
         return cp_error_set(err, CP_EDATA, "%s:1: empty file (expected a cycler export)", path),
+               NULL;
+    if (memchr(head, '\0', len))
+        return cp_error_set(err, CP_EDATA, "%s:1: binary file (expected a text cycler export)",
+                            path),
                NULL;
     const struct cp_reader_ops *best = NULL;
     int best_score = 0;

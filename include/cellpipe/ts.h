@@ -1,0 +1,81 @@
+#ifndef CELLPIPE_TS_H
+#define CELLPIPE_TS_H
+/*
+ * Time series -> per-cycle rows (src/sources/files/ts2cycles.c), streaming: a reader pushes
+ * raw points one at a time in file order and a row is appended to out->cycles whenever the
+ * cycle changes. Memory is a few hundred bytes plus the dQ/dV buffer (include/cellpipe/dqdv.h),
+ * never the series.
+ *
+ * Per cycle: charge/discharge capacity (Ah) and energy (Wh), v_min/v_max, i_min/i_max
+ * (charge positive), v_charge_mean/v_discharge_mean (energy / capacity), temperature mean/max,
+ * internal resistance (last nonzero value), test_time_s (at the cycle's last point),
+ * start_time, and the extra column duration_s.
+ *
+ * Counters: charge_ah/discharge_ah/charge_wh/discharge_wh may be cumulative over the test,
+ * cumulative within a cycle, or per step, and may reset at any time: a counter's contribution
+ * is the sum over its segments of (segment maximum - segment start), where a new segment starts
+ * when the value drops by more than 1 % of its running maximum at a step or cycle change, or
+ * to at most half of it anywhere (noise never counts as a reset). The first value of a file
+ * counts from 0: a file that starts mid-cycle still reports the cycle's counter value. With
+ * CP_TS_LARGEST (counters cumulative within a cycle that some cyclers zero at rests: Arbin,
+ * Battery Archive, Battery Data Hub) a cycle's amount is its largest segment instead of the sum,
+ * which is how those cyclers' own summaries count. A cycle
+ * where a counter reports nothing falls back to integrating the current (trapezoid).
+ *
+ * Test time: a backwards jump (restarted test clock, concatenated files) is stitched so time
+ * stays monotonic; each such jump counts as a discontinuity (cp_ts_discontinuities).
+ * Cycle index missing (CP_I64_NA): cycles are inferred, starting at 1, a new one at each
+ * charge that follows a discharge.
+ *
+ * Errors: only out of memory (CP_EINTERNAL).
+ */
+#include <stdint.h>
+
+#include "cellpipe/reader.h"
+
+struct cp_error;
+struct cp_dqdv_options;
+
+struct cp_ts_point {
+    int64_t cycle;      /* CP_I64_NA: infer from the current */
+    int64_t step;       /* CP_I64_NA when unknown */
+    double test_time_s; /* NaN when unknown (then stamp differences are used) */
+    double stamp;       /* Unix seconds, NaN when unknown */
+    double current_a;   /* charge positive */
+    double voltage_v;
+    double charge_ah; /* counters: NaN when this row does not report them */
+    double discharge_ah;
+    double charge_wh;
+    double discharge_wh;
+    double temperature_c;
+    double resistance_ohm;
+};
+
+/* A point with every field missing. */
+void cp_ts_point_clear(struct cp_ts_point *p);
+
+struct cp_ts;
+
+enum cp_ts_counting {
+    CP_TS_SUM,    /* per-step counters: the cycle's amount is the sum of its segments */
+    CP_TS_LARGEST /* cycle-cumulative counters: the largest segment */
+};
+
+/* Start a series for cell `cell_id` writing rows into out->cycles (columns are added as
+ * needed), dQ/dV curves into out->curves when not NULL and the Severson features into the
+ * cell's row of out->cells. dq: NULL for the defaults. NULL when out of memory. */
+struct cp_ts *cp_ts_new(const char *cell_id, struct cp_reader_out *out,
+                        const struct cp_dqdv_options *dq);
+void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting);
+/* emit = 0: compute (dQ/dV, Severson) but append no cycle rows, for a series whose cycler also
+ * wrote its own per-cycle file for the same cell (that file is authoritative). */
+void cp_ts_set_emit(struct cp_ts *ts, int emit);
+int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err);
+/* Flush the last cycle and write the per-cell features. */
+int cp_ts_finish(struct cp_ts *ts, struct cp_error *err);
+void cp_ts_free(struct cp_ts *ts);
+
+long long cp_ts_cycles(const struct cp_ts *ts);          /* rows appended so far */
+long long cp_ts_discontinuities(const struct cp_ts *ts); /* stitched test-time jumps */
+
+#endif

@@ -1,0 +1,370 @@
+/* Streaming time series -> per-cycle rows (contract in include/cellpipe/ts.h). */
+#include <math.h>
+#include <string.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/dqdv.h"
+#include "cellpipe/error.h"
+#include "cellpipe/table.h"
+#include "cellpipe/tabread.h"
+#include "cellpipe/ts.h"
+
+/* Current below this (A) counts as rest when inferring cycles and splitting charge/discharge. */
+#define I_EPS 1e-6
+
+/* One capacity or energy counter (see "Counters" in ts.h). */
+struct counter {
+    int have;      /* a value was seen in this file */
+    int seen;      /* a value was seen in this cycle */
+    double hwm;    /* running maximum of the open segment */
+    double base;   /* value the open segment started from */
+    double closed; /* sum of the cycle's closed segments */
+    double best;   /* largest closed segment of the cycle */
+};
+
+struct cycle_acc {
+    int64_t index;
+    long n;
+    double t0, t1, stamp0;
+    double vmin, vmax, imin, imax;
+    double q_int[2], e_int[2]; /* integrated charge [0] / discharge [1] Ah and Wh */
+    double vdt[2], dt[2];      /* for time-weighted mean voltage when no energy */
+    double tsum, tmax;
+    long tn;
+    double ir;
+};
+
+struct cp_ts {
+    char *cell_id;
+    struct cp_reader_out *out;
+    struct counter ctr[4]; /* qc, qd, ec, ed */
+    struct cycle_acc c;
+    int started;
+    int64_t last_step;
+    double last_t, offset, stamp_origin;
+    double last_i, last_v;
+    int have_last;
+    int seen_discharge; /* for cycle inference */
+    int64_t inferred;
+    long long cycles, jumps;
+    struct cp_dqdv *dq;
+    enum cp_ts_counting counting;
+    int quiet; /* append no cycle rows */
+};
+
+void cp_ts_point_clear(struct cp_ts_point *p)
+{
+    p->cycle = CP_I64_NA;
+    p->step = CP_I64_NA;
+    p->test_time_s = p->stamp = p->current_a = p->voltage_v = NAN;
+    p->charge_ah = p->discharge_ah = p->charge_wh = p->discharge_wh = NAN;
+    p->temperature_c = p->resistance_ohm = NAN;
+}
+
+struct cp_ts *cp_ts_new(const char *cell_id, struct cp_reader_out *out,
+                        const struct cp_dqdv_options *dq)
+{
+    struct cp_ts *ts = cp_calloc(1, sizeof(*ts));
+    if (!ts)
+        return NULL;
+    ts->cell_id = cp_strdup(cell_id);
+    ts->out = out;
+    ts->stamp_origin = NAN;
+    ts->inferred = 1;
+    struct cp_dqdv_options def;
+    if (!dq) {
+        cp_dqdv_options_init(&def);
+        dq = &def;
+    }
+    ts->dq = cp_dqdv_new(dq, out->curves, cell_id);
+    if (!ts->cell_id || !ts->dq) {
+        cp_ts_free(ts);
+        return NULL;
+    }
+    return ts;
+}
+
+void cp_ts_free(struct cp_ts *ts)
+{
+    if (!ts)
+        return;
+    cp_dqdv_free(ts->dq);
+    cp_free(ts->cell_id);
+    cp_free(ts);
+}
+
+long long cp_ts_cycles(const struct cp_ts *ts)
+{
+    return ts->cycles;
+}
+
+long long cp_ts_discontinuities(const struct cp_ts *ts)
+{
+    return ts->jumps;
+}
+
+static double counter_total(const struct counter *k, enum cp_ts_counting counting)
+{
+    if (counting == CP_TS_LARGEST)
+        return fmax(k->best, k->hwm - k->base);
+    return k->closed + (k->hwm - k->base);
+}
+
+void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting)
+{
+    ts->counting = counting;
+}
+
+void cp_ts_set_emit(struct cp_ts *ts, int emit)
+{
+    ts->quiet = !emit;
+}
+
+/* Feed one counter value; `boundary`: the step or cycle changed at this point. */
+static void counter_push(struct counter *k, double v, int boundary)
+{
+    if (isnan(v))
+        return;
+    k->seen = 1;
+    if (!k->have) {
+        k->have = 1;
+        k->base = 0; /* the counter's first value counts from 0 (a file starting mid-cycle) */
+        k->hwm = v;
+        return;
+    }
+    double tol = fmax(1e-9, 0.01 * fabs(k->hwm));
+    if (v < k->hwm - tol && (boundary || v <= 0.5 * k->hwm)) {
+        k->closed += k->hwm - k->base;
+        k->best = fmax(k->best, k->hwm - k->base);
+        k->base = 0;
+        k->hwm = v;
+    } else if (v > k->hwm) {
+        k->hwm = v;
+    }
+}
+
+static void counter_new_cycle(struct counter *k)
+{
+    k->closed = 0;
+    k->best = 0;
+    k->base = k->hwm;
+    k->seen = 0;
+}
+
+static void acc_start(struct cycle_acc *c, int64_t index, double t, double stamp)
+{
+    memset(c, 0, sizeof(*c));
+    c->index = index;
+    c->t0 = c->t1 = t;
+    c->stamp0 = stamp;
+    c->vmin = c->imin = INFINITY;
+    c->vmax = c->imax = -INFINITY;
+    c->tmax = -INFINITY;
+    c->ir = NAN;
+}
+
+/* Integrate the current between the previous and this point (trapezoid, same direction). */
+static void acc_integrate(struct cp_ts *ts, const struct cp_ts_point *p, double t)
+{
+    double dt = t - ts->last_t;
+    if (!ts->have_last || !(dt > 0) || isnan(p->current_a) || isnan(ts->last_i))
+        return;
+    double i = 0.5 * (p->current_a + ts->last_i);
+    double v = isnan(p->voltage_v) ? ts->last_v : 0.5 * (p->voltage_v + ts->last_v);
+    int dir = i > I_EPS ? 0 : i < -I_EPS ? 1 : -1;
+    if (dir < 0)
+        return;
+    double q = fabs(i) * dt / 3600.0;
+    ts->c.q_int[dir] += q;
+    if (!isnan(v)) {
+        ts->c.e_int[dir] += q * v;
+        ts->c.vdt[dir] += v * dt;
+        ts->c.dt[dir] += dt;
+    }
+}
+
+static void acc_point(struct cycle_acc *c, const struct cp_ts_point *p, double t)
+{
+    c->n++;
+    if (!isnan(t))
+        c->t1 = t;
+    if (!isnan(p->voltage_v)) {
+        c->vmin = fmin(c->vmin, p->voltage_v);
+        c->vmax = fmax(c->vmax, p->voltage_v);
+    }
+    if (!isnan(p->current_a)) {
+        c->imin = fmin(c->imin, p->current_a);
+        c->imax = fmax(c->imax, p->current_a);
+    }
+    if (!isnan(p->temperature_c)) {
+        c->tsum += p->temperature_c;
+        c->tn++;
+        c->tmax = fmax(c->tmax, p->temperature_c);
+    }
+    if (!isnan(p->resistance_ohm) && p->resistance_ohm != 0)
+        c->ir = p->resistance_ohm;
+}
+
+/* Counter total when the cycle reported that counter, else the integral. */
+/* A cycle that moved no charge in a direction has no such capacity (NaN, as the cyclers'
+ * own summaries write it), not a capacity of 0 that would read as a dead cell. */
+static double cycle_amount(const struct cp_ts *ts, int k, double integral)
+{
+    double v = ts->ctr[k].seen ? counter_total(&ts->ctr[k], ts->counting) : integral;
+    return v > 1e-9 ? v : NAN; /* below 1 nAh: counter noise */
+}
+
+static double finite_or_nan(double x)
+{
+    return isfinite(x) ? x : NAN;
+}
+
+static double mean_voltage(double e, double q, double vdt, double dt)
+{
+    if (q > 0 && e > 0)
+        return e / q;
+    return dt > 0 ? vdt / dt : NAN;
+}
+
+static int set_f64(struct cp_table *t, const char *name, long row, double v)
+{
+    int col = cp_table_add_column(t, name, CP_F64);
+    if (col < 0)
+        return -1;
+    cp_table_set_f64(t, col, (size_t)row, v);
+    return 0;
+}
+
+static int emit_cycle(struct cp_ts *ts, struct cp_error *err)
+{
+    if (ts->quiet)
+        return cp_dqdv_end_cycle(ts->dq, ts->c.index, err);
+    struct cp_table *t = ts->out->cycles;
+    struct cycle_acc *c = &ts->c;
+    long row = cp_table_add_row(t);
+    int cid = cp_table_add_column(t, "cell_id", CP_STR);
+    int cix = cp_table_add_column(t, "cycle_index", CP_I64);
+    int cst = cp_table_add_column(t, "start_time", CP_TIME);
+    if (row < 0 || cid < 0 || cix < 0 || cst < 0 || cp_table_set_str(t, cid, row, ts->cell_id))
+        return cp_error_oom(err);
+    cp_table_set_i64(t, cix, row, c->index);
+    cp_table_set_i64(t, cst, row, isnan(c->stamp0) ? CP_I64_NA : (int64_t)floor(c->stamp0));
+    double qc = cycle_amount(ts, 0, c->q_int[0]);
+    double qd = cycle_amount(ts, 1, c->q_int[1]);
+    double ec = cycle_amount(ts, 2, c->e_int[0]);
+    double ed = cycle_amount(ts, 3, c->e_int[1]);
+    int rc = 0;
+    rc |= set_f64(t, "test_time_s", row, c->t1);
+    rc |= set_f64(t, "charge_capacity_ah", row, qc);
+    rc |= set_f64(t, "discharge_capacity_ah", row, qd);
+    rc |= set_f64(t, "charge_energy_wh", row, ec);
+    rc |= set_f64(t, "discharge_energy_wh", row, ed);
+    rc |= set_f64(t, "v_max", row, finite_or_nan(c->vmax));
+    rc |= set_f64(t, "v_min", row, finite_or_nan(c->vmin));
+    rc |= set_f64(t, "i_max", row, finite_or_nan(c->imax));
+    rc |= set_f64(t, "i_min", row, finite_or_nan(c->imin));
+    rc |= set_f64(t, "v_charge_mean", row, mean_voltage(ec, qc, c->vdt[0], c->dt[0]));
+    rc |= set_f64(t, "v_discharge_mean", row, mean_voltage(ed, qd, c->vdt[1], c->dt[1]));
+    rc |= set_f64(t, "temperature_avg_c", row, c->tn ? c->tsum / (double)c->tn : NAN);
+    rc |= set_f64(t, "temperature_max_c", row, finite_or_nan(c->tmax));
+    rc |= set_f64(t, "internal_resistance_ohm", row, c->ir);
+    rc |= set_f64(t, "duration_s", row, c->t1 - c->t0);
+    if (rc)
+        return cp_error_oom(err);
+    ts->cycles++;
+    return cp_dqdv_end_cycle(ts->dq, c->index, err);
+}
+
+/* Test time, stitched across backwards jumps; from the stamps when the file has none. */
+static double stitched_time(struct cp_ts *ts, const struct cp_ts_point *p)
+{
+    double t = p->test_time_s;
+    if (isnan(t) && !isnan(p->stamp)) {
+        if (isnan(ts->stamp_origin))
+            ts->stamp_origin = p->stamp;
+        t = p->stamp - ts->stamp_origin;
+    }
+    if (isnan(t))
+        return NAN;
+    t += ts->offset;
+    if (ts->have_last && !isnan(ts->last_t) && t < ts->last_t - 1e-6) {
+        ts->offset += ts->last_t - t;
+        t = ts->last_t;
+        ts->jumps++;
+    }
+    return t;
+}
+
+static int64_t cycle_of(struct cp_ts *ts, const struct cp_ts_point *p)
+{
+    if (p->cycle != CP_I64_NA)
+        return p->cycle;
+    if (p->current_a < -I_EPS) {
+        ts->seen_discharge = 1;
+    } else if (p->current_a > I_EPS && ts->seen_discharge) {
+        ts->inferred++;
+        ts->seen_discharge = 0;
+    }
+    return ts->inferred;
+}
+
+int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err)
+{
+    int64_t cycle = cycle_of(ts, p);
+    double t = stitched_time(ts, p);
+    int new_cycle = !ts->started || cycle != ts->c.index;
+    if (new_cycle) {
+        if (ts->started) {
+            int rc = emit_cycle(ts, err);
+            if (rc < 0)
+                return rc;
+        }
+        for (int k = 0; k < 4; k++)
+            counter_new_cycle(&ts->ctr[k]);
+        acc_start(&ts->c, cycle, t, p->stamp);
+        ts->started = 1;
+    }
+    int boundary = new_cycle || (p->step != CP_I64_NA && p->step != ts->last_step);
+    counter_push(&ts->ctr[0], p->charge_ah, boundary);
+    counter_push(&ts->ctr[1], p->discharge_ah, boundary);
+    counter_push(&ts->ctr[2], p->charge_wh, boundary);
+    counter_push(&ts->ctr[3], p->discharge_wh, boundary);
+    if (!new_cycle)
+        acc_integrate(ts, p, t);
+    acc_point(&ts->c, p, t);
+    double qd = cycle_amount(ts, 1, ts->c.q_int[1]);
+    qd = isnan(qd) ? 0 : qd;
+    cp_dqdv_point(ts->dq, p->voltage_v, qd, p->current_a);
+    ts->last_step = p->step;
+    if (!isnan(t))
+        ts->last_t = t;
+    ts->last_i = p->current_a;
+    ts->last_v = p->voltage_v;
+    ts->have_last = 1;
+    return 0;
+}
+
+static int write_severson(struct cp_ts *ts, struct cp_error *err)
+{
+    const struct cp_severson *s = cp_dqdv_severson(ts->dq);
+    if (!s->ok || !ts->out->cells)
+        return 0;
+    long row = cp_cells_row(ts->out->cells, ts->cell_id);
+    if (row < 0)
+        return cp_error_oom(err);
+    int rc = set_f64(ts->out->cells, "dq100_10_log10_var", row, s->log10_var);
+    rc |= set_f64(ts->out->cells, "dq100_10_min_ah", row, s->min);
+    rc |= set_f64(ts->out->cells, "dq100_10_mean_ah", row, s->mean);
+    return rc ? cp_error_oom(err) : 0;
+}
+
+int cp_ts_finish(struct cp_ts *ts, struct cp_error *err)
+{
+    if (ts->started) {
+        int rc = emit_cycle(ts, err);
+        if (rc < 0)
+            return rc;
+        ts->started = 0;
+    }
+    return write_severson(ts, err);
+}
