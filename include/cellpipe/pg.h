@@ -41,8 +41,7 @@ void cp_pg_close(PGconn *conn);
 
 /* Translate a failed result (or, with res NULL, the connection's last error) into err;
  * `what` says what was being done ("cannot run 'cycles.sql'"). Returns the negative code. */
-int cp_pg_result_error(PGconn *conn, const PGresult *res, const char *what,
-                       struct cp_error *err);
+int cp_pg_result_error(PGconn *conn, const PGresult *res, const char *what, struct cp_error *err);
 /* Run SQL that returns no rows (one or more statements, no parameters). 0 or code. */
 int cp_pg_exec(PGconn *conn, const char *sql, const char *what, struct cp_error *err);
 
@@ -63,13 +62,13 @@ int cp_pg_schema_apply(PGconn *conn, int *version, struct cp_error *err);
  * each distinct name into one positional parameter. Values are always bound, never pasted.
  */
 struct cp_pg_query {
-    char *origin;   /* file name, for messages */
-    char *text;     /* the template, trailing `;` removed */
-    char *sql;      /* with $1..$n in place of the names */
+    char *origin; /* file name, for messages */
+    char *text;   /* the template, trailing `;` removed */
+    char *sql;    /* with $1..$n in place of the names */
     /* with NULLIF(current_setting('cellpipe.p_<name>'), '') in place of the names: COPY takes
      * no parameters, so for it the values travel as settings, bound by set_config($1, $2) */
     char *setting_sql;
-    char **names;   /* n distinct parameter names, in order of first use */
+    char **names; /* n distinct parameter names, in order of first use */
     size_t n;
 };
 
@@ -107,8 +106,8 @@ enum cp_pg_fetch {
  * the natural type when absent; values converted to an existing column's type). *rows and
  * *bytes (may be NULL) get the rows and wire bytes received. */
 int cp_pg_fetch_table(PGconn *conn, const struct cp_pg_query *q, const struct cp_pg_params *p,
-                      enum cp_pg_fetch mode, struct cp_table *t, long long *rows,
-                      long long *bytes, struct cp_error *err);
+                      enum cp_pg_fetch mode, struct cp_table *t, long long *rows, long long *bytes,
+                      struct cp_error *err);
 
 /* The fetch mode from CELLPIPE_PG_FETCH ("copy" or "singlerow"), default copy. */
 enum cp_pg_fetch cp_pg_fetch_mode(void);
@@ -143,8 +142,7 @@ int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_er
  * the pipeline name, held on its own connection until cp_pg_lock_release(). CP_ETEMPFAIL when
  * another run holds it. */
 struct cp_pg_lock;
-int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg,
-                       struct cp_error *err);
+int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg, struct cp_error *err);
 void cp_pg_lock_release(struct cp_pg_lock *lock);
 
 /*

@@ -66,8 +66,8 @@ int cp_pg_connect(PGconn **out, const char *dsn, struct cp_error *err)
             break;
         char line[512];
         one_line(PQerrorMessage(conn), line, sizeof(line));
-        cp_log(CP_LOG_WARN, "stage=postgres event=connect_failed attempt=%d error=\"%s\"",
-               attempt, line);
+        cp_log(CP_LOG_WARN, "stage=postgres event=connect_failed attempt=%d error=\"%s\"", attempt,
+               line);
         if (attempt < CONNECT_ATTEMPTS)
             sleep_ms(250L << attempt);
     }
@@ -108,14 +108,12 @@ static int code_for_sqlstate(const char *st)
     return CP_EINTERNAL;
 }
 
-int cp_pg_result_error(PGconn *conn, const PGresult *res, const char *what,
-                       struct cp_error *err)
+int cp_pg_result_error(PGconn *conn, const PGresult *res, const char *what, struct cp_error *err)
 {
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg || !*msg)
-        msg = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
-                                                : PQerrorMessage(conn);
+        msg = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(conn);
     int code = code_for_sqlstate(st);
     if (PQstatus(conn) != CONNECTION_OK)
         code = CP_EUNAVAILABLE;

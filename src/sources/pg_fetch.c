@@ -55,9 +55,9 @@ struct value {
 };
 
 struct colmap {
-    char *name;       /* the result's column name (a copy: single-row results come and go) */
+    char *name; /* the result's column name (a copy: single-row results come and go) */
     Oid type;
-    int col;          /* table column, -1 for the `extra` json column */
+    int col; /* table column, -1 for the `extra` json column */
 };
 
 struct fetch {
@@ -110,10 +110,23 @@ static enum cp_type natural_type(Oid type)
 static int readable_type(Oid type)
 {
     switch (type) {
-    case OID_BOOL: case OID_NAME: case OID_INT8: case OID_INT2: case OID_INT4: case OID_TEXT:
-    case OID_JSON: case OID_FLOAT4: case OID_FLOAT8: case OID_UNKNOWN: case OID_BPCHAR:
-    case OID_VARCHAR: case OID_DATE: case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
-    case OID_NUMERIC: case OID_JSONB:
+    case OID_BOOL:
+    case OID_NAME:
+    case OID_INT8:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_TEXT:
+    case OID_JSON:
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_UNKNOWN:
+    case OID_BPCHAR:
+    case OID_VARCHAR:
+    case OID_DATE:
+    case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ:
+    case OID_NUMERIC:
+    case OID_JSONB:
         return 1;
     default:
         return 0;
@@ -208,7 +221,7 @@ static int decode(Oid type, const char *p, size_t len, struct value *v)
         int32_t days = (int32_t)be32(p);
         v->k = V_TIME;
         v->i = days == INT32_MAX || days == INT32_MIN ? CP_I64_NA
-                                                       : (int64_t)days * 86400 + PG_EPOCH_UNIX;
+                                                      : (int64_t)days * 86400 + PG_EPOCH_UNIX;
         return 0;
     }
     case OID_JSONB: /* version byte, then the text */
@@ -311,13 +324,13 @@ static int store_extra(struct fetch *f, size_t row, const struct value *v, struc
     json_t *obj = json_loadb(v->s, v->len, 0, &jerr);
     if (!obj || !json_is_object(obj)) {
         json_decref(obj);
-        return cp_error_set(err, CP_EDATA, "%s: column 'extra' is not a json object",
-                            f->origin);
+        return cp_error_set(err, CP_EDATA, "%s: column 'extra' is not a json object", f->origin);
     }
     const char *key;
     json_t *val;
     int rc = 0;
-    json_object_foreach(obj, key, val) {
+    json_object_foreach(obj, key, val)
+    {
         struct value x = {0};
         enum cp_type type = CP_STR;
         if (json_is_string(val)) {
@@ -346,9 +359,10 @@ static int store_extra(struct fetch *f, size_t row, const struct value *v, struc
             break;
         }
         if (st == -2) {
-            rc = cp_error_set(err, CP_EDATA, "%s: extra '%s' of cell row %zu does not fit "
-                              "column type %s", f->origin, key, row + 1,
-                              cp_type_name(f->t->cols[col].type));
+            rc = cp_error_set(err, CP_EDATA,
+                              "%s: extra '%s' of cell row %zu does not fit "
+                              "column type %s",
+                              f->origin, key, row + 1, cp_type_name(f->t->cols[col].type));
             break;
         }
     }
@@ -373,8 +387,7 @@ static int store_field(struct fetch *f, int i, size_t row, const char *p, int le
         return cp_error_oom(err);
     if (rc == -2)
         return cp_error_set(err, CP_EDATA, "%s: row %zu: column '%s' does not convert to %s",
-                            f->origin, row + 1, m->name,
-                            cp_type_name(f->t->cols[m->col].type));
+                            f->origin, row + 1, m->name, cp_type_name(f->t->cols[m->col].type));
     return 0;
 }
 
@@ -470,8 +483,8 @@ static int set_params(PGconn *conn, const struct cp_pg_query *q, const struct cp
             break;
         }
         const char *vals[2] = {key.buf, p->values[i] ? p->values[i] : ""};
-        PGresult *res = PQexecParams(conn, "SELECT set_config($1, $2, false)", 2, NULL, vals,
-                                     NULL, NULL, 0);
+        PGresult *res =
+            PQexecParams(conn, "SELECT set_config($1, $2, false)", 2, NULL, vals, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
             rc = cp_pg_result_error(conn, res, q->origin, err);
         PQclear(res);
@@ -623,8 +636,8 @@ enum cp_pg_fetch cp_pg_fetch_mode(void)
 }
 
 int cp_pg_fetch_table(PGconn *conn, const struct cp_pg_query *q, const struct cp_pg_params *p,
-                      enum cp_pg_fetch mode, struct cp_table *t, long long *rows,
-                      long long *bytes, struct cp_error *err)
+                      enum cp_pg_fetch mode, struct cp_table *t, long long *rows, long long *bytes,
+                      struct cp_error *err)
 {
     struct fetch f = {.t = t, .origin = q->origin};
     cp_strbuf_init(&f.scratch);

@@ -43,11 +43,20 @@ static int add_escaped(struct cp_strbuf *sb, const char *s)
     int bad = 0;
     for (; *s && !bad; s++) {
         switch (*s) {
-        case '\\': bad = cp_strbuf_add(sb, "\\\\", 2); break;
-        case '\n': bad = cp_strbuf_add(sb, "\\n", 2); break;
-        case '\r': bad = cp_strbuf_add(sb, "\\r", 2); break;
-        case '\t': bad = cp_strbuf_add(sb, "\\t", 2); break;
-        default: bad = cp_strbuf_addch(sb, *s);
+        case '\\':
+            bad = cp_strbuf_add(sb, "\\\\", 2);
+            break;
+        case '\n':
+            bad = cp_strbuf_add(sb, "\\n", 2);
+            break;
+        case '\r':
+            bad = cp_strbuf_add(sb, "\\r", 2);
+            break;
+        case '\t':
+            bad = cp_strbuf_add(sb, "\\t", 2);
+            break;
+        default:
+            bad = cp_strbuf_addch(sb, *s);
         }
     }
     return bad;
@@ -62,9 +71,9 @@ static int add_value(struct cp_strbuf *sb, const struct cp_table *t, int col, si
     char buf[32];
     switch (c->type) {
     case CP_F64:
-        return isfinite(c->v.f64[row]) ? cp_strbuf_add_double(sb, c->v.f64[row])
-                                       : cp_strbuf_adds(sb, c->v.f64[row] > 0 ? "Infinity"
-                                                                              : "-Infinity");
+        return isfinite(c->v.f64[row])
+                   ? cp_strbuf_add_double(sb, c->v.f64[row])
+                   : cp_strbuf_adds(sb, c->v.f64[row] > 0 ? "Infinity" : "-Infinity");
     case CP_I64:
         return cp_strbuf_addf(sb, "%lld", (long long)c->v.i64[row]);
     case CP_TIME:
@@ -210,8 +219,8 @@ static int upsert_cell(PGconn *conn, const struct cp_table *cells, size_t row, i
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    PGresult *res = PQexecParams(conn, replace ? sql_replace : sql_fill, 13, NULL, vals, NULL,
-                                 NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, replace ? sql_replace : sql_fill, 13, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = cp_pg_result_error(conn, res, "cannot store cell metadata", err);
     PQclear(res);
@@ -292,8 +301,8 @@ static int delete_cycles(PGconn *conn, const struct cp_table *cells, struct cp_e
     if (!ids)
         return cp_error_oom(err);
     const char *vals[1] = {ids};
-    PGresult *res = PQexecParams(conn, "DELETE FROM cycle_data WHERE cell_id = ANY ($1::text[])",
-                                 1, NULL, vals, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "DELETE FROM cycle_data WHERE cell_id = ANY ($1::text[])", 1,
+                                 NULL, vals, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = cp_pg_result_error(conn, res, "cannot replace cycles", err);
@@ -325,8 +334,8 @@ int cp_pg_store_dataset(PGconn *conn, const struct cp_dataset *ds, struct cp_err
         (rc = store_cells(conn, ds->cells, ds->cycles, 1, err)) < 0 ||
         (rc = delete_cycles(conn, ds->cells, err)) < 0 ||
         (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
-        (rc = copy_rows(conn, "cellpipe_stage", ds->cycles, cp_cycles_columns, NULL, NULL,
-                        err)) < 0 ||
+        (rc = copy_rows(conn, "cellpipe_stage", ds->cycles, cp_cycles_columns, NULL, NULL, err)) <
+            0 ||
         (rc = insert_staged(conn, ds->cycles->nrows, err)) < 0 ||
         (rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err)) < 0)
         return rollback(conn, rc);
@@ -348,8 +357,8 @@ struct file_info {
 static int already_ingested(PGconn *conn, const char *sha, struct cp_error *err)
 {
     const char *vals[1] = {sha};
-    PGresult *res = PQexecParams(conn, "SELECT 1 FROM testfiles WHERE sha256 = $1", 1, NULL,
-                                 vals, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM testfiles WHERE sha256 = $1", 1, NULL, vals,
+                                 NULL, NULL, 0);
     int rc = PQresultStatus(res) == PGRES_TUPLES_OK
                  ? PQntuples(res) > 0
                  : cp_pg_result_error(conn, res, "cannot look up testfiles", err);
@@ -429,8 +438,7 @@ static const char *const mergedtest_update_sql =
     "  WHERE cell_id IN (SELECT cell_id FROM cellpipe_stage) GROUP BY file_id) k"
     " WHERE k.file_id = t.file_id";
 
-static int merge_stage(PGconn *conn, const char *file_id, long long *replaced,
-                       struct cp_error *err)
+static int merge_stage(PGconn *conn, const char *file_id, long long *replaced, struct cp_error *err)
 {
     PGresult *res = PQexec(conn, merge_sql);
     int rc = 0;
@@ -478,8 +486,8 @@ static int load_file(PGconn *conn, struct file_info *fi, const struct cp_reader_
     if ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
         (rc = record_file(conn, fi, file_id, sizeof(file_id), err)) < 0 ||
         (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
-        (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id",
-                        file_id, err)) < 0 ||
+        (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id", file_id,
+                        err)) < 0 ||
         (rc = merge_stage(conn, file_id, replaced, err)) < 0 ||
         (rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err)) < 0)
         return rollback(conn, rc);

@@ -127,15 +127,15 @@ static int compile_body(struct cp_pg_query *q, struct cp_strbuf *sb, struct cp_s
                 end++;
             long i = param_index(q, name, (size_t)(end - name));
             if (i < 0 || cp_strbuf_addf(sb, "$%ld", i + 1) < 0 ||
-                cp_strbuf_addf(set, "NULLIF(current_setting('cellpipe.p_%s'), '')",
-                               q->names[i]) < 0)
+                cp_strbuf_addf(set, "NULLIF(current_setting('cellpipe.p_%s'), '')", q->names[i]) <
+                    0)
                 return cp_error_oom(err);
             p = end;
             continue;
         }
         if (!end)
-            return cp_error_set(err, CP_ECONFIG, "%s:%d: unterminated quote or comment",
-                                q->origin, line_of(text, start));
+            return cp_error_set(err, CP_ECONFIG, "%s:%d: unterminated quote or comment", q->origin,
+                                line_of(text, start));
         if (emit(sb, start, end) < 0 || emit(set, start, end) < 0)
             return cp_error_oom(err);
         p = end;
@@ -283,9 +283,12 @@ static char *param_value(const char *name, const struct cp_config *cfg, const ch
     const struct {
         const char *name;
         const struct cp_strlist *list;
-    } lists[] = {{"design_name", &sel->design_name}, {"experiment_group", &sel->experiment_group},
-                 {"layer_types", &sel->layer_types}, {"test_status", &sel->test_status},
-                 {"year", &sel->year},               {"cell_id", &sel->cell_id}};
+    } lists[] = {{"design_name", &sel->design_name},
+                 {"experiment_group", &sel->experiment_group},
+                 {"layer_types", &sel->layer_types},
+                 {"test_status", &sel->test_status},
+                 {"year", &sel->year},
+                 {"cell_id", &sel->cell_id}};
     *known = 1;
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         if (strcmp(name, lists[i].name) == 0)

@@ -25,8 +25,7 @@ struct cp_pg_lock {
     PGconn *conn; /* the lock lives as long as this session */
 };
 
-int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg,
-                       struct cp_error *err)
+int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg, struct cp_error *err)
 {
     *out = NULL;
     if (cfg->source.kind != CP_SOURCE_POSTGRES)
@@ -177,8 +176,8 @@ static int changed_cells(PGconn *conn, struct cp_run *run, PGresult **out, struc
     const char *wm = PQgetvalue(res, 0, 0);
     run->pg_watermark = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     const char *v2[1] = {wm};
-    PGresult *ch = PQexecParams(conn, "SELECT cell_id FROM cell WHERE data_version > $1::bigint",
-                                1, NULL, v2, NULL, NULL, 0);
+    PGresult *ch = PQexecParams(conn, "SELECT cell_id FROM cell WHERE data_version > $1::bigint", 1,
+                                NULL, v2, NULL, NULL, 0);
     PQclear(res);
     if (PQresultStatus(ch) != PGRES_TUPLES_OK) {
         int rc = cp_pg_result_error(conn, ch, "cannot read changed cells", err);
@@ -238,8 +237,9 @@ int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err)
     if (rc < 0 || run->full_refresh)
         goto cleanup;
     const char *vals[1] = {run->cfg->name};
-    cache = PQexecParams(conn, "SELECT cell_id, fingerprint, result FROM cell_results "
-                               "WHERE pipeline = $1",
+    cache = PQexecParams(conn,
+                         "SELECT cell_id, fingerprint, result FROM cell_results "
+                         "WHERE pipeline = $1",
                          1, NULL, vals, NULL, NULL, 1);
     if (PQresultStatus(cache) != PGRES_TUPLES_OK) {
         rc = cp_pg_result_error(conn, cache, "cannot read cell_results", err);

@@ -89,8 +89,10 @@ static int run_query(PGconn *conn, const struct cp_config *cfg, const char *path
         goto cleanup;
     }
     rc = cp_dataset_add_input(ds, path, hex, bytes, "postgres", rows, err);
-    cp_log(CP_LOG_INFO, "stage=source source=postgres query=%s mode=%s rows=%lld bytes=%lld "
-           "ms=%.0f", path, mode == CP_PG_FETCH_COPY ? "copy" : "singlerow", rows, bytes,
+    cp_log(CP_LOG_INFO,
+           "stage=source source=postgres query=%s mode=%s rows=%lld bytes=%lld "
+           "ms=%.0f",
+           path, mode == CP_PG_FETCH_COPY ? "copy" : "singlerow", rows, bytes,
            cp_monotonic_ms() - t0);
 cleanup:
     cp_pg_params_release(&p);
@@ -102,10 +104,10 @@ static int pg_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp
 {
     PGconn *conn = NULL;
     char *ids = NULL;
-    const char *cells_q = cfg->source.cells_query ? cfg->source.cells_query
-                                                  : "templates/queries/cells.sql";
-    const char *cycles_q = cfg->source.cycles_query ? cfg->source.cycles_query
-                                                    : "templates/queries/cycles.sql";
+    const char *cells_q =
+        cfg->source.cells_query ? cfg->source.cells_query : "templates/queries/cells.sql";
+    const char *cycles_q =
+        cfg->source.cycles_query ? cfg->source.cycles_query : "templates/queries/cycles.sql";
     int rc = cp_pg_connect(&conn, cfg->source.dsn, err);
     if (rc < 0)
         return rc;

@@ -56,8 +56,8 @@ static double psql_copy_ms(PGconn *conn, const char *dsn, const struct cp_pg_que
     cp_strbuf_addf(&set, "SELECT set_config('cellpipe.p_cell_ids', %s, false)", lit);
     PQfreemem(lit);
     cp_strbuf_addf(&copy, "COPY (%s\n) TO STDOUT (FORMAT binary)", q->setting_sql);
-    char *argv[] = {"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", (char *)dsn,
-                    "-c",   set.buf, "-c", copy.buf, NULL};
+    char *argv[] = {"psql",      "-X", "-q",    "-v", "ON_ERROR_STOP=1", "-d",
+                    (char *)dsn, "-c", set.buf, "-c", copy.buf,          NULL};
     double best = -1;
     for (int i = 0; i < REPS; i++) {
         double ms;

@@ -30,10 +30,10 @@ static PGconn *admin;
 static long long query_ll(const char *sql)
 {
     PGresult *res = PQexec(admin, sql);
-    long long v = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-                          !PQgetisnull(res, 0, 0)
-                      ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
-                      : -999;
+    long long v =
+        PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+            ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+            : -999;
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         fprintf(stderr, "query failed: %s: %s", sql, PQerrorMessage(admin));
     PQclear(res);
@@ -130,9 +130,10 @@ static void make_dataset(struct cp_dataset *ds)
         for (size_t col = 2; cp_cycles_columns[col].name; col++) {
             const char *name = cp_cycles_columns[col].name;
             if (cp_cycles_columns[col].type == CP_F64)
-                set_f64(y, name, (size_t)r, (k == 2 && col == 5) ? NAN
-                                            : (k == 3) ? -1.0 / 3.0 * (double)col
-                                                       : 1e-300 * (double)(k + 1) + (double)col);
+                set_f64(y, name, (size_t)r,
+                        (k == 2 && col == 5) ? NAN
+                        : (k == 3)           ? -1.0 / 3.0 * (double)col
+                                             : 1e-300 * (double)(k + 1) + (double)col);
         }
         set_i64(y, "start_time", (size_t)r, k == 1 ? CP_I64_NA : 1614834367 + 3600 * k);
     }
@@ -330,8 +331,8 @@ TEST(backend_terminated_mid_extraction)
         pthread_join(th, NULL);
         CHECK(k.killed);
         CHECK_INT(rc, -CP_EUNAVAILABLE);
-        T_REPORT(strstr(err.msg, "terminating connection") != NULL, "%s: message: %s",
-                 modes[m], err.msg);
+        T_REPORT(strstr(err.msg, "terminating connection") != NULL, "%s: message: %s", modes[m],
+                 err.msg);
         cp_dataset_release(&ds);
         cp_strbuf_release(&y);
     }
@@ -350,8 +351,8 @@ TEST(connection_failures_are_clear)
     cp_error_clear(&err);
     exec_ok("DROP ROLE IF EXISTS cp_pw; CREATE ROLE cp_pw LOGIN PASSWORD 'right-one'");
     struct cp_strbuf d = CP_STRBUF_INIT;
-    cp_strbuf_addf(&d, "host=127.0.0.1 port=%s user=cp_pw password=wrong dbname=%s",
-                   PQport(admin), PQdb(admin));
+    cp_strbuf_addf(&d, "host=127.0.0.1 port=%s user=cp_pw password=wrong dbname=%s", PQport(admin),
+                   PQdb(admin));
     CHECK_INT(cp_pg_connect(&c, d.buf, &err), -CP_EUNAVAILABLE);
     T_REPORT(strstr(err.msg, "password authentication failed") != NULL, "message: %s", err.msg);
     T_REPORT(strstr(err.msg, "wrong") == NULL, "message shows the password: %s", err.msg);
@@ -366,8 +367,9 @@ static char *real_file(void)
     if (!dir)
         dir = "../shared/data";
     struct cp_strbuf p = CP_STRBUF_INIT;
-    cp_strbuf_addf(&p, "%s/battdat/batteryarchive/"
-                       "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv",
+    cp_strbuf_addf(&p,
+                   "%s/battdat/batteryarchive/"
+                   "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv",
                    dir);
     if (!cp_fs_exists(p.buf)) {
         cp_strbuf_release(&p);
@@ -410,8 +412,10 @@ static const char *cell_ba = "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d";
 static double cycle_value(long cycle)
 {
     struct cp_strbuf q = CP_STRBUF_INIT;
-    cp_strbuf_addf(&q, "SELECT discharge_capacity_ah FROM cycle_data WHERE cell_id = '%s' AND "
-                       "cycle_index = %ld", cell_ba, cycle);
+    cp_strbuf_addf(&q,
+                   "SELECT discharge_capacity_ah FROM cycle_data WHERE cell_id = '%s' AND "
+                   "cycle_index = %ld",
+                   cell_ba, cycle);
     PGresult *res = PQexec(admin, q.buf);
     double v = PQntuples(res) == 1 ? strtod(PQgetvalue(res, 0, 0), NULL) : NAN;
     PQclear(res);
@@ -487,8 +491,7 @@ TEST(ingest_is_idempotent_and_newest_wins)
 
     /* a missing file is a clear input error */
     cp_error_clear(&err);
-    CHECK_INT(cp_pg_ingest_file(conn, "/nonexistent/x.csv", &unchanged, &rows, &err),
-              -CP_ENOINPUT);
+    CHECK_INT(cp_pg_ingest_file(conn, "/nonexistent/x.csv", &unchanged, &rows, &err), -CP_ENOINPUT);
     cp_pg_close(conn);
     cp_fs_rmtree(tmp);
     cp_free(jan);

@@ -11,18 +11,17 @@ TEST(names_become_positions)
 {
     struct cp_pg_query q;
     struct cp_error err = {0};
-    CHECK_INT(cp_pg_query_compile(&q, "SELECT :a::text[], :b, :a FROM t WHERE x = :b;\n", "t.sql",
-                                  &err),
-              0);
+    CHECK_INT(
+        cp_pg_query_compile(&q, "SELECT :a::text[], :b, :a FROM t WHERE x = :b;\n", "t.sql", &err),
+        0);
     CHECK_STR(q.sql, "SELECT $1::text[], $2, $1 FROM t WHERE x = $2");
     CHECK_INT(q.n, 2);
     CHECK_STR(q.names[0], "a");
     CHECK_STR(q.names[1], "b");
-    CHECK_STR(q.setting_sql,
-              "SELECT NULLIF(current_setting('cellpipe.p_a'), '')::text[], "
-              "NULLIF(current_setting('cellpipe.p_b'), ''), "
-              "NULLIF(current_setting('cellpipe.p_a'), '') FROM t WHERE x = "
-              "NULLIF(current_setting('cellpipe.p_b'), '')");
+    CHECK_STR(q.setting_sql, "SELECT NULLIF(current_setting('cellpipe.p_a'), '')::text[], "
+                             "NULLIF(current_setting('cellpipe.p_b'), ''), "
+                             "NULLIF(current_setting('cellpipe.p_a'), '') FROM t WHERE x = "
+                             "NULLIF(current_setting('cellpipe.p_b'), '')");
     cp_pg_query_release(&q);
 }
 
