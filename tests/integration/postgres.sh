@@ -239,5 +239,17 @@ check "unreachable host message is clear" grep -q "cannot connect to PostgreSQL"
 run "$WORK/un2" ingest --db "host=127.0.0.1 port=$port dbname=lab" "$WORK/s.yaml"
 check "ingest to an unreachable host exits 69" [ $? = 69 ]
 
+# progress bar on a terminal (script(1) gives the command a pty), key=value lines otherwise
+"$CELLPIPE" sample --cells 3 --cycles 40 --seed 7 --out "$WORK/tty" >/dev/null 2>&1
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$CELLPIPE' ingest --db '$DB' $WORK/tty/*_cycle_data.csv" /dev/null \
+        >"$WORK/tty.out" 2>&1 </dev/null
+    check "ingest on a terminal exits 0" [ $? = 0 ]
+    check "ingest on a terminal draws a progress bar" grep -q '\[#*\] 3/3 files' "$WORK/tty.out"
+    check_not "ingest on a terminal prints no per-file log lines" grep -q 'stage=ingest file=' "$WORK/tty.out"
+else
+    skipped "ingest progress bar" "script(1) not installed"
+fi
+
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

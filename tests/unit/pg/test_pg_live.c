@@ -359,6 +359,59 @@ TEST(connection_failures_are_clear)
     cp_strbuf_release(&d);
 }
 
+/* Every type the decoder reads, with values computed by hand. */
+TEST(binary_types_decode)
+{
+    const char *sql = "SELECT 1.5::numeric AS n1, -123.456::numeric AS n2, 0::numeric AS n3,\n"
+                      " 12345678901234567890::numeric AS n4, 'NaN'::numeric AS n5,\n"
+                      " 0.000012::numeric AS n6, '2021-03-04'::date AS d, true AS b,\n"
+                      " 7::int4 AS i4, (-2)::int2 AS i2, 1.25::float4 AS f4,\n"
+                      " '1999-12-31 23:59:59.5'::timestamp AS ts, 'x'::varchar AS v,\n"
+                      " NULL::float8 AS nul, '{\"k\": 2}'::jsonb AS j, :cell_ids::text AS p";
+    const char *modes[] = {"copy", "singlerow"};
+    for (int m = 0; m < 2; m++) {
+        struct cp_pg_query q;
+        struct cp_pg_params p;
+        struct cp_config cfg;
+        struct cp_error err = {0};
+        PGconn *conn = NULL;
+        struct cp_table *t = cp_table_new("t");
+        if (load_config(&cfg, NULL) < 0)
+            return;
+        CHECK_INT(cp_pg_query_compile(&q, sql, "types.sql", &err), 0);
+        CHECK_INT(cp_pg_params_bind(&p, &q, &cfg, "it's", &err), 0);
+        CHECK_INT(cp_pg_connect(&conn, dsn, &err), 0);
+        int rc = cp_pg_fetch_table(conn, &q, &p,
+                                   m == 0 ? CP_PG_FETCH_COPY : CP_PG_FETCH_SINGLEROW, t, NULL,
+                                   NULL, &err);
+        T_REPORT(rc == 0, "%s: %s", modes[m], err.msg);
+        CHECK_INT(t->nrows, 1);
+        if (rc == 0 && t->nrows == 1) {
+            CHECK(cp_table_f64(t, "n1")[0] == 1.5);
+            CHECK(cp_table_f64(t, "n2")[0] == -123.456);
+            CHECK(cp_table_f64(t, "n3")[0] == 0.0);
+            CHECK(cp_table_f64(t, "n4")[0] == 12345678901234567890.0);
+            CHECK(isnan(cp_table_f64(t, "n5")[0]));
+            CHECK(cp_table_f64(t, "n6")[0] == 0.000012);
+            CHECK_INT(cp_table_i64(t, "d")[0], 1614816000);
+            CHECK_INT(cp_table_i64(t, "b")[0], 1);
+            CHECK_INT(cp_table_i64(t, "i4")[0], 7);
+            CHECK_INT(cp_table_i64(t, "i2")[0], -2);
+            CHECK(cp_table_f64(t, "f4")[0] == 1.25);
+            CHECK_INT(cp_table_i64(t, "ts")[0], 946684799); /* floor of .5 s */
+            CHECK_STR(cp_table_str(t, "v")[0], "x");
+            CHECK(isnan(cp_table_f64(t, "nul")[0]));
+            CHECK_STR(cp_table_str(t, "j")[0], "{\"k\": 2}");
+            CHECK_STR(cp_table_str(t, "p")[0], "it's");
+        }
+        cp_table_free(t);
+        cp_pg_close(conn);
+        cp_pg_params_release(&p);
+        cp_pg_query_release(&q);
+        cp_config_release(&cfg);
+    }
+}
+
 /* ---- ingest ----------------------------------------------------------------------------- */
 
 static char *real_file(void)
@@ -519,6 +572,7 @@ int main(void)
     RUN(store_then_extract_every_column);
     RUN(filters_are_applied);
     RUN(injection_through_filters_has_no_effect);
+    RUN(binary_types_decode);
     RUN(backend_terminated_mid_extraction);
     RUN(connection_failures_are_clear);
     RUN(ingest_is_idempotent_and_newest_wins);
