@@ -277,9 +277,11 @@ static int rollback(PGconn *conn, int rc)
 
 /* ---- sample --db ------------------------------------------------------------------------ */
 
+/* Created once per session (creating it per file cost a quarter of a small file's time);
+ * emptied at every commit. ord keeps the file's row order. */
 static const char *const stage_sql =
-    "CREATE TEMP TABLE cellpipe_stage (LIKE cycle_data) ON COMMIT DROP;"
-    "ALTER TABLE cellpipe_stage ALTER file_id SET DEFAULT NULL, ADD COLUMN ord bigserial";
+    "CREATE TEMP TABLE IF NOT EXISTS cellpipe_stage (LIKE cycle_data, ord bigserial)"
+    " ON COMMIT DELETE ROWS";
 
 /* The primary key (cell_id, cycle_index) holds one row per cycle: a dataset that repeats a
  * cycle (the sample lab injects one for validation to find) keeps its first row. */
