@@ -197,6 +197,22 @@ TEST(schema_applies_twice)
               8);
 }
 
+/* The foreign key from cycle_data to cell, enforced per statement by the schema's triggers. */
+TEST(cycles_need_their_cell)
+{
+    PGresult *res = PQexec(admin, "INSERT INTO cycle_data (cell_id, cycle_index) "
+                                  "VALUES ('no-such-cell', 1)");
+    CHECK(PQresultStatus(res) == PGRES_FATAL_ERROR);
+    CHECK_STR(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23503");
+    PQclear(res);
+    exec_ok("INSERT INTO cell (cell_id) VALUES ('tmp-cell')");
+    exec_ok(
+        "INSERT INTO cycle_data (cell_id, cycle_index) VALUES ('tmp-cell', 1), ('tmp-cell', 2)");
+    CHECK_INT(query_ll("SELECT n_cycles FROM cell WHERE cell_id = 'tmp-cell'"), 2);
+    exec_ok("DELETE FROM cell WHERE cell_id = 'tmp-cell'");
+    CHECK_INT(query_ll("SELECT count(*) FROM cycle_data WHERE cell_id = 'tmp-cell'"), 0);
+}
+
 static void roundtrip(const char *mode)
 {
     struct cp_dataset want, got;
@@ -381,9 +397,8 @@ TEST(binary_types_decode)
         CHECK_INT(cp_pg_query_compile(&q, sql, "types.sql", &err), 0);
         CHECK_INT(cp_pg_params_bind(&p, &q, &cfg, "it's", &err), 0);
         CHECK_INT(cp_pg_connect(&conn, dsn, &err), 0);
-        int rc = cp_pg_fetch_table(conn, &q, &p,
-                                   m == 0 ? CP_PG_FETCH_COPY : CP_PG_FETCH_SINGLEROW, t, NULL,
-                                   NULL, &err);
+        int rc = cp_pg_fetch_table(conn, &q, &p, m == 0 ? CP_PG_FETCH_COPY : CP_PG_FETCH_SINGLEROW,
+                                   t, NULL, NULL, &err);
         T_REPORT(rc == 0, "%s: %s", modes[m], err.msg);
         CHECK_INT(t->nrows, 1);
         if (rc == 0 && t->nrows == 1) {
@@ -569,6 +584,7 @@ int main(void)
         return DONE();
     }
     RUN(schema_applies_twice);
+    RUN(cycles_need_their_cell);
     RUN(store_then_extract_every_column);
     RUN(filters_are_applied);
     RUN(injection_through_filters_has_no_effect);
