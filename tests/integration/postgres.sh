@@ -239,6 +239,22 @@ check "unreachable host message is clear" grep -q "cannot connect to PostgreSQL"
 run "$WORK/un2" ingest --db "host=127.0.0.1 port=$port dbname=lab" "$WORK/s.yaml"
 check "ingest to an unreachable host exits 69" [ $? = 69 ]
 
+# libpq's own environment and password file; the shipped nightly pipeline via DATABASE_URL
+printf '127.0.0.1:%s:lab:cp_pw:right-one\n' "$PGPORT" >"$WORK/pgpass"
+chmod 600 "$WORK/pgpass"
+sql "GRANT SELECT ON ALL TABLES IN SCHEMA public TO cp_pw"
+pipeline "$WORK/env.yaml" envpw postgres ""
+PGHOST=127.0.0.1 PGUSER=cp_pw PGDATABASE=lab PGPASSFILE=$WORK/pgpass \
+    run "$WORK/env" run "$WORK/env.yaml" --out "$WORK/renv" --date 2026-01-01
+check "empty dsn: libpq environment and password file connect (exit 0)" [ $? = 0 ]
+check "libpq environment run read every cell" \
+    [ "$(($(wc -l <"$WORK/renv/envpw/2026-01-01/results/cells.csv") - 1))" = "$(sql 'SELECT count(*) FROM cell')" ]
+DATABASE_URL=$DB run "$WORK/nightly" run pipelines/nightly.yaml --out "$WORK/rnightly" --date 2026-01-05
+check "pipelines/nightly.yaml runs from DATABASE_URL (exit 0)" [ $? = 0 ]
+check "nightly report covers the active and completed cells" \
+    [ "$(($(wc -l <"$WORK/rnightly/nightly/2026-01-05/results/cells.csv") - 1))" = \
+      "$(sql "SELECT count(*) FROM cell WHERE test_status IN ('active', 'completed')")" ]
+
 # progress bar on a terminal (script(1) gives the command a pty), key=value lines otherwise
 "$CELLPIPE" sample --cells 3 --cycles 40 --seed 7 --out "$WORK/tty" >/dev/null 2>&1
 if command -v script >/dev/null 2>&1; then
