@@ -28,7 +28,13 @@ struct cp_filter {
     struct cp_strlist values;
 };
 
-enum cp_source_kind { CP_SOURCE_SAMPLE, CP_SOURCE_FILES, CP_SOURCE_POSTGRES, CP_SOURCE_REDASH };
+enum cp_source_kind {
+    CP_SOURCE_SAMPLE,
+    CP_SOURCE_FILES,
+    CP_SOURCE_POSTGRES,
+    CP_SOURCE_REDASH,
+    CP_SOURCE_SHARDS /* set by `cellpipe merge` only (shard.h); not a pipeline-file value */
+};
 
 struct cp_source_config {
     enum cp_source_kind kind;

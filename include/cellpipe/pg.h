@@ -138,11 +138,12 @@ int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_er
 
 /* ---- advisory lock and incremental cache ------------------------------------------------ */
 
-/* One run of a pipeline at a time, across hosts: pg_try_advisory_lock on a key derived from
- * the pipeline name, held on its own connection until cp_pg_lock_release(). CP_ETEMPFAIL when
- * another run holds it. */
+/* One run of a pipeline (of a shard of it, with --shard I/N) at a time, across hosts:
+ * pg_try_advisory_lock on a key derived from cp_pg_state_key(), held on its own connection
+ * until cp_pg_lock_release(). Nothing (*out = NULL) unless the source is postgres.
+ * CP_ETEMPFAIL when another run holds it. */
 struct cp_pg_lock;
-int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg, struct cp_error *err);
+int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct cp_error *err);
 void cp_pg_lock_release(struct cp_pg_lock *lock);
 
 /*
@@ -159,6 +160,12 @@ void cp_pg_lock_release(struct cp_pg_lock *lock);
  * Every one is a no-op unless the source is postgres and incremental.
  */
 int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err);
+/* The pipeline's name, with "#I/N" for a shard: the key of its lock and pipeline_state row
+ * (cell_results are keyed by the bare name: shards hold disjoint cells). 0 or -1 (too long). */
+int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n);
+/* The pipeline's name, with "#I/N" for a shard: the key of its lock and pipeline_state row
+ * (cell_results are keyed by the bare name: shards hold disjoint cells). */
+int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n);
 extern const struct cp_sink_ops cp_sink_pg_cache;
 extern const struct cp_sink_ops cp_sink_pg_state;
 

@@ -214,9 +214,8 @@ static int quarantine_rows(struct cp_run *run, const struct cp_rule_config *r, s
             cp_table_set_str(run->quarantine, rule_col, (size_t)q, rule_names[r->kind]) < 0 ||
             cp_table_set_str(run->quarantine, reason_col, (size_t)q, v->reason) < 0)
             rc = cp_error_oom(err);
-        v->hit[i] = 0; /* now reused as "keep" below */
     }
-    for (size_t i = 0; i < t->nrows; i++)
+    for (size_t i = 0; i < t->nrows; i++) /* hit -> keep */
         v->hit[i] = !v->hit[i];
     return rc;
 }

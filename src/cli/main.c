@@ -18,18 +18,23 @@ extern const struct cp_command cp_cmd_run;
 extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
+extern const struct cp_command cp_cmd_merge;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
 
+/* One command a line, so that each added command merges alone. */
+/* clang-format off */
 static const struct cp_command *const commands[] = {
     &cp_cmd_run,
     &cp_cmd_validate,
     &cp_cmd_sample,
     &cp_cmd_inspect,
+    &cp_cmd_merge,
     &cp_cmd_ingest,
     &cp_cmd_db,
     NULL,
 };
+/* clang-format on */
 
 int cp_cli_fail(const struct cp_error *err, int rc)
 {

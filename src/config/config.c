@@ -541,6 +541,9 @@ static int parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_se
         int rc = parse_value(c, v, f, base);
         if (rc < 0)
             return rc;
+        /* Whether STARTTLS was asked for explicitly matters (loopback hosts): email.h. */
+        if (strcmp(s->name, "email") == 0 && strcmp(f->key, "starttls") == 0)
+            ((struct cp_email_config *)base)->starttls_set = 1;
     }
     return 0;
 }
@@ -783,7 +786,7 @@ const char *cp_model_name(enum cp_model m)
 
 const char *cp_source_kind_name(enum cp_source_kind k)
 {
-    static const char *const names[] = {"sample", "files", "postgres", "redash"};
+    static const char *const names[] = {"sample", "files", "postgres", "redash", "shards"};
     return names[k];
 }
 

@@ -25,11 +25,24 @@ struct cp_pg_lock {
     PGconn *conn; /* the lock lives as long as this session */
 };
 
-int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg, struct cp_error *err)
+int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n)
 {
+    const char *name = run->cfg->name ? run->cfg->name : "";
+    int len = run->shard_count > 1
+                  ? snprintf(buf, n, "%s#%u/%u", name, run->shard_index, run->shard_count)
+                  : snprintf(buf, n, "%s", name);
+    return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct cp_error *err)
+{
+    const struct cp_config *cfg = run->cfg;
+    char key[512];
     *out = NULL;
     if (cfg->source.kind != CP_SOURCE_POSTGRES)
         return 0;
+    if (cp_pg_state_key(run, key, sizeof(key)) < 0)
+        return cp_error_set(err, CP_ECONFIG, "pipeline name '%s' is too long", cfg->name);
     struct cp_pg_lock *lk = cp_calloc(1, sizeof(*lk));
     if (!lk)
         return cp_error_oom(err);
@@ -38,7 +51,7 @@ int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_config *cfg, str
         cp_free(lk);
         return rc;
     }
-    const char *vals[1] = {cfg->name ? cfg->name : ""};
+    const char *vals[1] = {key};
     PGresult *res = PQexecParams(lk->conn,
                                  "SELECT pg_try_advisory_lock(hashtextextended("
                                  "'cellpipe:pipeline:' || $1, 0))",
@@ -162,7 +175,10 @@ static int incremental(const struct cp_run *run)
  * says. Also reads the current high-water mark for this run to record on success. */
 static int changed_cells(PGconn *conn, struct cp_run *run, PGresult **out, struct cp_error *err)
 {
-    const char *vals[1] = {run->cfg->name};
+    char key[512];
+    if (cp_pg_state_key(run, key, sizeof(key)) < 0)
+        return cp_error_set(err, CP_ECONFIG, "pipeline name '%s' is too long", run->cfg->name);
+    const char *vals[1] = {key};
     PGresult *res = PQexecParams(conn,
                                  "SELECT coalesce((SELECT watermark FROM pipeline_state "
                                  "WHERE pipeline = $1), 0), "
@@ -299,9 +315,11 @@ static int cache_enabled(const struct cp_run *run)
 static int store_watermark(struct cp_run *run, struct cp_error *err)
 {
     PGconn *conn = NULL;
-    char wm[32];
+    char wm[32], key[512];
     snprintf(wm, sizeof(wm), "%lld", run->pg_watermark);
-    const char *vals[3] = {run->cfg->name, wm, run->report_dir ? run->report_dir : ""};
+    if (cp_pg_state_key(run, key, sizeof(key)) < 0)
+        return cp_error_set(err, CP_ECONFIG, "pipeline name '%s' is too long", run->cfg->name);
+    const char *vals[3] = {key, wm, run->report_dir ? run->report_dir : ""};
     int rc = cp_pg_connect(&conn, run->cfg->source.dsn, err);
     if (rc < 0)
         return rc;

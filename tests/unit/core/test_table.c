@@ -98,6 +98,25 @@ TEST(double_shortest)
     cp_strbuf_release(&sb);
 }
 
+TEST(double_text_round_trips)
+{
+    /* the decimal fast path and the printf path: every text reads back to the same bits */
+    const double v[] = {1.292,  -0.674, 12923.434, 0.001, 1e-7,   123456789.125, 0.1 + 0.2,
+                        2.0 / 3, 1e300,  -0.0,     4.8,   0.0305, 5e-324,        100};
+    const char *want[] = {"1.292", "-0.674", "12923.434", "0.001", NULL, "123456789.125", NULL,
+                          NULL,    NULL,     "0",         "4.8",   "0.0305", NULL, "100"};
+    struct cp_strbuf sb;
+    cp_strbuf_init(&sb);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        cp_strbuf_reset(&sb);
+        cp_strbuf_add_double(&sb, v[i]);
+        CHECK(strtod(sb.buf, NULL) == v[i]);
+        if (want[i])
+            CHECK_STR(sb.buf, want[i]);
+    }
+    cp_strbuf_release(&sb);
+}
+
 TEST(alloc_failure_is_reported)
 {
     cp_alloc_fail_at(1);
@@ -131,6 +150,7 @@ int main(void)
     RUN(filter_and_copy);
     RUN(csv_roundtrip_text);
     RUN(double_shortest);
+    RUN(double_text_round_trips);
     RUN(alloc_failure_is_reported);
     return DONE();
 }
