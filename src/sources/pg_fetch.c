@@ -317,6 +317,14 @@ static int store(struct fetch *f, int col, size_t row, const struct value *in)
     return 0;
 }
 
+static int result_column(const struct fetch *f, const char *name)
+{
+    for (int i = 0; i < f->ncols; i++)
+        if (strcmp(f->map[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Expand a json object of extra metadata into columns (strings, numbers, booleans). */
 static int store_extra(struct fetch *f, size_t row, const struct value *v, struct cp_error *err)
 {
@@ -333,6 +341,8 @@ static int store_extra(struct fetch *f, size_t row, const struct value *v, struc
     {
         struct value x = {0};
         enum cp_type type = CP_STR;
+        if (result_column(f, key))
+            continue; /* a real column of the query wins over a same-named extra */
         if (json_is_string(val)) {
             x.k = V_TEXT;
             x.s = json_string_value(val);

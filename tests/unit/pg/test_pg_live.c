@@ -299,6 +299,25 @@ TEST(injection_through_filters_has_no_effect)
     CHECK_INT(query_ll("SELECT count(*) FROM cycle_data"), 8);
 }
 
+TEST(extra_never_overrides_a_column)
+{
+    exec_ok("UPDATE cell SET extra = extra || '{\"design_name\": \"ZZZ\", \"rack\": \"r2\"}' "
+            "WHERE cell_id = 'c2'");
+    struct cp_dataset ds;
+    struct cp_error err = {0};
+    CHECK_INT(source_load(NULL, &ds, &err), 0);
+    long g = cp_table_find(ds.cells, "cell_id");
+    for (size_t r = 0; g >= 0 && r < ds.cells->nrows; r++) {
+        if (strcmp(ds.cells->cols[g].v.str[r], "c2") != 0)
+            continue;
+        CHECK_STR(cp_table_str(ds.cells, "design_name")[r], "B");
+        CHECK(cp_table_str(ds.cells, "rack") != NULL);
+        CHECK_STR(cp_table_str(ds.cells, "rack")[r], "r2");
+    }
+    cp_dataset_release(&ds);
+    exec_ok("UPDATE cell SET extra = extra - 'design_name' - 'rack' WHERE cell_id = 'c2'");
+}
+
 struct killer {
     int killed;
 };
@@ -588,6 +607,7 @@ int main(void)
     RUN(store_then_extract_every_column);
     RUN(filters_are_applied);
     RUN(injection_through_filters_has_no_effect);
+    RUN(extra_never_overrides_a_column);
     RUN(binary_types_decode);
     RUN(backend_terminated_mid_extraction);
     RUN(connection_failures_are_clear);
