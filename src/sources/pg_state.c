@@ -225,7 +225,8 @@ static long reuse_cached(struct cp_run *run, const PGresult *cache, const PGresu
             continue;
         for (size_t i = 0; i < run->nresults; i++) {
             struct cp_cell_result *r = &run->results[i];
-            if (strcmp(ids[r->cells_row], id) != 0 || strcmp(run->cell_fingerprints[i], fp) != 0)
+            if (!ids[r->cells_row] || strcmp(ids[r->cells_row], id) != 0 ||
+                strcmp(run->cell_fingerprints[i], fp) != 0)
                 continue;
             long row = r->cells_row, group = r->group;
             memcpy(r, PQgetvalue(cache, k, 2), sizeof(*r));
@@ -284,7 +285,7 @@ static int store_results(struct cp_run *run, struct cp_error *err)
     if (rc == 0)
         rc = cp_pg_exec(conn, "BEGIN", "cannot start a transaction", err);
     for (size_t i = 0; rc == 0 && i < run->nresults; i++) {
-        if (run->cached[i])
+        if (run->cached[i] || !ids[run->results[i].cells_row])
             continue;
         const struct cp_cell_result *r = &run->results[i];
         const char *vals[4] = {run->cfg->name, ids[r->cells_row], run->cell_fingerprints[i],

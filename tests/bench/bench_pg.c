@@ -4,7 +4,7 @@
  *
  *   bench_pg extract DSN     cycles extraction rows/s, binary COPY and single-row mode, each
  *                            against `psql -c "COPY (same query) TO STDOUT (FORMAT binary)"`
- *                            to /dev/null in the same run (best of 3 each)
+ *                            to /dev/null, taking turns (best of 5 each)
  *   bench_pg exec CMD...     run a command; print its wall time and peak RSS
  *
  * Without arguments (tests/bench/run) it only says how to run it.
@@ -25,7 +25,8 @@
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
 
-#define REPS 3
+/* The machine is shared: the three ways take turns, REPS rounds, best of each. */
+#define REPS 5
 
 /* Run argv, stdout to /dev/null when quiet; wall ms and peak RSS (KiB) of the child. */
 static int spawn(char **argv, int quiet, double *ms, long *rss_kb)
@@ -58,43 +59,34 @@ static double psql_copy_ms(PGconn *conn, const char *dsn, const struct cp_pg_que
     cp_strbuf_addf(&copy, "COPY (%s\n) TO STDOUT (FORMAT binary)", q->setting_sql);
     char *argv[] = {"psql",      "-X", "-q",    "-v", "ON_ERROR_STOP=1", "-d",
                     (char *)dsn, "-c", set.buf, "-c", copy.buf,          NULL};
-    double best = -1;
-    for (int i = 0; i < REPS; i++) {
-        double ms;
-        long rss;
-        if (spawn(argv, 1, &ms, &rss) != 0) {
-            fprintf(stderr, "bench_pg: psql COPY failed\n");
-            best = -1;
-            break;
-        }
-        best = best < 0 || ms < best ? ms : best;
+    double ms = -1;
+    long rss;
+    if (spawn(argv, 1, &ms, &rss) != 0) {
+        fprintf(stderr, "bench_pg: psql COPY failed\n");
+        ms = -1;
     }
     cp_strbuf_release(&set);
     cp_strbuf_release(&copy);
-    return best;
+    return ms;
 }
 
-/* Best-of-REPS fetch of the cycles query into a fresh table, as the source does it. */
+/* One fetch of the cycles query into a fresh table, as the source does it. */
 static double fetch_ms(PGconn *conn, const struct cp_pg_query *q, const struct cp_pg_params *p,
                        enum cp_pg_fetch mode, long long *rows)
 {
-    double best = -1;
-    for (int i = 0; i < REPS; i++) {
-        struct cp_dataset ds;
-        struct cp_error err = {0};
-        cp_dataset_init(&ds, &err);
-        double t0 = cp_monotonic_ms();
-        cp_table_reserve(ds.cycles, 1500000);
-        int rc = cp_pg_fetch_table(conn, q, p, mode, ds.cycles, rows, NULL, &err);
-        double ms = cp_monotonic_ms() - t0;
-        cp_dataset_release(&ds);
-        if (rc < 0) {
-            fprintf(stderr, "bench_pg: %s\n", err.msg);
-            return -1;
-        }
-        best = best < 0 || ms < best ? ms : best;
+    struct cp_dataset ds;
+    struct cp_error err = {0};
+    cp_dataset_init(&ds, &err);
+    double t0 = cp_monotonic_ms();
+    cp_table_reserve(ds.cycles, 1500000);
+    int rc = cp_pg_fetch_table(conn, q, p, mode, ds.cycles, rows, NULL, &err);
+    double ms = cp_monotonic_ms() - t0;
+    cp_dataset_release(&ds);
+    if (rc < 0) {
+        fprintf(stderr, "bench_pg: %s\n", err.msg);
+        return -1;
     }
-    return best;
+    return ms;
 }
 
 static char *all_cell_ids(PGconn *conn)
@@ -124,13 +116,17 @@ static int extract(const char *dsn)
         return 1;
     }
     long long rows = 0;
-    double copy = fetch_ms(conn, &q, &p, CP_PG_FETCH_COPY, &rows);
-    double psql1 = psql_copy_ms(conn, dsn, &q, ids);
-    double single = fetch_ms(conn, &q, &p, CP_PG_FETCH_SINGLEROW, &rows);
-    double psql2 = psql_copy_ms(conn, dsn, &q, ids);
-    double psql = psql1 < psql2 ? psql1 : psql2;
-    if (copy < 0 || single < 0 || psql < 0)
-        return 1;
+    double copy = -1, single = -1, psql = -1;
+    for (int i = 0; i < REPS; i++) {
+        double c = fetch_ms(conn, &q, &p, CP_PG_FETCH_COPY, &rows);
+        double s = fetch_ms(conn, &q, &p, CP_PG_FETCH_SINGLEROW, &rows);
+        double k = psql_copy_ms(conn, dsn, &q, ids);
+        if (c < 0 || s < 0 || k < 0)
+            return 1;
+        copy = copy < 0 || c < copy ? c : copy;
+        single = single < 0 || s < single ? s : single;
+        psql = psql < 0 || k < psql ? k : psql;
+    }
     printf("pg extract: rows=%lld\n", rows);
     printf("pg extract: psql COPY binary to /dev/null  %8.0f ms  %10.0f rows/s\n", psql,
            rows / psql * 1000);

@@ -73,3 +73,9 @@ tp=$PWD/templates
     sed 's/^pg exec:/pg nightly (first run):/'
 "$BENCH" exec "$CELLPIPE" --quiet run "$WORK/nightly.yaml" --out "$WORK/reports" --date 2026-01-02 |
     sed 's/^pg exec:/pg nightly (incremental, nothing changed):/'
+# Where the nightly time goes (the manifest's stage timings).
+for d in 2026-01-01 2026-01-02; do
+    m=$WORK/reports/nightly/$d/manifest.json
+    [ -f "$m" ] && command -v python3 >/dev/null 2>&1 &&
+        python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timings_ms"]; print("pg nightly " + sys.argv[2] + " stages (s): " + " ".join("%s=%.1f" % (k, v / 1000) for k, v in t.items()))' "$m" "$d"
+done
