@@ -24,6 +24,7 @@ cleanup() {
     [ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 pg_server_start || exit 1
 WORK=$(mktemp -d /tmp/cellpipe-pgbench.XXXXXX)
 DB=$(pg_create_db bench) || exit 1

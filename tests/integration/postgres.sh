@@ -30,6 +30,7 @@ cleanup() {
     [ -n "$WORK" ] && [ -z "${CP_KEEP_WORK:-}" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if ! pg_server_available; then
     skipped "postgres" "PostgreSQL server binaries not installed"
