@@ -205,14 +205,15 @@ struct cp_report_config {
     int html;        /* default 1 */
 };
 
+enum cp_starttls { CP_STARTTLS_AUTO, CP_STARTTLS_REQUIRED, CP_STARTTLS_OFF };
+
 enum cp_email_when { CP_EMAIL_ALWAYS, CP_EMAIL_FLAGGED, CP_EMAIL_FAILURE };
 
 struct cp_email_config {
     int enabled; /* default 0 */
     enum cp_email_when when;
-    char *smtp_url;   /* smtp://host:port or smtps://...; default ${SMTP_URL:-} */
-    int starttls;     /* 1 required (default for non-loopback), 0 off */
-    int starttls_set; /* starttls was written in the file */
+    char *smtp_url;            /* smtp://host:port or smtps://...; default ${SMTP_URL:-} */
+    enum cp_starttls starttls; /* auto: required unless the host is loopback */
     char *from;
     struct cp_strlist to;
     struct cp_strlist cc;

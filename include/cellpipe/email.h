@@ -14,7 +14,7 @@
  * by the runner, with the error and the tail of run.log.
  *
  * Transport: src/net/smtp.c (libcurl). STARTTLS is required on smtp:// unless the host is a
- * loopback address or `email.starttls: false` is written; smtps:// is TLS throughout.
+ * loopback address or `email.starttls: off` is written; smtps:// is TLS throughout.
  * SMTP_USERNAME / SMTP_PASSWORD come from the environment only, CURL_CA_BUNDLE names a CA file.
  *
  * Every header value (configured or derived from data: the subject carries the pipeline name)

@@ -541,9 +541,6 @@ static int parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_se
         int rc = parse_value(c, v, f, base);
         if (rc < 0)
             return rc;
-        /* Whether STARTTLS was asked for explicitly matters (loopback hosts): email.h. */
-        if (strcmp(s->name, "email") == 0 && strcmp(f->key, "starttls") == 0)
-            ((struct cp_email_config *)base)->starttls_set = 1;
     }
     return 0;
 }

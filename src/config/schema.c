@@ -32,6 +32,7 @@ static const char *const forecasts[] = {"auto", "per_cell", "fleet", NULL};
 static const char *const plot_kinds[] = {"line", "scatter", "histogram", "box", NULL};
 static const char *const normalizes[] = {"none", "first_cycles", "nominal", NULL};
 static const char *const overlays[] = {"fit", "band", "threshold", "knee", "anomalies", NULL};
+static const char *const starttls_modes[] = {"auto", "required", "off", NULL};
 static const char *const email_whens[] = {"always", "flagged", "failure", NULL};
 
 static const struct cp_field source_fields[] = {
@@ -242,8 +243,8 @@ static const struct cp_field email_fields[] = {
      "always, flagged (only with flagged cells), failure (only failed runs)"},
     {"smtp_url", F_STR, E(smtp_url), 0, NULL, NULL, NOR, "${SMTP_URL:-}",
      "smtp://host:port or smtps://host:port"},
-    {"starttls", F_BOOL, E(starttls), 0, NULL, NULL, NOR, "true",
-     "require STARTTLS on smtp:// (non-loopback hosts)"},
+    {"starttls", F_ENUM, E(starttls), 0, starttls_modes, NULL, NOR, "auto",
+     "smtp:// upgrade to TLS: auto (required unless the host is loopback), required, off"},
     {"from", F_STR, E(from), 0, NULL, NULL, NOR, NULL, "sender address"},
     {"to", F_STRLIST, E(to), 0, NULL, NULL, NOR, NULL, "recipients"},
     {"cc", F_STRLIST, E(cc), 0, NULL, NULL, NOR, NULL, "copy recipients"},

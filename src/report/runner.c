@@ -12,6 +12,7 @@
 #include "cellpipe/email.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
+#include "cellpipe/fit.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
@@ -112,6 +113,7 @@ static const struct stage stages[] = {
     {"fingerprint", stage_fingerprint}, {"validate", cp_validate_run},
     {"features", cp_features_run},
     {"cache", cp_pg_cache_stage},
+    {"models", cp_models_run},
     /* models: fits, end of life, knee, anomalies */
 };
 

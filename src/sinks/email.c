@@ -121,8 +121,8 @@ int cp_email_require_tls(const struct cp_email_config *c, const char *url, struc
         return loopback;
     if (strncmp(url, "smtps://", 8) == 0)
         return 0; /* TLS from the first byte: nothing to upgrade */
-    if (c->starttls_set)
-        return c->starttls != 0;
+    if (c->starttls != CP_STARTTLS_AUTO)
+        return c->starttls == CP_STARTTLS_REQUIRED;
     return !loopback;
 }
 

@@ -9,6 +9,7 @@
 
 extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
+extern const struct cp_sink_ops cp_sink_fits;
 extern const struct cp_sink_ops cp_sink_shard;
 extern const struct cp_sink_ops cp_sink_html;
 extern const struct cp_sink_ops cp_sink_email;
@@ -17,6 +18,7 @@ extern const struct cp_sink_ops cp_sink_pg_state;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
+    &cp_sink_fits,
     /* plots, summary pdf, workbook, html, mlflow go here */
     &cp_sink_shard, /* shard runs only: the data `cellpipe merge` reads */
     &cp_sink_html,  /* after every sink whose output it links or shows (mlflow url) */

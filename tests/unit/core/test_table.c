@@ -101,10 +101,11 @@ TEST(double_shortest)
 TEST(double_text_round_trips)
 {
     /* the decimal fast path and the printf path: every text reads back to the same bits */
-    const double v[] = {1.292,  -0.674, 12923.434, 0.001, 1e-7,   123456789.125, 0.1 + 0.2,
-                        2.0 / 3, 1e300,  -0.0,     4.8,   0.0305, 5e-324,        100};
-    const char *want[] = {"1.292", "-0.674", "12923.434", "0.001", NULL, "123456789.125", NULL,
-                          NULL,    NULL,     "0",         "4.8",   "0.0305", NULL, "100"};
+    const double v[] = {1.292,   -0.674, 12923.434, 0.001, 1e-7,   123456789.125, 0.1 + 0.2,
+                        2.0 / 3, 1e300,  -0.0,      4.8,   0.0305, 5e-324,        100};
+    const char *want[] = {"1.292",         "-0.674", "12923.434", "0.001", NULL,
+                          "123456789.125", NULL,     NULL,        NULL,    "0",
+                          "4.8",           "0.0305", NULL,        "100"};
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

@@ -84,10 +84,9 @@ TEST(starttls_policy)
     CHECK_INT(cp_email_require_tls(&c, "smtp://localhost", &err), 0);
     CHECK_INT(cp_email_require_tls(&c, "smtp://[::1]:25", &err), 0);
     CHECK_INT(cp_email_require_tls(&c, "smtps://mail.lab.example", &err), 0);
-    c.starttls_set = 1;
-    c.starttls = 1;
+    c.starttls = CP_STARTTLS_REQUIRED;
     CHECK_INT(cp_email_require_tls(&c, "smtp://127.0.0.1:2525", &err), 1);
-    c.starttls = 0;
+    c.starttls = CP_STARTTLS_OFF;
     CHECK_INT(cp_email_require_tls(&c, "smtp://mail.lab.example", &err), 0);
     CHECK(cp_email_require_tls(&c, "smtp://", &err) == -CP_ECONFIG);
 }

@@ -74,8 +74,7 @@ TEST(live)
 
     /* 2. STARTTLS asked for explicitly on loopback, certificate checked against the test CA */
     cp_error_clear(&err);
-    f.cfg.email.starttls_set = 1;
-    f.cfg.email.starttls = 1;
+    f.cfg.email.starttls = CP_STARTTLS_REQUIRED;
     setenv("CURL_CA_BUNDLE", ca, 1);
     rc = send_to(&f, tls, "{pipeline} {date}: starttls", &err);
     CHECK_INT(rc, 0);
@@ -100,14 +99,14 @@ TEST(live)
 
     /* 5. a server that requires STARTTLS, and a config that turned it off: server refuses */
     cp_error_clear(&err);
-    f.cfg.email.starttls = 0;
+    f.cfg.email.starttls = CP_STARTTLS_OFF;
     rc = send_to(&f, tls, "{pipeline} {date}: must-not-arrive-notls", &err);
     CHECK(rc == -CP_EUNAVAILABLE);
     fprintf(stderr, "server requires starttls: %s\n", err.msg);
 
     /* 6. smtps:// */
     cp_error_clear(&err);
-    f.cfg.email.starttls_set = 0;
+    f.cfg.email.starttls = CP_STARTTLS_AUTO;
     rc = send_to(&f, smtps, "{pipeline} {date}: smtps", &err);
     CHECK_INT(rc, 0);
     if (rc)
