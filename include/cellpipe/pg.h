@@ -150,11 +150,12 @@ void cp_pg_lock_release(struct cp_pg_lock *lock);
  * Incremental mode (source.incremental; docs/postgres.md). Per-cell results are cached in
  * cell_results, keyed by a fingerprint of the cell's rows (metadata and cycles, every
  * column), the pipeline file and the cellpipe executable.
- *  - cp_pg_cache_stage (a runner stage after features): fingerprints every cell into
- *    run->cell_fingerprints, copies the cached results of the cells whose fingerprint matches
- *    and whose data_version is not past the pipeline's watermark, and marks them in
- *    run->cached; stages after it skip their per-cell work for marked cells (fleet-level work
- *    still runs over every cell). With run->full_refresh nothing is reused.
+ *  - cp_pg_cache_stage (a runner stage after features, before models): fingerprints every
+ *    cell into run->cell_fingerprints; for the cells whose fingerprint matches the cached one
+ *    and whose data_version is not past the pipeline's watermark, it copies the cached
+ *    results into run->cache[i] and sets run->cached[i]. The models stage takes those
+ *    cells' fits and knee from there instead of fitting again (everything else, fleet-level
+ *    work included, runs as usual). With run->full_refresh nothing is reused.
  *  - cp_sink_pg_cache (staged sink): stores the results computed in this run.
  *  - cp_sink_pg_state (published sink): records run->pg_watermark in pipeline_state.
  * Every one is a no-op unless the source is postgres and incremental.

@@ -198,6 +198,7 @@ static void release_run(struct cp_run *run)
     cp_free(run->staging_dir);
     cp_free(run->mlflow_url);
     cp_free(run->cached);
+    cp_free(run->cache);
     cp_free(run->cell_fingerprints);
 }
 

@@ -148,7 +148,8 @@ static int fingerprint_all(struct cp_run *run, struct cp_error *err)
     char ctx[65];
     run->cell_fingerprints = cp_calloc(cells->nrows ? cells->nrows : 1, 65);
     run->cached = cp_calloc(cells->nrows ? cells->nrows : 1, 1);
-    if (!run->cell_fingerprints || !run->cached || context_digest(run, ctx) < 0)
+    run->cache = cp_calloc(cells->nrows ? cells->nrows : 1, sizeof(*run->cache));
+    if (!run->cell_fingerprints || !run->cached || !run->cache || context_digest(run, ctx) < 0)
         return cp_error_oom(err);
     for (size_t i = 0; i < run->nresults; i++) {
         char cell[65];
@@ -212,8 +213,8 @@ static int in_result(const PGresult *res, const char *id)
     return 0;
 }
 
-/* Copy cached results over the cells whose fingerprint matches (cells_row and group stay
- * this run's). */
+/* Keep the cached results of the cells whose fingerprint matches in run->cache (the models
+ * stage takes what it would recompute from there; results[] stay this run's own). */
 static long reuse_cached(struct cp_run *run, const PGresult *cache, const PGresult *changed)
 {
     char **ids = cp_table_str(run->data.cells, "cell_id");
@@ -228,10 +229,7 @@ static long reuse_cached(struct cp_run *run, const PGresult *cache, const PGresu
             if (!ids[r->cells_row] || strcmp(ids[r->cells_row], id) != 0 ||
                 strcmp(run->cell_fingerprints[i], fp) != 0)
                 continue;
-            long row = r->cells_row, group = r->group;
-            memcpy(r, PQgetvalue(cache, k, 2), sizeof(*r));
-            r->cells_row = row;
-            r->group = group;
+            memcpy(&run->cache[i], PQgetvalue(cache, k, 2), sizeof(run->cache[i]));
             run->cached[i] = 1;
             reused++;
         }
