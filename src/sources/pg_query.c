@@ -63,8 +63,9 @@ static const char *skip_quoted(const char *p, char quote)
 static const char *skip_dollar(const char *p)
 {
     const char *t = p + 1;
-    while (is_ident(*t) && !isdigit((unsigned char)*t))
-        t++;
+    if (is_ident_start(*t))
+        while (is_ident(*t))
+            t++;
     if (*t != '$')
         return p;
     size_t taglen = (size_t)(t - p) + 1;

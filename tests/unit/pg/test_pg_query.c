@@ -29,10 +29,10 @@ TEST(quotes_comments_and_casts_untouched)
 {
     struct cp_pg_query q;
     struct cp_error err = {0};
-    const char *text = "SELECT ':no', \"col:no\", x::int, $f$ :no $f$, $$:no$$ -- :no\n"
+    const char *text = "SELECT ':no', \"col:no\", x::int, $f1$ :no $f1$, $$:no$$ -- :no\n"
                        "/* :no /* nested :no */ :no */ , :yes";
     CHECK_INT(cp_pg_query_compile(&q, text, "t.sql", &err), 0);
-    CHECK_STR(q.sql, "SELECT ':no', \"col:no\", x::int, $f$ :no $f$, $$:no$$ -- :no\n"
+    CHECK_STR(q.sql, "SELECT ':no', \"col:no\", x::int, $f1$ :no $f1$, $$:no$$ -- :no\n"
                      "/* :no /* nested :no */ :no */ , $1");
     CHECK_INT(q.n, 1);
     cp_pg_query_release(&q);
