@@ -10,8 +10,9 @@
 
 #define CONNECT_ATTEMPTS 3
 
-/* libpq's messages span lines ("...failed: FATAL:  ...\n\tIs the server running..."): one
- * line reads better in a key=value log and in the exit message. */
+/* libpq's messages span lines ("...failed: FATAL:  ...\n\tIs the server running...") and
+ * quote names with '"': one line with single quotes fits a key=value log and the exit
+ * message. */
 static void one_line(const char *msg, char *out, size_t n)
 {
     size_t j = 0;
@@ -25,7 +26,7 @@ static void one_line(const char *msg, char *out, size_t n)
         if (space && j + 2 < n)
             out[j++] = ' ';
         space = 0;
-        out[j++] = c;
+        out[j++] = c == '"' ? '\'' : c;
     }
     out[j] = '\0';
 }
