@@ -122,7 +122,7 @@ int cp_pg_result_error(PGconn *conn, const PGresult *res, const char *what, stru
     one_line(msg, line, sizeof(line));
     if (!line[0])
         one_line("unknown error", line, sizeof(line));
-    if (PQstatus(conn) != CONNECTION_OK || (st && strncmp(st, "57P", 3) == 0))
+    if (PQstatus(conn) != CONNECTION_OK || !st || strncmp(st, "57P", 3) == 0)
         return cp_error_set(err, code, "%s: lost the connection to PostgreSQL: %s", what, line);
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     if (hint)
