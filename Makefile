@@ -87,6 +87,7 @@ bench: $(BUILD)/cellpipe $(BENCH_BIN)
 
 golden-update: $(BUILD)/cellpipe
 	@BUILD=$(BUILD) CP_GOLDEN_UPDATE=1 tests/run-all functional
+	@$(MAKE) --no-print-directory $(BUILD)/tests/render/test_charts && BUILD=$(BUILD) tests/integration/render.sh --update
 
 install: $(BUILD)/cellpipe
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -79,9 +79,4 @@ int cp_email_send(const struct cp_email_config *c, const struct cp_email *m, str
 int cp_email_send_failure(const struct cp_run *run, const struct cp_error *failure,
                           const char *log_path, struct cp_error *err);
 
-/* The runner's hook for a failed run (before the staging folder and its run.log go away):
- * cp_email_send_failure() with the staging run.log; a mail that cannot be sent is logged,
- * never allowed to replace the run's own error. */
-void cp_email_on_failure(const struct cp_run *run, const struct cp_error *failure);
-
 #endif

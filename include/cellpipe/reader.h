@@ -28,6 +28,10 @@ struct cp_reader_out {
     struct cp_table *curves;
     /* Optional: how the file's columns map (column, maps_to, factor), for `inspect`. */
     struct cp_table *columns;
+    /* Optional: every file of this load. A raw time series whose per-cycle summary file is
+     * also in the batch adds no cycle rows (the summary's are the published ones). */
+    const char *const *batch;
+    size_t nbatch;
 };
 
 struct cp_reader_ops {

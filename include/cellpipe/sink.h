@@ -7,7 +7,8 @@
  *
  * CP_SINK_STAGED sinks write into run->staging_dir before the atomic publish; a failure fails
  * the run and nothing is published. CP_SINK_PUBLISHED sinks (email) run after publish; their
- * failure is reported (exit 69) but the report stays.
+ * failure is reported (exit 69) but the report stays. When a run fails, every enabled-or-not
+ * sink's `failed` hook is called, whatever phase it belongs to.
  */
 #include "cellpipe/run.h"
 
@@ -21,6 +22,10 @@ struct cp_sink_ops {
     /* Nonzero when this sink should run for this configuration. */
     int (*enabled)(const struct cp_run *run);
     int (*write)(struct cp_run *run, struct cp_error *err);
+    /* Optional: the run failed (before its staging folder is removed, so run.log is still
+     * there). For sinks that report failures (a failure mail, an MLflow run closed FAILED).
+     * Whatever goes wrong here is logged, never allowed to replace the run's own error. */
+    void (*failed)(struct cp_run *run, const struct cp_error *failure);
 };
 
 extern const struct cp_sink_ops *const cp_sinks[]; /* NULL-terminated, in run order */

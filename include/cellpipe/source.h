@@ -24,6 +24,7 @@ struct cp_input {
 struct cp_dataset {
     struct cp_table *cells;
     struct cp_table *cycles;
+    struct cp_table *curves; /* dQ/dV curves from raw time series (may stay empty) */
     struct cp_input *inputs;
     size_t ninputs;
     size_t inputcap;

@@ -51,6 +51,7 @@ struct models_ctx {
     long persist;
     const int64_t *cyc;
     const double *ret, *ce;
+    double *anomaly; /* per-cycle column written here: 1 = anomalous cycle, 0 = not */
     const size_t *gstart;
     char **ids;
     char **status; /* test_status column, or NULL */
@@ -172,6 +173,21 @@ static int is_check(const struct models_ctx *c, double n)
     return c->check_period > 0 && (long)n % c->check_period == c->check_phase;
 }
 
+/* Mark cycle n of the cell's rows as anomalous in the cycles table (rows sorted by cycle). */
+static void mark_anomaly(struct models_ctx *c, const struct cp_cell_result *r, double n)
+{
+    size_t lo = c->gstart[r->group], hi = c->gstart[r->group + 1];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((double)c->cyc[mid] < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->gstart[r->group + 1] && (double)c->cyc[lo] == n)
+        c->anomaly[lo] = 1.0;
+}
+
 /* Flag per-cycle anomalies (capacity-check cycles are not anomalies), then keep only the
  * clean points in w->n / w->y for everything after the observed end of life. */
 static void clean_points(struct models_ctx *c, struct cell_work *w, struct cp_cell_result *r)
@@ -183,6 +199,7 @@ static void clean_points(struct models_ctx *c, struct cell_work *w, struct cp_ce
         if (w->flag[i] && !check) {
             if (count++ == 0)
                 first = w->n[i]; /* read before the compaction overwrites index i */
+            mark_anomaly(c, r, w->n[i]);
             continue;
         }
         if (check)
@@ -904,7 +921,13 @@ static int ctx_init(struct models_ctx *c, struct cp_run *run, struct cp_error *e
     c->fc = &run->cfg->fits;
     c->persist = run->cfg->features.persist_cycles;
     c->ncells = run->nresults;
-    const struct cp_table *cy = run->data.cycles;
+    struct cp_table *cy = run->data.cycles;
+    int ac = cy ? cp_table_add_column(cy, "anomaly", CP_F64) : -1;
+    if (cy && ac < 0)
+        return cp_error_oom(err);
+    c->anomaly = cy ? cy->cols[ac].v.f64 : NULL;
+    for (size_t k = 0; cy && k < cy->nrows; k++)
+        c->anomaly[k] = 0.0;
     c->cyc = cy ? cp_table_i64(cy, "cycle_index") : NULL;
     c->ret = cy ? cp_table_f64(cy, "capacity_retention") : NULL;
     c->ce = cy ? cp_table_f64(cy, "coulombic_efficiency") : NULL;

@@ -19,6 +19,7 @@ extern const struct cp_command cp_cmd_validate;
 extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
+extern const struct cp_command cp_cmd_mlflow;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
 
@@ -30,6 +31,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_sample,
     &cp_cmd_inspect,
     &cp_cmd_merge,
+    &cp_cmd_mlflow,
     &cp_cmd_ingest,
     &cp_cmd_db,
     NULL,

@@ -9,7 +9,6 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
-#include "cellpipe/email.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
 #include "cellpipe/fit.h"
@@ -144,6 +143,13 @@ static int run_sinks(struct cp_run *run, enum cp_sink_phase phase, struct cp_err
     return 0;
 }
 
+static void sinks_failed(struct cp_run *run, const struct cp_error *failure)
+{
+    for (size_t i = 0; cp_sinks[i]; i++)
+        if (cp_sinks[i]->failed)
+            cp_sinks[i]->failed(run, failure);
+}
+
 static int resolve_date(struct cp_run *run, const char *date, struct cp_error *err)
 {
     int64_t t;
@@ -243,7 +249,7 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
     if (rc == 0)
         rc = cp_report_publish(run, base, err);
     if (rc < 0) {
-        cp_email_on_failure(run, err); /* before discard: run.log is in the staging folder */
+        sinks_failed(run, err); /* before discard: run.log is in the staging folder */
         cp_report_discard(run);
         return rc;
     }

@@ -654,7 +654,7 @@ int cp_email_send_failure(const struct cp_run *run, const struct cp_error *failu
     return rc;
 }
 
-void cp_email_on_failure(const struct cp_run *run, const struct cp_error *failure)
+static void email_failed(struct cp_run *run, const struct cp_error *failure)
 {
     if (!run || !run->cfg || !run->cfg->email.enabled || run->dry_run || run->shard_count > 1)
         return;
@@ -690,4 +690,5 @@ const struct cp_sink_ops cp_sink_email = {
     .phase = CP_SINK_PUBLISHED,
     .enabled = email_enabled,
     .write = email_write,
+    .failed = email_failed,
 };

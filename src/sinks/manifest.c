@@ -142,4 +142,5 @@ static int manifest_write(struct cp_run *run, struct cp_error *err)
     return rc;
 }
 
-const struct cp_sink_ops cp_sink_manifest = {"manifest", CP_SINK_STAGED, NULL, manifest_write};
+const struct cp_sink_ops cp_sink_manifest = {
+    .name = "manifest", .phase = CP_SINK_STAGED, .write = manifest_write};

@@ -130,4 +130,5 @@ static int results_write(struct cp_run *run, struct cp_error *err)
     return rc;
 }
 
-const struct cp_sink_ops cp_sink_results = {"results", CP_SINK_STAGED, NULL, results_write};
+const struct cp_sink_ops cp_sink_results = {
+    .name = "results", .phase = CP_SINK_STAGED, .write = results_write};

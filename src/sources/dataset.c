@@ -55,7 +55,8 @@ int cp_dataset_init(struct cp_dataset *ds, struct cp_error *err)
     memset(ds, 0, sizeof(*ds));
     ds->cells = cp_table_new("cells");
     ds->cycles = cp_table_new("cycles");
-    if (!ds->cells || !ds->cycles || cp_add_canonical_columns(ds->cells, cp_cells_columns) < 0 ||
+    ds->curves = cp_table_new("curves");
+    if (!ds->cells || !ds->cycles || !ds->curves || cp_add_canonical_columns(ds->cells, cp_cells_columns) < 0 ||
         cp_add_canonical_columns(ds->cycles, cp_cycles_columns) < 0) {
         cp_dataset_release(ds);
         return cp_error_oom(err);
@@ -67,6 +68,7 @@ void cp_dataset_release(struct cp_dataset *ds)
 {
     cp_table_free(ds->cells);
     cp_table_free(ds->cycles);
+    cp_table_free(ds->curves);
     for (size_t i = 0; i < ds->ninputs; i++) {
         cp_free(ds->inputs[i].name);
         cp_free(ds->inputs[i].sha256);

@@ -203,9 +203,11 @@ static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, cons
 }
 
 static int load_one(const struct cp_config *cfg, const char *path, int implicit,
-                    struct cp_dataset *ds, struct cp_error *err)
+                    const char *const *batch, size_t nbatch, struct cp_dataset *ds,
+                    struct cp_error *err)
 {
-    struct cp_reader_out out = {ds->cells, ds->cycles, 0, NULL, NULL, NULL};
+    struct cp_reader_out out = {.cells = ds->cells, .cycles = ds->cycles, .curves = ds->curves,
+                                .batch = batch, .nbatch = nbatch};
     const char *format = "cells";
     int rc;
     if (is_metadata(path)) {
@@ -269,10 +271,15 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
     for (size_t i = 0; rc == 0 && i < cfg->source.paths.n; i++)
         rc = expand_path(cfg, cfg->source.paths.v[i], &files, err);
     int skip = cfg->source.on_error && strcmp(cfg->source.on_error, "skip") == 0;
+    const char **batch = cp_calloc(files.n ? files.n : 1, sizeof(*batch));
+    if (!batch)
+        rc = cp_error_oom(err);
+    for (size_t i = 0; rc == 0 && i < files.n; i++)
+        batch[i] = files.v[i] + (files.v[i][0] == '?');
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
         int implicit = files.v[i][0] == '?';
         const char *path = files.v[i] + implicit;
-        rc = load_one(cfg, path, implicit, ds, err);
+        rc = load_one(cfg, path, implicit, batch, files.n, ds, err);
         if (rc < 0 && skip && rc != -CP_ECONFIG && rc != -CP_EINTERNAL) {
             cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
             cp_error_clear(err);
@@ -283,6 +290,7 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
         rc = cp_error_set(err, CP_ENOINPUT, "%s: no readable input among source.paths", cfg->path);
     if (rc == 0)
         rc = dedupe_cells(ds->cells, err);
+    cp_free(batch);
     list_release(&files);
     return rc;
 }

@@ -168,7 +168,7 @@ static int bench_one(const struct format *fm, const char *path, long long mb)
         return -1;
     const struct cp_reader_ops *ops = cp_reader_find(fm->name);
     struct cp_table *cycles = cp_table_new("cycles"), *cells = cp_table_new("cells");
-    struct cp_reader_out out = {cells, cycles, 0, "bench", NULL, NULL};
+    struct cp_reader_out out = {.cells = cells, .cycles = cycles, .cell_id = "bench"};
     struct cp_error err = {0};
     double t0 = cp_monotonic_ms(), c0 = cpu_s();
     int rc = ops->read(path, &out, &err);

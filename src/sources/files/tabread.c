@@ -526,10 +526,12 @@ static int read_rows(struct cp_tabread *tr, struct cp_error *err)
     }
 }
 
-/* 1 when the per-cycle file named by `swap` exists next to path, 0 when not, -1 out of memory. */
-static int has_summary_sibling(const char *path, const char *const swap[2])
+/* 1 when the per-cycle file named by `swap` is in the same load, 0 when not, -1 out of
+ * memory. */
+static int has_summary_sibling(const char *path, const char *const swap[2],
+                               const struct cp_reader_out *out)
 {
-    if (!swap[0])
+    if (!swap[0] || !out->batch)
         return 0;
     const char *base = strrchr(path, '/');
     const char *at = strstr(base ? base : path, swap[0]);
@@ -539,7 +541,8 @@ static int has_summary_sibling(const char *path, const char *const swap[2])
     int rc = -1;
     if (cp_strbuf_add(&sb, path, (size_t)(at - path)) == 0 && cp_strbuf_adds(&sb, swap[1]) == 0 &&
         cp_strbuf_adds(&sb, at + strlen(swap[0])) == 0)
-        rc = cp_fs_exists(sb.buf) ? 1 : 0;
+        for (size_t i = rc = 0; i < out->nbatch && !rc; i++)
+            rc = strcmp(out->batch[i], sb.buf) == 0;
     cp_strbuf_release(&sb);
     return rc;
 }
@@ -556,7 +559,7 @@ static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
     if (!tr->ts)
         return cp_error_oom(err);
     cp_ts_set_counting(tr->ts, tr->spec->counting);
-    int has = has_summary_sibling(tr->path, tr->spec->summary_sibling);
+    int has = has_summary_sibling(tr->path, tr->spec->summary_sibling, tr->out);
     if (has < 0)
         return cp_error_oom(err);
     cp_ts_set_emit(tr->ts, !has);

@@ -155,7 +155,7 @@ TEST(format_override_by_name)
     CHECK(cp_reader_find("nope") == NULL);
     /* a Neware file read as Arbin by name: clear error, not garbage */
     struct cp_table *cycles = cp_table_new("cycles");
-    struct cp_reader_out out = {NULL, cycles, 0, "x", NULL, NULL};
+    struct cp_reader_out out = {.cycles = cycles, .cell_id = "x"};
     struct cp_error err = {0};
     int rc = cp_reader_find("arbin")->read(DATA "neware_flat.csv", &out, &err);
     CHECK_INT(rc, -CP_EDATA);

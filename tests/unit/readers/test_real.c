@@ -297,8 +297,9 @@ TEST(batteryarchive_timeseries)
     CHECK_INT(r.rc, 0);
     CHECK_STR(rd_format(&r), "batteryarchive_ts");
     CHECK_INT(r.out.rows_read, 15);
-    /* the archive's own _cycle_data.csv lies next to it: that file gives the cycles */
-    CHECK_INT(r.cycles->nrows, 0);
+    /* read on its own, the series gives its cycle; loaded together with its _cycle_data.csv
+     * (the files source's batch, tests/unit/sources) it adds none */
+    CHECK_INT(r.cycles->nrows, 1);
     CHECK_STR(rd_meta(&r, "cell_id", &sb), "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d");
     rd_free(&r);
     /* alone (a link in a temporary folder), the series gives its cycle */
@@ -337,7 +338,7 @@ TEST(batterydatahub_oracle)
     struct rd r;
     OPEN(&r, "battdat/batterydata_inl/p492-13-raw.csv");
     CHECK_INT(r.rc, 0);
-    CHECK_INT(r.cycles->nrows, 0); /* next to its published summary, which gives the cycles */
+    CHECK_INT(r.cycles->nrows, 9); /* on its own; with its summary in the batch it adds none */
     rd_free(&r);
     LINKED(&r, path_, "p492-13-raw.csv"); /* alone */
     CHECK_INT(r.rc, 0);

@@ -165,7 +165,8 @@ TEST(real_battery_archive_file)
     cp_dataset_init(&ds, &err);
     CHECK(cp_source_find(CP_SOURCE_FILES)->load(&cfg, &ds, &err) == 0);
     CHECK_STR(err.msg, "");
-    /* values read off the file itself: 9 cycles, cycle 1 and cycle 2 rows */
+    /* values read off the file itself: 9 cycles, cycle 1 and cycle 2 rows; the folder's
+     * _timeseries.csv adds no second set of cycles, its _cycle_data.csv being loaded too */
     CHECK_INT(ds.cycles->nrows, 9);
     CHECK_STR(cp_table_str(ds.cycles, "cell_id")[0], "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d");
     CHECK_INT(cp_table_i64(ds.cycles, "cycle_index")[1], 2);

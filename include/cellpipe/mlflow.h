@@ -1,0 +1,141 @@
+#ifndef CELLPIPE_MLFLOW_H
+#define CELLPIPE_MLFLOW_H
+/*
+ * MLflow tracking over the REST API 2.0, with a journal that loses nothing (docs/mlflow.md).
+ *
+ * Every MLflow call is first appended to <report>/mlflow/journal.ndjson as one JSON line (an
+ * "op"), then sent; an acknowledged op gets an "ack" line. With no tracking URI only the ops
+ * are written. `cellpipe mlflow push` replays the ops without an ack, in order:
+ *
+ *   {"journal":"cellpipe-mlflow","version":1,"journal_id":"<32 hex>",...}     header, line 1
+ *   {"seq":1,"op":"experiment","name":"cellpipe/demo"}
+ *   {"seq":2,"op":"create_run","ref":"parent","run_name":..,"start_time":..,"tags":[..]}
+ *   {"seq":3,"op":"create_run","ref":"cell/A1","parent":"parent",...}
+ *   {"seq":4,"op":"log_batch","ref":"cell/A1","metrics":[..],"params":[..],"tags":[..]}
+ *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg"}
+ *   {"seq":6,"op":"update_run","ref":"parent","status":"FINISHED","end_time":..}
+ *   {"ack":2,"run_id":"..","artifact_uri":"mlflow-artifacts:/1/../artifacts"}
+ *
+ * Runs are named by local refs; their server ids come from the create_run acks. Replays are
+ * idempotent: acked ops are skipped; a create_run without an ack first looks for a run tagged
+ * cellpipe.journal_key = "<journal_id>/<ref>" (the ack may have been lost after the server
+ * created the run); metrics carry the timestamps written in the journal, and the server drops
+ * exact (key, value, timestamp, step) duplicates; params and tags are idempotent; artifact
+ * PUTs overwrite.
+ *
+ * Errors: CP_EUNAVAILABLE when the server cannot be reached after retries or answers with an
+ * error, CP_ECONFIG for a missing or bad tracking URI or a deleted experiment, CP_ENOINPUT
+ * for a missing journal, CP_EDATA for a journal that does not parse.
+ */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "cellpipe/error.h"
+#include "cellpipe/http.h"
+#include "cellpipe/sink.h"
+
+/* Sinks: the staged one logs everything the staging folder holds and journals the rest; the
+ * published one (after the report is in place) sends the tail that needs the published
+ * folder: manifest.json and the parent run's end. */
+extern const struct cp_sink_ops cp_sink_mlflow;
+extern const struct cp_sink_ops cp_sink_mlflow_publish;
+
+#define CP_MLFLOW_JOURNAL "mlflow/journal.ndjson"
+
+/* MLflow's request limits for runs/log-batch (mlflow/utils/validation.py). */
+#define CP_MLFLOW_MAX_METRICS 1000
+#define CP_MLFLOW_MAX_PARAMS 100
+#define CP_MLFLOW_MAX_TAGS 100
+#define CP_MLFLOW_MAX_ITEMS 1000
+#define CP_MLFLOW_MAX_BYTES 900000 /* under the 1 MB request limit, with room for framing */
+#define CP_MLFLOW_MAX_KEY 250
+#define CP_MLFLOW_MAX_PARAM_VALUE 6000
+#define CP_MLFLOW_MAX_TAG_VALUE 5000
+
+/* --- keys and values ------------------------------------------------------------------- */
+
+/*
+ * Map any string to a key MLflow accepts: characters outside [A-Za-z0-9_ .:/-] become '_',
+ * runs of '/' collapse, leading and trailing '/' go, "." and ".." path segments become "_",
+ * an empty key becomes "_", and the result is cut at 250 bytes. Appends to sb. 0 or -1.
+ */
+int cp_mlflow_sanitize_key(struct cp_strbuf *sb, const char *key);
+
+/* A metric value as MLflow's JSON expects: a number, or the strings "NaN", "Infinity",
+ * "-Infinity" (protobuf JSON). New reference, NULL when out of memory. */
+json_t *cp_mlflow_metric_value(double v);
+
+/* --- journal --------------------------------------------------------------------------- */
+
+struct cp_mlflow_journal {
+    FILE *f;
+    char *path;
+    long next_seq;
+    char journal_id[33];
+};
+
+/* Start a new journal at path (folders created, an old file replaced); writes the header,
+ * which gets "journal", "version" and "journal_id" added to `extra` (borrowed, may be NULL). */
+int cp_mlflow_journal_create(struct cp_mlflow_journal *j, const char *path, json_t *extra,
+                             struct cp_error *err);
+/* Open an existing journal to append acks; reads the journal id and the next seq. */
+int cp_mlflow_journal_open(struct cp_mlflow_journal *j, const char *path, struct cp_error *err);
+/* Append an op: sets its "seq" (returned in *seq) and writes it. */
+int cp_mlflow_journal_op(struct cp_mlflow_journal *j, json_t *op, long *seq, struct cp_error *err);
+/* Append an ack for seq with the fields of result (borrowed, may be NULL). */
+int cp_mlflow_journal_ack(struct cp_mlflow_journal *j, long seq, json_t *result,
+                          struct cp_error *err);
+/* Flush, fsync and close. 0 or negative code. */
+int cp_mlflow_journal_close(struct cp_mlflow_journal *j, struct cp_error *err);
+
+/* Call fn for every line of the journal at path, in order (the line is borrowed). Stops at the
+ * first nonzero return and returns it. CP_EDATA names path:line for a line that is not a JSON
+ * object; a last line without its newline (a crash mid-write) is ignored. */
+int cp_mlflow_journal_scan(const char *path, int (*fn)(json_t *line, void *ctx), void *ctx,
+                           struct cp_error *err);
+
+/* --- sessions: the calls --------------------------------------------------------------- */
+
+struct cp_mlflow_session {
+    struct cp_http_client *http; /* NULL: journal only */
+    char *base;                  /* tracking URI without a trailing '/' */
+    char *root;                  /* folder that artifact paths are relative to */
+    struct cp_mlflow_journal journal;
+    json_t *runs;  /* ref -> {"run_id", "artifact_uri"} */
+    json_t *acked; /* "seq" -> true, for replays */
+    char experiment_id[64];
+    int offline;    /* a call failed: journal the rest, send nothing more */
+    int defer_tail; /* live run: stop sending at the first "after_publish" op */
+    int deferred;   /* an op was held back by defer_tail */
+    long sent, acks, skipped, pending;
+    struct cp_error failure; /* why the session went offline */
+};
+
+/* A session for tracking_uri (NULL or "": journal only), artifacts under root. The HTTP
+ * options come from MLflow's environment variables unless opts is given. */
+int cp_mlflow_session_init(struct cp_mlflow_session *s, const char *tracking_uri, const char *root,
+                           const struct cp_http_options *opts, struct cp_error *err);
+void cp_mlflow_session_release(struct cp_mlflow_session *s);
+
+/* Journal op (steals the reference), then send it unless the session is offline. A failed
+ * send makes the session offline (s->failure says why) and is not an error here: only the
+ * journal write can fail. */
+int cp_mlflow_submit(struct cp_mlflow_session *s, json_t *op, struct cp_error *err);
+
+/* Send one op and ack it in the journal. */
+int cp_mlflow_exec(struct cp_mlflow_session *s, json_t *op, struct cp_error *err);
+
+/* Replay the journal of a report folder: every op without an ack, in order. Counts go into
+ * s (sent, acks, skipped). */
+int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
+                   const struct cp_http_options *opts, struct cp_mlflow_session *s,
+                   struct cp_error *err);
+
+/* HEAD commit (40 hex digits) of the git checkout that holds dir, found by walking up from
+ * it; 0, or -1 when dir is not in a checkout or HEAD cannot be resolved. */
+int cp_mlflow_git_head(const char *dir, char out[41]);
+
+/* UI link of a run: <base>/#/experiments/<experiment>/runs/<run> (cp_free), or NULL. */
+char *cp_mlflow_run_url(const char *base, const char *experiment_id, const char *run_id);
+
+#endif

@@ -1,0 +1,69 @@
+# Sourced by tests/integration/mlflow.sh and tests/bench/run: a REAL `mlflow server` from a
+# virtualenv under build/venv (created on first use with `python3 -m venv` + pip install
+# mlflow, then reused), SQLite backend, artifacts served from a temp folder, 127.0.0.1 on a
+# free port. Not a suite itself (the .bash suffix keeps tests/run-all from running it).
+
+MLFLOW_VENV=${MLFLOW_VENV:-$PWD/build/venv}
+# The Debian interpreter has python3-venv (deployment/bootstrap installs it).
+MLFLOW_PY=${MLFLOW_PY:-$(command -v /usr/bin/python3 || command -v python3)}
+
+# Create the venv once; "ok" marker so a half-finished install is redone. 0 or 1.
+mlflow_venv() {
+    if [ -x "$MLFLOW_VENV/bin/mlflow" ] && [ -f "$MLFLOW_VENV/.mlflow-ok" ]; then
+        return 0
+    fi
+    if [ -x "$MLFLOW_VENV/bin/mlflow" ] && "$MLFLOW_VENV/bin/python" -c 'import mlflow' 2>/dev/null
+    then
+        touch "$MLFLOW_VENV/.mlflow-ok"
+        return 0
+    fi
+    echo "mlflow: installing mlflow into $MLFLOW_VENV (first run only, a few minutes)" >&2
+    "$MLFLOW_PY" -m venv --clear "$MLFLOW_VENV" >&2 || return 1
+    "$MLFLOW_VENV/bin/pip" install -q --disable-pip-version-check mlflow >&2 || return 1
+    touch "$MLFLOW_VENV/.mlflow-ok"
+}
+
+mlflow_free_port() {
+    "$MLFLOW_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# mlflow_start DIR PORT: backend DIR/mlflow.db, artifacts DIR/artifacts, log DIR/server.log.
+# Sets MLFLOW_PID (a process group leader, so the workers stop with it). 0 when healthy.
+mlflow_start() {
+    local dir=$1 port=$2
+    mkdir -p "$dir/artifacts"
+    setsid "$MLFLOW_VENV/bin/mlflow" server \
+        --backend-store-uri "sqlite:///$dir/mlflow.db" \
+        --artifacts-destination "$dir/artifacts" --serve-artifacts \
+        --host 127.0.0.1 --port "$port" --workers 1 >>"$dir/server.log" 2>&1 &
+    MLFLOW_PID=$!
+    local i
+    for i in $(seq 1 240); do
+        if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$MLFLOW_PID" 2>/dev/null || break
+        sleep 0.5
+    done
+    echo "mlflow: server did not start; last lines of its log:" >&2
+    tail -n 20 "$dir/server.log" >&2
+    return 1
+}
+
+# Stop the server started last (SIGKILL with "hard": a crash, not a shutdown).
+mlflow_stop() {
+    [ -n "${MLFLOW_PID:-}" ] || return 0
+    if [ "${1:-}" = hard ]; then
+        kill -KILL -- "-$MLFLOW_PID" 2>/dev/null
+    else
+        kill -TERM -- "-$MLFLOW_PID" 2>/dev/null
+    fi
+    local i
+    for i in $(seq 1 40); do
+        kill -0 -- "-$MLFLOW_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    kill -KILL -- "-$MLFLOW_PID" 2>/dev/null
+    { wait "$MLFLOW_PID"; } 2>/dev/null
+    MLFLOW_PID=
+}
