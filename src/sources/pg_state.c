@@ -336,7 +336,15 @@ static int store_watermark(struct cp_run *run, struct cp_error *err)
     return rc;
 }
 
-const struct cp_sink_ops cp_sink_pg_cache = {"pg_cache", CP_SINK_STAGED, cache_enabled,
-                                             store_results};
-const struct cp_sink_ops cp_sink_pg_state = {"pg_state", CP_SINK_PUBLISHED, cache_enabled,
-                                             store_watermark};
+const struct cp_sink_ops cp_sink_pg_cache = {
+    .name = "pg_cache",
+    .phase = CP_SINK_STAGED,
+    .enabled = cache_enabled,
+    .write = store_results,
+};
+const struct cp_sink_ops cp_sink_pg_state = {
+    .name = "pg_state",
+    .phase = CP_SINK_PUBLISHED,
+    .enabled = cache_enabled,
+    .write = store_watermark,
+};
