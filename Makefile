@@ -112,3 +112,6 @@ docs: $(BUILD)/cellpipe
 	@$(BUILD)/cellpipe validate --schema > $(BUILD)/schema.md
 	@sed -i '/^<!-- schema:/r $(BUILD)/schema.md' pipelines/README.md
 	@echo "docs: pipelines/README.md schema regenerated"
+
+# src/sources/pg_embed.c includes these files' bytes (.incbin): rebuild it when they change.
+$(BUILD)/obj/src/sources/pg_embed.o: deployment/schema.sql $(wildcard templates/queries/*.sql)

@@ -23,6 +23,7 @@ struct cp_run {
     int64_t epoch; /* fixed "creation" time: SOURCE_DATE_EPOCH or date 00:00 UTC */
     int dry_run;
     unsigned shard_index, shard_count; /* 0/1 when not sharded */
+    int full_refresh;                  /* --full-refresh: reuse no cached results */
 
     struct cp_dataset data; /* cells (selected, sorted, grouped) and cycles (grouped) */
     struct cp_table *quarantine;
@@ -34,6 +35,15 @@ struct cp_run {
     char data_sha256[65];
     char *report_dir;  /* final folder reports/<pipeline>/<date> */
     char *staging_dir; /* where sinks write before publish */
+
+    /* Incremental mode (include/cellpipe/pg.h): cached[i] = 1 when cache[i] holds the results
+     * a previous run computed from this very cell data, pipeline file and build; the models
+     * stage then takes the cell's fits and knee from it instead of fitting again. NULL when
+     * not incremental. */
+    unsigned char *cached;
+    struct cp_cell_result *cache;
+    char (*cell_fingerprints)[65];
+    long long pg_watermark;
 
     struct cp_timing timings[CP_MAX_TIMINGS];
     size_t ntimings;

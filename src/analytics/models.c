@@ -354,6 +354,18 @@ static int scan_cell(void *vctx, size_t i)
     return score_cycles(c, w);
 }
 
+/* Incremental mode (include/cellpipe/pg.h): what fit_models and find_knee computed from this
+ * very data, pipeline and build in an earlier run. */
+static void restore_fits(struct cp_cell_result *r, const struct cp_cell_result *cached)
+{
+    memcpy(r->fits, cached->fits, sizeof(r->fits));
+    r->best_model = cached->best_model;
+    r->knee_point = cached->knee_point;
+    r->knee_onset = cached->knee_onset;
+    if (r->best_model < 0)
+        cp_result_flag(r, "no_fit", "no model converged to a usable fit");
+}
+
 /* Phase 1b: clean points, fits, knee, sibling curve. */
 static int fit_cell(void *vctx, size_t i)
 {
@@ -375,10 +387,11 @@ static int fit_cell(void *vctx, size_t i)
     if (ymax - ymin < 1e-9)
         cp_result_flag(r, "constant_capacity", "retention is constant (%g) over %zu cycles", ymin,
                        w->m);
-    int rc = fit_models(c, w, r);
-    if (rc < 0)
-        return rc;
-    if (c->fc->models[CP_MODEL_BACON_WATTS] && (rc = find_knee(w, r)) < 0)
+    int rc = 0;
+    if (c->run->cached && c->run->cached[i])
+        restore_fits(r, &c->run->cache[i]);
+    else if ((rc = fit_models(c, w, r)) < 0 ||
+             (c->fc->models[CP_MODEL_BACON_WATTS] && (rc = find_knee(w, r)) < 0))
         return rc;
     if (r->eol_observed >= 0) {
         w->sib = cp_malloc(sizeof *w->sib);

@@ -1,18 +1,19 @@
-/* cellpipe sample --cells N --cycles M [--seed S] --out DIR */
+/* cellpipe sample --cells N --cycles M [--seed S] --out DIR | --db DSN */
 #include <stdio.h>
 
 #include "args.h"
 #include "cellpipe/error.h"
+#include "cellpipe/pg.h"
 #include "cellpipe/sample.h"
 #include "cellpipe/table.h"
 #include "cli.h"
 
-#define USAGE "sample [--cells N] [--cycles M] [--seed S] --out DIR"
+#define USAGE "sample [--cells N] [--cycles M] [--seed S] --out DIR | --db DSN"
 
 static int sample_main(int argc, char **argv)
 {
     struct cp_sample_params p = {42, 24, 1000};
-    const char *out = NULL;
+    const char *out = NULL, *db = NULL;
     struct cp_args a;
     cp_args_init(&a, argc, argv);
     while (cp_args_next(&a)) {
@@ -24,10 +25,12 @@ static int sample_main(int argc, char **argv)
             cp_args_long(&a, cp_args_value(&a), 0, 1000000000000000L, &p.seed);
         else if (cp_args_is(&a, "--out"))
             out = cp_args_value(&a);
+        else if (cp_args_is(&a, "--db"))
+            db = cp_args_value(&a);
     }
     if (!cp_args_ok(&a, "cellpipe " USAGE))
         return CP_EUSAGE;
-    if (!out || a.npos) {
+    if ((!out && !db) || a.npos) {
         fprintf(stderr, "usage: cellpipe " USAGE "\n");
         return CP_EUSAGE;
     }
@@ -37,10 +40,13 @@ static int sample_main(int argc, char **argv)
     int rc = truth ? cp_dataset_init(&ds, &err) : cp_error_oom(&err);
     if (rc == 0) {
         rc = cp_sample_generate(&p, &ds, truth, &err);
-        if (rc == 0)
+        if (rc == 0 && out)
             rc = cp_sample_write(&ds, truth, out, &err);
+        if (rc == 0 && db)
+            rc = cp_pg_sample_load(db, &ds, &err);
         if (rc == 0)
-            printf("%s: %zu cells, %zu cycles\n", out, ds.cells->nrows, ds.cycles->nrows);
+            printf("%s: %zu cells, %zu cycles\n", out ? out : "database", ds.cells->nrows,
+                   ds.cycles->nrows);
         cp_dataset_release(&ds);
     }
     cp_table_free(truth);

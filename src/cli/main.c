@@ -20,6 +20,8 @@ extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
 extern const struct cp_command cp_cmd_mlflow;
+extern const struct cp_command cp_cmd_ingest;
+extern const struct cp_command cp_cmd_db;
 
 /* One command a line, so that each added command merges alone. */
 /* clang-format off */
@@ -30,6 +32,8 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_inspect,
     &cp_cmd_merge,
     &cp_cmd_mlflow,
+    &cp_cmd_ingest,
+    &cp_cmd_db,
     NULL,
 };
 /* clang-format on */

@@ -15,6 +15,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
+#include "cellpipe/pg.h"
 #include "cellpipe/report.h"
 #include "cellpipe/run.h"
 #include "cellpipe/runner.h"
@@ -110,6 +111,7 @@ static const struct stage stages[] = {
     {"source", stage_source},           {"select", cp_select_run},
     {"fingerprint", stage_fingerprint}, {"validate", cp_validate_run},
     {"features", cp_features_run},
+    {"cache", cp_pg_cache_stage},
     {"models", cp_models_run},
     /* models: fits, end of life, knee, anomalies */
 };
@@ -176,6 +178,7 @@ static int init_run(struct cp_run *run, const struct cp_config *cfg,
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->dry_run = opt->dry_run;
+    run->full_refresh = opt->full_refresh;
     run->shard_index = opt->shard_index;
     run->shard_count = opt->shard_count ? opt->shard_count : 1;
     run->backtest_mape = NAN;
@@ -200,6 +203,9 @@ static void release_run(struct cp_run *run)
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
     cp_free(run->mlflow_url);
+    cp_free(run->cached);
+    cp_free(run->cache);
+    cp_free(run->cell_fingerprints);
 }
 
 static FILE *open_run_log(struct cp_run *run)
@@ -259,6 +265,7 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
 {
     struct cp_run run;
     struct cp_report_lock lk = {-1};
+    struct cp_pg_lock *pglk = NULL;
     char *base = NULL;
     int rc = init_run(&run, cfg, opt, err);
     if (rc < 0)
@@ -277,10 +284,13 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
     }
     rc = cp_report_lock(&lk, base, err);
     if (rc == 0)
+        rc = cp_pg_lock_acquire(&pglk, &run, err);
+    if (rc == 0)
         rc = locked_run(&run, base, err);
     if (report_dir && run.report_dir && (rc == 0 || -rc == CP_EUNAVAILABLE))
         *report_dir = cp_strdup(run.report_dir);
 cleanup:
+    cp_pg_lock_release(pglk);
     cp_report_unlock(&lk);
     cp_free(base);
     release_run(&run);

@@ -7,11 +7,13 @@ extern const struct cp_source_ops cp_source_sample;
 extern const struct cp_source_ops cp_source_files;
 extern const struct cp_source_ops cp_source_shards;
 extern const struct cp_source_ops cp_source_redash;
+extern const struct cp_source_ops cp_source_postgres;
 
 const struct cp_source_ops *const cp_sources[] = {
     &cp_source_sample,
     &cp_source_files,
     &cp_source_redash,
+    &cp_source_postgres,
     /* postgres, redash go here */
     &cp_source_shards, /* cellpipe merge */
     NULL,
