@@ -1184,20 +1184,23 @@ static struct cp_panel *curve_panel(struct cp_figure *fig, const struct spec *sp
     return p;
 }
 
-/* One panel per shown cell with curves (up to MAX_FIT_PANELS), its curves at the picked
- * cycles. panel_of maps a cells row to its panel, -1 when it has none. */
+/* One panel per shown cell with curves (up to MAX_FIT_PANELS, in the order of the cells
+ * table), its curves at the picked cycles. panel_of maps a cells row to its panel, -1 when
+ * it has none. */
 static int curves_panels(struct cp_figure *fig, const struct spec *sp, const struct curves *cv,
                          long *panel_of, size_t *total)
 {
     size_t shown = 0;
-    for (size_t k = 0; k < cv->nruns; k++) {
-        long row = cv->runs[k].row;
-        if (!shown_cell(sp, row) || panel_of[row] != -1)
+    for (size_t k = 0; k < cv->nruns; k++)
+        if (shown_cell(sp, cv->runs[k].row))
+            panel_of[cv->runs[k].row] = -2; /* has curves */
+    for (size_t row = 0; row < ncells(sp->run); row++) {
+        if (panel_of[row] != -2)
             continue;
-        panel_of[row] = -2; /* counted */
+        panel_of[row] = -1;
         if (++*total > MAX_FIT_PANELS)
             continue;
-        if (!curve_panel(fig, sp, cell_id(sp->run, (size_t)row)))
+        if (!curve_panel(fig, sp, cell_id(sp->run, row)))
             return -1;
         panel_of[row] = (long)shown++;
     }
