@@ -12,7 +12,7 @@
  *   {"seq":2,"op":"create_run","ref":"parent","run_name":..,"start_time":..,"tags":[..]}
  *   {"seq":3,"op":"create_run","ref":"cell/A1","parent":"parent",...}
  *   {"seq":4,"op":"log_batch","ref":"cell/A1","metrics":[..],"params":[..],"tags":[..]}
- *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg"}
+ *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg","after_publish":true}
  *   {"seq":6,"op":"update_run","ref":"parent","status":"FINISHED","end_time":..}
  *   {"ack":2,"run_id":"..","artifact_uri":"mlflow-artifacts:/1/../artifacts"}
  *
@@ -34,9 +34,13 @@
 #include "cellpipe/http.h"
 #include "cellpipe/sink.h"
 
-/* Sinks: the staged one logs everything the staging folder holds and journals the rest; the
- * published one (after the report is in place) sends the tail that needs the published
- * folder: manifest.json and the parent run's end. */
+/* Sinks, in run order: `mlflow-open` (staged, right after the fits) starts the journal, gets
+ * the experiment and creates the parent run, so its id and UI link are in struct cp_run before
+ * the plots, PDF, workbook, HTML and e-mail are written; its `failed` hook closes the parent run
+ * FAILED when the pipeline fails (creating it when the failure came first). `mlflow` (staged,
+ * after the workbook) logs params, metrics and child runs and journals the tail that needs the
+ * published folder (artifacts, the parent's end); `mlflow-publish` sends that tail. */
+extern const struct cp_sink_ops cp_sink_mlflow_open;
 extern const struct cp_sink_ops cp_sink_mlflow;
 extern const struct cp_sink_ops cp_sink_mlflow_publish;
 
@@ -94,6 +98,9 @@ int cp_mlflow_journal_close(struct cp_mlflow_journal *j, struct cp_error *err);
 int cp_mlflow_journal_scan(const char *path, int (*fn)(json_t *line, void *ctx), void *ctx,
                            struct cp_error *err);
 
+/* Where a failed run keeps its journal: <dir of report_dir>/failed/<date>-<pid>.ndjson. */
+#define CP_MLFLOW_FAILED_DIR "failed"
+
 /* --- sessions: the calls --------------------------------------------------------------- */
 
 struct cp_mlflow_session {
@@ -104,9 +111,11 @@ struct cp_mlflow_session {
     json_t *runs;  /* ref -> {"run_id", "artifact_uri"} */
     json_t *acked; /* "seq" -> true, for replays */
     char experiment_id[64];
-    int offline;    /* a call failed: journal the rest, send nothing more */
-    int defer_tail; /* live run: stop sending at the first "after_publish" op */
-    int deferred;   /* an op was held back by defer_tail */
+    int offline;          /* a call failed: journal the rest, send nothing more */
+    int defer_tail;       /* live run: stop sending at the first "after_publish" op */
+    int deferred;         /* an op was held back by defer_tail */
+    int parent_journaled; /* a resumed journal holds the parent's create_run */
+    int parent_logged;    /* ... and a log_batch of the parent (params, metrics) */
     long sent, acks, skipped, pending;
     struct cp_error failure; /* why the session went offline */
 };
@@ -122,10 +131,20 @@ void cp_mlflow_session_release(struct cp_mlflow_session *s);
  * journal write can fail. */
 int cp_mlflow_submit(struct cp_mlflow_session *s, json_t *op, struct cp_error *err);
 
+/* Continue a journal written earlier in this run (by another sink, or before the run failed):
+ * open it to append and load its acks (experiment id, run ids). Ops still without an ack are
+ * counted in s->pending and make the session offline, so later ops never overtake them (a
+ * push sends them all, in order). With abandon_tail, unacked "after_publish" ops are acked as
+ * {"skipped":"run failed"} instead: nothing will be published. Sets s->parent_journaled
+ * and s->parent_logged. */
+int cp_mlflow_session_resume(struct cp_mlflow_session *s, const char *path, int abandon_tail,
+                             struct cp_error *err);
+
 /* Send one op and ack it in the journal. */
 int cp_mlflow_exec(struct cp_mlflow_session *s, json_t *op, struct cp_error *err);
 
-/* Replay the journal of a report folder: every op without an ack, in order. Counts go into
+/* Replay the journal of a report folder (or a journal file, such as one kept from a failed
+ * run under <root>/<pipeline>/failed/): every op without an ack, in order. Counts go into
  * s (sent, acks, skipped). */
 int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
                    const struct cp_http_options *opts, struct cp_mlflow_session *s,

@@ -1,8 +1,9 @@
 /*
- * cellpipe mlflow push REPORT_DIR [--tracking-uri URI]
+ * cellpipe mlflow push REPORT_DIR|JOURNAL [--tracking-uri URI]
  *
- * Replays the calls of REPORT_DIR/mlflow/journal.ndjson that the server never acknowledged
- * (docs/mlflow.md "push"). Idempotent: a second push sends nothing.
+ * Replays the calls of REPORT_DIR/mlflow/journal.ndjson (or of a journal file kept from a
+ * failed run, <root>/<pipeline>/failed/<date>-<pid>.ndjson) that the server never
+ * acknowledged (docs/mlflow.md "push"). Idempotent: a second push sends nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "cellpipe/mlflow.h"
 #include "cli.h"
 
-#define USAGE "mlflow push REPORT_DIR [--tracking-uri URI]"
+#define USAGE "mlflow push REPORT_DIR|JOURNAL [--tracking-uri URI]"
 
 static int push_main(int argc, char **argv)
 {

@@ -169,6 +169,34 @@ static void draw_frame(struct summary *s, size_t page)
 
 /* ---- page one ---- */
 
+/* "MLflow run <link>" under the date line, a clickable link in the PDF (docs/mlflow.md). */
+static int draw_mlflow(struct summary *s)
+{
+    const struct cp_run *run = s->run;
+    const char *url = run->mlflow_url;
+    if (!url || !*url)
+        return 0;
+    struct cp_strbuf text, attr;
+    cp_strbuf_init(&text);
+    cp_strbuf_init(&attr);
+    /* a quote or backslash would end cairo's attribute string: then the text alone */
+    int tag = strpbrk(url, "'\\") == NULL;
+    if (cp_strbuf_addf(&text, "MLflow run %s", url) ||
+        (tag && cp_strbuf_addf(&attr, "uri='%s'", url))) {
+        cp_strbuf_release(&text);
+        cp_strbuf_release(&attr);
+        return -1;
+    }
+    if (tag)
+        cairo_tag_begin(s->cr, CAIRO_TAG_LINK, attr.buf);
+    cp_text_draw(&s->tx, text.buf, MARGIN, TOP + 56, 7.5, 0, 0, 0, 0, PAGE_W - 2 * MARGIN);
+    if (tag)
+        cairo_tag_end(s->cr, CAIRO_TAG_LINK);
+    cp_strbuf_release(&text);
+    cp_strbuf_release(&attr);
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -332,6 +360,8 @@ static int draw_first(struct summary *s)
     snprintf(buf, sizeof(buf), "Report date %s \xc2\xb7 data window %s \xc2\xb7 source %s",
              run->date, win, cfg ? cp_source_kind_name(cfg->source.kind) : "unknown");
     cp_text_draw(&s->tx, buf, MARGIN, TOP + 44, 9, 0, 0, 0, 0, PAGE_W - 2 * MARGIN);
+    if (draw_mlflow(s) != 0)
+        return -1;
     if (build_kpis(run, k) != 0)
         return -1;
     double gap = 10, tw = (PAGE_W - 2 * MARGIN - 2 * gap) / 3, th = 70;

@@ -499,35 +499,50 @@ static int summary_note(const struct cp_run *run, struct cp_strbuf *sb)
     return bad ? -1 : 0;
 }
 
-static int parent_run(struct cp_mlflow_session *s, const struct cp_run *run, int64_t ts,
-                      struct cp_error *err)
+/* The parent run, created by mlflow-open: the tags known before any report file exists. The
+ * note (the summary) follows in parent_batch, when the KPIs are final. */
+static int parent_create(struct cp_mlflow_session *s, const struct cp_run *run, int64_t ts,
+                         struct cp_error *err)
 {
-    struct cp_strbuf name, note;
+    struct cp_strbuf name;
     char commit[41];
     cp_strbuf_init(&name);
-    cp_strbuf_init(&note);
     json_t *tags = json_array();
-    int bad = !tags || cp_strbuf_addf(&name, "%s %s", run->cfg->name, run->date) ||
-              summary_note(run, &note) || add_tag(tags, "mlflow.source.name", run->cfg->path) ||
-              add_tag(tags, "mlflow.source.type", "JOB") ||
-              add_tag(tags, "mlflow.user", user_name()) ||
-              add_tag(tags, "mlflow.note.content", note.buf) ||
-              add_tag(tags, "cellpipe.pipeline", run->cfg->name) ||
-              add_tag(tags, "cellpipe.date", run->date) ||
-              add_tag(tags, "cellpipe.data_sha256", run->data_sha256) ||
-              (cp_mlflow_git_head(run->cfg->dir, commit) == 0 &&
-               add_tag(tags, "mlflow.source.git.commit", commit));
+    int bad =
+        !tags || cp_strbuf_addf(&name, "%s %s", run->cfg->name, run->date) ||
+        add_tag(tags, "mlflow.source.name", run->cfg->path) ||
+        add_tag(tags, "mlflow.source.type", "JOB") || add_tag(tags, "mlflow.user", user_name()) ||
+        add_tag(tags, "cellpipe.pipeline", run->cfg->name) ||
+        add_tag(tags, "cellpipe.date", run->date) ||
+        add_tag(tags, "cellpipe.data_sha256", run->data_sha256[0] ? run->data_sha256 : NULL) ||
+        (cp_mlflow_git_head(run->cfg->dir, commit) == 0 &&
+         add_tag(tags, "mlflow.source.git.commit", commit));
     int rc = bad ? (json_decref(tags), cp_error_oom(err))
                  : submit_create(s, "parent", NULL, name.buf, ts, tags, err);
     cp_strbuf_release(&name);
-    cp_strbuf_release(&note);
-    if (rc < 0)
-        return rc;
+    return rc;
+}
+
+/* Params, metrics and the note of the parent run; error (may be NULL) becomes the tag
+ * cellpipe.error of a failed run. */
+static int parent_batch(struct cp_mlflow_session *s, const struct cp_run *run, int64_t ts, int full,
+                        const char *error, struct cp_error *err)
+{
+    struct cp_strbuf note;
+    cp_strbuf_init(&note);
     struct batch b;
     batch_init(&b, s, "parent", ts, err);
-    parent_params(&b, run);
-    parent_metrics(&b, run);
+    if (full && b.rc == 0 && summary_note(run, &note))
+        b.rc = cp_error_oom(err);
+    if (full) {
+        parent_params(&b, run);
+        parent_metrics(&b, run);
+        batch_kv(&b, 1, "mlflow.note.content", note.buf);
+    }
+    if (error)
+        batch_kv(&b, 1, "cellpipe.error", error);
     batch_release(&b);
+    cp_strbuf_release(&note);
     return b.rc;
 }
 
@@ -693,7 +708,7 @@ static int plot_artifacts(struct cp_mlflow_session *s, const char *root, struct 
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            rc = submit_artifact(s, names[i], 0, err);
+            rc = submit_artifact(s, names[i], 1, err);
         cp_free(names[i]);
     }
     cp_free(names);
@@ -710,12 +725,12 @@ static int artifacts(struct cp_mlflow_session *s, const struct cp_run *run, stru
         if (!p)
             return cp_error_oom(err);
         if (cp_fs_exists(p))
-            rc = submit_artifact(s, files[i], 0, err);
+            rc = submit_artifact(s, files[i], 1, err);
         cp_free(p);
     }
     if (rc == 0)
         rc = plot_artifacts(s, run->staging_dir, err);
-    /* the manifest sink runs after this one: manifest.json goes up once published */
+    /* uploaded from the published folder, with manifest.json (written after this sink) */
     if (rc == 0)
         rc = submit_artifact(s, "manifest.json", 1, err);
     return rc;
@@ -752,14 +767,20 @@ static int journal_header(struct cp_mlflow_session *s, const struct cp_run *run,
     return rc;
 }
 
-static int log_everything(struct cp_mlflow_session *s, const struct cp_run *run,
-                          const char *experiment, struct cp_error *err)
+/* mlflow-open: the experiment and the parent run, nothing else. */
+static int open_parent(struct cp_mlflow_session *s, const struct cp_run *run,
+                       const char *experiment, struct cp_error *err)
 {
-    int64_t ts = cp_now_ms();
     json_t *op = json_pack("{s:s, s:s}", "op", "experiment", "name", experiment);
     int rc = op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
-    if (rc == 0)
-        rc = parent_run(s, run, ts, err);
+    return rc < 0 ? rc : parent_create(s, run, cp_now_ms(), err);
+}
+
+/* mlflow: everything after the parent's creation. */
+static int log_rest(struct cp_mlflow_session *s, const struct cp_run *run, struct cp_error *err)
+{
+    int64_t ts = cp_now_ms();
+    int rc = parent_batch(s, run, ts, 1, NULL, err);
     for (size_t i = 0; rc == 0 && run->cfg->mlflow.child_runs && i < run->nresults; i++)
         rc = child_run(s, run, i, ts, err);
     if (rc == 0 && run->cfg->mlflow.artifacts)
@@ -769,7 +790,7 @@ static int log_everything(struct cp_mlflow_session *s, const struct cp_run *run,
     return rc;
 }
 
-static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s)
+static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s, int log)
 {
     const char *status = !s->http ? "journal" : s->offline ? "pending" : "logged";
     snprintf(run->mlflow_status, sizeof(run->mlflow_status), "%s", status);
@@ -778,6 +799,8 @@ static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s)
     snprintf(run->mlflow_run_id, sizeof(run->mlflow_run_id), "%s", id ? id : "");
     cp_free(run->mlflow_url);
     run->mlflow_url = cp_mlflow_run_url(s->base, s->experiment_id, id);
+    if (!log)
+        return;
     if (s->offline)
         cp_log(CP_LOG_WARN,
                "stage=mlflow status=pending calls_pending=%ld hint=\"the report is published; "
@@ -789,18 +812,22 @@ static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s)
 
 /* Only an http(s) server can be sent to. Another MLflow URI (a local file store, a database)
  * is often set in a user's environment for other tools: the report then keeps the journal,
- * for a push to a server later, rather than failing. */
-static const char *usable_uri(const char *uri)
+ * for a push to a server later, rather than failing. A shard logs nothing to the server:
+ * `cellpipe merge` runs the sinks again on the whole fleet, and that run is the one MLflow
+ * gets (the shard keeps its journal). warn: say so in the log (once a run). */
+static const char *run_uri(const struct cp_run *run, int warn)
 {
+    const char *uri = run->shard_count > 1 ? NULL : run->cfg->mlflow.tracking_uri;
     if (!uri || !*uri || strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0)
         return uri;
     struct cp_strbuf safe;
     cp_strbuf_init(&safe);
     cp_http_redact_url(&safe, uri);
-    cp_log(CP_LOG_WARN,
-           "stage=mlflow tracking_uri=\"%s\" msg=\"not an http(s) tracking server: journal "
-           "only\"",
-           safe.buf);
+    if (warn)
+        cp_log(CP_LOG_WARN,
+               "stage=mlflow tracking_uri=\"%s\" msg=\"not an http(s) tracking server: journal "
+               "only\"",
+               safe.buf);
     cp_strbuf_release(&safe);
     return NULL;
 }
@@ -810,35 +837,177 @@ static int mlflow_enabled(const struct cp_run *run)
     return run->cfg->mlflow.enabled && !run->dry_run;
 }
 
-static int mlflow_write(struct cp_run *run, struct cp_error *err)
+/* Close the journal; on success record status, run id and link in run. */
+static int finish_session(struct cp_mlflow_session *s, struct cp_run *run, int rc, int log,
+                          struct cp_error *err)
+{
+    int crc = s->journal.f ? cp_mlflow_journal_close(&s->journal, rc < 0 ? NULL : err) : 0;
+    rc = rc < 0 ? rc : crc;
+    if (rc == 0)
+        record_outcome(run, s, log);
+    cp_mlflow_session_release(s);
+    return rc;
+}
+
+static int open_write(struct cp_run *run, struct cp_error *err)
 {
     struct cp_mlflow_session s;
     memset(&s, 0, sizeof(s));
     char *path = cp_path_join(run->staging_dir, CP_MLFLOW_JOURNAL);
     char *experiment = experiment_name(run->cfg);
     int rc = path && experiment ? 0 : cp_error_oom(err);
-    /* A shard logs nothing to the server: `cellpipe merge` runs the sinks again on the whole
-     * fleet, and that run is the one MLflow gets (the shard keeps its journal). */
-    const char *uri = run->shard_count > 1 ? NULL : usable_uri(run->cfg->mlflow.tracking_uri);
     if (rc == 0)
-        rc = cp_mlflow_session_init(&s, uri, run->staging_dir, NULL, err);
-    if (rc == 0) {
-        s.defer_tail = 1;
+        rc = cp_mlflow_session_init(&s, run_uri(run, 1), run->staging_dir, NULL, err);
+    if (rc == 0)
         rc = journal_header(&s, run, path, experiment, err);
-        if (rc == 0)
-            rc = log_everything(&s, run, experiment, err);
-        int crc = cp_mlflow_journal_close(&s.journal, rc < 0 ? NULL : err);
-        rc = rc < 0 ? rc : crc;
-        if (rc == 0)
-            record_outcome(run, &s);
-    }
-    cp_mlflow_session_release(&s);
+    if (rc == 0)
+        rc = open_parent(&s, run, experiment, err);
+    rc = finish_session(&s, run, rc, 1, err);
     cp_free(path);
     cp_free(experiment);
     return rc;
 }
 
-/* After publish: send the journal's tail (manifest.json, the parent run's end). A failure is
+static int mlflow_write(struct cp_run *run, struct cp_error *err)
+{
+    struct cp_mlflow_session s;
+    memset(&s, 0, sizeof(s));
+    char *path = cp_path_join(run->staging_dir, CP_MLFLOW_JOURNAL);
+    int rc = path ? 0 : cp_error_oom(err);
+    if (rc == 0)
+        rc = cp_mlflow_session_init(&s, run_uri(run, 0), run->staging_dir, NULL, err);
+    if (rc == 0) {
+        s.defer_tail = 1;
+        rc = cp_mlflow_session_resume(&s, path, 0, err);
+    }
+    if (rc == 0)
+        rc = log_rest(&s, run, err);
+    rc = finish_session(&s, run, rc, 1, err);
+    cp_free(path);
+    return rc;
+}
+
+/* --- a failed pipeline ----------------------------------------------------------------- */
+
+/* <folder of report_dir>/failed/<date>-<pid>.ndjson: next to the dated reports (which only
+ * dated names are taken for), outliving the staging folder. */
+static char *failed_journal_path(const struct cp_run *run)
+{
+    const char *slash = strrchr(run->report_dir, '/');
+    struct cp_strbuf sb;
+    cp_strbuf_init(&sb);
+    if ((slash && cp_strbuf_add(&sb, run->report_dir, (size_t)(slash - run->report_dir + 1))) ||
+        cp_strbuf_addf(&sb, "%s/%s-%ld.ndjson", CP_MLFLOW_FAILED_DIR, run->date, (long)getpid())) {
+        cp_strbuf_release(&sb);
+        return NULL;
+    }
+    return cp_strbuf_detach(&sb);
+}
+
+/* The error as a tag: user-info of any URL in it ("scheme://user:pw@host") becomes "***@". */
+static int redact_message(struct cp_strbuf *sb, const char *msg)
+{
+    const char *p = msg;
+    for (const char *scheme; (scheme = strstr(p, "://"));) {
+        const char *host = scheme + 3;
+        size_t auth = strcspn(host, "/?# \t\"'");
+        const char *at = memchr(host, '@', auth);
+        if (cp_strbuf_add(sb, p, (size_t)(host - p)))
+            return -1;
+        if (at && cp_strbuf_adds(sb, "***"))
+            return -1;
+        p = at ? at : host;
+    }
+    return cp_strbuf_adds(sb, p);
+}
+
+/* Copy the staged journal to kept and continue it there; 1 when it holds the parent run, 0
+ * when it does not (the caller starts afresh), negative on error. */
+static int resume_staged(struct cp_mlflow_session *s, const char *staged, const char *kept,
+                         struct cp_error *err)
+{
+    char *text = NULL, *dir = cp_strdup(kept);
+    size_t len = 0;
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    int rc = !dir ? cp_error_oom(err) : 0;
+    if (rc == 0 && (cp_fs_read_file(staged, &text, &len) != 0 || (slash && cp_fs_mkdirs(dir) < 0) ||
+                    cp_fs_write_atomic(kept, text, len) < 0))
+        rc = cp_error_set(err, CP_ECANTCREAT, "cannot keep the mlflow journal as '%s'", kept);
+    if (rc == 0)
+        rc = cp_mlflow_session_resume(s, kept, 1, err);
+    if (rc == 0 && !s->parent_journaled)
+        rc = cp_mlflow_journal_close(&s->journal, err);
+    else if (rc == 0)
+        rc = 1;
+    cp_free(text);
+    cp_free(dir);
+    return rc;
+}
+
+static int close_failed(struct cp_mlflow_session *s, struct cp_run *run,
+                        const struct cp_error *failure, const char *kept, struct cp_error *err)
+{
+    char *staged = cp_path_join(run->staging_dir, CP_MLFLOW_JOURNAL);
+    char *experiment = experiment_name(run->cfg);
+    struct cp_strbuf msg;
+    cp_strbuf_init(&msg);
+    int rc = staged && experiment ? 0 : cp_error_oom(err);
+    if (rc == 0 && redact_message(&msg, failure && failure->msg[0] ? failure->msg : "failed"))
+        rc = cp_error_oom(err);
+    int resumed = rc == 0 && cp_fs_exists(staged) ? resume_staged(s, staged, kept, err) : rc;
+    rc = resumed < 0 ? resumed : 0;
+    if (rc == 0 && !resumed) { /* failed before mlflow-open: a parent run of its own */
+        memset(&s->journal, 0, sizeof(s->journal));
+        s->pending = s->offline = s->parent_logged = 0;
+        rc = journal_header(s, run, kept, experiment, err);
+        if (rc == 0)
+            rc = open_parent(s, run, experiment, err);
+    }
+    /* params, metrics and note unless the mlflow sink logged them before the failure */
+    if (rc == 0)
+        rc = parent_batch(s, run, cp_now_ms(), !s->parent_logged, msg.buf, err);
+    if (rc == 0)
+        rc = submit_end(s, "parent", "FAILED", 0, err);
+    cp_free(staged);
+    cp_free(experiment);
+    cp_strbuf_release(&msg);
+    return rc;
+}
+
+/* The pipeline failed: close the parent run FAILED with the error as a tag (creating the run
+ * when the failure came before mlflow-open), in a journal kept outside the staging folder so
+ * `cellpipe mlflow push` can finish what the server did not acknowledge. Never fails the
+ * failure further: problems are logged. */
+static void mlflow_failed(struct cp_run *run, const struct cp_error *failure)
+{
+    if (!mlflow_enabled(run) || run->shard_count > 1 || !run->staging_dir || !run->report_dir)
+        return;
+    struct cp_mlflow_session s;
+    struct cp_error err;
+    memset(&s, 0, sizeof(s));
+    cp_error_clear(&err);
+    char *kept = failed_journal_path(run);
+    int rc = kept ? 0 : cp_error_oom(&err);
+    if (rc == 0)
+        rc = cp_mlflow_session_init(&s, run_uri(run, 0), run->staging_dir, NULL, &err);
+    if (rc == 0)
+        rc = close_failed(&s, run, failure, kept, &err);
+    rc = finish_session(&s, run, rc, 0, &err);
+    if (rc < 0)
+        cp_log(CP_LOG_ERROR, "stage=mlflow-failed error=\"%s\"", err.msg);
+    else
+        cp_log(strcmp(run->mlflow_status, "pending") == 0 ? CP_LOG_WARN : CP_LOG_INFO,
+               "stage=mlflow-failed status=%s run_id=%s journal=\"%s\"%s", run->mlflow_status,
+               run->mlflow_run_id, kept,
+               strcmp(run->mlflow_status, "logged") == 0
+                   ? ""
+                   : " hint=\"push it with 'cellpipe mlflow push JOURNAL'\"");
+    cp_free(kept);
+}
+
+/* After publish: send the journal's tail (artifacts, the parent run's end). A failure is
  * a warning: the calls stay in the journal for `cellpipe mlflow push`. */
 static int publish_enabled(const struct cp_run *run)
 {
@@ -862,6 +1031,14 @@ static int publish_write(struct cp_run *run, struct cp_error *err)
     cp_mlflow_session_release(&s);
     return 0;
 }
+
+const struct cp_sink_ops cp_sink_mlflow_open = {
+    .name = "mlflow-open",
+    .phase = CP_SINK_STAGED,
+    .enabled = mlflow_enabled,
+    .write = open_write,
+    .failed = mlflow_failed,
+};
 
 const struct cp_sink_ops cp_sink_mlflow = {
     .name = "mlflow",

@@ -677,6 +677,58 @@ cleanup:
     return rc;
 }
 
+/* Ops of a resumed journal that have no ack: counted (they keep the session offline, so later
+ * ops never overtake them), or, for an abandoned tail, acked as skipped. */
+struct resume_ctx {
+    struct cp_mlflow_session *s;
+    int abandon_tail;
+    struct cp_error *err;
+};
+
+static int resume_line(json_t *line, void *ctx)
+{
+    struct resume_ctx *rc = ctx;
+    json_t *seq = json_object_get(line, "seq");
+    const char *kind = json_string_value(json_object_get(line, "op"));
+    const char *ref = json_string_value(json_object_get(line, "ref"));
+    if (!json_is_integer(seq) || !kind)
+        return 0;
+    if (strcmp(kind, "create_run") == 0 && ref && strcmp(ref, "parent") == 0)
+        rc->s->parent_journaled = 1;
+    if (strcmp(kind, "log_batch") == 0 && ref && strcmp(ref, "parent") == 0)
+        rc->s->parent_logged = 1;
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(seq));
+    if (json_object_get(rc->s->acked, key))
+        return 0;
+    if (!rc->abandon_tail || !json_is_true(json_object_get(line, "after_publish"))) {
+        rc->s->pending++;
+        return 0;
+    }
+    json_t *why = json_pack("{s:s}", "skipped", "run failed");
+    int r =
+        why ? cp_mlflow_journal_ack(&rc->s->journal, (long)json_integer_value(seq), why, rc->err)
+            : cp_error_oom(rc->err);
+    json_decref(why);
+    return r;
+}
+
+int cp_mlflow_session_resume(struct cp_mlflow_session *s, const char *path, int abandon_tail,
+                             struct cp_error *err)
+{
+    int rc = cp_mlflow_journal_open(&s->journal, path, err);
+    if (rc == 0)
+        rc = cp_mlflow_journal_scan(path, collect_acks, s, err);
+    if (rc == -CP_EINTERNAL)
+        rc = cp_error_oom(err);
+    struct resume_ctx ctx = {s, abandon_tail, err};
+    if (rc == 0)
+        rc = cp_mlflow_journal_scan(path, resume_line, &ctx, err);
+    if (rc == 0 && s->pending > 0 && s->http) /* journal only: nothing is sent anyway */
+        s->offline = 1;
+    return rc;
+}
+
 int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
                    const struct cp_http_options *opts, struct cp_mlflow_session *s,
                    struct cp_error *err)
@@ -686,10 +738,20 @@ int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
         return cp_error_set(err, CP_ECONFIG,
                             "no MLflow tracking URI: set MLFLOW_TRACKING_URI or pass "
                             "--tracking-uri");
-    char *path = cp_path_join(report_dir, CP_MLFLOW_JOURNAL);
-    if (!path)
+    /* a report folder, or a journal file kept from a failed run (docs/mlflow.md) */
+    int folder = cp_fs_is_dir(report_dir);
+    char *path = folder ? cp_path_join(report_dir, CP_MLFLOW_JOURNAL) : cp_strdup(report_dir);
+    const char *slash = strrchr(report_dir, '/');
+    char *root = folder  ? cp_strdup(report_dir)
+                 : slash ? cp_strndup(report_dir, (size_t)(slash - report_dir))
+                         : cp_strdup(".");
+    if (!path || !root) {
+        cp_free(path);
+        cp_free(root);
         return cp_error_oom(err);
-    int rc = cp_mlflow_session_init(s, tracking_uri, report_dir, opts, err);
+    }
+    int rc = cp_mlflow_session_init(s, tracking_uri, root, opts, err);
+    cp_free(root);
     if (rc == 0)
         rc = cp_mlflow_journal_open(&s->journal, path, err);
     if (rc == 0)
@@ -700,7 +762,7 @@ int cp_mlflow_push(const char *report_dir, const char *tracking_uri,
     struct replay_ctx ctx = {s, err};
     if (rc == 0)
         rc = cp_mlflow_journal_scan(path, replay_line, &ctx, err);
-    if (rc == 0)
+    if (rc == 0 && folder)
         rc = refresh_manifest(s, report_dir, err);
     int crc = cp_mlflow_journal_close(&s->journal, rc < 0 ? NULL : err);
     cp_free(path);

@@ -191,7 +191,9 @@ int main(int argc, char **argv)
     cp_error_clear(&err);
     long before = cp_http_total_requests();
     double t0 = cp_monotonic_ms();
-    int rc = cp_sink_mlflow.write(&run, &err);
+    int rc = cp_sink_mlflow_open.write(&run, &err);
+    if (rc == 0)
+        rc = cp_sink_mlflow.write(&run, &err);
     if (rc == 0 && cp_sink_mlflow_publish.enabled(&run))
         rc = cp_sink_mlflow_publish.write(&run, &err);
     double ms = cp_monotonic_ms() - t0;

@@ -7,7 +7,12 @@
 #   2. the embedded default (no URI): journal only, then `cellpipe mlflow push`;
 #   3. fault: the server is killed in the middle of a run; the report is published with MLflow
 #      pending and exit 0; restart; push; everything exactly once; push again: nothing changes;
-#   4. a deleted experiment is an error that says so.
+#   4. a deleted experiment is an error that says so;
+#   5. the run id and link reach the workbook, summary.pdf, index.html and the e-mail (a local
+#      aiosmtpd Maildir);
+#   6. a pipeline that fails validation (exit 65) leaves a FAILED parent run tagged with the
+#      error and the previous report intact; with the server down the FAILED close waits in
+#      <root>/<pipeline>/failed/*.ndjson and `cellpipe mlflow push FILE` sends it, once.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -154,5 +159,86 @@ rc=$?
 expect "push to a deleted experiment exits 78" "[ $rc = 78 ]"
 expect "and says the experiment is deleted" \
     "grep -q \"experiment 'cellpipe/demo' is deleted\" '$TMP/push5.out'"
+
+
+# 5. the link reaches the workbook, the PDF, the HTML page and the e-mail
+MAILDIR=$TMP/mail SMTP_PORT=$(mlflow_free_port)
+"$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAILDIR" \
+    >"$TMP/smtp.log" 2>&1 &
+SMTP_PID=$!
+for _ in $(seq 50); do
+    "$PY" -c "import socket; socket.create_connection(('127.0.0.1',$SMTP_PORT),0.2)" 2>/dev/null &&
+        break
+    sleep 0.1
+done
+cat >"$TMP/links.yaml" <<EOF
+name: links
+source:
+  kind: sample
+  seed: 3
+  cells: 4
+  cycles: 300
+email:
+  enabled: true
+  when: always
+  smtp_url: smtp://127.0.0.1:$SMTP_PORT
+  from: cellpipe@example.org
+  to: [lab@example.org]
+EOF
+MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run "$TMP/links.yaml" --out "$REP" --date 2026-01-05 \
+    >"$TMP/run6.log" 2>&1
+expect "links run exits 0" "[ $? = 0 ]"
+tally $CHECK links --uri "$URI" --report "$REP/links/2026-01-05" --maildir "$MAILDIR"
+kill "$SMTP_PID" 2>/dev/null
+wait "$SMTP_PID" 2>/dev/null
+
+# 6. a pipeline that fails closes its parent run FAILED
+cat >"$TMP/failing.yaml" <<'EOF'
+name: failing
+source:
+  kind: sample
+  cells: 5
+  cycles: 200
+validate:
+  rules:
+    - rule: range
+      column: discharge_capacity_ah
+      min: 0
+      max: ${CP_T_MAX:-1000}
+      policy: fail
+      threshold: 0
+EOF
+tree_sum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum); }
+MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run "$TMP/failing.yaml" --out "$REP" --date 2026-01-05 \
+    >"$TMP/run7.log" 2>&1
+expect "a first good run of the failing pipeline exits 0" "[ $? = 0 ]"
+D7=$REP/failing/2026-01-05
+sum7=$(tree_sum "$D7")
+CP_T_MAX=0.5 MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run "$TMP/failing.yaml" --out "$REP" \
+    --date 2026-01-05 >"$TMP/run8.log" 2>&1
+rc=$?
+expect "the failing run exits 65" "[ $rc = 65 ]"
+expect "the previous report is intact" "[ \"\$(tree_sum '$D7')\" = '$sum7' ]"
+tally $CHECK failed --uri "$URI" --experiment cellpipe/failing --error discharge_capacity_ah
+FJ=$(ls "$REP"/failing/failed/*.ndjson 2>/dev/null | head -1)
+expect "the failed run's journal is kept under failed/" "[ -n '$FJ' ]"
+"$CELLPIPE" mlflow push "$FJ" --tracking-uri "$URI" >"$TMP/push6.out" 2>&1
+expect "pushing a logged failed journal sends nothing" "grep -q '^pushed 0 calls' '$TMP/push6.out'"
+# the server unreachable: the FAILED close waits in the kept journal, pushed later
+rm -f "$REP"/failing/failed/*.ndjson
+DOWN=http://127.0.0.1:$(mlflow_free_port)
+CP_T_MAX=0.5 MLFLOW_TRACKING_URI=$DOWN MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 \
+    "$CELLPIPE" run "$TMP/failing.yaml" --out "$REP" --date 2026-01-06 >"$TMP/run9.log" 2>&1
+expect "failing run with the server down exits 65" "[ $? = 65 ]"
+FJ=$(ls "$REP"/failing/failed/*.ndjson 2>/dev/null | head -1)
+read -r pend acked < <(unacked "${FJ:-/dev/null}" 2>/dev/null || echo 0 0)
+expect "its journal is kept, calls pending ($pend)" "[ -n '$FJ' ] && [ ${pend:-0} -gt 0 ] && [ ${acked:-1} = 0 ]"
+expect "the log says so" "grep -q 'stage=mlflow-failed status=pending' '$TMP/run9.log'"
+"$CELLPIPE" mlflow push "$FJ" --tracking-uri "$URI" >"$TMP/push7.out" 2>&1
+expect "push of the failed journal exits 0" "[ $? = 0 ]"
+tally $CHECK failed --uri "$URI" --experiment cellpipe/failing --error discharge_capacity_ah --runs 2
+"$CELLPIPE" mlflow push "$FJ" --tracking-uri "$URI" >"$TMP/push8.out" 2>&1
+expect "a second push sends nothing" "grep -q '^pushed 0 calls' '$TMP/push8.out'"
+tally $CHECK failed --uri "$URI" --experiment cellpipe/failing --error discharge_capacity_ah --runs 2
 
 finish

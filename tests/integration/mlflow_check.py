@@ -6,6 +6,12 @@ file and the artifacts' bytes), which other modules wrote. Stdlib only.
   mlflow_check.py verify --uri U --report DIR --pipeline FILE [--cycle-metrics] [--git]
   mlflow_check.py snapshot --uri U --experiment NAME
   mlflow_check.py wait-runs --uri U --experiment NAME --min N [--timeout S]
+  mlflow_check.py links --uri U --report DIR [--maildir DIR]
+  mlflow_check.py failed --uri U --experiment NAME --error TEXT [--runs N]
+
+links: the parent run's UI link (read back from the server) is in the workbook's Summary
+sheet (openpyxl), summary.pdf (pdftotext), index.html and the e-mail that arrived (Maildir).
+failed: the experiment holds N parent runs closed FAILED, tagged cellpipe.error with TEXT.
 
 verify prints one "PASS name" or "FAIL name: why" line per check.
 """
@@ -311,9 +317,67 @@ def wait_runs(a):
     return 1
 
 
+def parents(cli, experiment):
+    exp = cli.get("experiments/get-by-name", experiment_name=experiment)["experiment"]
+    runs = cli.search(exp["experiment_id"], "")
+    return exp, [r for r in runs if "mlflow.parentRunId" not in kv(r["data"].get("tags", []))]
+
+
+def links(a):
+    c, cli = Checks(), Client(a.uri)
+    m = json.load(open(os.path.join(a.report, "manifest.json")))["mlflow"]
+    run = cli.get("runs/get", run_id=m["run_id"])["run"]["info"]
+    url = "%s/#/experiments/%s/runs/%s" % (a.uri.rstrip("/"), run["experiment_id"], run["run_id"])
+    c.check("link: manifest url is the server's run", m.get("url") == url, m.get("url"))
+    c.check("link: that run is FINISHED", run["status"] == "FINISHED", run["status"])
+    import openpyxl
+    wb = openpyxl.load_workbook(os.path.join(a.report, "workbook.xlsx"))
+    # an xlsx hyperlink keeps the part after '#' apart, as its location
+    targets = [(h.target or "") + ("#" + h.location if h.location else "")
+               for row in wb["Summary"].iter_rows() for cell in row
+               for h in [cell.hyperlink] if h is not None]
+    c.check("link: workbook Summary links the run", url in targets, targets)
+    pdf = subprocess.run(["pdftotext", "-layout", os.path.join(a.report, "summary.pdf"), "-"],
+                         capture_output=True, text=True).stdout
+    c.check("link: summary.pdf shows the run", url in pdf, pdf[:300])
+    html = open(os.path.join(a.report, "index.html"), encoding="utf-8").read()
+    c.check("link: index.html links the run", 'href="%s"' % url in html)
+    if a.maildir:
+        import mailbox
+        bodies = []
+        for msg in mailbox.Maildir(a.maildir, create=False):
+            for part in msg.walk():
+                if part.get_content_type() in ("text/plain", "text/html"):
+                    bodies.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+        c.check("link: the e-mail arrived", len(bodies) > 0)
+        c.check("link: the e-mail shows the run", any(url in b for b in bodies), len(bodies))
+    return 1 if c.failed else 0
+
+
+def failed(a):
+    c, cli = Checks(), Client(a.uri)
+    exp, runs = parents(cli, a.experiment)
+    bad = [r for r in runs if r["info"]["status"] == "FAILED"]
+    c.check("failed: %d FAILED parent run(s)" % a.runs, len(bad) == a.runs,
+            [r["info"]["status"] for r in runs])
+    for r in bad:
+        tags, params = kv(r["data"].get("tags", [])), kv(r["data"].get("params", []))
+        c.check("failed: cellpipe.error tag says why", a.error in tags.get("cellpipe.error", ""),
+                tags.get("cellpipe.error"))
+        c.check("failed: run closed (end time)", int(r["info"].get("end_time", 0)) > 0)
+        c.check("failed: pipeline params logged", params.get("pipeline.name") == exp["name"].split("/")[-1],
+                params.get("pipeline.name"))
+        c.check("failed: no child runs", not cli.search(
+            exp["experiment_id"], "tags.`mlflow.parentRunId` = '%s'" % r["info"]["run_id"]))
+    return 1 if c.failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["verify", "snapshot", "wait-runs"])
+    ap.add_argument("cmd", choices=["verify", "snapshot", "wait-runs", "links", "failed"])
+    ap.add_argument("--maildir")
+    ap.add_argument("--error")
+    ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--min", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--uri", required=True)
@@ -323,7 +387,8 @@ def main():
     ap.add_argument("--cycle-metrics", action="store_true")
     ap.add_argument("--git", action="store_true")
     a = ap.parse_args()
-    return {"verify": verify, "snapshot": snapshot, "wait-runs": wait_runs}[a.cmd](a)
+    return {"verify": verify, "snapshot": snapshot, "wait-runs": wait_runs, "links": links,
+            "failed": failed}[a.cmd](a)
 
 
 if __name__ == "__main__":

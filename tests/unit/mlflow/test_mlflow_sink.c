@@ -240,6 +240,13 @@ static int tally_line(json_t *line, void *ctx)
     return 0;
 }
 
+/* The two staged MLflow sinks, as the runner calls them (other sinks in between). */
+static int sink_write(struct cp_run *run, struct cp_error *err)
+{
+    int rc = cp_sink_mlflow_open.write(run, err);
+    return rc < 0 ? rc : cp_sink_mlflow.write(run, err);
+}
+
 static void scan(struct fixture *fx, struct tally *t)
 {
     struct cp_error err;
@@ -262,7 +269,7 @@ TEST(journal_only_run)
     cp_fs_write_atomic(pdf, "%PDF", 4);
     cp_free(pdf);
     CHECK(cp_sink_mlflow.enabled(&fx.run));
-    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_INT(sink_write(&fx.run, &err), 0);
     CHECK_STR(fx.run.mlflow_status, "journal");
     CHECK_STR(fx.run.mlflow_run_id, "");
     CHECK(fx.run.mlflow_url == NULL);
@@ -276,7 +283,7 @@ TEST(journal_only_run)
     CHECK_INT(t.batch, 4);            /* one log_batch per run fits the limits */
     CHECK_INT(t.update, 4);           /* every run closed */
     CHECK_INT(t.artifact, 2);         /* summary.pdf, manifest.json */
-    CHECK_INT(t.after_publish, 2);    /* manifest.json and the parent's end wait for publish */
+    CHECK_INT(t.after_publish, 3);    /* artifacts and the parent's end wait for publish */
     CHECK_INT(t.acks, 0);             /* nothing was sent */
     CHECK(t.nan_sent);                /* cell C000 has no forecast: "NaN" */
     CHECK_INT(t.cell_params_c001, 2); /* cell_id, nominal_capacity_ah */
@@ -294,7 +301,7 @@ TEST(non_http_uri_journal_only)
     fill_run(&fx, 1, 0, 0);
     cp_free(fx.cfg.mlflow.tracking_uri);
     fx.cfg.mlflow.tracking_uri = cp_strdup("sqlite:///mlflow.db");
-    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_INT(sink_write(&fx.run, &err), 0);
     CHECK_STR(fx.run.mlflow_status, "journal");
     scan(&fx, &t);
     CHECK_INT(t.create, 2);
@@ -312,7 +319,7 @@ TEST(batches_respect_limits)
      * ceil(252 / 100) = 3 chunks for params and ceil((1500 + 21 + 252) / 1000) = 2 for items,
      * so 3 log_batch ops at least, and the packing reaches it; the parent fits in 1. */
     fill_run(&fx, 2, 250, 1);
-    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_INT(sink_write(&fx.run, &err), 0);
     scan(&fx, &t);
     CHECK_INT(t.cycle_points, 2 * 1500);
     CHECK(t.max_metrics <= 1000 && t.max_params <= 100 && t.max_tags <= 100);
@@ -332,7 +339,7 @@ TEST(batches_stay_under_one_megabyte)
     memset(big, 'x', sizeof(big) - 1);
     extra_value = big; /* cut to 6000 bytes a param: 200 of them are 1.2 MB */
     fill_run(&fx, 1, 200, 0);
-    CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    CHECK_INT(sink_write(&fx.run, &err), 0);
     scan(&fx, &t);
     CHECK(t.max_bytes > 500000);  /* the requests were big... */
     CHECK(t.max_bytes < 1000000); /* ...and each under MLflow's 1 MB */
@@ -465,7 +472,7 @@ TEST(torture_journal_only)
         struct cp_error err;
         cp_error_clear(&err);
         cp_alloc_fail_at(n); /* counts from here */
-        int rc = cp_sink_mlflow.write(&fx.run, &err);
+        int rc = sink_write(&fx.run, &err);
         cp_alloc_fail_at(0);
         if (rc == 0)
             break;
@@ -481,6 +488,140 @@ TEST(torture_journal_only)
     free_run(&fx);
 }
 
+/* Every line of a journal, in order. */
+static int collect_line(json_t *line, void *ctx)
+{
+    return json_array_append(ctx, line);
+}
+
+static json_t *journal_lines(const char *path)
+{
+    struct cp_error err;
+    cp_error_clear(&err);
+    json_t *lines = json_array();
+    if (cp_mlflow_journal_scan(path, collect_line, lines, &err) != 0) {
+        json_decref(lines);
+        return NULL;
+    }
+    return lines;
+}
+
+/* Ops of kind op on ref; *last gets the last one (borrowed). */
+static int count_ops(json_t *lines, const char *op, const char *ref, json_t **last)
+{
+    size_t i;
+    json_t *l;
+    int n = 0;
+    json_array_foreach(lines, i, l)
+    {
+        const char *o = json_string_value(json_object_get(l, "op"));
+        const char *r = json_string_value(json_object_get(l, "ref"));
+        if (o && strcmp(o, op) == 0 && (!ref || (r && strcmp(r, ref) == 0))) {
+            n++;
+            if (last)
+                *last = l;
+        }
+    }
+    return n;
+}
+
+/* The value of tag key in any log_batch of the parent, or NULL. */
+static const char *parent_tag(json_t *lines, const char *key)
+{
+    size_t i, j;
+    json_t *l, *t;
+    json_array_foreach(lines, i, l)
+    {
+        const char *r = json_string_value(json_object_get(l, "ref"));
+        if (!r || strcmp(r, "parent") != 0)
+            continue;
+        json_array_foreach(json_object_get(l, "tags"), j, t)
+        {
+            if (strcmp(json_string_value(json_object_get(t, "key")), key) == 0)
+                return json_string_value(json_object_get(t, "value"));
+        }
+    }
+    return NULL;
+}
+
+/* Seqs with an ack among the after_publish ops, and how many such ops. */
+static void tail_acks(json_t *lines, int *ops, int *acked)
+{
+    size_t i, j;
+    json_t *l, *m;
+    *ops = *acked = 0;
+    json_array_foreach(lines, i, l)
+    {
+        if (!json_is_true(json_object_get(l, "after_publish")))
+            continue;
+        (*ops)++;
+        json_array_foreach(lines, j, m)
+        {
+            if (json_integer_value(json_object_get(m, "ack")) ==
+                    json_integer_value(json_object_get(l, "seq")) &&
+                strcmp(json_string_value(json_object_get(m, "skipped")), "run failed") == 0)
+                (*acked)++;
+        }
+    }
+}
+
+static void failed_case(int stage, const char *why)
+{
+    struct fixture fx;
+    struct cp_error err, failure;
+    char report[300], kept[400];
+    cp_error_clear(&err);
+    cp_error_clear(&failure);
+    fill_run(&fx, 2, 0, 0);
+    snprintf(report, sizeof(report), "%s/out/demo/2026-01-31", fx.dir);
+    snprintf(kept, sizeof(kept), "%s/out/demo/failed/2026-01-31-%ld.ndjson", fx.dir,
+             (long)getpid());
+    fx.run.report_dir = report;
+    cp_error_set(&failure, CP_EDATA, "%s", why);
+    if (stage >= 1)
+        CHECK_INT(cp_sink_mlflow_open.write(&fx.run, &err), 0);
+    if (stage >= 2)
+        CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
+    cp_sink_mlflow_open.failed(&fx.run, &failure);
+    CHECK_STR(fx.run.mlflow_status, "journal");
+    json_t *lines = journal_lines(kept), *end = NULL;
+    CHECK(lines != NULL);
+    CHECK_INT(count_ops(lines, "experiment", NULL, NULL), 1);
+    CHECK_INT(count_ops(lines, "create_run", "parent", NULL), 1); /* never created twice */
+    CHECK_INT(count_ops(lines, "create_run", NULL, NULL), stage >= 2 ? 3 : 1);
+    CHECK(count_ops(lines, "update_run", "parent", &end) >= 1);
+    CHECK_STR(json_string_value(json_object_get(end, "status")), "FAILED");
+    CHECK(!json_object_get(end, "after_publish"));
+    CHECK(json_equal(end, json_array_get(lines, json_array_size(lines) - 1)) ||
+          json_object_get(json_array_get(lines, json_array_size(lines) - 1), "ack"));
+    const char *tag = parent_tag(lines, "cellpipe.error");
+    CHECK(tag && strstr(tag, "range rule") && !strstr(tag, "s3cret") && strstr(tag, "***@"));
+    CHECK(parent_tag(lines, "mlflow.note.content") != NULL); /* params and note, once */
+    CHECK_INT(count_ops(lines, "log_batch", "parent", NULL), 1 + (stage >= 2));
+    int ops, acked;
+    tail_acks(lines, &ops, &acked);
+    CHECK_INT(ops, stage >= 2 ? 2 : 0); /* manifest.json and FINISHED: abandoned, acked */
+    CHECK_INT(acked, ops);
+    json_decref(lines);
+    fx.run.report_dir = NULL;
+    free_run(&fx);
+}
+
+TEST(failed_before_open_creates_failed_run)
+{
+    failed_case(0, "range rule failed; see http://ann:s3cret@db.lab/x");
+}
+
+TEST(failed_after_open_closes_the_same_run)
+{
+    failed_case(1, "range rule failed; see http://ann:s3cret@db.lab/x");
+}
+
+TEST(failed_after_mlflow_abandons_the_tail)
+{
+    failed_case(2, "range rule failed; see http://ann:s3cret@db.lab/x");
+}
+
 int main(void)
 {
     RUN(sanitize_keys);
@@ -493,5 +634,8 @@ int main(void)
     RUN(git_head_lookup);
     RUN(push_needs_uri);
     RUN(torture_journal_only);
+    RUN(failed_before_open_creates_failed_run);
+    RUN(failed_after_open_closes_the_same_run);
+    RUN(failed_after_mlflow_abandons_the_tail);
     return DONE();
 }
