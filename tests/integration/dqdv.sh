@@ -204,7 +204,29 @@ EOF
     check "generated dqdv.csv and Severson features in cells.csv ($out)" "[ '$out' = ok ]"
 }
 
+# Sharded runs carry their curves to `cellpipe merge`: the merged report has the full run's.
+run_shards() {
+    sed '/^select:/,/^  cell_id:/d; s/^name: syn/name: shd/' "$tmp/syn.yaml" >"$tmp/shd.yaml"
+    "$CELLPIPE" --quiet run "$tmp/shd.yaml" --out "$tmp/full" --date 2026-01-01 >/dev/null 2>"$tmp/shd.err"
+    check "shards: full run exits 0" "[ $? = 0 ]"
+    for i in 0 1; do
+        "$CELLPIPE" --quiet run "$tmp/shd.yaml" --shard $i/2 --out "$tmp/s$i" --date 2026-01-01 >/dev/null \
+            2>>"$tmp/shd.err"
+        check "shard $i/2 exits 0" "[ $? = 0 ]"
+    done
+    "$CELLPIPE" --quiet merge --out "$tmp/merged" "$tmp/s0/shd/2026-01-01" "$tmp/s1/shd/2026-01-01" >/dev/null \
+        2>>"$tmp/shd.err"
+    check "merge exits 0 ($(tail -n 1 "$tmp/shd.err"))" "[ $? = 0 ]"
+    local full=$tmp/full/shd/2026-01-01 merged=$tmp/merged/shd/2026-01-01
+    check "full run has both cells' curves" \
+        "[ \"\$(cut -d, -f1 $full/results/dqdv.csv | sort -u | tr '\n' ' ')\" = 'cell_id syn-a syn-b ' ]"
+    check "merged dqdv.csv has the full run's rows" \
+        "cmp -s <(sort $full/results/dqdv.csv) <(sort $merged/results/dqdv.csv)"
+    check "merged dqdv.svg equals the full run's" "cmp -s $full/plots/dqdv.svg $merged/plots/dqdv.svg"
+}
+
 run_inl
 run_generated
+run_shards
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
