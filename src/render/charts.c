@@ -1263,9 +1263,9 @@ static int build_curves(struct cp_figure *fig, const struct spec *sp)
         rc = curves_legend(fig, &cv, sp->pc->kind == CP_PLOT_SCATTER);
     if (rc == 0 && fig->npanels == 0) {
         struct cp_panel *p = curve_panel(fig, sp, NULL);
-        rc = p ? cp_panel_set_empty_reason(p, "no dQ/dV curves: the source gave no raw time "
-                                              "series")
-               : -1;
+        const char *why = cv.nruns == 0 ? "no dQ/dV curves: the source gave no raw time series"
+                                        : "no selected cell has dQ/dV curves";
+        rc = p ? cp_panel_set_empty_reason(p, why) : -1;
     }
     fig->columns = fig->npanels <= 1 ? 1 : fig->npanels <= 4 ? 2 : 3;
     if (rc == 0)

@@ -269,6 +269,24 @@ TEST(no_curves_says_why)
     }
     cp_charts_release(&l);
     teardown(&fx);
+    /* curves, but none of a flagged cell */
+    setup(&fx);
+    cp_table_free(fx.run.data.curves);
+    fx.run.data.curves = cp_table_new("curves");
+    cp_table_add_column(fx.run.data.curves, "cell_id", CP_STR);
+    cp_table_add_column(fx.run.data.curves, "cycle_index", CP_I64);
+    cp_table_add_column(fx.run.data.curves, "voltage_v", CP_F64);
+    cp_table_add_column(fx.run.data.curves, "dqdv_ah_per_v", CP_F64);
+    add_curve(fx.run.data.curves, "cell-02", 1, 4.2, 3.0, 1.0);
+    pc.cells = (char *)"flagged";
+    fx.cfg.plots.list = &pc;
+    fx.cfg.plots.nlist = 1;
+    fx.cfg.plots.defaults = 0;
+    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
+    if (l.n == 1)
+        CHECK_STR(l.v[0].fig->panels[0].empty_reason, "no selected cell has dQ/dV curves");
+    cp_charts_release(&l);
+    teardown(&fx);
 }
 
 /* Every allocation of a curves plot can fail: an error, never a crash or a leak (ASan). */
