@@ -12,6 +12,8 @@
  *   shard/cells.csv     every column of the selected cells
  *   shard/cycles.csv    the source's cycle columns (those before the features stage's first
  *                       column, see features.h), kept rows and quarantined rows together
+ *   shard/curves.csv    the dQ/dV curves of raw time series, when there are any (then
+ *                       schema.json also has "curves": [...])
  *
  * `cellpipe merge SHARD_DIR...` then runs the pipeline once more with cp_source_shards as its
  * source (source.kind = shards, source.paths = the shard folders): the union of the shards'

@@ -119,11 +119,35 @@ static int select_cycles(struct cp_run *run, struct cp_error *err)
     return 0;
 }
 
+/* Drop dQ/dV curve rows of cells not kept, so plots and results/dqdv.csv show the selection. */
+static int select_curves(struct cp_run *run, struct cp_error *err)
+{
+    struct cp_table *cu = run->data.curves;
+    char **id = cu ? cp_table_str(cu, "cell_id") : NULL;
+    if (!id || cu->nrows == 0)
+        return 0;
+    unsigned char *keep = cp_malloc(cu->nrows);
+    if (!keep)
+        return cp_error_oom(err);
+    int in = 0;
+    for (size_t r = 0; r < cu->nrows; r++) {
+        /* rows come cell by cell: look a cell up once per run of equal ids */
+        if (r == 0 || !id[r] || !id[r - 1] || strcmp(id[r], id[r - 1]) != 0)
+            in = id[r] && cp_table_group_find(run->data.cells, "cell_id", id[r]) >= 0;
+        keep[r] = (unsigned char)in;
+    }
+    cp_table_filter(cu, keep);
+    cp_free(keep);
+    return 0;
+}
+
 int cp_select_run(struct cp_run *run, struct cp_error *err)
 {
     int rc = select_cells(run, err);
     if (rc == 0)
         rc = select_cycles(run, err);
+    if (rc == 0)
+        rc = select_curves(run, err);
     if (rc == 0)
         cp_log(CP_LOG_INFO, "stage=select cells=%zu cycles=%zu", run->data.cells->nrows,
                run->data.cycles->nrows);

@@ -125,6 +125,9 @@ static int results_write(struct cp_run *run, struct cp_error *err)
     cp_table_free(cells);
     if (rc == 0 && run->cfg->report.cycles_csv)
         rc = write_table(run, run->data.cycles, "results/cycles.csv", err);
+    /* dQ/dV curves exist only for raw time series: no empty file for other sources */
+    if (rc == 0 && run->data.curves && run->data.curves->nrows > 0)
+        rc = write_table(run, run->data.curves, "results/dqdv.csv", err);
     if (rc == 0 && run->quarantine)
         rc = write_table(run, run->quarantine, "quarantine.csv", err);
     return rc;

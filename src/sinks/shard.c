@@ -97,11 +97,26 @@ static int write_schema(const struct cp_run *run, const char *dir, size_t ncyc,
     json_t *j = json_pack("{s:i, s:s, s:o, s:o, s:o}", "format", CP_SHARD_FORMAT, "shard", shard,
                           "cells", schema_of(run->data.cells, run->data.cells->ncols), "cycles",
                           schema_of(run->data.cycles, ncyc), "inputs", inputs_of(&run->data));
+    const struct cp_table *cu = run->data.curves;
+    if (j && cu && cu->nrows > 0) /* dQ/dV curves of raw time series, when there are any */
+        json_object_set_new(j, "curves", schema_of(cu, cu->ncols));
     char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     int rc = text ? write_text(dir, "schema.json", text, strlen(text), err) : cp_error_oom(err);
     free(text); /* jansson's allocation */
     json_decref(j);
     return rc;
+}
+
+static int shard_curves(const struct cp_run *run, const char *dir, struct cp_strbuf *sb,
+                        struct cp_error *err)
+{
+    const struct cp_table *cu = run->data.curves;
+    if (!cu || cu->nrows == 0)
+        return 0;
+    cp_strbuf_reset(sb);
+    if (table_csv(sb, cu, cu->ncols, NULL) < 0)
+        return cp_error_oom(err);
+    return write_text(dir, "curves.csv", sb->buf, sb->len, err);
 }
 
 static int shard_write(struct cp_run *run, struct cp_error *err)
@@ -128,6 +143,7 @@ static int shard_write(struct cp_run *run, struct cp_error *err)
         rc = cp_error_oom(err);
     if (rc == 0)
         rc = write_text(dir, "cycles.csv", sb.buf, sb.len, err);
+    rc = rc == 0 ? shard_curves(run, dir, &sb, err) : rc;
     if (rc == 0)
         cp_log(CP_LOG_INFO, "sink=shard shard=%u/%u cells=%zu cycle_columns=%zu", run->shard_index,
                run->shard_count, run->data.cells->nrows, ncyc);

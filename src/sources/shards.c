@@ -146,6 +146,20 @@ static int add_inputs(struct cp_dataset *ds, json_t *inputs, struct cp_error *er
     return 0;
 }
 
+/* dQ/dV curves, in shards of raw time series only (no "curves" in the schema otherwise). */
+static int load_curves(const char *dir, struct cp_dataset *ds, json_t *cols, const char *schema,
+                       struct cp_error *err)
+{
+    if (!cols)
+        return 0;
+    char *path = cp_path_join(dir, "shard/curves.csv");
+    int rc = path ? add_columns(ds->curves, cols, schema, err) : cp_error_oom(err);
+    if (rc == 0)
+        rc = read_rows(ds->curves, path, err);
+    cp_free(path);
+    return rc;
+}
+
 static int load_one(const char *dir, struct cp_dataset *ds, struct cp_error *err)
 {
     char *schema = cp_path_join(dir, "shard/schema.json");
@@ -171,6 +185,8 @@ static int load_one(const char *dir, struct cp_dataset *ds, struct cp_error *err
         rc = read_rows(ds->cells, cells, err);
     if (rc == 0)
         rc = read_rows(ds->cycles, cycles, err);
+    if (rc == 0)
+        rc = load_curves(dir, ds, json_object_get(j, "curves"), schema, err);
     if (rc == 0)
         rc = add_inputs(ds, json_object_get(j, "inputs"), err);
     json_decref(j);
