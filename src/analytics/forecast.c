@@ -338,18 +338,7 @@ static double sib_crossing(const struct cp_sibling *s, double level)
 /* Equal-count bins of the target's points (means of n and y). Returns the bin count. */
 size_t cp_target_bins(const double *n, const double *y, size_t m, double *bn, double *by)
 {
-    size_t nb = m < 2 * CP_TARGET_BINS ? m / 2 : CP_TARGET_BINS;
-    if (nb == 0)
-        return 0;
-    for (size_t b = 0; b < nb; b++) {
-        size_t i0 = b * m / nb, i1 = (b + 1) * m / nb;
-        double sn = 0, sy = 0;
-        for (size_t i = i0; i < i1; i++)
-            sn += n[i], sy += y[i];
-        bn[b] = sn / (double)(i1 - i0);
-        by[b] = sy / (double)(i1 - i0);
-    }
-    return nb;
+    return cp_fit_bin(n, y, m, m < 2 * CP_TARGET_BINS ? m / 2 : CP_TARGET_BINS, bn, by);
 }
 
 /* Mean squared misfit of the target bins against the sibling warped by k, with the best

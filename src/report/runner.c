@@ -107,14 +107,17 @@ struct stage {
 };
 
 /* The stages, in order. A new stage is one line here. */
+/* clang-format off */
 static const struct stage stages[] = {
-    {"source", stage_source},           {"select", cp_select_run},
-    {"fingerprint", stage_fingerprint}, {"validate", cp_validate_run},
+    {"source", stage_source},
+    {"select", cp_select_run},
+    {"fingerprint", stage_fingerprint},
+    {"validate", cp_validate_run},
     {"features", cp_features_run},
-    {"cache", cp_pg_cache_stage},
-    {"models", cp_models_run},
-    /* models: fits, end of life, knee, anomalies */
+    {"cache", cp_pg_cache_stage}, /* incremental postgres runs: reuse unchanged cells' fits */
+    {"models", cp_models_run}, /* fits, end of life, knee, forecasts, anomalies */
 };
+/* clang-format on */
 
 static int run_stages(struct cp_run *run, struct cp_error *err)
 {

@@ -56,7 +56,8 @@ int cp_dataset_init(struct cp_dataset *ds, struct cp_error *err)
     ds->cells = cp_table_new("cells");
     ds->cycles = cp_table_new("cycles");
     ds->curves = cp_table_new("curves");
-    if (!ds->cells || !ds->cycles || !ds->curves || cp_add_canonical_columns(ds->cells, cp_cells_columns) < 0 ||
+    if (!ds->cells || !ds->cycles || !ds->curves ||
+        cp_add_canonical_columns(ds->cells, cp_cells_columns) < 0 ||
         cp_add_canonical_columns(ds->cycles, cp_cycles_columns) < 0) {
         cp_dataset_release(ds);
         return cp_error_oom(err);

@@ -206,8 +206,11 @@ static int load_one(const struct cp_config *cfg, const char *path, int implicit,
                     const char *const *batch, size_t nbatch, struct cp_dataset *ds,
                     struct cp_error *err)
 {
-    struct cp_reader_out out = {.cells = ds->cells, .cycles = ds->cycles, .curves = ds->curves,
-                                .batch = batch, .nbatch = nbatch};
+    struct cp_reader_out out = {.cells = ds->cells,
+                                .cycles = ds->cycles,
+                                .curves = ds->curves,
+                                .batch = batch,
+                                .nbatch = nbatch};
     const char *format = "cells";
     int rc;
     if (is_metadata(path)) {

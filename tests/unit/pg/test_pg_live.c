@@ -366,8 +366,8 @@ TEST(backend_terminated_mid_extraction)
         pthread_join(th, NULL);
         CHECK(k.killed);
         CHECK_INT(rc, -CP_EUNAVAILABLE);
-        T_REPORT(strstr(err.msg, "lost the connection to PostgreSQL") != NULL, "%s: message: %s", modes[m],
-                 err.msg);
+        T_REPORT(strstr(err.msg, "lost the connection to PostgreSQL") != NULL, "%s: message: %s",
+                 modes[m], err.msg);
         cp_dataset_release(&ds);
         cp_strbuf_release(&y);
     }

@@ -20,7 +20,8 @@ static void run_init(struct run *r, enum cp_ts_counting counting)
     r->cycles = cp_table_new("cycles");
     r->cells = cp_table_new("cells");
     r->curves = cp_table_new("curves");
-    struct cp_reader_out o = {.cells = r->cells, .cycles = r->cycles, .cell_id = "c1", .curves = r->curves};
+    struct cp_reader_out o = {
+        .cells = r->cells, .cycles = r->cycles, .cell_id = "c1", .curves = r->curves};
     r->out = o;
     cp_error_clear(&r->err);
     r->push_failures = 0;
