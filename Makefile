@@ -25,13 +25,16 @@ BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
 
-.PHONY: docs all bootstrap run check unit functional sanitize valgrind bench install format \
+.PHONY: docs all bootstrap bootstrap-tests run check unit functional sanitize valgrind bench install format \
         format-check headers clean golden-update fuzz
 
 all: $(BUILD)/cellpipe
 
 bootstrap:
 	@deployment/bootstrap
+
+bootstrap-tests:
+	@deployment/bootstrap --tests
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -65,7 +68,7 @@ headers:
 	  echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
 	done; echo "headers: all compile alone"
 
-check: bootstrap $(BUILD)/cellpipe $(TEST_BIN) headers
+check: bootstrap-tests $(BUILD)/cellpipe $(TEST_BIN) headers
 	@BUILD=$(BUILD) tests/run-all
 
 unit: $(BUILD)/cellpipe $(TEST_BIN)
