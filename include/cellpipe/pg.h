@@ -140,7 +140,8 @@ int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_er
 
 /* One run of a pipeline (of a shard of it, with --shard I/N) at a time, across hosts:
  * pg_try_advisory_lock on a key derived from cp_pg_state_key(), held on its own connection
- * until cp_pg_lock_release(). Nothing (*out = NULL) unless the source is postgres.
+ * until cp_pg_lock_release() (the postgres source's lock/unlock hooks, held by the runner for
+ * the whole run). Nothing (*out = NULL) unless the source is postgres.
  * CP_ETEMPFAIL when another run holds it. */
 struct cp_pg_lock;
 int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct cp_error *err);
@@ -150,7 +151,8 @@ void cp_pg_lock_release(struct cp_pg_lock *lock);
  * Incremental mode (source.incremental; docs/postgres.md). Per-cell results are cached in
  * cell_results, keyed by a fingerprint of the cell's rows (metadata and cycles, every
  * column), the pipeline file and the cellpipe executable.
- *  - cp_pg_cache_stage (a runner stage after features, before models): fingerprints every
+ *  - cp_pg_cache_stage (the postgres source's reuse hook: the runner's "cache" stage, after
+ *    features, before models): fingerprints every
  *    cell into run->cell_fingerprints; for the cells whose fingerprint matches the cached one
  *    and whose data_version is not past the pipeline's watermark, it copies the cached
  *    results into run->cache[i] and sets run->cached[i]. The models stage takes those

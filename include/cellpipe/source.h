@@ -30,11 +30,20 @@ struct cp_dataset {
     size_t inputcap;
 };
 
+struct cp_run;
+
 struct cp_source_ops {
     const char *name;
     enum cp_source_kind kind;
     /* Fill ds->cells and ds->cycles (created by the caller, empty) and record inputs. */
     int (*load)(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err);
+    /* Optional: a lock held for the whole run besides the report folder's (a database
+     * advisory lock, so runs on two hosts never overlap). *handle goes to unlock. */
+    int (*lock)(const struct cp_run *run, void **handle, struct cp_error *err);
+    void (*unlock)(void *handle);
+    /* Optional: the runner's "cache" stage, between features and models: restore the results
+     * of cells whose data did not change (incremental runs). */
+    int (*reuse)(struct cp_run *run, struct cp_error *err);
 };
 
 /* NULL-terminated registry. */

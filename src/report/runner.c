@@ -15,7 +15,6 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
-#include "cellpipe/pg.h"
 #include "cellpipe/report.h"
 #include "cellpipe/run.h"
 #include "cellpipe/runner.h"
@@ -101,6 +100,12 @@ static int stage_fingerprint(struct cp_run *run, struct cp_error *err)
     return cp_sha256_final(&h, run->data_sha256) < 0 ? cp_error_oom(err) : 0;
 }
 
+static int stage_reuse(struct cp_run *run, struct cp_error *err)
+{
+    const struct cp_source_ops *src = cp_source_find(run->cfg->source.kind);
+    return src && src->reuse ? src->reuse(run, err) : 0;
+}
+
 struct stage {
     const char *name;
     int (*run)(struct cp_run *run, struct cp_error *err);
@@ -114,7 +119,7 @@ static const struct stage stages[] = {
     {"fingerprint", stage_fingerprint},
     {"validate", cp_validate_run},
     {"features", cp_features_run},
-    {"cache", cp_pg_cache_stage}, /* incremental postgres runs: reuse unchanged cells' fits */
+    {"cache", stage_reuse}, /* incremental runs: the source restores unchanged cells */
     {"models", cp_models_run}, /* fits, end of life, knee, forecasts, anomalies */
 };
 /* clang-format on */
@@ -268,7 +273,8 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
 {
     struct cp_run run;
     struct cp_report_lock lk = {-1};
-    struct cp_pg_lock *pglk = NULL;
+    const struct cp_source_ops *src = cp_source_find(cfg->source.kind);
+    void *srclock = NULL;
     char *base = NULL;
     int rc = init_run(&run, cfg, opt, err);
     if (rc < 0)
@@ -286,14 +292,15 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
         goto cleanup;
     }
     rc = cp_report_lock(&lk, base, err);
-    if (rc == 0)
-        rc = cp_pg_lock_acquire(&pglk, &run, err);
+    if (rc == 0 && src && src->lock)
+        rc = src->lock(&run, &srclock, err);
     if (rc == 0)
         rc = locked_run(&run, base, err);
     if (report_dir && run.report_dir && (rc == 0 || -rc == CP_EUNAVAILABLE))
         *report_dir = cp_strdup(run.report_dir);
 cleanup:
-    cp_pg_lock_release(pglk);
+    if (srclock)
+        src->unlock(srclock);
     cp_report_unlock(&lk);
     cp_free(base);
     release_run(&run);

@@ -298,4 +298,5 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
     return rc;
 }
 
-const struct cp_source_ops cp_source_files = {"files", CP_SOURCE_FILES, files_load};
+const struct cp_source_ops cp_source_files = {
+    .name = "files", .kind = CP_SOURCE_FILES, .load = files_load};

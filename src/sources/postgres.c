@@ -128,8 +128,24 @@ cleanup:
     return rc;
 }
 
+static int pg_lock(const struct cp_run *run, void **handle, struct cp_error *err)
+{
+    struct cp_pg_lock *lk = NULL;
+    int rc = cp_pg_lock_acquire(&lk, run, err);
+    *handle = lk;
+    return rc;
+}
+
+static void pg_unlock(void *handle)
+{
+    cp_pg_lock_release(handle);
+}
+
 const struct cp_source_ops cp_source_postgres = {
     .name = "postgres",
     .kind = CP_SOURCE_POSTGRES,
     .load = pg_load,
+    .lock = pg_lock,
+    .unlock = pg_unlock,
+    .reuse = cp_pg_cache_stage,
 };

@@ -368,7 +368,8 @@ static int sample_load(const struct cp_config *cfg, struct cp_dataset *ds, struc
     return cp_sample_generate(&p, ds, NULL, err);
 }
 
-const struct cp_source_ops cp_source_sample = {"sample", CP_SOURCE_SAMPLE, sample_load};
+const struct cp_source_ops cp_source_sample = {
+    .name = "sample", .kind = CP_SOURCE_SAMPLE, .load = sample_load};
 
 /* --- writing the lab as files (Battery Archive style) --- */
 
