@@ -23,7 +23,8 @@
 #include "cellpipe/config.h"
 #include "cellpipe/results.h"
 
-struct cp_run;
+#include "cellpipe/table.h"
+
 struct cp_error;
 
 /* Bacon-Watts transition width as a fraction of the last fitted cycle. */
@@ -196,13 +197,22 @@ int cp_forecast_fleet(const double *n, const double *y, size_t m,
                       const struct cp_sibling *const *sibs, size_t nsib, double warp_sd,
                       struct cp_eol_forecast *out);
 
-/* results/fits.csv as text into sb (the `fits` sink, src/sinks/fits_csv.c). 0 or -1. */
-struct cp_strbuf;
-int cp_fits_csv_format(const struct cp_run *run, struct cp_strbuf *sb);
+/* What the models stage works on: the selected cells, their grouped cycles (with the feature
+ * columns; an `anomaly` column is added), one result per cells row (features filled), and the
+ * results an earlier run lends (reuse, both NULL when none). */
+struct cp_models_io {
+    const struct cp_config *cfg; /* cfg->fits, cfg->features.persist_cycles */
+    const struct cp_table *cells;
+    struct cp_table *cycles;
+    struct cp_cell_result *results;
+    size_t nresults;
+    struct cp_reuse reuse;
+};
 
-/* Entry point of the models stage (see docs/fits.md): fills run->results[*] fits, EOL,
- * knee, forecasts and flags, and run->cells_past_eol, flagged_cells, backtest_mape.
- * 0 or a negative code (only for out-of-memory or a thread failure: bad cells are flagged). */
-int cp_models_run(struct cp_run *run, struct cp_error *err);
+/* Entry point of the models stage (see docs/fits.md): fills results[*] fits, EOL, knee,
+ * forecasts and flags, and *out. 0 or a negative code (only for out-of-memory or a thread
+ * failure: bad cells are flagged). */
+int cp_models_fit(const struct cp_models_io *io, struct cp_fleet_summary *out,
+                  struct cp_error *err);
 
 #endif

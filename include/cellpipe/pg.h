@@ -151,26 +151,27 @@ void cp_pg_lock_release(struct cp_pg_lock *lock);
  * Incremental mode (source.incremental; docs/postgres.md). Per-cell results are cached in
  * cell_results, keyed by a fingerprint of the cell's rows (metadata and cycles, every
  * column), the pipeline file and the cellpipe executable.
- *  - cp_pg_cache_stage (the postgres source's reuse hook: the runner's "cache" stage, after
- *    features, before models): fingerprints every
- *    cell into run->cell_fingerprints; for the cells whose fingerprint matches the cached one
- *    and whose data_version is not past the pipeline's watermark, it copies the cached
- *    results into run->cache[i] and sets run->cached[i]. The models stage takes those
- *    cells' fits and knee from there instead of fitting again (everything else, fleet-level
- *    work included, runs as usual). With run->full_refresh nothing is reused.
- *  - cp_sink_pg_cache (staged sink): stores the results computed in this run.
- *  - cp_sink_pg_state (published sink): records run->pg_watermark in pipeline_state.
+ * The state lives with the source, in run->source_state (cp_pg_state_release frees it).
+ *  - cp_pg_cache_stage (the postgres source's `reuse` hook: the runner's "cache" stage, after
+ *    features, before models): fingerprints every cell; for the cells whose fingerprint
+ *    matches the cached one and whose data_version is not past the pipeline's watermark, it
+ *    copies the cached results into its state and lends them to the models stage through
+ *    run->reuse, which takes those cells' fits and knee from there instead of fitting again
+ *    (everything else, fleet-level work included, runs as usual). With run->full_refresh
+ *    nothing is reused.
+ *  - cp_pg_store_results (the `save` hook, after the staged sinks): stores the results
+ *    computed in this run.
+ *  - cp_pg_store_watermark (the `commit` hook, after publish): records the run's watermark in
+ *    pipeline_state.
  * Every one is a no-op unless the source is postgres and incremental.
  */
 int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err);
+int cp_pg_store_results(const struct cp_run *run, struct cp_error *err);
+int cp_pg_store_watermark(const struct cp_run *run, struct cp_error *err);
+void cp_pg_state_release(void *state);
 /* The pipeline's name, with "#I/N" for a shard: the key of its lock and pipeline_state row
  * (cell_results are keyed by the bare name: shards hold disjoint cells). 0 or -1 (too long). */
 int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n);
-/* The pipeline's name, with "#I/N" for a shard: the key of its lock and pipeline_state row
- * (cell_results are keyed by the bare name: shards hold disjoint cells). */
-int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n);
-extern const struct cp_sink_ops cp_sink_pg_cache;
-extern const struct cp_sink_ops cp_sink_pg_state;
 
 /* Fingerprint of one cell's data: its row of cells and its rows of cycles (group g, -1 for
  * none), every column, in a fixed byte encoding. */

@@ -2,7 +2,7 @@
 #define CELLPIPE_RESULTS_H
 /*
  * What analytics computes per cell and what validation found; sinks read these.
- * Everything here is plain data owned by the run (struct cp_run).
+ * Everything here is plain data, owned by whoever holds it (the run context, a test).
  * A value that could not be computed is NaN (doubles) or -1 (cycle numbers); sinks write
  * NaN as an empty field, never as "nan".
  */
@@ -37,8 +37,8 @@ struct cp_flag {
 };
 
 struct cp_cell_result {
-    long cells_row; /* row in run->cells */
-    long group;     /* group in run->cycles, -1 when the cell has no cycles */
+    long cells_row; /* row in the cells table */
+    long group;     /* group in the cycles table, -1 when the cell has no cycles */
     long n_cycles;
     long first_cycle, last_cycle;
     double reference_ah; /* retention reference */
@@ -65,6 +65,21 @@ void cp_result_flag(struct cp_cell_result *r, const char *kind, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 /* Reset a result to "nothing computed". */
 void cp_result_init(struct cp_cell_result *r, long cells_row, long group);
+
+/* Results restored from an earlier run (incremental mode): cached[i] = 1 when results[i] holds
+ * what an earlier run computed from this very cell data, pipeline and build; the fits then take
+ * that cell's fits and knee from it instead of fitting again. Both NULL when nothing is reused. */
+struct cp_reuse {
+    const unsigned char *cached;
+    const struct cp_cell_result *results;
+};
+
+/* Fleet figures of one run, for the KPIs, the manifest and the logs. */
+struct cp_fleet_summary {
+    long flagged_cells;
+    long cells_past_eol;
+    double backtest_mape; /* mean back-test error of the forecast method used (NaN when none) */
+};
 
 struct cp_rule_result {
     const struct cp_rule_config *rule;

@@ -1,13 +1,19 @@
 #ifndef CELLPIPE_RUN_H
 #define CELLPIPE_RUN_H
 /*
- * One pipeline run: the context every stage and sink sees. Built by the runner
- * (src/report/runner.c), which owns everything in it.
+ * The run context: one pipeline run as the runner (src/report/runner.c) builds it and the
+ * sources' hooks, the renderers and the sinks read it. The runner owns everything in it.
+ *
+ * It sits below the stages that use it and above analytics: analytics never sees it (its
+ * functions take tables and options and return results; the runner hands them what they
+ * work on). State that belongs to one source or sink lives with it: a source keeps its own
+ * in `source_state` (opaque here, freed by its `release` op), and what a sink computes for
+ * others to show is published here in one neutral form (`tracking`).
  */
 #include <stdint.h>
 #include "cellpipe/config.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/results.h"
-#include "cellpipe/source.h"
 #include "cellpipe/table.h"
 
 #define CP_MAX_TIMINGS 32
@@ -36,14 +42,10 @@ struct cp_run {
     char *report_dir;  /* final folder reports/<pipeline>/<date> */
     char *staging_dir; /* where sinks write before publish */
 
-    /* Incremental mode (include/cellpipe/pg.h): cached[i] = 1 when cache[i] holds the results
-     * a previous run computed from this very cell data, pipeline file and build; the models
-     * stage then takes the cell's fits and knee from it instead of fitting again. NULL when
-     * not incremental. */
-    unsigned char *cached;
-    struct cp_cell_result *cache;
-    char (*cell_fingerprints)[65];
-    long long pg_watermark;
+    /* Incremental runs: the source's own state (its `reuse` op sets it, its `release` op
+     * frees it) and the results it lends the models stage from that state. */
+    void *source_state;
+    struct cp_reuse reuse;
 
     struct cp_timing timings[CP_MAX_TIMINGS];
     size_t ntimings;

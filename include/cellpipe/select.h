@@ -7,10 +7,18 @@
  * cycles of cells that have no metadata row, are dropped too.
  * Errors: CP_ECONFIG for a filter on a column the cells table does not have.
  */
-struct cp_run;
+#include "cellpipe/config.h"
+#include "cellpipe/dataset.h"
+
 struct cp_error;
 
-int cp_select_run(struct cp_run *run, struct cp_error *err);
+struct cp_select_opts {
+    const struct cp_config *cfg;       /* cfg->select: the filters; cfg->path for messages */
+    unsigned shard_index, shard_count; /* 0/1 when not sharded */
+};
+
+/* Filter ds->cells, ds->cycles and ds->curves in place. 0 or negative code. */
+int cp_select_apply(const struct cp_select_opts *o, struct cp_dataset *ds, struct cp_error *err);
 
 /* The shard (0 .. n-1) a cell belongs to: FNV-1a of its id, modulo n. */
 unsigned cp_shard_of(const char *cell_id, unsigned n);

@@ -6,7 +6,6 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
-#include "cellpipe/run.h"
 
 /* Columns read and written, resolved once. */
 struct fcols {
@@ -22,10 +21,8 @@ static double *add_f64(struct cp_table *t, const char *name)
     return c < 0 ? NULL : t->cols[c].v.f64;
 }
 
-static int resolve(struct cp_run *run, struct fcols *c)
+static int resolve(const struct cp_features_config *fc, struct cp_table *t, struct fcols *c)
 {
-    struct cp_table *t = run->data.cycles;
-    const struct cp_features_config *fc = &run->cfg->features;
     static const char *const out[] = {"coulombic_efficiency",
                                       "energy_efficiency",
                                       "capacity_retention",
@@ -223,22 +220,22 @@ static struct cell_meta meta_of(const struct cp_table *cells, size_t row)
     return (struct cell_meta){nom ? nom[row] : NAN, sd ? sd[row] : CP_I64_NA};
 }
 
-int cp_features_run(struct cp_run *run, struct cp_error *err)
+int cp_features_compute(const struct cp_features_config *fc, const struct cp_table *cells,
+                        struct cp_table *cy, struct cp_cell_result **out, struct cp_error *err)
 {
-    const struct cp_features_config *fc = &run->cfg->features;
-    struct cp_table *cy = run->data.cycles, *cells = run->data.cells;
     struct fcols c;
     memset(&c, 0, sizeof(c));
-    if (resolve(run, &c) < 0)
+    *out = NULL;
+    if (resolve(fc, cy, &c) < 0)
         return cp_error_oom(err);
-    run->results = cp_calloc(cells->nrows ? cells->nrows : 1, sizeof(*run->results));
-    if (!run->results)
+    struct cp_cell_result *results = cp_calloc(cells->nrows ? cells->nrows : 1, sizeof(*results));
+    if (!results)
         return cp_error_oom(err);
-    run->nresults = cells->nrows;
+    *out = results;
     char **ids = cp_table_str(cells, "cell_id");
     for (size_t k = 0; k < cells->nrows; k++) {
         long g = cp_table_group_find(cy, "cell_id", ids[k]);
-        struct cp_cell_result *r = &run->results[k];
+        struct cp_cell_result *r = &results[k];
         cp_result_init(r, (long)k, g);
         if (g < 0) {
             cp_result_flag(r, "no_cycles", "no valid cycles after validation");

@@ -1,5 +1,5 @@
 /*
- * The models stage (cp_models_run): per-cell fits, observed end of life, knee and
+ * The models stage (cp_models_fit): per-cell fits, observed end of life, knee and
  * anomalies on a thread pool; then fleet groups, the back-test that chooses between
  * per-cell and fleet forecasts, and the forecasts themselves (docs/fits.md).
  *
@@ -16,7 +16,6 @@
 #include "cellpipe/fit.h"
 #include "cellpipe/log.h"
 #include "cellpipe/pool.h"
-#include "cellpipe/run.h"
 #include "cellpipe/strbuf.h"
 
 #define NFRAC 4
@@ -46,7 +45,8 @@ struct sib_list {
 };
 
 struct models_ctx {
-    struct cp_run *run;
+    const struct cp_models_io *io;
+    struct cp_cell_result *results; /* io->results */
     const struct cp_fits_config *fc;
     long persist;
     const int64_t *cyc;
@@ -338,7 +338,7 @@ static int find_knee(struct cell_work *w, struct cp_cell_result *r)
 static int scan_cell(void *vctx, size_t i)
 {
     struct models_ctx *c = vctx;
-    struct cp_cell_result *r = &c->run->results[i];
+    struct cp_cell_result *r = &c->results[i];
     struct cell_work *w = &c->w[i];
     reset_fit_fields(r);
     if (r->group < 0) {
@@ -370,7 +370,7 @@ static void restore_fits(struct cp_cell_result *r, const struct cp_cell_result *
 static int fit_cell(void *vctx, size_t i)
 {
     struct models_ctx *c = vctx;
-    struct cp_cell_result *r = &c->run->results[i];
+    struct cp_cell_result *r = &c->results[i];
     struct cell_work *w = &c->w[i];
     if (r->group < 0 || w->m == 0)
         return 0;
@@ -388,8 +388,8 @@ static int fit_cell(void *vctx, size_t i)
         cp_result_flag(r, "constant_capacity", "retention is constant (%g) over %zu cycles", ymin,
                        w->m);
     int rc = 0;
-    if (c->run->cached && c->run->cached[i])
-        restore_fits(r, &c->run->cache[i]);
+    if (c->io->reuse.cached && c->io->reuse.cached[i])
+        restore_fits(r, &c->io->reuse.results[i]);
     else if ((rc = fit_models(c, w, r)) < 0 ||
              (c->fc->models[CP_MODEL_BACON_WATTS] && (rc = find_knee(w, r)) < 0))
         return rc;
@@ -434,7 +434,7 @@ static int sib_push(struct sib_list *l, const struct cp_sibling *s, long cell)
  * missing. 0, or -1 when memory runs out. */
 static int group_keys(const struct models_ctx *c, char ***out, int *owned)
 {
-    const struct cp_table *cells = c->run->data.cells;
+    const struct cp_table *cells = c->io->cells;
     int col = cells ? cp_table_find(cells, c->fc->fleet_group) : -1;
     *owned = 0;
     *out = NULL;
@@ -475,15 +475,14 @@ static int build_groups(struct models_ctx *c, struct cp_error *err)
     if (group_keys(c, &keys, &owned) != 0 ||
         !(ki = cp_malloc((c->ncells ? c->ncells : 1) * sizeof *ki))) {
         if (owned)
-            free_keys(keys, c->run->data.cells->nrows);
+            free_keys(keys, c->io->cells->nrows);
         return cp_error_oom(err);
     }
     if (!keys)
         cp_log(CP_LOG_WARN, "stage=models fleet_group=%s msg=\"column missing: one group\"",
                c->fc->fleet_group);
     for (size_t i = 0; i < c->ncells; i++) {
-        ki[i].key =
-            keys && keys[c->run->results[i].cells_row] ? keys[c->run->results[i].cells_row] : "";
+        ki[i].key = keys && keys[c->results[i].cells_row] ? keys[c->results[i].cells_row] : "";
         ki[i].i = i;
     }
     qsort(ki, c->ncells, sizeof *ki, cmp_key);
@@ -497,7 +496,7 @@ static int build_groups(struct models_ctx *c, struct cp_error *err)
         c->ngroups++;
     cp_free(ki);
     if (owned)
-        free_keys(keys, c->run->data.cells->nrows);
+        free_keys(keys, c->io->cells->nrows);
     size_t nl = c->ngroups + 1;
     c->groups = cp_calloc(nl, sizeof *c->groups);
     const struct cp_sibling **pv = cp_malloc(2 * (c->ncells + 1) * sizeof *pv);
@@ -584,7 +583,7 @@ static int fade_outliers(struct models_ctx *c, struct cp_error *err)
         }
         for (size_t k = 0; k < n; k++)
             if (flag[k])
-                cp_result_flag(&c->run->results[idx[k]], "fade_outlier",
+                cp_result_flag(&c->results[idx[k]], "fade_outlier",
                                "fade %.3g %%/100 cycles over the first %.0f cycles is %.1f MADs "
                                "from its group",
                                v[k], sorted_w, z[k]);
@@ -673,7 +672,7 @@ static int backtest_cell(void *vctx, size_t j)
     struct models_ctx *c = vctx;
     long cell = c->bt[j];
     const struct cell_work *w = &c->w[cell];
-    double eol = (double)c->run->results[cell].eol_observed;
+    double eol = (double)c->results[cell].eol_observed;
     const struct cp_sibling *sibs[MAX_SIBLINGS];
     int wide;
     size_t ns = pick_siblings(c, cell, sibs, &wide);
@@ -774,7 +773,7 @@ static uint64_t cell_seed(long seed, const char *id)
 
 static int use_per_cell(struct models_ctx *c, size_t i, double limit)
 {
-    struct cp_cell_result *r = &c->run->results[i];
+    struct cp_cell_result *r = &c->results[i];
     const struct cell_work *w = &c->w[i];
     if (r->best_model < 0)
         return 0;
@@ -812,7 +811,7 @@ static void apply_cap(struct cp_cell_result *r, double limit, double last)
 static int forecast_cell(void *vctx, size_t i)
 {
     struct models_ctx *c = vctx;
-    struct cp_cell_result *r = &c->run->results[i];
+    struct cp_cell_result *r = &c->results[i];
     const struct cell_work *w = &c->w[i];
     c->chosen_mape[i] = NAN;
     if (r->eol_observed >= 0) {
@@ -914,14 +913,15 @@ static void ctx_release(struct models_ctx *c)
     cp_free(c->chosen_mape);
 }
 
-static int ctx_init(struct models_ctx *c, struct cp_run *run, struct cp_error *err)
+static int ctx_init(struct models_ctx *c, const struct cp_models_io *io, struct cp_error *err)
 {
     memset(c, 0, sizeof *c);
-    c->run = run;
-    c->fc = &run->cfg->fits;
-    c->persist = run->cfg->features.persist_cycles;
-    c->ncells = run->nresults;
-    struct cp_table *cy = run->data.cycles;
+    c->io = io;
+    c->results = io->results;
+    c->fc = &io->cfg->fits;
+    c->persist = io->cfg->features.persist_cycles;
+    c->ncells = io->nresults;
+    struct cp_table *cy = io->cycles;
     int ac = cy ? cp_table_add_column(cy, "anomaly", CP_F64) : -1;
     if (cy && ac < 0)
         return cp_error_oom(err);
@@ -932,10 +932,10 @@ static int ctx_init(struct models_ctx *c, struct cp_run *run, struct cp_error *e
     c->ret = cy ? cp_table_f64(cy, "capacity_retention") : NULL;
     c->ce = cy ? cp_table_f64(cy, "coulombic_efficiency") : NULL;
     c->gstart = cy ? cy->group_start : NULL;
-    c->ids = run->data.cells ? cp_table_str(run->data.cells, "cell_id") : NULL;
-    c->status = run->data.cells ? cp_table_str(run->data.cells, "test_status") : NULL;
+    c->ids = io->cells ? cp_table_str(io->cells, "cell_id") : NULL;
+    c->status = io->cells ? cp_table_str(io->cells, "test_status") : NULL;
     for (size_t i = 0; i < c->ncells; i++)
-        if (run->results[i].group >= 0 && (!c->cyc || !c->ret || !c->gstart))
+        if (io->results[i].group >= 0 && (!c->cyc || !c->ret || !c->gstart))
             return cp_error_set(err, CP_EINTERNAL,
                                 "models need 'cycle_index' and 'capacity_retention' in grouped "
                                 "cycles");
@@ -969,19 +969,18 @@ static int pool_error(int rc, const char *what, struct cp_error *err)
     return cp_error_set(err, -rc, "%s failed", what);
 }
 
-static void summarise(struct models_ctx *c)
+static void summarise(struct models_ctx *c, struct cp_fleet_summary *out)
 {
-    struct cp_run *run = c->run;
     double sum = 0;
     size_t n = 0;
-    run->cells_past_eol = run->flagged_cells = 0;
+    out->cells_past_eol = out->flagged_cells = 0;
     for (size_t i = 0; i < c->ncells; i++) {
-        run->cells_past_eol += run->results[i].eol_observed >= 0;
-        run->flagged_cells += run->results[i].nflags > 0;
+        out->cells_past_eol += c->results[i].eol_observed >= 0;
+        out->flagged_cells += c->results[i].nflags > 0;
         if (isfinite(c->chosen_mape[i]))
             sum += c->chosen_mape[i], n++;
     }
-    run->backtest_mape = n ? sum / (double)n : NAN;
+    out->backtest_mape = n ? sum / (double)n : NAN;
 }
 
 static double now_ms(void)
@@ -991,13 +990,14 @@ static double now_ms(void)
     return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
 }
 
-int cp_models_run(struct cp_run *run, struct cp_error *err)
+int cp_models_fit(const struct cp_models_io *io, struct cp_fleet_summary *out, struct cp_error *err)
 {
     double t0 = now_ms(), t1 = t0, t2 = t0, t3 = t0;
     struct models_ctx c;
-    int rc = ctx_init(&c, run, err);
-    long th = run->cfg->fits.threads;
-    if (rc < 0 || !run->cfg->fits.enabled)
+    *out = (struct cp_fleet_summary){0, 0, NAN};
+    int rc = ctx_init(&c, io, err);
+    long th = io->cfg->fits.threads;
+    if (rc < 0 || !io->cfg->fits.enabled)
         goto cleanup;
     if ((rc = cp_pool_run(th, c.ncells, scan_cell, &c, err)) < 0) {
         rc = pool_error(rc, "anomaly scores", err);
@@ -1025,11 +1025,11 @@ int cp_models_run(struct cp_run *run, struct cp_error *err)
         goto cleanup;
     }
     t3 = now_ms();
-    summarise(&c);
+    summarise(&c, out);
     cp_log(CP_LOG_INFO, "stage=models fits_ms=%.1f backtest_ms=%.1f forecast_ms=%.1f", t1 - t0,
            t2 - t1, t3 - t2);
     cp_log(CP_LOG_INFO, "stage=models cells=%zu past_eol=%ld flagged=%ld backtest_mape=%.2f",
-           c.ncells, run->cells_past_eol, run->flagged_cells, run->backtest_mape);
+           c.ncells, out->cells_past_eol, out->flagged_cells, out->backtest_mape);
 cleanup:
     ctx_release(&c);
     return rc;

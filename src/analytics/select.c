@@ -4,7 +4,6 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/log.h"
-#include "cellpipe/run.h"
 #include "cellpipe/select.h"
 #include "cellpipe/strbuf.h"
 
@@ -57,10 +56,10 @@ static size_t collect_filters(const struct cp_select_config *s, struct filter_re
     return n;
 }
 
-static int select_cells(struct cp_run *run, struct cp_error *err)
+static int select_cells(const struct cp_select_opts *o, struct cp_dataset *ds, struct cp_error *err)
 {
-    const struct cp_config *cfg = run->cfg;
-    struct cp_table *cells = run->data.cells;
+    const struct cp_config *cfg = o->cfg;
+    struct cp_table *cells = ds->cells;
     struct filter_ref *f = cp_malloc((6 + cfg->select.nwhere) * sizeof(*f));
     unsigned char *keep = cp_malloc(cells->nrows ? cells->nrows : 1);
     struct cp_strbuf tmp;
@@ -83,8 +82,8 @@ static int select_cells(struct cp_run *run, struct cp_error *err)
         for (size_t r = 0; r < cells->nrows; r++)
             keep[r] = keep[r] && matches(cells, col, r, f[k].values, &tmp);
     }
-    for (size_t r = 0; run->shard_count > 1 && r < cells->nrows; r++)
-        keep[r] = keep[r] && id[r] && cp_shard_of(id[r], run->shard_count) == run->shard_index;
+    for (size_t r = 0; o->shard_count > 1 && r < cells->nrows; r++)
+        keep[r] = keep[r] && id[r] && cp_shard_of(id[r], o->shard_count) == o->shard_index;
     cp_table_filter(cells, keep);
 cleanup:
     cp_free(f);
@@ -94,9 +93,10 @@ cleanup:
 }
 
 /* Drop cycles whose cell is not (or no longer) in the cells table. */
-static int select_cycles(struct cp_run *run, struct cp_error *err)
+static int select_cycles(const struct cp_select_opts *o, struct cp_dataset *ds,
+                         struct cp_error *err)
 {
-    struct cp_table *cells = run->data.cells, *cy = run->data.cycles;
+    struct cp_table *cells = ds->cells, *cy = ds->cycles;
     if (cp_table_group(cells, "cell_id") < 0 || cp_table_group(cy, "cell_id") < 0)
         return cp_error_oom(err);
     unsigned char *keep = cp_malloc(cy->nrows ? cy->nrows : 1);
@@ -108,7 +108,7 @@ static int select_cycles(struct cp_run *run, struct cp_error *err)
         size_t a = cy->group_start[g], b = cy->group_start[g + 1];
         int in = id[a] && cp_table_group_find(cells, "cell_id", id[a]) >= 0;
         memset(keep + a, in, b - a);
-        orphans += !in && id[a] && run->shard_count <= 1;
+        orphans += !in && id[a] && o->shard_count <= 1;
     }
     cp_table_filter(cy, keep);
     cp_free(keep);
@@ -120,9 +120,9 @@ static int select_cycles(struct cp_run *run, struct cp_error *err)
 }
 
 /* Drop dQ/dV curve rows of cells not kept, so plots and results/dqdv.csv show the selection. */
-static int select_curves(struct cp_run *run, struct cp_error *err)
+static int select_curves(struct cp_dataset *ds, struct cp_error *err)
 {
-    struct cp_table *cu = run->data.curves;
+    struct cp_table *cu = ds->curves;
     char **id = cu ? cp_table_str(cu, "cell_id") : NULL;
     if (!id || cu->nrows == 0)
         return 0;
@@ -133,7 +133,7 @@ static int select_curves(struct cp_run *run, struct cp_error *err)
     for (size_t r = 0; r < cu->nrows; r++) {
         /* rows come cell by cell: look a cell up once per run of equal ids */
         if (r == 0 || !id[r] || !id[r - 1] || strcmp(id[r], id[r - 1]) != 0)
-            in = id[r] && cp_table_group_find(run->data.cells, "cell_id", id[r]) >= 0;
+            in = id[r] && cp_table_group_find(ds->cells, "cell_id", id[r]) >= 0;
         keep[r] = (unsigned char)in;
     }
     cp_table_filter(cu, keep);
@@ -141,15 +141,15 @@ static int select_curves(struct cp_run *run, struct cp_error *err)
     return 0;
 }
 
-int cp_select_run(struct cp_run *run, struct cp_error *err)
+int cp_select_apply(const struct cp_select_opts *o, struct cp_dataset *ds, struct cp_error *err)
 {
-    int rc = select_cells(run, err);
+    int rc = select_cells(o, ds, err);
     if (rc == 0)
-        rc = select_cycles(run, err);
+        rc = select_cycles(o, ds, err);
     if (rc == 0)
-        rc = select_curves(run, err);
+        rc = select_curves(ds, err);
     if (rc == 0)
-        cp_log(CP_LOG_INFO, "stage=select cells=%zu cycles=%zu", run->data.cells->nrows,
-               run->data.cycles->nrows);
+        cp_log(CP_LOG_INFO, "stage=select cells=%zu cycles=%zu", ds->cells->nrows,
+               ds->cycles->nrows);
     return rc;
 }

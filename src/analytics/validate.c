@@ -8,7 +8,7 @@
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
 #include "cellpipe/log.h"
-#include "cellpipe/run.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/validate.h"
 
 static const char *const rule_names[] = {"required", "range",   "monotonic", "duplicates",
@@ -159,14 +159,14 @@ static int check_outliers(const struct cp_rule_config *r, const struct cp_table 
     return 0;
 }
 
-static int ensure_quarantine(struct cp_run *run, struct cp_error *err)
+static int ensure_quarantine(struct cp_validate_io *io, struct cp_error *err)
 {
-    if (run->quarantine)
+    if (*io->quarantine)
         return 0;
-    run->quarantine = cp_table_new("quarantine");
-    if (!run->quarantine || cp_add_canonical_columns(run->quarantine, cp_cycles_columns) < 0 ||
-        cp_table_add_column(run->quarantine, "rule", CP_STR) < 0 ||
-        cp_table_add_column(run->quarantine, "reason", CP_STR) < 0)
+    *io->quarantine = cp_table_new("quarantine");
+    struct cp_table *q = *io->quarantine;
+    if (!q || cp_add_canonical_columns(q, cp_cycles_columns) < 0 ||
+        cp_table_add_column(q, "rule", CP_STR) < 0 || cp_table_add_column(q, "reason", CP_STR) < 0)
         return cp_error_oom(err);
     return 0;
 }
@@ -198,21 +198,21 @@ static void describe(const struct cp_rule_config *r, const struct cp_table *t, s
 }
 
 /* Move the hit rows of a quarantine rule out of the cycles table. */
-static int quarantine_rows(struct cp_run *run, const struct cp_rule_config *r, struct verdict *v,
-                           struct cp_error *err)
+static int quarantine_rows(struct cp_validate_io *io, const struct cp_rule_config *r,
+                           struct verdict *v, struct cp_error *err)
 {
-    struct cp_table *t = run->data.cycles;
-    int rc = ensure_quarantine(run, err);
-    int rule_col = cp_table_find(run->quarantine, "rule");
-    int reason_col = cp_table_find(run->quarantine, "reason");
+    struct cp_table *t = io->cycles;
+    int rc = ensure_quarantine(io, err);
+    struct cp_table *qt = *io->quarantine;
+    int rule_col = cp_table_find(qt, "rule");
+    int reason_col = cp_table_find(qt, "reason");
     for (size_t i = 0; rc == 0 && i < t->nrows; i++) {
         if (!v->hit[i])
             continue;
-        long q = cp_table_copy_row(run->quarantine, t, i);
+        long q = cp_table_copy_row(qt, t, i);
         describe(r, t, i, v->reason, sizeof(v->reason));
-        if (q < 0 ||
-            cp_table_set_str(run->quarantine, rule_col, (size_t)q, rule_names[r->kind]) < 0 ||
-            cp_table_set_str(run->quarantine, reason_col, (size_t)q, v->reason) < 0)
+        if (q < 0 || cp_table_set_str(qt, rule_col, (size_t)q, rule_names[r->kind]) < 0 ||
+            cp_table_set_str(qt, reason_col, (size_t)q, v->reason) < 0)
             rc = cp_error_oom(err);
     }
     for (size_t i = 0; i < t->nrows; i++) /* hit -> keep */
@@ -220,10 +220,10 @@ static int quarantine_rows(struct cp_run *run, const struct cp_rule_config *r, s
     return rc;
 }
 
-static int apply_rule(struct cp_run *run, const struct cp_rule_config *r,
+static int apply_rule(struct cp_validate_io *io, const struct cp_rule_config *r,
                       struct cp_rule_result *res, struct cp_error *err)
 {
-    struct cp_table *t = run->data.cycles;
+    struct cp_table *t = io->cycles;
     struct verdict v = {cp_calloc(t->nrows ? t->nrows : 1, 1), res, ""};
     if (!v.hit)
         return cp_error_oom(err);
@@ -235,9 +235,9 @@ static int apply_rule(struct cp_run *run, const struct cp_rule_config *r,
     else
         check_sequence_rule(r, t, col, &v);
     if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE) {
-        rc = quarantine_rows(run, r, &v, err);
+        rc = quarantine_rows(io, r, &v, err);
         if (rc == 0) {
-            run->validation.rows_quarantined += res->hits;
+            io->validation->rows_quarantined += res->hits;
             cp_table_filter(t, v.hit);
             rc = cp_table_group(t, "cell_id") < 0 ? cp_error_oom(err) : 0;
         }
@@ -251,21 +251,21 @@ static int over_threshold(const struct cp_rule_result *res)
     return res->checked && (double)res->hits / (double)res->checked > res->rule->threshold;
 }
 
-int cp_validate_run(struct cp_run *run, struct cp_error *err)
+int cp_validate_apply(struct cp_validate_io *io, struct cp_error *err)
 {
-    const struct cp_validate_config *vc = &run->cfg->validate;
-    struct cp_validation *val = &run->validation;
+    const struct cp_validate_config *vc = &io->cfg->validate;
+    struct cp_validation *val = io->validation;
     val->rules = cp_calloc(vc->nrules ? vc->nrules : 1, sizeof(*val->rules));
     if (!val->rules)
         return cp_error_oom(err);
     val->nrules = vc->nrules;
-    val->rows_in = (long long)run->data.cycles->nrows;
-    int rc = ensure_quarantine(run, err);
+    val->rows_in = (long long)io->cycles->nrows;
+    int rc = ensure_quarantine(io, err);
     for (size_t k = 0; rc == 0 && k < vc->nrules; k++) {
         const struct cp_rule_config *r = &vc->rules[k];
         struct cp_rule_result *res = &val->rules[k];
         res->rule = r;
-        rc = apply_rule(run, r, res, err);
+        rc = apply_rule(io, r, res, err);
         if (rc < 0)
             break;
         if (res->hits)
@@ -282,7 +282,7 @@ int cp_validate_run(struct cp_run *run, struct cp_error *err)
             rc = cp_error_set(err, CP_EDATA,
                               "%s%s: validation rule '%s' on '%s' hit %lld of %lld rows, over "
                               "its threshold %g (e.g. %s)",
-                              run->cfg->path, where, rule_names[r->kind], r->column, res->hits,
+                              io->cfg->path, where, rule_names[r->kind], r->column, res->hits,
                               res->checked, r->threshold, res->examples);
         }
     }
@@ -292,7 +292,7 @@ int cp_validate_run(struct cp_run *run, struct cp_error *err)
         rc = cp_error_set(err, CP_EDATA,
                           "%s: validation quarantined %lld of %lld rows, over "
                           "max_quarantine_fraction %g",
-                          run->cfg->path, val->rows_quarantined, val->rows_in,
+                          io->cfg->path, val->rows_quarantined, val->rows_in,
                           vc->max_quarantine_fraction);
     }
     return rc;

@@ -1,6 +1,6 @@
 /*
  * cellpipe merge [--out DIR] [--pipeline FILE] SHARD_DIR...
- * Builds the single report from the reports of `cellpipe run --shard I/N` (shard.h): checks
+ * Builds the single report from the reports of `cellpipe run --shard I/N` (shard_format.h): checks
  * that the shards are one complete set (same pipeline file, date and N, every index once),
  * then runs the pipeline with the shards' data as its source.
  */

@@ -10,20 +10,17 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
-#include "cellpipe/features.h"
-#include "cellpipe/fit.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
 #include "cellpipe/report.h"
 #include "cellpipe/run.h"
 #include "cellpipe/runner.h"
-#include "cellpipe/select.h"
 #include "cellpipe/sink.h"
 #include "cellpipe/source.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
-#include "cellpipe/validate.h"
 
 static int stage_source(struct cp_run *run, struct cp_error *err)
 {
@@ -106,6 +103,21 @@ static int stage_reuse(struct cp_run *run, struct cp_error *err)
     return src && src->reuse ? src->reuse(run, err) : 0;
 }
 
+/* The source's save (before publish) or commit (after) hook, timed like a sink. */
+static int source_hook(struct cp_run *run, int after_publish, struct cp_error *err)
+{
+    const struct cp_source_ops *src = cp_source_find(run->cfg->source.kind);
+    int (*hook)(const struct cp_run *, struct cp_error *) = !src            ? NULL
+                                                            : after_publish ? src->commit
+                                                                            : src->save;
+    if (!hook)
+        return 0;
+    double t0 = cp_monotonic_ms();
+    int rc = hook(run, err);
+    cp_run_timing(run, after_publish ? "source_commit" : "source_save", cp_monotonic_ms() - t0);
+    return rc;
+}
+
 struct stage {
     const char *name;
     int (*run)(struct cp_run *run, struct cp_error *err);
@@ -115,12 +127,12 @@ struct stage {
 /* clang-format off */
 static const struct stage stages[] = {
     {"source", stage_source},
-    {"select", cp_select_run},
+    {"select", cp_stage_select},
     {"fingerprint", stage_fingerprint},
-    {"validate", cp_validate_run},
-    {"features", cp_features_run},
+    {"validate", cp_stage_validate},
+    {"features", cp_stage_features},
     {"cache", stage_reuse}, /* incremental runs: the source restores unchanged cells */
-    {"models", cp_models_run}, /* fits, end of life, knee, forecasts, anomalies */
+    {"models", cp_stage_models}, /* fits, end of life, knee, forecasts, anomalies */
 };
 /* clang-format on */
 
@@ -211,9 +223,9 @@ static void release_run(struct cp_run *run)
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
     cp_free(run->mlflow_url);
-    cp_free(run->cached);
-    cp_free(run->cache);
-    cp_free(run->cell_fingerprints);
+    const struct cp_source_ops *src = run->cfg ? cp_source_find(run->cfg->source.kind) : NULL;
+    if (src && src->release)
+        src->release(run->source_state);
 }
 
 static FILE *open_run_log(struct cp_run *run)
@@ -249,6 +261,8 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
         count_kpis(run);
         rc = run_sinks(run, CP_SINK_STAGED, err);
     }
+    if (rc == 0)
+        rc = source_hook(run, 0, err);
     if (rc < 0)
         cp_log(CP_LOG_ERROR, "stage=run msg=\"%s\"", err->msg);
     cp_log_tee(NULL);
@@ -262,7 +276,9 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
         return rc;
     }
     cp_log(CP_LOG_INFO, "stage=publish report=\"%s\"", run->report_dir);
-    rc = run_sinks(run, CP_SINK_PUBLISHED, err);
+    rc = source_hook(run, 1, err);
+    if (rc == 0)
+        rc = run_sinks(run, CP_SINK_PUBLISHED, err);
     if (rc < 0) /* the report stands; what failed after it is a service problem */
         err->code = CP_EUNAVAILABLE;
     return rc < 0 ? -CP_EUNAVAILABLE : 0;

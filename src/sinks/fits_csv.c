@@ -12,6 +12,7 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fit.h"
+#include "cellpipe/fits_csv.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/sink.h"
 #include "cellpipe/strbuf.h"

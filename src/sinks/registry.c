@@ -19,8 +19,6 @@ extern const struct cp_sink_ops cp_sink_email;
 extern const struct cp_sink_ops cp_sink_mlflow_open;
 extern const struct cp_sink_ops cp_sink_mlflow;
 extern const struct cp_sink_ops cp_sink_mlflow_publish;
-extern const struct cp_sink_ops cp_sink_pg_cache;
-extern const struct cp_sink_ops cp_sink_pg_state;
 
 const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_results,
@@ -33,10 +31,8 @@ const struct cp_sink_ops *const cp_sinks[] = {
     &cp_sink_shard,  /* shard runs only: the data `cellpipe merge` reads */
     &cp_sink_mlflow, /* params, metrics, child runs; lists the files it uploads once published */
     &cp_sink_html,   /* after every sink whose output it links or shows (mlflow url) */
-    &cp_sink_pg_cache,
     &cp_sink_manifest,
     &cp_sink_mlflow_publish,
-    &cp_sink_pg_state,
     /* email (CP_SINK_PUBLISHED) goes here */
     &cp_sink_email,
     NULL,

@@ -1,4 +1,5 @@
-/* The shard sink: the input data of a shard run, for `cellpipe merge` (include/cellpipe/shard.h).
+/* The shard sink: the input data of a shard run, for `cellpipe merge`
+ * (include/cellpipe/shard_format.h).
  */
 #include <jansson.h>
 #include <string.h>
@@ -7,7 +8,8 @@
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
-#include "cellpipe/shard.h"
+#include "cellpipe/shard_format.h"
+#include "cellpipe/sink.h"
 #include "cellpipe/strbuf.h"
 
 /* The first column the features stage appends (features.h): everything before it came from

@@ -12,7 +12,6 @@
 #include "cellpipe/log.h"
 #include "cellpipe/pg.h"
 #include "cellpipe/run.h"
-#include "cellpipe/sink.h"
 #include "cellpipe/strbuf.h"
 
 #ifndef CP_VERSION
@@ -142,14 +141,33 @@ static int context_digest(const struct cp_run *run, char hex[65])
     return rc;
 }
 
-static int fingerprint_all(struct cp_run *run, struct cp_error *err)
+/* The postgres source's own state of one incremental run (run->source_state). */
+struct pg_state {
+    unsigned char *cached;        /* cached[i] = 1: cache[i] holds results for this data */
+    struct cp_cell_result *cache; /* one per run->results */
+    char (*fingerprints)[65];     /* of each cell's data, pipeline file and build */
+    long long watermark;          /* the newest data_version this run has seen */
+};
+
+void cp_pg_state_release(void *state)
+{
+    struct pg_state *st = state;
+    if (!st)
+        return;
+    cp_free(st->cached);
+    cp_free(st->cache);
+    cp_free(st->fingerprints);
+    cp_free(st);
+}
+
+static int fingerprint_all(const struct cp_run *run, struct pg_state *st, struct cp_error *err)
 {
     const struct cp_table *cells = run->data.cells, *cycles = run->data.cycles;
     char ctx[65];
-    run->cell_fingerprints = cp_calloc(cells->nrows ? cells->nrows : 1, 65);
-    run->cached = cp_calloc(cells->nrows ? cells->nrows : 1, 1);
-    run->cache = cp_calloc(cells->nrows ? cells->nrows : 1, sizeof(*run->cache));
-    if (!run->cell_fingerprints || !run->cached || !run->cache || context_digest(run, ctx) < 0)
+    st->fingerprints = cp_calloc(cells->nrows ? cells->nrows : 1, 65);
+    st->cached = cp_calloc(cells->nrows ? cells->nrows : 1, 1);
+    st->cache = cp_calloc(cells->nrows ? cells->nrows : 1, sizeof(*st->cache));
+    if (!st->fingerprints || !st->cached || !st->cache || context_digest(run, ctx) < 0)
         return cp_error_oom(err);
     for (size_t i = 0; i < run->nresults; i++) {
         char cell[65];
@@ -157,7 +175,7 @@ static int fingerprint_all(struct cp_run *run, struct cp_error *err)
         long row = run->results[i].cells_row, group = run->results[i].group;
         int bad = cp_pg_cell_fingerprint(cells, (size_t)row, cycles, group, cell) < 0 ||
                   cp_strbuf_addf(&sb, "%s|%s", ctx, cell) < 0 ||
-                  cp_sha256_hex(sb.buf, sb.len, run->cell_fingerprints[i]) < 0;
+                  cp_sha256_hex(sb.buf, sb.len, st->fingerprints[i]) < 0;
         cp_strbuf_release(&sb);
         if (bad)
             return cp_error_oom(err);
@@ -174,7 +192,8 @@ static int incremental(const struct cp_run *run)
 
 /* Cells whose data_version passed the pipeline's watermark: recomputed whatever the cache
  * says. Also reads the current high-water mark for this run to record on success. */
-static int changed_cells(PGconn *conn, struct cp_run *run, PGresult **out, struct cp_error *err)
+static int changed_cells(PGconn *conn, const struct cp_run *run, struct pg_state *st,
+                         PGresult **out, struct cp_error *err)
 {
     char key[512];
     if (cp_pg_state_key(run, key, sizeof(key)) < 0)
@@ -191,7 +210,7 @@ static int changed_cells(PGconn *conn, struct cp_run *run, PGresult **out, struc
         return rc;
     }
     const char *wm = PQgetvalue(res, 0, 0);
-    run->pg_watermark = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    st->watermark = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     const char *v2[1] = {wm};
     PGresult *ch = PQexecParams(conn, "SELECT cell_id FROM cell WHERE data_version > $1::bigint", 1,
                                 NULL, v2, NULL, NULL, 0);
@@ -213,9 +232,10 @@ static int in_result(const PGresult *res, const char *id)
     return 0;
 }
 
-/* Keep the cached results of the cells whose fingerprint matches in run->cache (the models
+/* Keep the cached results of the cells whose fingerprint matches in st->cache (the models
  * stage takes what it would recompute from there; results[] stay this run's own). */
-static long reuse_cached(struct cp_run *run, const PGresult *cache, const PGresult *changed)
+static long reuse_cached(const struct cp_run *run, struct pg_state *st, const PGresult *cache,
+                         const PGresult *changed)
 {
     char **ids = cp_table_str(run->data.cells, "cell_id");
     long reused = 0;
@@ -227,10 +247,10 @@ static long reuse_cached(struct cp_run *run, const PGresult *cache, const PGresu
         for (size_t i = 0; i < run->nresults; i++) {
             struct cp_cell_result *r = &run->results[i];
             if (!ids[r->cells_row] || strcmp(ids[r->cells_row], id) != 0 ||
-                strcmp(run->cell_fingerprints[i], fp) != 0)
+                strcmp(st->fingerprints[i], fp) != 0)
                 continue;
-            memcpy(&run->cache[i], PQgetvalue(cache, k, 2), sizeof(run->cache[i]));
-            run->cached[i] = 1;
+            memcpy(&st->cache[i], PQgetvalue(cache, k, 2), sizeof(st->cache[i]));
+            st->cached[i] = 1;
             reused++;
         }
     }
@@ -244,11 +264,17 @@ int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err)
     PGconn *conn = NULL;
     PGresult *changed = NULL, *cache = NULL;
     long reused = 0;
-    int rc = fingerprint_all(run, err);
+    struct pg_state *st = cp_calloc(1, sizeof *st);
+    if (!st)
+        return cp_error_oom(err);
+    cp_pg_state_release(run->source_state);
+    run->source_state = st;
+    int rc = fingerprint_all(run, st, err);
+    run->reuse = (struct cp_reuse){st->cached, st->cache};
     if (rc == 0)
         rc = cp_pg_connect(&conn, run->cfg->source.dsn, err);
     if (rc == 0)
-        rc = changed_cells(conn, run, &changed, err);
+        rc = changed_cells(conn, run, st, &changed, err);
     if (rc < 0 || run->full_refresh)
         goto cleanup;
     const char *vals[1] = {run->cfg->name};
@@ -260,7 +286,7 @@ int cp_pg_cache_stage(struct cp_run *run, struct cp_error *err)
         rc = cp_pg_result_error(conn, cache, "cannot read cell_results", err);
         goto cleanup;
     }
-    reused = reuse_cached(run, cache, changed);
+    reused = reuse_cached(run, st, cache, changed);
 cleanup:
     if (rc == 0)
         cp_log(CP_LOG_INFO,
@@ -274,19 +300,28 @@ cleanup:
     return rc;
 }
 
-/* Save the results computed in this run (the reused ones are there already). */
-static int store_results(struct cp_run *run, struct cp_error *err)
+static const struct pg_state *cache_state(const struct cp_run *run)
 {
+    const struct pg_state *st = run->source_state;
+    return incremental(run) && st && st->cached && st->fingerprints ? st : NULL;
+}
+
+/* Save the results computed in this run (the reused ones are there already). */
+int cp_pg_store_results(const struct cp_run *run, struct cp_error *err)
+{
+    const struct pg_state *st = cache_state(run);
+    if (!st)
+        return 0;
     PGconn *conn = NULL;
     char **ids = cp_table_str(run->data.cells, "cell_id");
     int rc = cp_pg_connect(&conn, run->cfg->source.dsn, err);
     if (rc == 0)
         rc = cp_pg_exec(conn, "BEGIN", "cannot start a transaction", err);
     for (size_t i = 0; rc == 0 && i < run->nresults; i++) {
-        if (run->cached[i] || !ids[run->results[i].cells_row])
+        if (st->cached[i] || !ids[run->results[i].cells_row])
             continue;
         const struct cp_cell_result *r = &run->results[i];
-        const char *vals[4] = {run->cfg->name, ids[r->cells_row], run->cell_fingerprints[i],
+        const char *vals[4] = {run->cfg->name, ids[r->cells_row], st->fingerprints[i],
                                (const char *)r};
         int lens[4] = {0, 0, 0, (int)sizeof(*r)}, fmts[4] = {0, 0, 0, 1};
         PGresult *res = PQexecParams(conn,
@@ -305,17 +340,15 @@ static int store_results(struct cp_run *run, struct cp_error *err)
     return rc;
 }
 
-static int cache_enabled(const struct cp_run *run)
-{
-    return incremental(run) && run->cached && run->cell_fingerprints;
-}
-
 /* After publish: this run has seen every change up to its watermark. */
-static int store_watermark(struct cp_run *run, struct cp_error *err)
+int cp_pg_store_watermark(const struct cp_run *run, struct cp_error *err)
 {
+    const struct pg_state *st = cache_state(run);
+    if (!st)
+        return 0;
     PGconn *conn = NULL;
     char wm[32], key[512];
-    snprintf(wm, sizeof(wm), "%lld", run->pg_watermark);
+    snprintf(wm, sizeof(wm), "%lld", st->watermark);
     if (cp_pg_state_key(run, key, sizeof(key)) < 0)
         return cp_error_set(err, CP_ECONFIG, "pipeline name '%s' is too long", run->cfg->name);
     const char *vals[3] = {key, wm, run->report_dir ? run->report_dir : ""};
@@ -335,16 +368,3 @@ static int store_watermark(struct cp_run *run, struct cp_error *err)
     cp_pg_close(conn);
     return rc;
 }
-
-const struct cp_sink_ops cp_sink_pg_cache = {
-    .name = "pg_cache",
-    .phase = CP_SINK_STAGED,
-    .enabled = cache_enabled,
-    .write = store_results,
-};
-const struct cp_sink_ops cp_sink_pg_state = {
-    .name = "pg_state",
-    .phase = CP_SINK_PUBLISHED,
-    .enabled = cache_enabled,
-    .write = store_watermark,
-};

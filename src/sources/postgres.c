@@ -148,4 +148,7 @@ const struct cp_source_ops cp_source_postgres = {
     .lock = pg_lock,
     .unlock = pg_unlock,
     .reuse = cp_pg_cache_stage,
+    .save = cp_pg_store_results,
+    .commit = cp_pg_store_watermark,
+    .release = cp_pg_state_release,
 };

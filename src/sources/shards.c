@@ -1,6 +1,6 @@
 /*
  * The shards source: the union of the `shard/` folders of shard reports, for `cellpipe merge`
- * (include/cellpipe/shard.h). Values are read back with the types the shard recorded, so a
+ * (include/cellpipe/shard_format.h). Values are read back with the types the shard recorded, so a
  * shard's data comes back bit for bit (doubles were written in round-trip form).
  */
 #include <errno.h>
@@ -14,7 +14,8 @@
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
-#include "cellpipe/shard.h"
+#include "cellpipe/shard_format.h"
+#include "cellpipe/source.h"
 #include "cellpipe/timeutil.h"
 
 static int type_of(const char *name, enum cp_type *out)

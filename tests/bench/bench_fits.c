@@ -11,6 +11,7 @@
 #include "../unit/analytics/accuracy.h"
 #include "../unit/analytics/lab.h"
 #include "cellpipe/fit.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/log.h"
 
 static double clock_s(clockid_t id)
@@ -58,7 +59,7 @@ int main(int argc, char **argv)
     L.cfg.fits.threads = threads;
     /* CPU time too: on a shared machine the wall time says more about the neighbours */
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    int rc = cp_models_run(&L.run, &err);
+    int rc = cp_stage_models(&L.run, &err);
     double t1 = clock_s(CLOCK_MONOTONIC), c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     long rows = (long)L.run.data.cycles->nrows;
     printf("bench_fits: %d cells, %ld cycle rows, %d models + back-test + fleet forecast, %ld "

@@ -21,6 +21,7 @@
 
 #include "../unit/sinks/workbook_fixture.h"
 #include "cellpipe/features.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/sample.h"
 #include "cellpipe/select.h"
@@ -89,9 +90,9 @@ static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_
     f->run.results = NULL;
     f->run.nresults = 0;
     if (cp_dataset_init(&f->run.data, err) < 0 ||
-        cp_sample_generate(&p, &f->run.data, NULL, err) < 0 || cp_select_run(&f->run, err) < 0)
+        cp_sample_generate(&p, &f->run.data, NULL, err) < 0 || cp_stage_select(&f->run, err) < 0)
         return -1;
-    return cp_features_run(&f->run, err) < 0 ? -1 : 0;
+    return cp_stage_features(&f->run, err) < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
@@ -97,7 +98,7 @@ static inline int acc_fold(const struct cp_config *base, long cells, double f, i
     target = cp_calloc((size_t)cells + 1, 1);
     teol = cp_calloc((size_t)cells + 1, sizeof *teol);
     if (!target || !teol || acc_cut(&run.data, truth, f, fold, target, teol) != 0 ||
-        cp_features_run(&run, &err) != 0 || cp_models_run(&run, &err) != 0)
+        cp_stage_features(&run, &err) != 0 || cp_stage_models(&run, &err) != 0)
         goto cleanup;
     for (size_t i = 0; i < run.nresults; i++) {
         const struct cp_cell_result *r = &run.results[i];
@@ -171,8 +172,8 @@ static inline long acc_eol_mismatches(const struct cp_config *base, long cells, 
         cp_sample_generate(&p, &run.data, truth, &err) != 0 ||
         cp_table_sort(run.data.cells, "cell_id", NULL) != 0 ||
         cp_table_sort(run.data.cycles, "cell_id", "cycle_index") != 0 ||
-        cp_table_group(run.data.cycles, "cell_id") != 0 || cp_features_run(&run, &err) != 0 ||
-        cp_models_run(&run, &err) != 0)
+        cp_table_group(run.data.cycles, "cell_id") != 0 || cp_stage_features(&run, &err) != 0 ||
+        cp_stage_models(&run, &err) != 0)
         goto cleanup;
     char **ids = cp_table_str(run.data.cells, "cell_id");
     bad = 0;
@@ -219,8 +220,8 @@ static inline int acc_knees(const struct cp_config *base, long cells, struct acc
         cp_sample_generate(&p, &run.data, truth, &err) != 0 ||
         cp_table_sort(run.data.cells, "cell_id", NULL) != 0 ||
         cp_table_sort(run.data.cycles, "cell_id", "cycle_index") != 0 ||
-        cp_table_group(run.data.cycles, "cell_id") != 0 || cp_features_run(&run, &err) != 0 ||
-        cp_models_run(&run, &err) != 0)
+        cp_table_group(run.data.cycles, "cell_id") != 0 || cp_stage_features(&run, &err) != 0 ||
+        cp_stage_models(&run, &err) != 0)
         goto cleanup;
     char **ids = cp_table_str(run.data.cells, "cell_id"), **tid = cp_table_str(truth, "cell_id");
     int64_t *kn = cp_table_i64(truth, "knee_cycle");

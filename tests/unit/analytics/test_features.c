@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
@@ -57,7 +58,7 @@ TEST(per_cycle_features)
     struct cp_config cfg;
     struct cp_error err = {0};
     setup(&run, &cfg, qd, 6);
-    CHECK(cp_features_run(&run, &err) == 0);
+    CHECK(cp_stage_features(&run, &err) == 0);
     const struct cp_table *t = run.data.cycles;
     double *ret = cp_table_f64(t, "capacity_retention");
     CHECK_NEAR(ret[2], 2.1 / 2.0, 1e-15); /* reference = median(2.0, 1.9, 2.1) */
@@ -92,7 +93,7 @@ TEST(dip_is_not_a_crossing)
     struct cp_config cfg;
     struct cp_error err = {0};
     setup(&run, &cfg, qd, 9);
-    CHECK(cp_features_run(&run, &err) == 0);
+    CHECK(cp_stage_features(&run, &err) == 0);
     CHECK_NEAR(run.results[0].reference_ah, 2.0, 0);
     CHECK_INT(run.results[0].cycles_to_90, 6); /* .85 then .78, .77: persists 2 cycles */
     CHECK_INT(run.results[0].cycles_to_80, 7); /* the dip at cycle 4 came back to .9 */

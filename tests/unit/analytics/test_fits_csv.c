@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cellpipe/fit.h"
+#include "cellpipe/fits_csv.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
 #include "cellpipe/sink.h"
@@ -40,7 +42,7 @@ TEST(rows_fields_and_file)
     CHECK_INT(lab_finish(&L), 0);
     L.cfg.fits.bootstrap_samples = 20;
     L.cfg.fits.models[CP_MODEL_SQRT] = 0; /* only asked-for models get rows */
-    CHECK_INT(cp_models_run(&L.run, &err), 0);
+    CHECK_INT(cp_stage_models(&L.run, &err), 0);
     struct cp_strbuf sb = CP_STRBUF_INIT;
     CHECK_INT(cp_fits_csv_format(&L.run, &sb), 0);
     char *text = cp_strdup(sb.buf), *save = text;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/fit.h"
 #include "cellpipe/log.h"
 #include "harness.h"
@@ -62,8 +63,8 @@ TEST(identical_for_any_thread_count)
     lab1.cfg.fits.bootstrap_samples = 50;
     lab2.cfg.fits.threads = 3;
     lab2.cfg.fits.bootstrap_samples = 50;
-    CHECK_INT(cp_models_run(&lab1.run, &err), 0);
-    CHECK_INT(cp_models_run(&lab2.run, &err), 0);
+    CHECK_INT(cp_stage_models(&lab1.run, &err), 0);
+    CHECK_INT(cp_stage_models(&lab2.run, &err), 0);
     CHECK(memcmp(lab1.run.results, lab2.run.results, NALL * sizeof *lab1.run.results) == 0);
     CHECK(lab1.run.backtest_mape == lab2.run.backtest_mape);
     CHECK(isfinite(lab1.run.backtest_mape));
@@ -129,7 +130,7 @@ TEST(no_finished_cells_means_per_cell_and_a_flag)
         lab_cell(&L, i, 0, 500, 0, 0.7, 0.002);
     CHECK_INT(lab_finish(&L), 0);
     L.cfg.fits.bootstrap_samples = 30;
-    CHECK_INT(cp_models_run(&L.run, &err), 0);
+    CHECK_INT(cp_stage_models(&L.run, &err), 0);
     for (int i = 0; i < 4; i++) {
         CHECK(has_flag(&L.run.results[i], "no_siblings"));
         CHECK_INT(L.run.results[i].eol_method, CP_EOL_PER_CELL);
@@ -175,7 +176,7 @@ TEST(every_allocation_failure_is_clean)
     for (long n = 1; n < 5000 && !ok; n++) {
         struct cp_error err = {0};
         cp_alloc_fail_at(n);
-        int rc = cp_models_run(&L.run, &err);
+        int rc = cp_stage_models(&L.run, &err);
         cp_alloc_fail_at(0);
         if (rc == 0) {
             ok = 1;
@@ -208,7 +209,7 @@ TEST(numeric_fleet_group_column)
     cp_free(L.cfg.fits.fleet_group);
     L.cfg.fits.fleet_group = cp_strdup("year");
     L.cfg.fits.bootstrap_samples = 20;
-    CHECK_INT(cp_models_run(&L.run, &err), 0);
+    CHECK_INT(cp_stage_models(&L.run, &err), 0);
     const struct cp_cell_result *r = L.run.results;
     CHECK_INT(r[4].eol_method, CP_EOL_FLEET);
     CHECK(!has_flag(&r[4], "fleet_fallback"));

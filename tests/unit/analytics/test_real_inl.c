@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cellpipe/features.h"
+#include "cellpipe/stages.h"
 #include "cellpipe/fit.h"
 #include "cellpipe/log.h"
 #include "harness.h"
@@ -113,12 +114,12 @@ TEST(capacity_checks_fit_and_match_q_dis)
     struct cp_error err = {0};
     CHECK_INT(build_checks(), 0);
     CHECK_INT(nchecks, 5);
-    CHECK_INT(cp_features_run(&L.run, &err), 0);
+    CHECK_INT(cp_stage_features(&L.run, &err), 0);
     const double *ret = cp_table_f64(L.run.data.cycles, "capacity_retention");
     CHECK(ret != NULL);
     for (int k = 0; ret && k < nchecks; k++)
         CHECK_NEAR(ret[k], check_q[k], 1e-12);
-    CHECK_INT(cp_models_run(&L.run, &err), 0);
+    CHECK_INT(cp_stage_models(&L.run, &err), 0);
     const struct cp_cell_result *r = &L.run.results[0];
     CHECK_INT(r->fits[CP_MODEL_LINEAR].status, CP_FIT_OK);
     CHECK_INT(r->fits[CP_MODEL_SQRT].status, CP_FIT_OK);

@@ -1,9 +1,9 @@
-/* The dataset filled by sources, and the canonical columns (DESIGN.md "Data model"). */
+/* The dataset and its canonical columns: see include/cellpipe/dataset.h. */
 #include <string.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
-#include "cellpipe/source.h"
+#include "cellpipe/dataset.h"
 
 const struct cp_colspec cp_cells_columns[] = {
     {"cell_id", CP_STR},

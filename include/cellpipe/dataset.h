@@ -1,0 +1,51 @@
+#ifndef CELLPIPE_DATASET_H
+#define CELLPIPE_DATASET_H
+/*
+ * The data model's contract (DESIGN.md "Data model"): the tables a source fills and every later
+ * stage reads, and their canonical columns.
+ *   cells:  one row per cell, canonical metadata columns (cell_id unique) plus extras;
+ *   cycles: one row per cell and cycle, canonical columns; only cell_id, cycle_index and
+ *           discharge_capacity_ah are required;
+ *   curves: dQ/dV curves from raw time series (may stay empty).
+ * The dataset owns its tables and input records; cp_dataset_release frees them.
+ */
+#include <stddef.h>
+
+#include "cellpipe/table.h"
+
+struct cp_error;
+
+struct cp_input {
+    char *name;   /* file path, query id or "sample" */
+    char *sha256; /* hex digest of the bytes read, or of the query text + parameters */
+    long long bytes;
+    char *format; /* reader or source name */
+    long long rows;
+};
+struct cp_dataset {
+    struct cp_table *cells;
+    struct cp_table *cycles;
+    struct cp_table *curves; /* dQ/dV curves from raw time series (may stay empty) */
+    struct cp_input *inputs;
+    size_t ninputs;
+    size_t inputcap;
+};
+
+/* Create the two empty tables. 0 or negative code. */
+int cp_dataset_init(struct cp_dataset *ds, struct cp_error *err);
+void cp_dataset_release(struct cp_dataset *ds);
+/* Record an input (strings copied). 0 or negative code. */
+int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sha256,
+                         long long bytes, const char *format, long long rows, struct cp_error *err);
+
+/* Canonical column names and types of the cells and cycles tables. */
+struct cp_colspec {
+    const char *name;
+    enum cp_type type;
+};
+extern const struct cp_colspec cp_cells_columns[];  /* terminated by a NULL name */
+extern const struct cp_colspec cp_cycles_columns[]; /* terminated by a NULL name */
+/* Add every canonical column to a table. 0 or -1. */
+int cp_add_canonical_columns(struct cp_table *t, const struct cp_colspec *spec);
+
+#endif
