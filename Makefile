@@ -26,7 +26,7 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run check unit functional sanitize valgrind bench install format \
-        format-check headers clean golden-update fuzz
+        format-check headers layers clean golden-update fuzz
 
 all: $(BUILD)/cellpipe
 
@@ -67,6 +67,11 @@ headers:
 	@for h in $(HEADERS); do \
 	  echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
 	done; echo "headers: all compile alone"
+
+# Every #include points down the layers (README "How the code is laid out"); make check runs
+# it too (tests/run-all lint).
+layers:
+	@python3 tests/lint/layers.py
 
 check: bootstrap-tests $(BUILD)/cellpipe $(TEST_BIN) headers
 	@BUILD=$(BUILD) tests/run-all
