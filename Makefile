@@ -24,6 +24,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
+TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run check unit functional sanitize valgrind bench install format \
         format-check headers layers clean golden-update fuzz
@@ -49,12 +50,12 @@ $(BUILD)/cellpipe: $(CLI_OBJ) $(BUILD)/libcellpipe.a
 	@echo "LINK $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcellpipe.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libcellpipe.a
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HDR) $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
 	@echo "TEST $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libcellpipe.a
+$(BUILD)/bench/%: tests/bench/%.c $(TEST_HDR) $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
 	@echo "BENCH $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)

@@ -99,6 +99,7 @@ struct cp_validate_config {
     struct cp_rule_config *rules; /* default set when the section is absent */
     size_t nrules;
     double max_quarantine_fraction; /* default 0.05 over all rules */
+    double max_cell_fraction;       /* default 0.2 of one cell's rows, per quarantine rule */
 };
 
 enum cp_reference { CP_REF_FIRST_CYCLES, CP_REF_NOMINAL };

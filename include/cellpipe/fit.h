@@ -87,9 +87,26 @@ int cp_knee_onset(const double *n, const double *y, size_t m, double knee_point,
  */
 long cp_eol_observed(const double *n, const double *y, size_t m, double threshold, long persist);
 
-/* Rolling-median window of the per-cycle anomaly test (cycles, centred, cut at the ends). */
+/* Relative tolerance of every threshold comparison (end of life, cycles_to_90/80, forecasts,
+ * plots): retention is Q / reference, and 0.88 Ah of 1.1 Ah at 0.8 is 0.7999999999999999 in
+ * binary; a value within 1e-9 of the level (relative) is at the level, not below it. */
+#define CP_LEVEL_RTOL 1e-9
+/* value < level, with CP_LEVEL_RTOL: 1 or 0. */
+int cp_below(double value, double level);
+
+/* Retention above this is absurd: left out of fits and end of life (and flagged). */
+#define CP_RETENTION_MAX 1.5
+/* The plausible points of rows [a, b) of a cell (finite retention in (0, CP_RETENTION_MAX],
+ * a known cycle number >= 0, cycle numbers increasing) into n and y (b - a doubles each):
+ * what end of life and the fits see. Returns how many. */
+size_t cp_eol_points(const int64_t *cyc, const double *ret, size_t a, size_t b, double *n,
+                     double *y);
+
+/* Window of the per-cycle anomaly test's local trend (cycles; include/cellpipe/robust.h:
+ * centred median inside the record, a robust line over the first/last window at its ends). */
 #define CP_ANOMALY_WINDOW 11
-/* Floor of the robust residual scale (retention units): a noiseless curve flags nothing. */
+/* Floor of the robust residual scale (retention units), raised to the record's own resolution
+ * (cp_robust_resolution): a noiseless or coarsely quantised curve flags nothing. */
 #define CP_ANOMALY_MIN_SCALE 1e-4
 /* Fewest finite values a group needs for a MAD outlier test. */
 #define CP_ANOMALY_MIN_GROUP 5
@@ -98,8 +115,9 @@ long cp_eol_observed(const double *n, const double *y, size_t m, double threshol
 double cp_median_inplace(double *v, size_t n);
 
 /*
- * Per-cycle anomalies of the m finite values y: residual r = y - rolling median (window
- * CP_ANOMALY_WINDOW), z = (r - median r) / max(1.4826 MAD(r), CP_ANOMALY_MIN_SCALE);
+ * Per-cycle anomalies of the m finite values y: residual r = y - local trend
+ * (cp_robust_residuals, window CP_ANOMALY_WINDOW), z = r / cp_robust_scale(r, floor), floor =
+ * max(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y));
  * flag[i] = |z| > zlim. z (may be NULL) receives the scores; *count the flagged points.
  * 0 or CP_EINTERNAL (negative).
  */

@@ -31,9 +31,14 @@ enum cp_eol_method { CP_EOL_NONE, CP_EOL_OBSERVED, CP_EOL_PER_CELL, CP_EOL_FLEET
 
 #define CP_MAX_FLAGS 8
 
+/* Flags have a severity (DESIGN.md "fits"): *attention*, something a person should look at
+ * (anomalies, fade outliers, stopped tests, validation hits, capped or uncalibrated forecasts,
+ * missing data), or *note*, a remark on method (fleet_fallback, no_siblings, no_forecast,
+ * too_few_cycles). KPIs, page one, the e-mail subject and MLflow count attention flags only. */
 struct cp_flag {
     char kind[24]; /* e.g. "anomaly_cycle", "fade_outlier", "ce_band", "too_few_cycles" */
     char reason[120];
+    int attention; /* 1 attention, 0 note (cp_flag_is_attention of kind) */
 };
 
 struct cp_cell_result {
@@ -58,7 +63,11 @@ struct cp_cell_result {
     double knee_onset, knee_point; /* NaN when no knee */
     struct cp_flag flags[CP_MAX_FLAGS];
     int nflags;
+    int nattention; /* flags of severity attention: the cell needs a person's look when > 0 */
 };
+
+/* 1 when a flag of this kind needs a person's attention, 0 for a note on method. */
+int cp_flag_is_attention(const char *kind);
 
 /* Add a flag (ignored past CP_MAX_FLAGS, counted in nflags only up to the limit). */
 void cp_result_flag(struct cp_cell_result *r, const char *kind, const char *fmt, ...)
@@ -88,9 +97,19 @@ struct cp_rule_result {
     char examples[256]; /* a few "cell:cycle" examples */
 };
 
+/* A quarantine rule that hit more than max_cell_fraction of one cell's rows: those rows were
+ * kept, and the cell is flagged instead of gutted. */
+struct cp_validation_cell {
+    char cell_id[64];
+    const struct cp_rule_config *rule;
+    long long hits, rows;
+};
+
 struct cp_validation {
     struct cp_rule_result *rules;
     size_t nrules;
+    struct cp_validation_cell *cells; /* the caller frees it */
+    size_t ncells, cellcap;
     long long rows_in, rows_quarantined;
     int failed; /* a rule over its threshold with policy fail */
 };

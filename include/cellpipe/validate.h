@@ -9,8 +9,12 @@
  *   duplicates a (cell_id, cycle_index) seen before in the cell (the first is kept)
  *   monotonic  the value is lower than in the cell's previous row
  *   gaps       cycle_index jumps by more than one from the previous row (missing cycles)
- *   outlier    |value - rolling median| / (1.4826 MAD of the cell's residuals) > z, the
- *              median over a centred window of `window` rows
+ *   outlier    |value - local trend| / max(1.4826 MAD of the cell's residuals, floor) > z,
+ *              the trend over `window` rows (include/cellpipe/robust.h: centred median,
+ *              a robust line at the ends), floor = max(0.1 % of the cell's median value,
+ *              the values' resolution)
+ * A quarantine rule that hits more than max_cell_fraction of one cell's rows quarantines
+ * none of them; the cell is recorded in validation->cells (cp_validation_flag_cells).
  * Policies: `quarantine` moves the hit rows to the quarantine table (with `rule` and `reason`
  * columns) before the next rule runs; `warn` logs; `fail` and `quarantine` fail the run with
  * CP_EDATA when hits / checked exceeds the rule's threshold, as does a total quarantined
@@ -32,5 +36,13 @@ struct cp_validate_io {
 
 /* 0, or CP_EDATA past a threshold, or another negative code. */
 int cp_validate_apply(struct cp_validate_io *io, struct cp_error *err);
+
+/* After the features stage: flag (attention) each cell that a quarantine rule would have
+ * gutted (`validation`: rule, hits, share; its rows were kept), and each cell whose reference
+ * window (its first reference_cycles rows left) lost rows to quarantine
+ * (`reference_quarantined`). results: one per cells row. */
+void cp_validation_flag_cells(const struct cp_validation *val, const struct cp_table *quarantine,
+                              const struct cp_table *cells, const struct cp_table *cycles,
+                              long reference_cycles, struct cp_cell_result *results);
 
 #endif

@@ -10,6 +10,7 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fit.h"
+#include "cellpipe/robust.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -25,21 +26,6 @@ double cp_median_inplace(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Median of at most CP_ANOMALY_WINDOW values by insertion sort (the window is small). */
-static double small_median(const double *src, size_t n)
-{
-    double v[CP_ANOMALY_WINDOW];
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 && v[j - 1] > src[i]) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = src[i];
-    }
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *flag, double *z,
                       size_t *count)
 {
@@ -47,22 +33,19 @@ int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *fla
     memset(flag, 0, m);
     if (m < CP_ANOMALY_WINDOW)
         return 0;
-    double *r = cp_malloc(2 * m * sizeof *r);
-    if (!r)
+    double *r = cp_malloc(m * sizeof *r);
+    if (!r || cp_robust_residuals(NULL, y, m, CP_ANOMALY_WINDOW, r) < 0) {
+        cp_free(r);
         return -CP_EINTERNAL;
-    double *tmp = r + m;
-    size_t h = CP_ANOMALY_WINDOW / 2;
-    for (size_t i = 0; i < m; i++) {
-        size_t lo = i > h ? i - h : 0, hi = i + h < m ? i + h : m - 1;
-        r[i] = y[i] - small_median(y + lo, hi - lo + 1);
-        tmp[i] = r[i];
     }
-    double med = cp_median_inplace(tmp, m);
-    for (size_t i = 0; i < m; i++)
-        tmp[i] = fabs(r[i] - med);
-    double scale = fmax(1.4826 * cp_median_inplace(tmp, m), CP_ANOMALY_MIN_SCALE);
+    double floor = fmax(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y, m));
+    double scale = cp_robust_scale(r, m, floor);
+    if (isnan(scale)) {
+        cp_free(r);
+        return -CP_EINTERNAL;
+    }
     for (size_t i = 0; i < m; i++) {
-        double zi = (r[i] - med) / scale;
+        double zi = r[i] / scale;
         if (z)
             z[i] = zi;
         if (fabs(zi) > zlim) {

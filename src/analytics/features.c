@@ -6,6 +6,7 @@
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
+#include "cellpipe/fit.h"
 
 /* Columns read and written, resolved once. */
 struct fcols {
@@ -125,27 +126,20 @@ static void fade_rate(const struct fcols *c, size_t a, size_t b, long w)
     }
 }
 
-/* First cycle whose retention is below level and stays below for `persist` more valid
- * cycles (or to the end of the data): a one-cycle dip does not count. */
-static long persistent_crossing(const struct fcols *c, size_t a, size_t b, double level,
-                                long persist)
+/* cycles_to_90 / cycles_to_80: observed end of life at that level, the same rule and the
+ * same points as eol_observed (cp_eol_observed over cp_eol_points). */
+static int crossings(const struct fcols *c, size_t a, size_t b, long persist,
+                     struct cp_cell_result *r)
 {
-    for (size_t i = a; i < b; i++) {
-        if (!(c->ret[i] < level))
-            continue;
-        long seen = 0;
-        size_t j = i + 1;
-        for (; j < b && seen < persist; j++) {
-            if (!isfinite(c->ret[j]))
-                continue;
-            if (c->ret[j] >= level)
-                break;
-            seen++;
-        }
-        if (seen >= persist || j >= b)
-            return (long)c->cyc[i];
-    }
-    return -1;
+    double *n = cp_malloc(2 * (b - a + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    double *y = n + (b - a + 1);
+    size_t m = cp_eol_points(c->cyc, c->ret, a, b, n, y);
+    r->cycles_to_90 = cp_eol_observed(n, y, m, 0.9, persist);
+    r->cycles_to_80 = cp_eol_observed(n, y, m, 0.8, persist);
+    cp_free(n);
+    return 0;
 }
 
 static double mean_of(const double *x, size_t a, size_t b, long last_n)
@@ -192,8 +186,8 @@ static void cycle_features(const struct cp_features_config *fc, const struct fco
     fade_rate(c, a, b, fc->fade_window);
 }
 
-static void cell_features(const struct cp_features_config *fc, const struct fcols *c, size_t a,
-                          size_t b, struct cp_cell_result *r)
+static int cell_features(const struct cp_features_config *fc, const struct fcols *c, size_t a,
+                         size_t b, struct cp_cell_result *r)
 {
     r->n_cycles = (long)(b - a);
     r->first_cycle = (long)c->cyc[a];
@@ -203,14 +197,13 @@ static void cell_features(const struct cp_features_config *fc, const struct fcol
             r->last_retention = c->ret[i - 1];
             break;
         }
-    r->cycles_to_90 = persistent_crossing(c, a, b, 0.9, fc->persist_cycles);
-    r->cycles_to_80 = persistent_crossing(c, a, b, 0.8, fc->persist_cycles);
     r->ce_mean = mean_of(c->ce, a, b, 0);
     r->ce_last_n = mean_of(c->ce, a, b, fc->last_n);
     for (size_t i = b; i > a && isnan(r->fade_rate); i--)
         r->fade_rate = c->fade[i - 1];
     r->efc_total = c->efc[b - 1];
     r->days_on_test = c->days[b - 1];
+    return crossings(c, a, b, fc->persist_cycles, r);
 }
 
 static struct cell_meta meta_of(const struct cp_table *cells, size_t row)
@@ -253,7 +246,8 @@ int cp_features_compute(const struct cp_features_config *fc, const struct cp_tab
                                ? "no nominal_capacity_ah: retention cannot be computed"
                                : "no valid discharge capacity in the first cycles");
         cycle_features(fc, &c, a, b, ref, &meta);
-        cell_features(fc, &c, a, b, r);
+        if (cell_features(fc, &c, a, b, r) < 0)
+            return cp_error_oom(err);
     }
     return 0;
 }

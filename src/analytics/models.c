@@ -24,10 +24,9 @@ static const double backtest_fracs[NFRAC] = {0.2, 0.4, 0.6, 0.8};
 #define MAX_SIBLINGS 32       /* siblings aligned per forecast (evenly spaced) */
 #define CP_KNEE_POINTS 100    /* bins of the double Bacon-Watts (knee onset) fit */
 #define CP_BACKTEST_POINTS 64 /* bins of the back-test's per-cell fits (point forecasts) */
-#define RETENTION_MAX 1.5     /* retention above this is absurd, left out and flagged */
 
 struct cell_work {
-    double *n, *y; /* plausible points (finite, 0 < y <= RETENTION_MAX), cycle order */
+    double *n, *y; /* plausible points (finite, 0 < y <= CP_RETENTION_MAX), cycle order */
     size_t m;
     double *fn, *fy; /* what the fits see: the points, or CP_FIT_MAX_POINTS bin means */
     size_t fm;
@@ -109,23 +108,20 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
     w->y = w->n + (hi - lo + 1);
     w->fn = w->y + (hi - lo + 1);
     w->fy = w->fn + CP_FIT_MAX_POINTS;
+    w->m = cp_eol_points(c->cyc, c->ret, lo, hi, w->n, w->y);
     size_t missing = 0, absurd = 0;
     long first_absurd = -1;
-    for (size_t k = lo; k < hi; k++) {
-        double y = c->ret[k];
-        int64_t n = c->cyc[k];
-        if (!isfinite(y) || n == CP_I64_NA) {
+    for (size_t k = lo; k < hi; k++) /* what cp_eol_points left out, for the flags */
+        if (!isfinite(c->ret[k]) || c->cyc[k] == CP_I64_NA)
             missing++;
+    absurd = hi - lo - missing - w->m;
+    for (size_t k = lo, j = 0; absurd && first_absurd < 0 && k < hi; k++) {
+        if (!isfinite(c->ret[k]) || c->cyc[k] == CP_I64_NA)
             continue;
-        }
-        if (!(y > 0 && y <= RETENTION_MAX) || n < 0 || (w->m && (double)n <= w->n[w->m - 1])) {
-            if (first_absurd < 0)
-                first_absurd = (long)n;
-            absurd++;
-            continue;
-        }
-        w->n[w->m] = (double)n;
-        w->y[w->m++] = y;
+        if (j < w->m && (double)c->cyc[k] == w->n[j] && c->ret[k] == w->y[j])
+            j++;
+        else
+            first_absurd = (long)c->cyc[k];
     }
     if (missing == hi - lo)
         cp_result_flag(r, "no_capacity", "all %zu retention values are missing", hi - lo);
@@ -133,7 +129,7 @@ static int collect_points(struct models_ctx *c, size_t i, struct cp_cell_result 
         cp_result_flag(r, "bad_values",
                        "%zu cycles with retention outside 0..%g or a bad cycle number left "
                        "out (first at cycle %ld)",
-                       absurd, RETENTION_MAX, first_absurd);
+                       absurd, CP_RETENTION_MAX, first_absurd);
     return 0;
 }
 
@@ -209,7 +205,7 @@ static void clean_points(struct models_ctx *c, struct cell_work *w, struct cp_ce
     }
     if (count)
         cp_result_flag(r, "anomaly_cycle",
-                       "%zu cycles with |robust z| > %g against a rolling median, left out of "
+                       "%zu cycles with |robust z| > %g against the local trend, left out of "
                        "the fits (first at cycle %.0f)",
                        count, c->fc->anomaly_z, first);
     w->m = k;
@@ -793,19 +789,49 @@ static int use_per_cell(struct models_ctx *c, size_t i, double limit)
     return 1;
 }
 
-static void apply_cap(struct cp_cell_result *r, double limit, double last)
+/* The extrapolation cap, and the cycle no forecast of a live cell may precede: the start of
+ * its final run below the threshold when one is in progress, else its last cycle + 1 (it has
+ * not reached end of life by its last cycle, so its end of life is later). */
+static void apply_bounds(struct cp_cell_result *r, const struct cell_work *w, double threshold,
+                         double limit)
 {
-    if (r->eol_forecast >= limit)
-        r->eol_forecast = limit, r->eol_capped = 1;
-    if (r->eol_lo > r->eol_forecast)
+    double last = w->n[w->m - 1], earliest = last + 1;
+    for (size_t k = w->m; k > 0 && cp_below(w->y[k - 1], threshold); k--)
+        earliest = w->n[k - 1];
+    r->eol_forecast = fmax(r->eol_forecast, earliest);
+    if (isfinite(r->eol_lo))
+        r->eol_lo = fmax(r->eol_lo, earliest);
+    if (isfinite(r->eol_hi))
+        r->eol_hi = fmax(r->eol_hi, r->eol_forecast);
+    int forecast_hit = r->eol_forecast >= limit, hi_hit = !forecast_hit && r->eol_hi >= limit;
+    if (forecast_hit)
+        r->eol_forecast = limit;
+    if (isfinite(r->eol_lo) && r->eol_lo > r->eol_forecast)
         r->eol_lo = r->eol_forecast;
-    if (r->eol_hi >= limit || !isfinite(r->eol_hi))
-        r->eol_hi = limit, r->eol_capped = 1;
-    if (r->eol_capped)
+    if (r->eol_hi >= limit || (forecast_hit && isfinite(r->eol_lo)))
+        r->eol_hi = limit;
+    r->eol_capped = forecast_hit || hi_hit;
+    if (forecast_hit)
         cp_result_flag(r, "eol_capped",
-                       "forecast reaches the extrapolation limit %.0f (%gx the %.0f cycles "
-                       "observed): a lower bound, not a prediction",
+                       "the forecast reached the extrapolation limit %.0f (%gx the %.0f cycles "
+                       "observed) and was set to it: the data cannot place end of life",
                        limit, limit / last, last);
+    else if (hi_hit)
+        cp_result_flag(r, "eol_capped",
+                       "the interval's upper bound reached the extrapolation limit %.0f (%gx the "
+                       "%.0f cycles observed) and was set to it",
+                       limit, limit / last, last);
+}
+
+/* No finished cell calibrated this interval: withhold it rather than show a width nothing
+ * checked. */
+static void withhold_interval(struct cp_cell_result *r, const char *method)
+{
+    r->eol_lo = r->eol_hi = NAN;
+    cp_result_flag(r, "uncalibrated",
+                   "no back-test of finished cells calibrates a %s interval: point forecast "
+                   "only, interval withheld",
+                   method);
 }
 
 static int forecast_cell(void *vctx, size_t i)
@@ -857,13 +883,8 @@ static int forecast_cell(void *vctx, size_t i)
             r->eol_lo = fl.eol * exp(-c->q_fleet[bin] * fl.spread);
             r->eol_hi = fl.eol * exp(c->q_fleet[bin] * fl.spread);
         } else {
-            r->eol_lo = fl.lo;
-            r->eol_hi = fl.hi;
-            cp_result_flag(r, "uncalibrated",
-                           "too few finished cells to calibrate the interval by back-test: "
-                           "raw sibling range");
+            withhold_interval(r, "fleet");
         }
-        r->eol_lo = fmax(r->eol_lo, last);
         c->chosen_mape[i] = c->mape_fleet[bin];
     } else {
         if ((rc = use_per_cell(c, i, limit)) < 0)
@@ -883,11 +904,12 @@ static int forecast_cell(void *vctx, size_t i)
         if (isfinite(q)) {
             r->eol_lo = fmin(r->eol_lo, r->eol_forecast * exp(-q));
             r->eol_hi = fmax(r->eol_hi, r->eol_forecast * exp(q));
+        } else {
+            withhold_interval(r, "per-cell");
         }
-        r->eol_lo = fmax(r->eol_lo, last);
         c->chosen_mape[i] = c->mape_pc[bin];
     }
-    apply_cap(r, limit, last);
+    apply_bounds(r, w, c->fc->threshold, limit);
     return 0;
 }
 
@@ -976,7 +998,7 @@ static void summarise(struct models_ctx *c, struct cp_fleet_summary *out)
     out->cells_past_eol = out->flagged_cells = 0;
     for (size_t i = 0; i < c->ncells; i++) {
         out->cells_past_eol += c->results[i].eol_observed >= 0;
-        out->flagged_cells += c->results[i].nflags > 0;
+        out->flagged_cells += c->results[i].nattention > 0;
         if (isfinite(c->chosen_mape[i]))
             sum += c->chosen_mape[i], n++;
     }

@@ -23,12 +23,26 @@ void cp_result_init(struct cp_cell_result *r, long cells_row, long group)
         r->fits[m].rmse = r->fits[m].aicc = NAN;
 }
 
+/* Flags that say how a number was obtained, not that something is wrong. */
+static const char *const note_kinds[] = {"fleet_fallback", "no_siblings", "no_forecast",
+                                         "too_few_cycles"};
+
+int cp_flag_is_attention(const char *kind)
+{
+    for (size_t i = 0; i < sizeof(note_kinds) / sizeof(note_kinds[0]); i++)
+        if (strcmp(kind, note_kinds[i]) == 0)
+            return 0;
+    return 1;
+}
+
 void cp_result_flag(struct cp_cell_result *r, const char *kind, const char *fmt, ...)
 {
     if (r->nflags >= CP_MAX_FLAGS)
         return;
     struct cp_flag *f = &r->flags[r->nflags++];
     snprintf(f->kind, sizeof(f->kind), "%s", kind);
+    f->attention = cp_flag_is_attention(kind);
+    r->nattention += f->attention;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->reason, sizeof(f->reason), fmt, ap);

@@ -9,6 +9,7 @@
 #include "cellpipe/features.h"
 #include "cellpipe/log.h"
 #include "cellpipe/dataset.h"
+#include "cellpipe/robust.h"
 #include "cellpipe/validate.h"
 
 static const char *const rule_names[] = {"required", "range",   "monotonic", "duplicates",
@@ -103,58 +104,51 @@ double cp_median(const double *v, size_t n)
     return med;
 }
 
-/* Median of a window (at most 1001 values, the schema's limit) without allocating. */
-static double window_median(const double *v, size_t n)
+/* Floor of the outlier rule's scale, relative to the cell's level of the column: a smooth,
+ * coarsely quantised record has a MAD of 0, which must neither switch the rule off nor make
+ * every quantisation step an outlier. */
+#define OUTLIER_REL_FLOOR 1e-3
+
+/* One cell's finite values of the column, scored against their local trend
+ * (include/cellpipe/robust.h): |residual| / max(1.4826 MAD, floor) > z is a hit, where floor =
+ * max(OUTLIER_REL_FLOOR x |median|, the values' resolution). */
+static int outliers_of_cell(const struct cp_rule_config *r, const struct cp_table *t, int col,
+                            size_t a, size_t n, struct verdict *v)
 {
-    double tmp[1001];
-    size_t m = 0;
-    for (size_t i = 0; i < n && m < 1001; i++) {
-        if (!isfinite(v[i]))
-            continue;
-        size_t j = m++;
-        while (j > 0 && tmp[j - 1] > v[i]) { /* insertion sort: windows are small */
-            tmp[j] = tmp[j - 1];
-            j--;
-        }
-        tmp[j] = v[i];
+    double *x = cp_malloc(3 * (n ? n : 1) * sizeof(double));
+    if (!x)
+        return -1;
+    double *res = x + n, *pos = x + 2 * n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double val = cp_table_get_num(t, col, a + i);
+        v->res->checked++;
+        if (isfinite(val))
+            pos[k] = (double)i, x[k++] = val;
     }
-    if (m == 0)
-        return NAN;
-    return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+    int rc = cp_robust_residuals(pos, x, k, (size_t)r->window, res);
+    double level = k ? fabs(cp_median(x, k)) : 0;
+    double floor = fmax(OUTLIER_REL_FLOOR * level, cp_robust_resolution(x, k));
+    double scale = rc == 0 && k ? cp_robust_scale(res, k, floor) : NAN;
+    if (k && isnan(scale))
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < k; i++)
+        if (scale > 0 && fabs(res[i]) / scale > r->z)
+            note_hit(v, t, a + (size_t)pos[i]);
+    cp_free(x);
+    return rc;
 }
 
-/* Robust z-score of each value against a centred rolling median, per cell. */
+/* Robust z-score of each value against its local trend, per cell. */
 static int check_outliers(const struct cp_rule_config *r, const struct cp_table *t, int col,
                           struct verdict *v)
 {
     if (col < 0)
         return 0;
-    long half = r->window / 2;
     for (size_t g = 0; g < t->ngroups; g++) {
         size_t a = t->group_start[g], n = t->group_start[g + 1] - a;
-        double *x = cp_malloc(n * sizeof(double)), *res = cp_malloc(n * sizeof(double));
-        if (!x || !res) {
-            cp_free(x);
-            cp_free(res);
+        if (outliers_of_cell(r, t, col, a, n, v) < 0)
             return -1;
-        }
-        for (size_t i = 0; i < n; i++)
-            x[i] = cp_table_get_num(t, col, a + i);
-        for (size_t i = 0; i < n; i++) {
-            size_t lo = i > (size_t)half ? i - (size_t)half : 0;
-            size_t hi = i + (size_t)half + 1 < n ? i + (size_t)half + 1 : n;
-            res[i] = x[i] - window_median(x + lo, hi - lo);
-        }
-        for (size_t i = 0; i < n; i++)
-            x[i] = fabs(res[i]);
-        double mad = 1.4826 * cp_median(x, n);
-        for (size_t i = 0; i < n; i++) {
-            v->res->checked++;
-            if (isfinite(res[i]) && mad > 0 && fabs(res[i]) / mad > r->z)
-                note_hit(v, t, a + i);
-        }
-        cp_free(x);
-        cp_free(res);
     }
     return 0;
 }
@@ -220,6 +214,38 @@ static int quarantine_rows(struct cp_validate_io *io, const struct cp_rule_confi
     return rc;
 }
 
+/* A quarantine rule that hits more than max_cell_fraction of one cell's rows says more about
+ * the rule than about the rows: keep them, and record the cell for a flag. */
+static int spare_gutted_cells(struct cp_validate_io *io, const struct cp_rule_config *r,
+                              struct verdict *v, struct cp_error *err)
+{
+    const struct cp_table *t = io->cycles;
+    char **id = cp_table_str(t, "cell_id");
+    struct cp_validation *val = io->validation;
+    for (size_t g = 0; g < t->ngroups; g++) {
+        size_t a = t->group_start[g], b = t->group_start[g + 1];
+        long long hits = 0;
+        for (size_t i = a; i < b; i++)
+            hits += v->hit[i];
+        if (!hits || (double)hits <= io->cfg->validate.max_cell_fraction * (double)(b - a))
+            continue;
+        if (cp_grow((void **)&val->cells, &val->cellcap, val->ncells + 1, sizeof(*val->cells)) < 0)
+            return cp_error_oom(err);
+        struct cp_validation_cell *c = &val->cells[val->ncells++];
+        snprintf(c->cell_id, sizeof(c->cell_id), "%s", id[a] ? id[a] : "");
+        c->rule = r;
+        c->hits = hits;
+        c->rows = (long long)(b - a);
+        memset(v->hit + a, 0, b - a);
+        v->res->hits -= hits;
+        cp_log(CP_LOG_WARN,
+               "stage=validate rule=%s column=%s cell=%s hits=%lld rows=%lld "
+               "msg=\"over max_cell_fraction: rows kept, cell flagged\"",
+               rule_names[r->kind], r->column, c->cell_id, hits, c->rows);
+    }
+    return 0;
+}
+
 static int apply_rule(struct cp_validate_io *io, const struct cp_rule_config *r,
                       struct cp_rule_result *res, struct cp_error *err)
 {
@@ -234,6 +260,8 @@ static int apply_rule(struct cp_validate_io *io, const struct cp_rule_config *r,
         rc = check_outliers(r, t, col, &v) < 0 ? cp_error_oom(err) : 0;
     else
         check_sequence_rule(r, t, col, &v);
+    if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE)
+        rc = spare_gutted_cells(io, r, &v, err);
     if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE) {
         rc = quarantine_rows(io, r, &v, err);
         if (rc == 0) {
@@ -296,4 +324,46 @@ int cp_validate_apply(struct cp_validate_io *io, struct cp_error *err)
                           vc->max_quarantine_fraction);
     }
     return rc;
+}
+
+/* Does the cell have a quarantined row at or before the last cycle its reference used (the
+ * first `k` rows left in cycles)? */
+static int reference_window_hit(const struct cp_table *q, const char *id, const int64_t *cyc,
+                                size_t a, size_t b, long k)
+{
+    char **qid = q ? cp_table_str(q, "cell_id") : NULL;
+    int64_t *qcyc = q ? cp_table_i64(q, "cycle_index") : NULL;
+    if (!qid || !qcyc || b <= a)
+        return 0;
+    int64_t last = cyc[a + ((size_t)k < b - a ? (size_t)k : b - a) - 1];
+    for (size_t i = 0; i < q->nrows; i++)
+        if (qid[i] && strcmp(qid[i], id) == 0 && qcyc[i] <= last)
+            return 1;
+    return 0;
+}
+
+void cp_validation_flag_cells(const struct cp_validation *val, const struct cp_table *quarantine,
+                              const struct cp_table *cells, const struct cp_table *cycles,
+                              long reference_cycles, struct cp_cell_result *results)
+{
+    char **ids = cp_table_str(cells, "cell_id");
+    int64_t *cyc = cp_table_i64(cycles, "cycle_index");
+    for (size_t k = 0; ids && k < cells->nrows; k++) {
+        struct cp_cell_result *r = &results[k];
+        for (size_t j = 0; j < val->ncells; j++) {
+            const struct cp_validation_cell *c = &val->cells[j];
+            if (ids[k] && strcmp(ids[k], c->cell_id) == 0)
+                cp_result_flag(r, "validation",
+                               "rule '%s' on '%s' hit %lld of %lld rows (%.0f %%): rows kept",
+                               rule_names[c->rule->kind], c->rule->column, c->hits, c->rows,
+                               100.0 * (double)c->hits / (double)c->rows);
+        }
+        if (r->group >= 0 && cyc && reference_cycles > 0 &&
+            reference_window_hit(quarantine, ids[k], cyc, cycles->group_start[r->group],
+                                 cycles->group_start[r->group + 1], reference_cycles))
+            cp_result_flag(r, "reference_quarantined",
+                           "rows of the first %ld cycles were quarantined: the reference "
+                           "capacity comes from later cycles",
+                           reference_cycles);
+    }
 }

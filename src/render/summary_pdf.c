@@ -99,7 +99,8 @@ static int collect_flags(struct summary *s)
     for (size_t i = 0; i < ncells(s->run); i++) {
         const struct cp_cell_result *r = result_of(s->run, i);
         for (int f = 0; r && f < r->nflags && f < CP_MAX_FLAGS; f++)
-            s->flags[s->nflags++] = (struct flag_ref){i, f};
+            if (r->flags[f].attention) /* notes on method stay in the workbook and CSV */
+                s->flags[s->nflags++] = (struct flag_ref){i, f};
     }
     return 0;
 }
@@ -469,8 +470,8 @@ static void fmt_eol(char *buf, size_t n, const struct cp_cell_result *r)
         snprintf(buf, n, "%ld observed", r->eol_observed);
     else if (!isfinite(r->eol_forecast))
         snprintf(buf, n, "\xe2\x80\x94");
-    else if (r->eol_capped)
-        snprintf(buf, n, "\xe2\x89\xa5 %.0f (capped)", r->eol_forecast);
+    else if (r->eol_capped && !(r->eol_forecast < r->eol_hi))
+        snprintf(buf, n, "capped at %.0f", r->eol_forecast);
     else if (isfinite(r->eol_lo) && isfinite(r->eol_hi))
         snprintf(buf, n, "%.0f [%.0f\xe2\x80\x93%.0f]", r->eol_forecast, r->eol_lo, r->eol_hi);
     else

@@ -219,6 +219,7 @@ static void release_run(struct cp_run *run)
     cp_dataset_release(&run->data);
     cp_table_free(run->quarantine);
     cp_free(run->validation.rules);
+    cp_free(run->validation.cells);
     cp_free(run->results);
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
@@ -241,8 +242,8 @@ static void count_kpis(struct cp_run *run)
 {
     run->flagged_cells = run->cells_past_eol = 0;
     for (size_t i = 0; i < run->nresults; i++) {
-        run->flagged_cells += run->results[i].nflags > 0;
-        run->cells_past_eol += run->results[i].eol_observed > 0;
+        run->flagged_cells += run->results[i].nattention > 0;
+        run->cells_past_eol += run->results[i].eol_observed >= 0;
     }
 }
 

@@ -25,8 +25,15 @@ int cp_stage_features(struct cp_run *run, struct cp_error *err)
     run->nresults = 0;
     int rc = cp_features_compute(&run->cfg->features, run->data.cells, run->data.cycles,
                                  &run->results, err);
-    if (rc == 0)
+    if (rc == 0) {
         run->nresults = run->data.cells->nrows;
+        cp_validation_flag_cells(&run->validation, run->quarantine, run->data.cells,
+                                 run->data.cycles,
+                                 run->cfg->features.reference == CP_REF_FIRST_CYCLES
+                                     ? run->cfg->features.reference_cycles
+                                     : 0,
+                                 run->results);
+    }
     return rc;
 }
 

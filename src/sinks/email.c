@@ -467,7 +467,7 @@ static int flagged_blocks(const struct cp_run *run, struct cp_strbuf *text, stru
     int rc = 0, any = 0;
     for (size_t i = 0; i < run->nresults && rc == 0; i++) {
         const struct cp_cell_result *r = &run->results[i];
-        if (r->nflags == 0)
+        if (r->nattention == 0)
             continue;
         any = 1;
         cp_strbuf_reset(&flags);

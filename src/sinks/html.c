@@ -206,7 +206,7 @@ static int render_flagged(const struct cp_run *run, struct cp_strbuf *sb)
         rc = cp_strbuf_adds(sb, "<table>\n<tr><th>cell</th><th>design</th><th>retention</th>"
                                 "<th>end of life</th><th>flags</th></tr>\n");
     for (size_t i = 0; i < run->nresults && rc == 0; i++)
-        if (run->results[i].nflags > 0)
+        if (run->results[i].nattention > 0)
             rc = render_flagged_row(run, &run->results[i], sb, &tmp);
     if (rc == 0)
         rc = cp_strbuf_adds(sb, n > 0 ? "</table>\n</section>\n" : "</section>\n");

@@ -13,7 +13,7 @@ long cp_kpi_flagged(const struct cp_run *run)
 {
     long n = 0;
     for (size_t i = 0; i < run->nresults; i++)
-        n += run->results[i].nflags > 0;
+        n += run->results[i].nattention > 0;
     return n;
 }
 
@@ -41,11 +41,11 @@ int cp_kpi_eol_text(const struct cp_cell_result *r, struct cp_strbuf *sb)
         return cp_strbuf_addf(sb, "observed at cycle %ld", r->eol_observed);
     if (isnan(r->eol_forecast))
         return cp_strbuf_adds(sb, "none");
-    if (r->eol_capped)
-        return cp_strbuf_addf(sb, "forecast beyond %.0f (capped)", r->eol_forecast);
+    if (r->eol_capped && !(r->eol_forecast < r->eol_hi))
+        return cp_strbuf_addf(sb, "capped at the extrapolation limit %.0f", r->eol_forecast);
     if (!isnan(r->eol_lo) && !isnan(r->eol_hi))
-        return cp_strbuf_addf(sb, "forecast %.0f (95 %% %.0f-%.0f)", r->eol_forecast, r->eol_lo,
-                              r->eol_hi);
+        return cp_strbuf_addf(sb, "forecast %.0f (95 %% %.0f-%.0f%s)", r->eol_forecast, r->eol_lo,
+                              r->eol_hi, r->eol_capped ? ", upper bound capped" : "");
     return cp_strbuf_addf(sb, "forecast %.0f", r->eol_forecast);
 }
 
@@ -104,7 +104,7 @@ size_t cp_kpi_collect(const struct cp_run *run, struct cp_kpi *out, size_t max)
     put(out, max, &n, "Rows quarantined", "%lld of %lld", run->validation.rows_quarantined,
         run->validation.rows_in);
     if (!isnan(run->backtest_mape))
-        put(out, max, &n, "EOL back-test error", "%.1f %%", 100 * run->backtest_mape);
+        put(out, max, &n, "EOL back-test error", "%.1f %%", run->backtest_mape); /* a percent */
     if (run->mlflow_status[0])
         put(out, max, &n, "MLflow", "%s", run->mlflow_status);
     if (run->shard_count > 1)

@@ -154,7 +154,7 @@ static int section_kpis(struct kv *kv)
     int rc;
     for (size_t i = 0; i < run->nresults; i++) {
         past_eol += run->results[i].eol_observed > 0; /* as the manifest counts */
-        flagged += run->results[i].nflags > 0;
+        flagged += run->results[i].nattention > 0;
     }
     if ((rc = kv_section(kv, "Key figures")) ||
         (rc = kv_num(kv, "Median last retention",

@@ -267,6 +267,33 @@ static int dedupe_cells(struct cp_table *cells, struct cp_error *err)
     return 0;
 }
 
+/* Drop the rows a table gained past `keep_rows` (what a skipped file had read). 0 or -1. */
+static int truncate_rows(struct cp_table *t, size_t keep_rows)
+{
+    if (!t || t->nrows <= keep_rows)
+        return 0;
+    unsigned char *keep = cp_malloc(t->nrows);
+    if (!keep)
+        return -1;
+    for (size_t i = 0; i < t->nrows; i++)
+        keep[i] = i < keep_rows;
+    cp_table_filter(t, keep);
+    cp_free(keep);
+    return 0;
+}
+
+/* on_error: skip leaves nothing of a bad file behind: no cell, no cycle, no curve. */
+static int skip_file(struct cp_dataset *ds, const size_t before[3], const char *path,
+                     struct cp_error *err)
+{
+    cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
+    cp_error_clear(err);
+    if (truncate_rows(ds->cells, before[0]) < 0 || truncate_rows(ds->cycles, before[1]) < 0 ||
+        truncate_rows(ds->curves, before[2]) < 0)
+        return cp_error_oom(err);
+    return 0;
+}
+
 static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err)
 {
     struct cp_strlist files = {0};
@@ -282,12 +309,11 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
         int implicit = files.v[i][0] == '?';
         const char *path = files.v[i] + implicit;
+        const size_t before[3] = {ds->cells->nrows, ds->cycles->nrows,
+                                  ds->curves ? ds->curves->nrows : 0};
         rc = load_one(cfg, path, implicit, batch, files.n, ds, err);
-        if (rc < 0 && skip && rc != -CP_ECONFIG && rc != -CP_EINTERNAL) {
-            cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
-            cp_error_clear(err);
-            rc = 0;
-        }
+        if (rc < 0 && skip && rc != -CP_ECONFIG && rc != -CP_EINTERNAL)
+            rc = skip_file(ds, before, path, err);
     }
     if (rc == 0 && ds->ninputs == 0)
         rc = cp_error_set(err, CP_ENOINPUT, "%s: no readable input among source.paths", cfg->path);

@@ -39,9 +39,7 @@ static void fixture_result(struct cp_cell_result *r, long row)
 
 static void fixture_flag(struct cp_cell_result *r, const char *kind, const char *reason)
 {
-    struct cp_flag *fl = &r->flags[r->nflags++];
-    snprintf(fl->kind, sizeof(fl->kind), "%s", kind);
-    snprintf(fl->reason, sizeof(fl->reason), "%s", reason);
+    cp_result_flag(r, kind, "%s", reason);
 }
 
 static void fixture_init(struct fixture *f)

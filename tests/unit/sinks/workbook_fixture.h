@@ -184,9 +184,7 @@ static void fx_results(struct fixture *f, long ncells)
         r->eol_method = i % 3 == 0 ? CP_EOL_OBSERVED : CP_EOL_PER_CELL;
         r->knee_onset = r->knee_point = NAN;
         if (i % 4 == 2) {
-            r->nflags = 1;
-            snprintf(r->flags[0].kind, sizeof r->flags[0].kind, "fade_outlier");
-            snprintf(r->flags[0].reason, sizeof r->flags[0].reason, "fade rate 4.2 MADs");
+            cp_result_flag(r, "fade_outlier", "fade rate 4.2 MADs");
         }
     }
 }

@@ -1,0 +1,116 @@
+/*
+ * The analytics on a real fleet: 32 TBSI-Sunwoda cells (tests/unit/analytics/tbsi.h), every
+ * one past 80 %, with check-up recoveries. Truth comes from the folder's SOURCE.md. Skipped by
+ * name when the real data are absent.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "tbsi.h"
+#include "cellpipe/log.h"
+
+static struct tbsi_fleet fleet;
+static struct cp_config cfg;
+
+/* Whole records: observed end of life is SOURCE.md's EOL80 for every cell (recoveries above
+ * 80 % not counted), cycles_to_80 is the same number, the reference is the median of cycles
+ * 1-3, and validation keeps every row of these real, clean records. */
+TEST(observed_end_of_life_matches_source)
+{
+    struct cp_run run;
+    CHECK_INT(tbsi_run(&cfg, &fleet, NULL, &run), 0);
+    CHECK_INT(run.nresults, TBSI_CELLS);
+    CHECK_INT(run.validation.rows_quarantined, 0);
+    char **ids = cp_table_str(run.data.cells, "cell_id");
+    long same = 0, same80 = 0, refs = 0;
+    for (size_t k = 0; k < run.nresults; k++) {
+        const struct cp_cell_result *r = &run.results[k];
+        long i = tbsi_index(&fleet, ids[r->cells_row]);
+        CHECK(i >= 0);
+        if (i < 0)
+            continue;
+        const struct tbsi_cell *c = &fleet.cell[i];
+        if (r->eol_observed != c->eol80)
+            fprintf(stderr, "%s: eol_observed %ld, SOURCE.md %ld\n", c->id, r->eol_observed,
+                    c->eol80);
+        same += r->eol_observed == c->eol80;
+        same80 += r->cycles_to_80 == r->eol_observed;
+        double q[3] = {c->q[0], c->q[1], c->q[2]}, t;
+        for (int a = 0; a < 2; a++) /* median of three by hand */
+            for (int b = a + 1; b < 3; b++)
+                if (q[b] < q[a])
+                    t = q[a], q[a] = q[b], q[b] = t;
+        refs += r->reference_ah == q[1];
+    }
+    CHECK_INT(same, TBSI_CELLS);
+    CHECK_INT(same80, TBSI_CELLS);
+    CHECK_INT(refs, TBSI_CELLS);
+    tbsi_run_release(&run);
+}
+
+/* Half the fleet finished: from 60 % of life MAPE <= 5 % and coverage >= 90 % (the issue's
+ * goals); from 40 % and 80 % no worse than the measured figures allow with a margin. */
+TEST(forecast_half_finished)
+{
+    static const double frac[] = {0.4, 0.6, 0.8}, max_mape[] = {8, 5, 4};
+    for (int k = 0; k < 3; k++) {
+        struct tbsi_score s;
+        CHECK_INT(tbsi_score(&cfg, &fleet, TBSI_HALF, frac[k], &s), 0);
+        CHECK_INT(s.n, TBSI_CELLS);
+        T_REPORT(s.mape <= max_mape[k], "cut %.0f%%: MAPE %.2f %% > %.0f %%", 100 * frac[k], s.mape,
+                 max_mape[k]);
+        T_REPORT(s.coverage >= 0.9, "cut %.0f%%: coverage %.3f < 0.9", 100 * frac[k], s.coverage);
+        CHECK_INT(s.early, 0);
+    }
+}
+
+/* Leave-one-out from 60 % of life: 31 finished siblings for each cell. */
+TEST(forecast_leave_one_out)
+{
+    struct tbsi_score s;
+    CHECK_INT(tbsi_score(&cfg, &fleet, TBSI_LOO, 0.6, &s), 0);
+    CHECK_INT(s.n, TBSI_CELLS);
+    T_REPORT(s.mape <= 5, "MAPE %.2f %% > 5 %%", s.mape);
+    T_REPORT(s.coverage >= 0.9, "coverage %.3f < 0.9", s.coverage);
+    CHECK_INT(s.early, 0);
+}
+
+/* No cell finished: nothing can calibrate an interval, so every one is withheld and flagged
+ * `uncalibrated` (never a narrow interval that covers nothing), and no forecast precedes the
+ * data it was made from. */
+TEST(forecast_none_finished)
+{
+    static const double frac[] = {0.4, 0.6, 0.8};
+    for (int k = 0; k < 3; k++) {
+        struct tbsi_score s;
+        CHECK_INT(tbsi_score(&cfg, &fleet, TBSI_NONE, frac[k], &s), 0);
+        CHECK_INT(s.n, TBSI_CELLS);
+        CHECK(s.withheld == s.n || s.coverage >= 0.8);
+        CHECK_INT(s.uncalibrated_flags, s.withheld);
+        CHECK_INT(s.early, 0);
+    }
+}
+
+int main(void)
+{
+    const char *dir = getenv("CELLPIPE_REAL_DATA");
+    cp_log_setup(CP_LOG_ERROR, 0);
+    struct cp_error err = {0};
+    if (!dir || tbsi_load(dir, &fleet) != 0) {
+        SKIP("observed_end_of_life_matches_source", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        SKIP("forecast_half_finished", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        SKIP("forecast_leave_one_out", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        SKIP("forecast_none_finished", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        tbsi_release(&fleet);
+        return DONE();
+    }
+    if (cp_config_defaults(&cfg, "test_real_tbsi", &err) != 0)
+        return 1;
+    RUN(observed_end_of_life_matches_source);
+    RUN(forecast_half_finished);
+    RUN(forecast_leave_one_out);
+    RUN(forecast_none_finished);
+    cp_config_release(&cfg);
+    tbsi_release(&fleet);
+    return DONE();
+}
