@@ -9,9 +9,12 @@
  * neighbours on each side) the trend is the median of the w values centred on i, which on a
  * straight or gently curved record sits on the curve. Near either end a centred window has
  * no support on one side, so there the window of the first (last) w values is used, and the
- * trend is a robust line through it: through the window's median point (median position,
- * median value) with the median of the slopes from that point to the others. A smooth record
- * then has residuals of the size of its noise at the ends too, not the size of its slope.
+ * trend is a quadratic fitted to it robustly: iteratively reweighted least squares with
+ * Tukey's bisquare weights (c = 4.685 robust deviations, 6 rounds), started from the line
+ * through the window's median point with the median slope to it. A smooth
+ * record, curved as capacity records are at their ends (fast early fade, a knee), then has
+ * residuals of the size of its noise at the ends too, not of its slope or curvature, and a
+ * spike at an end still stands out.
  *
  * Scale: 1.4826 x the median absolute deviation of the residuals, floored at `floor`, so that
  * a smooth, coarsely quantised record (MAD 0) neither switches the test off nor turns every

@@ -25,7 +25,7 @@ int main(void)
     cp_log_setup(CP_LOG_ERROR, 0);
     struct cp_config cfg;
     struct cp_error err = {0};
-    if (cp_config_defaults(&cfg, "bench_tbsi", &err) != 0)
+    if (cp_config_load_buffer(&cfg, "bench_tbsi.yaml", "name: bench-tbsi\n", 17, &err) != 0)
         return 1;
     static const char *names[] = {"leave-one-out", "half finished", "none finished"};
     static const double fracs[] = {0.4, 0.6, 0.8};

@@ -14,13 +14,24 @@ static struct cp_config cfg;
 
 /* Whole records: observed end of life is SOURCE.md's EOL80 for every cell (recoveries above
  * 80 % not counted), cycles_to_80 is the same number, the reference is the median of cycles
- * 1-3, and validation keeps every row of these real, clean records. */
+ * 1-3, and validation quarantines exactly three rows of the 37,368: single-cycle readings
+ * checked by hand in the CSVs (B13T35 cycle 657 reads 0.9867 Ah between 0.9555 and 0.9590;
+ * B27T55 cycle 695 reads 0.7429 between 0.7853 and 0.7649; B30T55 cycle 694 reads 0.7315
+ * between 0.7727 and 0.7597), never the check-up recoveries (a step up that decays). */
 TEST(observed_end_of_life_matches_source)
 {
     struct cp_run run;
     CHECK_INT(tbsi_run(&cfg, &fleet, NULL, &run), 0);
     CHECK_INT(run.nresults, TBSI_CELLS);
-    CHECK_INT(run.validation.rows_quarantined, 0);
+    CHECK_INT(run.validation.rows_quarantined, 3);
+    static const char *const want[3] = {"B13T35:657", "B27T55:695", "B30T55:694"};
+    char **qid = run.quarantine ? cp_table_str(run.quarantine, "cell_id") : NULL;
+    int64_t *qcyc = run.quarantine ? cp_table_i64(run.quarantine, "cycle_index") : NULL;
+    for (size_t k = 0; qid && qcyc && k < run.quarantine->nrows && k < 3; k++) {
+        char got[32];
+        snprintf(got, sizeof got, "%s:%lld", qid[k], (long long)qcyc[k]);
+        CHECK_STR(got, want[k]);
+    }
     char **ids = cp_table_str(run.data.cells, "cell_id");
     long same = 0, same80 = 0, refs = 0;
     for (size_t k = 0; k < run.nresults; k++) {
@@ -104,7 +115,7 @@ int main(void)
         tbsi_release(&fleet);
         return DONE();
     }
-    if (cp_config_defaults(&cfg, "test_real_tbsi", &err) != 0)
+    if (cp_config_load_buffer(&cfg, "test_real_tbsi.yaml", "name: test-real-tbsi\n", 21, &err) != 0)
         return 1;
     RUN(observed_end_of_life_matches_source);
     RUN(forecast_half_finished);
