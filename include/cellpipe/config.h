@@ -80,7 +80,7 @@ enum cp_rule_kind {
     CP_RULE_MONOTONIC,  /* column (test_time_s) never decreases as cycle_index grows */
     CP_RULE_DUPLICATES, /* (cell_id, cycle_index) unique */
     CP_RULE_NAN,        /* no NaN / missing in a numeric column */
-    CP_RULE_OUTLIER,    /* robust z-score of the value against a rolling median */
+    CP_RULE_OUTLIER,    /* robust z-score of the value against its local trend */
     CP_RULE_GAPS        /* missing cycle numbers within a cell */
 };
 
@@ -89,7 +89,7 @@ struct cp_rule_config {
     char *column;
     double min, max; /* range; NaN = unbounded */
     double z;        /* outlier: robust z-score limit, default 6 */
-    long window;     /* outlier: rolling median window, default 11 */
+    long window;     /* outlier: window of the local trend, default 11 */
     enum cp_policy policy;
     double threshold; /* fraction of rows this rule may hit before the run fails (65) */
     int line;         /* where it was written, for messages */

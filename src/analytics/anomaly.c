@@ -1,6 +1,6 @@
 /*
  * Anomaly detection (docs/fits.md "Anomalies"): robust z-scores of retention against a
- * rolling median per cycle, and median-absolute-deviation outliers of a per-cell value
+ * local trend per cycle (include/cellpipe/robust.h), and median-absolute-deviation outliers of a per-cell value
  * within a group.
  */
 #include <math.h>
