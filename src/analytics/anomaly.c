@@ -1,7 +1,7 @@
 /*
  * Anomaly detection (docs/fits.md "Anomalies"): robust z-scores of retention against a
- * local trend per cycle (include/cellpipe/robust.h), and median-absolute-deviation outliers of a per-cell value
- * within a group.
+ * local trend per cycle (include/cellpipe/robust.h), and median-absolute-deviation outliers of a
+ * per-cell value within a group.
  */
 #include <math.h>
 #include <stdlib.h>
