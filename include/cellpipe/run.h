@@ -18,6 +18,12 @@
 
 #define CP_MAX_TIMINGS 32
 
+struct cp_tracking {
+    char id[64];     /* run id on the tracking server, "" when none */
+    char *url;       /* UI link of the run, or NULL (owned by the run context) */
+    char status[16]; /* "", "disabled", "journal", "logged", "pending" */
+};
+
 struct cp_timing {
     const char *stage;
     double ms;
@@ -50,13 +56,14 @@ struct cp_run {
     struct cp_timing timings[CP_MAX_TIMINGS];
     size_t ntimings;
 
-    /* filled by sinks, read by later ones (manifest, email, html) */
-    char mlflow_run_id[64];
-    char *mlflow_url;       /* UI link of the parent run, or NULL */
-    char mlflow_status[16]; /* "", "disabled", "journal", "logged", "pending" */
-    long flagged_cells;
-    long cells_past_eol;
-    double backtest_mape; /* fleet vs per-cell back-test error (NaN when none) */
+    /* The experiment-tracking run this report belongs to: set by the mlflow-open sink, shown
+     * by every later surface (workbook, PDF, index.html, mail, manifest). */
+    struct cp_tracking tracking;
+
+    /* fleet figures: the models stage's, recounted by the runner before the sinks */
+    long flagged_cells;   /* cells with an attention flag */
+    long cells_past_eol;  /* cells with an observed end of life */
+    double backtest_mape; /* back-test error (%) of the forecast method used (NaN when none) */
 };
 
 /* Record the wall time of a stage (ms). */

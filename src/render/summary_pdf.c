@@ -174,7 +174,7 @@ static void draw_frame(struct summary *s, size_t page)
 static int draw_mlflow(struct summary *s)
 {
     const struct cp_run *run = s->run;
-    const char *url = run->mlflow_url;
+    const char *url = run->tracking.url;
     if (!url || !*url)
         return 0;
     struct cp_strbuf text, attr;

@@ -223,7 +223,7 @@ static void release_run(struct cp_run *run)
     cp_free(run->results);
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
-    cp_free(run->mlflow_url);
+    cp_free(run->tracking.url);
     const struct cp_source_ops *src = run->cfg ? cp_source_find(run->cfg->source.kind) : NULL;
     if (src && src->release)
         src->release(run->source_state);

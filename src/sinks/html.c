@@ -143,13 +143,13 @@ static int render_head(const struct cp_run *run, const char *dir, struct cp_strb
         add_link(sb, dir, "workbook.xlsx", "Workbook") < 0 ||
         add_link(sb, dir, "results/cells.csv", "cells.csv") < 0)
         return -1;
-    if (run->mlflow_url && *run->mlflow_url)
-        return cp_strbuf_adds(sb, "<a href=\"") < 0 || cp_html_escape(sb, run->mlflow_url) < 0 ||
+    if (run->tracking.url && *run->tracking.url)
+        return cp_strbuf_adds(sb, "<a href=\"") < 0 || cp_html_escape(sb, run->tracking.url) < 0 ||
                        cp_strbuf_adds(sb, "\">MLflow run</a>\n</nav>\n") < 0
                    ? -1
                    : 0;
     return cp_strbuf_addf(sb, "<span>MLflow: %s</span>\n</nav>\n",
-                          run->mlflow_status[0] ? run->mlflow_status : "not logged");
+                          run->tracking.status[0] ? run->tracking.status : "not logged");
 }
 
 static int render_kpis(const struct cp_run *run, struct cp_strbuf *sb)

@@ -105,8 +105,8 @@ size_t cp_kpi_collect(const struct cp_run *run, struct cp_kpi *out, size_t max)
         run->validation.rows_in);
     if (!isnan(run->backtest_mape))
         put(out, max, &n, "EOL back-test error", "%.1f %%", run->backtest_mape); /* a percent */
-    if (run->mlflow_status[0])
-        put(out, max, &n, "MLflow", "%s", run->mlflow_status);
+    if (run->tracking.status[0])
+        put(out, max, &n, "MLflow", "%s", run->tracking.status);
     if (run->shard_count > 1)
         put(out, max, &n, "Shard", "%u/%u", run->shard_index, run->shard_count);
     return n;

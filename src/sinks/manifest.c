@@ -118,9 +118,9 @@ static json_t *build(const struct cp_run *run)
                         json_pack("{s:o}", "backtest_mape", num_or_null(run->backtest_mape)));
     json_object_set_new(m, "mlflow",
                         json_pack("{s:s, s:s?, s:s?}", "status",
-                                  run->mlflow_status[0] ? run->mlflow_status : "disabled", "run_id",
-                                  run->mlflow_run_id[0] ? run->mlflow_run_id : NULL, "url",
-                                  run->mlflow_url));
+                                  run->tracking.status[0] ? run->tracking.status : "disabled",
+                                  "run_id", run->tracking.id[0] ? run->tracking.id : NULL, "url",
+                                  run->tracking.url));
     json_object_set_new(m, "timings_ms", timings(run));
     json_object_set_new(m, "versions", versions());
     return m;

@@ -196,14 +196,14 @@ static int section_links(struct kv *kv)
     int rc;
     if ((rc = kv_section(kv, "Provenance")) || (rc = kv_label(kv, "MLflow run", NULL)))
         return rc;
-    if (run->mlflow_url && strlen(run->mlflow_url) <= 2079) /* Excel's URL limit */
+    if (run->tracking.url && strlen(run->tracking.url) <= 2079) /* Excel's URL limit */
         rc = wb_lxw(kv->wb,
-                    worksheet_write_url(kv->wb->summary, (lxw_row_t)kv->row, 1, run->mlflow_url,
+                    worksheet_write_url(kv->wb->summary, (lxw_row_t)kv->row, 1, run->tracking.url,
                                         kv->wb->link),
                     "mlflow link");
-    else if (run->mlflow_url || run->mlflow_run_id[0])
+    else if (run->tracking.url || run->tracking.id[0])
         rc = wb_write_text(kv->wb, kv->wb->summary, "Summary", &kv->value, kv->row, 1,
-                           run->mlflow_url ? run->mlflow_url : run->mlflow_run_id);
+                           run->tracking.url ? run->tracking.url : run->tracking.id);
     if (rc || (rc = kv_text(kv, "Pipeline SHA-256", run->pipeline_sha256)) ||
         (rc = kv_text(kv, "Data SHA-256", run->data_sha256)))
         return rc;

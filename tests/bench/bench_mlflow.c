@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     long min = minimum_requests(dir);
     printf("bench_mlflow: cells=%ld cycle_metrics=%s status=%s requests=%ld minimum=%ld "
            "overhead=%.1f%% wall_s=%.2f ms_per_request=%.1f\n",
-           ncells, ncycles > 0 ? "yes" : "no", run.mlflow_status, sent, min,
+           ncells, ncycles > 0 ? "yes" : "no", run.tracking.status, sent, min,
            min ? 100.0 * (double)(sent - min) / (double)min : 0.0, ms / 1000.0,
            sent ? ms / (double)sent : 0.0);
     if (rc < 0)
@@ -209,8 +209,8 @@ int main(int argc, char **argv)
     cp_table_free(run.data.cells);
     cp_table_free(run.data.cycles);
     cp_free(run.results);
-    cp_free(run.mlflow_url);
+    cp_free(run.tracking.url);
     cp_config_release(&cfg);
     cp_fs_rmtree(dir);
-    return rc < 0 || strcmp(run.mlflow_status, "logged") != 0;
+    return rc < 0 || strcmp(run.tracking.status, "logged") != 0;
 }

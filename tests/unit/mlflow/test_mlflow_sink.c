@@ -150,7 +150,7 @@ static void free_run(struct fixture *fx)
     cp_table_free(fx->run.data.cells);
     cp_table_free(fx->run.data.cycles);
     cp_free(fx->run.results);
-    cp_free(fx->run.mlflow_url);
+    cp_free(fx->run.tracking.url);
     cp_config_release(&fx->cfg);
     cp_fs_rmtree(fx->dir);
 }
@@ -270,9 +270,9 @@ TEST(journal_only_run)
     cp_free(pdf);
     CHECK(cp_sink_mlflow.enabled(&fx.run));
     CHECK_INT(sink_write(&fx.run, &err), 0);
-    CHECK_STR(fx.run.mlflow_status, "journal");
-    CHECK_STR(fx.run.mlflow_run_id, "");
-    CHECK(fx.run.mlflow_url == NULL);
+    CHECK_STR(fx.run.tracking.status, "journal");
+    CHECK_STR(fx.run.tracking.id, "");
+    CHECK(fx.run.tracking.url == NULL);
     scan(&fx, &t);
     CHECK_INT(t.header, 1);
     CHECK_INT(t.bad_seq, 0);
@@ -287,7 +287,7 @@ TEST(journal_only_run)
     CHECK_INT(t.acks, 0);             /* nothing was sent */
     CHECK(t.nan_sent);                /* cell C000 has no forecast: "NaN" */
     CHECK_INT(t.cell_params_c001, 2); /* cell_id, nominal_capacity_ah */
-    CHECK(!fx.run.mlflow_url);
+    CHECK(!fx.run.tracking.url);
     CHECK(cp_sink_mlflow_publish.enabled(&fx.run) == 0);
     free_run(&fx);
 }
@@ -302,7 +302,7 @@ TEST(non_http_uri_journal_only)
     cp_free(fx.cfg.mlflow.tracking_uri);
     fx.cfg.mlflow.tracking_uri = cp_strdup("sqlite:///mlflow.db");
     CHECK_INT(sink_write(&fx.run, &err), 0);
-    CHECK_STR(fx.run.mlflow_status, "journal");
+    CHECK_STR(fx.run.tracking.status, "journal");
     scan(&fx, &t);
     CHECK_INT(t.create, 2);
     CHECK_INT(t.acks, 0);
@@ -484,7 +484,7 @@ TEST(torture_journal_only)
     }
     CHECK(failures > 50); /* the loop did reach the sink's allocations */
     printf("torture: %ld allocations failed in turn\n", failures);
-    CHECK_STR(fx.run.mlflow_status, "journal");
+    CHECK_STR(fx.run.tracking.status, "journal");
     free_run(&fx);
 }
 
@@ -583,7 +583,7 @@ static void failed_case(int stage, const char *why)
     if (stage >= 2)
         CHECK_INT(cp_sink_mlflow.write(&fx.run, &err), 0);
     cp_sink_mlflow_open.failed(&fx.run, &failure);
-    CHECK_STR(fx.run.mlflow_status, "journal");
+    CHECK_STR(fx.run.tracking.status, "journal");
     json_t *lines = journal_lines(kept), *end = NULL;
     CHECK(lines != NULL);
     CHECK_INT(count_ops(lines, "experiment", NULL, NULL), 1);

@@ -86,7 +86,7 @@ TEST(page_inlines_every_plot)
     cp_strbuf_reset(&path);
     cp_strbuf_addf(&path, "%s/summary.pdf", dir);
     cp_fs_write_atomic(path.buf, "%PDF", 4);
-    f.run.mlflow_url = (char *)"http://mlflow.lab/#/experiments/1/runs/abc?x=1&y=2";
+    f.run.tracking.url = (char *)"http://mlflow.lab/#/experiments/1/runs/abc?x=1&y=2";
     int rc = cp_html_render(&f.run, dir, &sb, &err);
     CHECK_INT(rc, 0);
     int nrefs = 0;

@@ -1,0 +1,40 @@
+/*
+ * Private to mlflow_client.c, mlflow_ops.c, mlflow_push.c (split from one file; each part
+ * calls only parts listed before it, never one after it):
+ *   mlflow_client.c      The MLflow REST client (include/cellpipe/mlflow.h): key and value rules,
+ * the session, one REST call with its failure translated in one place. mlflow_ops.c Executing
+ * journal ops against an MLflow server: experiments, runs (found again by their journal key), log
+ * batches, updates, artifacts; each acknowledged in the journal (mlflow_client_internal.h).
+ *   mlflow_push.c        Replaying a report's MLflow journal: 'cellpipe mlflow push', resuming a
+ * session, refreshing manifest.json (mlflow_client_internal.h).
+ */
+#ifndef CELLPIPE_MLFLOW_CLIENT_INTERNAL_H
+#define CELLPIPE_MLFLOW_CLIENT_INTERNAL_H
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cellpipe/alloc.h"
+#include "cellpipe/error.h"
+#include "cellpipe/fs.h"
+#include "cellpipe/log.h"
+#include "cellpipe/mlflow.h"
+#include "cellpipe/strbuf.h"
+
+struct reply {
+    long status;
+    json_t *json;     /* parsed body (NULL when it was not JSON) */
+    const char *code; /* MLflow's error_code, "" when none */
+};
+
+/* mlflow_client.c */
+int mlc_call(struct cp_mlflow_session *s, const char *method, const char *path, json_t *body,
+             struct reply *r, struct cp_error *err);
+int mlc_call_fail(const char *what, const struct reply *r, struct cp_error *err);
+int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+             struct cp_error *err);
+void mlc_reply_release(struct reply *r);
+/* mlflow_ops.c */
+int mlc_exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay, struct cp_error *err);
+
+#endif
