@@ -48,4 +48,8 @@ extern const struct cp_colspec cp_cycles_columns[]; /* terminated by a NULL name
 /* Add every canonical column to a table. 0 or -1. */
 int cp_add_canonical_columns(struct cp_table *t, const struct cp_colspec *spec);
 
+/* The row of cell_id in a cells table, added (with a cell_id column if missing) when absent:
+ * readers call it for each cell they meet. Row, or -1 when memory runs out. */
+long cp_dataset_cell_row(struct cp_table *cells, const char *cell_id);
+
 #endif

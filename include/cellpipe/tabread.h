@@ -87,8 +87,6 @@ void cp_tabread_context(struct cp_tabread *tr, int64_t cycle, int64_t step, cons
 const char *cp_tabread_path(const struct cp_tabread *tr);
 long cp_tabread_line(const struct cp_tabread *tr);
 
-/* The row of cell_id in cells, added when missing; -1 when out of memory. */
-long cp_cells_row(struct cp_table *cells, const char *cell_id);
 /* The cell id a file names by its name: the base name without extension and without a
  * "_timeseries", "_cycle_data", "_Metadata", "-raw" or "-summary" suffix (cp_free). NULL when
  * out of memory. */

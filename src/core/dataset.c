@@ -96,3 +96,18 @@ int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sh
         return cp_error_oom(err);
     return 0;
 }
+
+long cp_dataset_cell_row(struct cp_table *cells, const char *cell_id)
+{
+    int col = cp_table_add_column(cells, "cell_id", CP_STR);
+    if (col < 0)
+        return -1;
+    char **ids = cells->cols[col].v.str;
+    for (size_t r = 0; r < cells->nrows; r++)
+        if (ids[r] && strcmp(ids[r], cell_id) == 0)
+            return (long)r;
+    long row = cp_table_add_row(cells);
+    if (row < 0 || cp_table_set_str(cells, col, (size_t)row, cell_id) < 0)
+        return -1;
+    return row;
+}

@@ -17,55 +17,6 @@
 #include "cellpipe/log.h"
 #include "workbook_internal.h"
 
-int wb_oom(struct wb *wb)
-{
-    if (!wb->rc)
-        wb->rc = cp_error_oom(wb->err);
-    return wb->rc;
-}
-
-int wb_lxw(struct wb *wb, lxw_error e, const char *what)
-{
-    if (e == LXW_NO_ERROR || wb->rc)
-        return wb->rc;
-    int code = CP_EINTERNAL;
-    switch (e) {
-    case LXW_ERROR_MEMORY_MALLOC_FAILED:
-        return wb_oom(wb);
-    case LXW_ERROR_CREATING_XLSX_FILE:
-    case LXW_ERROR_CREATING_TMPFILE:
-    case LXW_ERROR_READING_TMPFILE:
-    case LXW_ERROR_ZIP_FILE_OPERATION:
-    case LXW_ERROR_ZIP_FILE_ADD:
-    case LXW_ERROR_ZIP_CLOSE:
-        code = CP_ECANTCREAT;
-        break;
-    default:
-        break;
-    }
-    wb->rc =
-        cp_error_set(wb->err, code, "cannot write 'workbook.xlsx': %s (%s)", lxw_strerror(e), what);
-    return wb->rc;
-}
-
-lxw_format *wb_num_format(struct wb *wb, const char *num_format)
-{
-    if (!num_format)
-        return NULL;
-    for (size_t i = 0; i < wb->nfmts; i++)
-        if (strcmp(wb->fmts[i].num_format, num_format) == 0)
-            return wb->fmts[i].fmt;
-    if (wb->nfmts == sizeof wb->fmts / sizeof wb->fmts[0])
-        return NULL; /* more formats than units exist: General is an acceptable fallback */
-    lxw_format *f = workbook_add_format(wb->book);
-    if (!f)
-        return NULL;
-    format_set_num_format(f, num_format);
-    wb->fmts[wb->nfmts].num_format = num_format;
-    wb->fmts[wb->nfmts++].fmt = f;
-    return f;
-}
-
 /* Excel's built-in "Good", "Neutral" and "Bad" colours, which readers already know. */
 static lxw_format *fill_format(lxw_workbook *book, lxw_color_t bg, lxw_color_t font)
 {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/strbuf.h"
@@ -153,7 +154,7 @@ static int read_sibling_metadata(const char *path, struct cp_reader_out *out, st
     if (!cp_fs_exists(mpath) || cp_fs_read_file(mpath, &text, &len) < 0)
         goto cleanup;
     id = out->cell_id ? NULL : cp_reader_cell_id(path);
-    long row = cp_cells_row(out->cells, out->cell_id ? out->cell_id : id ? id : "");
+    long row = cp_dataset_cell_row(out->cells, out->cell_id ? out->cell_id : id ? id : "");
     if (row < 0 || parse_metadata(text, out->cells, row) < 0)
         rc = cp_error_oom(err);
 cleanup:

@@ -13,6 +13,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/csv.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -155,9 +156,9 @@ static int read_summary(const char *path, struct cp_reader_out *out, const char 
     if (rc < 0)
         goto cleanup;
     if (summary_header(&s, &c, out->cycles, out) < 0 ||
-        (out->cells &&
-         (cp_cells_row(out->cells, id) < 0 || cp_cells_set(out->cells, cp_cells_row(out->cells, id),
-                                                           "tester", "batterydatahub") < 0))) {
+        (out->cells && (cp_dataset_cell_row(out->cells, id) < 0 ||
+                        cp_cells_set(out->cells, cp_dataset_cell_row(out->cells, id), "tester",
+                                     "batterydatahub") < 0))) {
         rc = cp_error_oom(err);
         goto cleanup;
     }

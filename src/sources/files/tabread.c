@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/strbuf.h"
@@ -54,21 +55,6 @@ struct cp_tabread {
     char ctx_state[32];
     char *fields[MAX_FIELDS];
 };
-
-long cp_cells_row(struct cp_table *cells, const char *cell_id)
-{
-    int col = cp_table_add_column(cells, "cell_id", CP_STR);
-    if (col < 0)
-        return -1;
-    char **ids = cells->cols[col].v.str;
-    for (size_t r = 0; r < cells->nrows; r++)
-        if (ids[r] && strcmp(ids[r], cell_id) == 0)
-            return (long)r;
-    long row = cp_table_add_row(cells);
-    if (row < 0 || cp_table_set_str(cells, col, (size_t)row, cell_id) < 0)
-        return -1;
-    return row;
-}
 
 /* The canonical `year` of a cell follows its start date (select filters on it). */
 static int set_year(struct cp_table *cells, long row, double t)
@@ -551,7 +537,7 @@ static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
 {
     const char *id = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
     if (tr->out->cells) {
-        tr->cellrow = cp_cells_row(tr->out->cells, id);
+        tr->cellrow = cp_dataset_cell_row(tr->out->cells, id);
         if (tr->cellrow < 0 || cp_tabread_meta(tr, "tester", tr->spec->format) < 0)
             return cp_error_oom(err);
     }

@@ -4,9 +4,9 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/dqdv.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/table.h"
-#include "cellpipe/tabread.h"
 #include "cellpipe/ts.h"
 
 /* Current below this (A) counts as rest when inferring cycles and splitting charge/discharge. */
@@ -349,7 +349,7 @@ static int write_severson(struct cp_ts *ts, struct cp_error *err)
     const struct cp_severson *s = cp_dqdv_severson(ts->dq);
     if (!s->ok || !ts->out->cells)
         return 0;
-    long row = cp_cells_row(ts->out->cells, ts->cell_id);
+    long row = cp_dataset_cell_row(ts->out->cells, ts->cell_id);
     if (row < 0)
         return cp_error_oom(err);
     int rc = set_f64(ts->out->cells, "dq100_10_log10_var", row, s->log10_var);
