@@ -117,7 +117,7 @@ double cp_median_inplace(double *v, size_t n);
 /*
  * Per-cycle anomalies of the m finite values y: residual r = y - local trend
  * (cp_robust_residuals, window CP_ANOMALY_WINDOW), z = r / cp_robust_scale(r, floor), floor =
- * max(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y));
+ * max(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y), median |y[i] - y[i-1]|);
  * flag[i] = |z| > zlim. z (may be NULL) receives the scores; *count the flagged points.
  * 0 or CP_EINTERNAL (negative).
  */

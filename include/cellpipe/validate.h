@@ -13,13 +13,13 @@
  *              the trend over `window` rows (include/cellpipe/robust.h: centred median,
  *              a robust line at the ends), floor = max(0.1 % of the cell's median value,
  *              the values' resolution)
- * A quarantine rule that hits more than max_cell_fraction of one cell's rows quarantines
- * none of them; the cell is recorded in validation->cells (cp_validation_flag_cells).
- * Policies: `quarantine` moves the hit rows to the quarantine table (with `rule` and `reason`
- * columns) before the next rule runs; `warn` logs; `fail` and `quarantine` fail the run with
- * CP_EDATA when hits / checked exceeds the rule's threshold, as does a total quarantined
- * fraction above max_quarantine_fraction. The validation record gets per-rule counts and
- * examples.
+ * An outlier rule with policy quarantine that hits more than max_cell_fraction of one
+ * cell's rows quarantines none of them; the cell is recorded in validation->cells
+ * (cp_validation_flag_cells). Policies: `quarantine` moves the hit rows to the quarantine table
+ * (with `rule` and `reason` columns) before the next rule runs; `warn` logs; `fail` and
+ * `quarantine` fail the run with CP_EDATA when hits / checked exceeds the rule's threshold, as does
+ * a total quarantined fraction above max_quarantine_fraction. The validation record gets per-rule
+ * counts and examples.
  */
 #include "cellpipe/config.h"
 #include "cellpipe/results.h"

@@ -26,6 +26,21 @@ double cp_median_inplace(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The median |y[i] - y[i-1]|: a residual of the size of one ordinary cycle-to-cycle change is
+ * no anomaly, however smooth the rest of the record (a trend estimate is off by about that much
+ * next to a step). 0 when memory runs out. */
+static double typical_step(const double *y, size_t m)
+{
+    double *d = m > 1 ? cp_malloc((m - 1) * sizeof *d) : NULL;
+    if (!d)
+        return 0;
+    for (size_t i = 1; i < m; i++)
+        d[i - 1] = fabs(y[i] - y[i - 1]);
+    double med = cp_median_inplace(d, m - 1);
+    cp_free(d);
+    return med;
+}
+
 int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *flag, double *z,
                       size_t *count)
 {
@@ -38,7 +53,7 @@ int cp_anomaly_cycles(const double *y, size_t m, double zlim, unsigned char *fla
         cp_free(r);
         return -CP_EINTERNAL;
     }
-    double floor = fmax(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y, m));
+    double floor = fmax(fmax(CP_ANOMALY_MIN_SCALE, cp_robust_resolution(y, m)), typical_step(y, m));
     double scale = cp_robust_scale(r, m, floor);
     if (isnan(scale)) {
         cp_free(r);

@@ -214,8 +214,9 @@ static int quarantine_rows(struct cp_validate_io *io, const struct cp_rule_confi
     return rc;
 }
 
-/* A quarantine rule that hits more than max_cell_fraction of one cell's rows says more about
- * the rule than about the rows: keep them, and record the cell for a flag. */
+/* An outlier rule that hits more than max_cell_fraction of one cell's rows says more about
+ * the rule than about the rows: keep them, and record the cell for a flag. (The other rules
+ * are facts about a row, a missing or impossible value, and always apply.) */
 static int spare_gutted_cells(struct cp_validate_io *io, const struct cp_rule_config *r,
                               struct verdict *v, struct cp_error *err)
 {
@@ -260,7 +261,7 @@ static int apply_rule(struct cp_validate_io *io, const struct cp_rule_config *r,
         rc = check_outliers(r, t, col, &v) < 0 ? cp_error_oom(err) : 0;
     else
         check_sequence_rule(r, t, col, &v);
-    if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE)
+    if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE && r->kind == CP_RULE_OUTLIER)
         rc = spare_gutted_cells(io, r, &v, err);
     if (rc == 0 && res->hits && r->policy == CP_POLICY_QUARANTINE) {
         rc = quarantine_rows(io, r, &v, err);

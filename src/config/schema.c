@@ -109,8 +109,8 @@ static const struct cp_field validate_fields[] = {
     {"max_quarantine_fraction", F_DOUBLE, V(max_quarantine_fraction), 0, NULL, NULL, 0, 1, "0.05",
      "fraction of all rows that may be quarantined before the run fails (exit 65)"},
     {"max_cell_fraction", F_DOUBLE, V(max_cell_fraction), 0, NULL, NULL, 0, 1, "0.2",
-     "share of one cell's rows a quarantine rule may take; past it the rows stay and the cell "
-     "is flagged"},
+     "share of one cell's rows an outlier rule may quarantine; past it the rows stay and the "
+     "cell is flagged"},
     {.key = NULL},
 };
 
