@@ -59,5 +59,19 @@ run_case batteryarchive battdat/batteryarchive/CALCE_CX2-33_prism_LCO_25C_0-100_
 run_case arbin_example battdat/arbin/arbin_example.csv default
 run_case maccor_000038 beep/maccor/xTESLADIAG_000038test.078 default
 run_case maccor_000109 beep/maccor/PredictionDiagnostics_000109_tztest.010 default
+# `cellpipe inspect` on the Battery Archive per-cycle file (it used to crash: its table had no
+# cell_id column for the reader to fill).
+ba=$DATA/battdat/batteryarchive/CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv
+if [ -f "$ba" ]; then
+    if "$CELLPIPE" inspect "$ba" >"$tmp/inspect.out" 2>&1 && grep -q '^  cycles: 9$' "$tmp/inspect.out"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL inspect batteryarchive: $(tail -n 1 "$tmp/inspect.out")"
+        fail=$((fail + 1))
+    fi
+else
+    echo "SKIP inspect_batteryarchive: file not in the real data folder"
+    skip=$((skip + 1))
+fi
 echo "real_data: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

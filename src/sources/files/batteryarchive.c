@@ -118,8 +118,10 @@ static int read_rows(struct cp_csv *r, const char *path, const char *cell, const
                      size_t ncol, struct cp_reader_out *out, struct cp_error *err)
 {
     struct cp_table *t = out->cycles;
-    int idcol = cp_table_find(t, "cell_id");
+    int idcol = cp_table_add_column(t, "cell_id", CP_STR); /* an inspect table may lack it */
     int rc;
+    if (idcol < 0)
+        return cp_error_oom(err);
     while ((rc = cp_csv_next(r)) == 1) {
         if (r->nfields == 1 && r->fields[0][0] == '\0')
             continue; /* blank line */
