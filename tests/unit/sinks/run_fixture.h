@@ -81,6 +81,8 @@ static void fixture_init(struct fixture *f)
     f->res[0].eol_forecast = 1200;
     f->res[0].eol_lo = 1100;
     f->res[0].eol_hi = 1350;
+    /* a note on method, not a reason to look: never counted as flagged (subject, KPIs, lists) */
+    fixture_flag(&f->res[0], "fleet_fallback", "siblings from the whole fleet");
     f->res[1].last_retention = 0.78;
     f->res[1].eol_observed = 640;
     fixture_flag(&f->res[1], "fade_outlier", "fade rate 4.1 MADs above the fleet");

@@ -87,6 +87,7 @@ TEST(page_inlines_every_plot)
     cp_strbuf_addf(&path, "%s/summary.pdf", dir);
     cp_fs_write_atomic(path.buf, "%PDF", 4);
     f.run.tracking.url = (char *)"http://mlflow.lab/#/experiments/1/runs/abc?x=1&y=2";
+    f.run.backtest_mape = 5.46; /* a percent already, as the models stage logs it */
     int rc = cp_html_render(&f.run, dir, &sb, &err);
     CHECK_INT(rc, 0);
     int nrefs = 0;
@@ -108,6 +109,7 @@ TEST(page_inlines_every_plot)
     CHECK(strstr(sb.buf, "Flagged cells (2)") != NULL);
     CHECK(strstr(sb.buf, "<dt>Past end of life</dt><dd>1</dd>") != NULL);
     CHECK(strstr(sb.buf, "<dt>Median retention</dt><dd>85.0 %</dd>") != NULL);
+    CHECK(strstr(sb.buf, "<dt>EOL back-test error</dt><dd>5.5 %</dd>") != NULL);
     /* no network: nothing is loaded from http(s) except the MLflow link itself */
     CHECK(strstr(sb.buf, "src=\"http") == NULL && strstr(sb.buf, "@import") == NULL);
     cp_strbuf_release(&sb);
