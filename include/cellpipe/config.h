@@ -33,7 +33,7 @@ enum cp_source_kind {
     CP_SOURCE_FILES,
     CP_SOURCE_POSTGRES,
     CP_SOURCE_REDASH,
-    CP_SOURCE_SHARDS /* set by `cellpipe merge` only (shard.h); not a pipeline-file value */
+    CP_SOURCE_SHARDS /* set by `cellpipe merge` only (shard_format.h); not a pipeline-file value */
 };
 
 struct cp_source_config {
