@@ -1,15 +1,11 @@
 /*
- * Private to config_yaml.c, config_env.c, config_values.c, config_walk.c, config.c (split from one
- * file; each part calls only parts listed before it, never one after it): config_yaml.c Positions
- * of YAML nodes and the one error format of the config, file:line:col (config_internal.h).
- *   config_env.c         ${VAR} and ${VAR:-default} expansion of config values from the environment
- * (include/cellpipe/config.h). config_values.c      Config values: scalars (bools, numbers, enums)
- * with their ranges, lists of scalars, defaults from the schema (config_internal.h). config_walk.c
- * The config walker: sections of the YAML document converted field by field through the schema
- * table, unknown and secret keys refused, and their release (config_internal.h). config.c YAML ->
- * struct cp_config, driven by the schema table (schema.c): loading the document with libyaml (its
- * nodes keep the marks of the events they came from, so every error can name file:line:col), the
- * defaults, the checks across fields, and the schema's documentation.
+ * Private to the config parser's files (include/cellpipe/config.h is the contract). Each file
+ * calls only those above it in this list:
+ *   config_yaml.c    positions of YAML nodes and the one error format, file:line:col
+ *   config_env.c     ${VAR} and ${VAR:-default} expansion
+ *   config_values.c  scalars with their ranges, lists of scalars, defaults from the schema
+ *   config_walk.c    sections converted field by field through the schema table, release
+ *   config.c         loading a document, defaults, checks across fields, schema docs
  */
 #ifndef CELLPIPE_CONFIG_INTERNAL_H
 #define CELLPIPE_CONFIG_INTERNAL_H

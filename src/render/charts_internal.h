@@ -1,14 +1,12 @@
 /*
- * Private to charts_labels.c, charts_data.c, charts_fleet.c, charts_curves.c, charts.c (split from
- * one file; each part calls only parts listed before it, never one after it): charts_labels.c Chart
- * labels and units of columns and metadata, per-cell results as named values, model titles
- * (charts_internal.h). charts_data.c        Chart data: colour groups, a plot resolved against the
- * run, config checks, per-cell series and their overlays (charts_internal.h). charts_fleet.c The
- * fleet figures: every cell on one x/y panel with group medians, flagged cells, distributions, end
- * of life per cell (charts_internal.h). charts_curves.c      dQ/dV curve figures: one panel per
- * cell, coloured by cycle (charts_internal.h). charts.c             The chart catalogue: the
- * default set of plots and the configured ones, each resolved against the run and built into a
- * figure (include/cellpipe/charts.h).
+ * Private to the chart catalogue's files (include/cellpipe/charts.h is the contract). Each file
+ * calls only those above it in this list:
+ *   charts_labels.c  labels and units of columns and metadata, results as named values
+ *   charts_data.c    colour groups, a plot resolved against the run, per-cell series, overlays
+ *   charts_fleet.c   every cell on one panel with group medians, flagged cells,
+ *                    distributions, end of life per cell
+ *   charts_curves.c  dQ/dV curves, one panel per cell
+ *   charts.c         the catalogue: default and configured plots built into figures
  */
 #ifndef CELLPIPE_CHARTS_INTERNAL_H
 #define CELLPIPE_CHARTS_INTERNAL_H

@@ -1,14 +1,11 @@
 /*
- * Private to plot_frame.c, plot_xy.c, plot_panels.c, plot_legend.c, plot.c (split from one file;
- * each part calls only parts listed before it, never one after it): plot_frame.c         Plot
- * primitives: scales, markers, the no-data note, frame layout with measured ticks, grid, axes,
- * clipping (plot_internal.h). plot_xy.c            x/y panels of the plot driver: extents, robust y
- * range, bands, series, reference lines, off-scale marks (plot_internal.h). plot_panels.c
- * Histogram, box-plot and interval-row panels of the plot driver (plot_internal.h). plot_legend.c
- * The legend of the plot driver, always outside the data on the right (plot_internal.h). plot.c The
- * one plot driver: lays out a figure (title, legend outside the data, panel grid) and draws each
- * panel on a cairo_t; PDF and SVG differ only in the surface cp_plot_render() creates. Sizes are in
- * points; fonts are DejaVu Sans through render/text.c.
+ * Private to the plot driver's files (include/cellpipe/plot.h is the contract). Each file calls
+ * only those above it in this list:
+ *   plot_frame.c   primitives: scales, markers, the no-data note, frame layout, grid, axes
+ *   plot_xy.c      x/y panels: extents, robust y range, bands, series, reference lines
+ *   plot_panels.c  histogram, box-plot and interval-row panels
+ *   plot_legend.c  the legend, always outside the data on the right
+ *   plot.c         the figure (titles, legend, panel grid) and the PDF/SVG surfaces
  */
 #ifndef CELLPIPE_PLOT_INTERNAL_H
 #define CELLPIPE_PLOT_INTERNAL_H

@@ -1,12 +1,9 @@
 /*
- * Private to mlflow_client.c, mlflow_ops.c, mlflow_push.c (split from one file; each part
- * calls only parts listed before it, never one after it):
- *   mlflow_client.c      The MLflow REST client (include/cellpipe/mlflow.h): key and value rules,
- * the session, one REST call with its failure translated in one place. mlflow_ops.c Executing
- * journal ops against an MLflow server: experiments, runs (found again by their journal key), log
- * batches, updates, artifacts; each acknowledged in the journal (mlflow_client_internal.h).
- *   mlflow_push.c        Replaying a report's MLflow journal: 'cellpipe mlflow push', resuming a
- * session, refreshing manifest.json (mlflow_client_internal.h).
+ * Private to the MLflow client's files (include/cellpipe/mlflow.h is the contract). Each file
+ * calls only those above it in this list:
+ *   mlflow_client.c  key and value rules, the session, one REST call (failures translated here)
+ *   mlflow_ops.c     executing journal ops against the server, each acknowledged in the journal
+ *   mlflow_push.c    replaying a journal: `cellpipe mlflow push`, resuming a session
  */
 #ifndef CELLPIPE_MLFLOW_CLIENT_INTERNAL_H
 #define CELLPIPE_MLFLOW_CLIENT_INTERNAL_H

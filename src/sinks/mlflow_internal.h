@@ -1,16 +1,11 @@
 /*
- * Private to mlflow_batch.c, mlflow_params.c, mlflow_runs.c, mlflow_artifacts.c, mlflow.c (split
- * from one file; each part calls only parts listed before it, never one after it): mlflow_batch.c
- * Packing one MLflow run's metrics, params and tags into as few log-batch ops as MLflow's limits
- * allow (mlflow_internal.h). mlflow_params.c      What the parent MLflow run logs: the pipeline's
- * params and the fleet's metrics (mlflow_internal.h). mlflow_runs.c        MLflow runs: creating
- * and ending runs, the parent run's note and batches, one child run per cell (mlflow_internal.h).
- *   mlflow_artifacts.c   The report files an MLflow run lists as artifacts (mlflow_internal.h).
- *   mlflow.c             The MLflow sink (DESIGN.md "sinks", docs/mlflow.md): one parent run per
- * pipeline run, one child run per cell, everything journaled before it is sent (mlflow_client.c
- * sends, mlflow_journal.c writes). A server that fails never fails the report: the run is marked
- * pending and 'cellpipe mlflow push' finishes the job. The sink ops and the run's lifecycle: open,
- * log, publish, close a failed run.
+ * Private to the MLflow sink's files (docs/mlflow.md). Each file calls only those above it in
+ * this list, and the client (mlflow_client_internal.h) only through include/cellpipe/mlflow.h:
+ *   mlflow_batch.c      packing a run's metrics, params and tags into log-batch ops
+ *   mlflow_params.c     the parent run's params (the pipeline) and metrics (the fleet)
+ *   mlflow_runs.c       creating and ending runs, the parent's note and batches, child runs
+ *   mlflow_artifacts.c  the report files a run lists as artifacts
+ *   mlflow.c            the sink ops and the run's lifecycle (open, log, publish, failed)
  */
 #ifndef CELLPIPE_MLFLOW_INTERNAL_H
 #define CELLPIPE_MLFLOW_INTERNAL_H
