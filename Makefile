@@ -26,16 +26,19 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(shell find include -name '*.h' | sort)
 TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
-.PHONY: docs all bootstrap bootstrap-tests run check unit functional sanitize valgrind bench install format \
+.PHONY: docs all bootstrap bootstrap-tests run run-built check check-built unit functional sanitize valgrind bench install format \
         format-check headers layers clean golden-update fuzz
 
 all: $(BUILD)/cellpipe
 
+# `+`: bootstrap runs even under `make -n`, so a dry run shows the flags a real run would use.
+BOOTSTRAP ?= deployment/bootstrap
+
 bootstrap:
-	@deployment/bootstrap
+	+@$(BOOTSTRAP)
 
 bootstrap-tests:
-	@deployment/bootstrap --tests
+	+@$(BOOTSTRAP) --tests
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -60,7 +63,14 @@ $(BUILD)/bench/%: tests/bench/%.c $(TEST_HDR) $(BUILD)/libcellpipe.a
 	@echo "BENCH $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
-run: bootstrap $(BUILD)/cellpipe
+# The build flags come from pkg-config, which knows the libraries only once bootstrap has
+# installed them; so `run` and `check` bootstrap first, then build in a make that reads this
+# file anew (tests/integration/first_run.sh proves it on a machine where pkg-config knows
+# nothing before bootstrap).
+run: bootstrap
+	@$(MAKE) --no-print-directory run-built
+
+run-built: $(BUILD)/cellpipe
 	@$(BUILD)/cellpipe run pipelines/demo.yaml --out reports
 
 # Every public header must compile on its own.
@@ -74,7 +84,10 @@ headers:
 layers:
 	@python3 tests/lint/layers.py
 
-check: bootstrap-tests $(BUILD)/cellpipe $(TEST_BIN) headers
+check: bootstrap-tests
+	@$(MAKE) --no-print-directory check-built
+
+check-built: $(BUILD)/cellpipe $(TEST_BIN) headers
 	@BUILD=$(BUILD) tests/run-all
 
 unit: $(BUILD)/cellpipe $(TEST_BIN)
