@@ -21,7 +21,8 @@ printf '#!/bin/sh\ntouch "%s/installed"\n' "$tmp" >"$tmp/bootstrap"
 chmod +x "$tmp/bin/pkg-config" "$tmp/bootstrap"
 for target in run check; do
     rm -f "$tmp/installed"
-    out=$(PATH="$tmp/bin:$PATH" make -n --no-print-directory BUILD="$tmp/build" \
+    out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PATH="$tmp/bin:$PATH" \
+        make -n --no-print-directory BUILD="$tmp/build" \
         BOOTSTRAP="$tmp/bootstrap" "$target" 2>&1)
     if [ -e "$tmp/installed" ] && echo "$out" | grep -q -- "-c src/core/table.c" &&
         echo "$out" | grep -- "-c src/core/table.c" | grep -q -- "$want"; then
