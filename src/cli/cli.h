@@ -8,7 +8,8 @@
 
 struct cp_command {
     const char *name;
-    const char *usage; /* one line, shown by `cellpipe help` */
+    const char *usage;   /* one line, shown by `cellpipe help` */
+    const char *options; /* one line per option, shown by `cellpipe COMMAND --help` */
     int (*run)(int argc, char **argv);
 };
 

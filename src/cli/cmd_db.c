@@ -41,4 +41,6 @@ static int db_main(int argc, char **argv)
     return 0;
 }
 
-const struct cp_command cp_cmd_db = {"db", USAGE, db_main};
+const struct cp_command cp_cmd_db = {
+    "db", USAGE, "  --db DSN  the database (default $DATABASE_URL, then libpq's PG* variables)\n",
+    db_main};

@@ -109,4 +109,6 @@ static int ingest_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_ingest = {"ingest", USAGE, ingest_main};
+const struct cp_command cp_cmd_ingest = {
+    "ingest", USAGE,
+    "  --db DSN  the database (default $DATABASE_URL, then libpq's PG* variables)\n", ingest_main};

@@ -201,4 +201,9 @@ static int inspect_main(int argc, char **argv)
     return cp_error_exit_code(first_rc);
 }
 
-const struct cp_command cp_cmd_inspect = {"inspect", USAGE, inspect_main};
+const struct cp_command cp_cmd_inspect = {
+    "inspect", USAGE,
+    "  --json         machine-readable output\n"
+    "  --format NAME  read with this reader instead of detecting the format\n"
+    "  --formats      list the readers and the files each recognises\n",
+    inspect_main};

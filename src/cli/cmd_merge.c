@@ -169,4 +169,8 @@ static int merge_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_merge = {"merge", USAGE, merge_main};
+const struct cp_command cp_cmd_merge = {
+    "merge", USAGE,
+    "  --out DIR        report root of the merged report\n"
+    "  --pipeline FILE  the pipeline the shards ran (default: the one their manifests name)\n",
+    merge_main};

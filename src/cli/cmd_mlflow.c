@@ -52,4 +52,6 @@ static int push_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_mlflow = {"mlflow", USAGE, push_main};
+const struct cp_command cp_cmd_mlflow = {
+    "mlflow", USAGE, "  --tracking-uri URI  the MLflow server (default $MLFLOW_TRACKING_URI)\n",
+    push_main};

@@ -66,4 +66,11 @@ static int run_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_run = {"run", USAGE, run_main};
+const struct cp_command cp_cmd_run = {
+    "run", USAGE,
+    "  --date YYYY-MM-DD|today  the report date (default today)\n"
+    "  --out DIR                report root instead of report.root of the pipeline\n"
+    "  --dry-run                load, validate and compute; write nothing\n"
+    "  --shard I/N              only the cells whose id hashes to shard I of N\n"
+    "  --full-refresh           reuse no cached results (PostgreSQL incremental mode)\n",
+    run_main};

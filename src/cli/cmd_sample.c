@@ -53,4 +53,11 @@ static int sample_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_sample = {"sample", USAGE, sample_main};
+const struct cp_command cp_cmd_sample = {
+    "sample", USAGE,
+    "  --cells N   cells in the synthetic lab (default 24)\n"
+    "  --cycles M  cycles of the longest test (default 1000)\n"
+    "  --seed S    random seed (default 42)\n"
+    "  --out DIR   write cells.csv, <cell>_cycle_data.csv per cell and truth.csv\n"
+    "  --db DSN    or load them into PostgreSQL\n",
+    sample_main};

@@ -44,4 +44,8 @@ static int validate_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_validate = {"validate", USAGE, validate_main};
+const struct cp_command cp_cmd_validate = {
+    "validate", USAGE,
+    "  --data    also load the data and apply the validation rules\n"
+    "  --schema  print every pipeline key with its type, default and meaning\n",
+    validate_main};

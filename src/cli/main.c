@@ -51,6 +51,7 @@ static void usage(FILE *f)
                "commands:\n");
     for (size_t i = 0; commands[i]; i++)
         fprintf(f, "  %s\n", commands[i]->usage);
+    fprintf(f, "\n`cellpipe COMMAND --help` or `cellpipe help COMMAND`: its options\n");
     fprintf(f, "\nexit codes: 0 ok, 64 usage, 65 data, 66 input missing, 69 service "
                "unavailable,\n70 internal, 73 cannot create output, 75 locked (retry), "
                "78 config\n");
@@ -83,10 +84,45 @@ static int global_options(int *argc, char **argv)
     return 0;
 }
 
+static const struct cp_command *find_command(const char *name)
+{
+    for (size_t i = 0; commands[i]; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    return NULL;
+}
+
+/* `cellpipe COMMAND --help` and `cellpipe help COMMAND`: its usage and options, exit 0. */
+static int command_help(const struct cp_command *c)
+{
+    printf("usage: cellpipe %s\n\noptions:\n%s  --help  this text\n", c->usage, c->options);
+    return 0;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (global_options(&argc, argv) < 0)
         exit(CP_EUSAGE);
+    if (argc >= 3 && strcmp(argv[1], "help") == 0) {
+        const struct cp_command *c = find_command(argv[2]);
+        if (!c) {
+            fprintf(stderr, "cellpipe: unknown command '%s'\n", argv[2]);
+            usage(stderr);
+            exit(CP_EUSAGE);
+        }
+        exit(command_help(c));
+    }
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         exit(argc < 2 ? CP_EUSAGE : 0);
@@ -95,9 +131,9 @@ int main(int argc, char **argv)
         printf("cellpipe %s\n", CP_VERSION);
         exit(0);
     }
-    for (size_t i = 0; commands[i]; i++)
-        if (strcmp(commands[i]->name, argv[1]) == 0)
-            exit(commands[i]->run(argc - 1, argv + 1));
+    const struct cp_command *c = find_command(argv[1]);
+    if (c)
+        exit(wants_help(argc, argv) ? command_help(c) : c->run(argc - 1, argv + 1));
     fprintf(stderr, "cellpipe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     exit(CP_EUSAGE);
