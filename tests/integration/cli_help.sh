@@ -22,5 +22,5 @@ for c in $commands; do
 done
 "$CELLPIPE" help no-such-command >/dev/null 2>&1
 [ $? = 64 ] && ok || ko "help of an unknown command exits 64"
-echo "cli_help: $pass passed, $fail failed"
+echo "clihelp: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -32,5 +32,5 @@ for target in run check; do
         echo "FAIL make $target: the compile commands lack '$want' (flags read before bootstrap)"
     fi
 done
-echo "first_run: $pass passed, $fail failed"
+echo "firstrun: $pass passed, $fail failed"
 [ "$fail" = 0 ]

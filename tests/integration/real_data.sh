@@ -73,5 +73,5 @@ else
     echo "SKIP inspect_batteryarchive: file not in the real data folder"
     skip=$((skip + 1))
 fi
-echo "real_data: $pass passed, $fail failed, $skip skipped"
+echo "realdata: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

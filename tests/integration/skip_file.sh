@@ -29,5 +29,5 @@ check "one cell only" "[ \$(tail -n +2 '$r/results/cells.csv' | wc -l) = 1 ]"
 check "no phantom cell 'bad'" "! grep -q '^bad,' '$r/results/cells.csv'"
 check "no flag no_cycles" "! grep -q no_cycles '$r/results/cells.csv'"
 check "the skipped file is not an input" "! grep -q bad_cycle_data '$r/manifest.json'"
-echo "skip_file: $pass passed, $fail failed"
+echo "skipfile: $pass passed, $fail failed"
 [ "$fail" = 0 ]
