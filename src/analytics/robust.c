@@ -13,10 +13,24 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of v[0..n) through a sorted copy in tmp; windows are small, so insertion sort below
+ * 32 values (a call per point of every record: it is the hot loop of validation and the
+ * anomaly scores). */
 static double median_sorted_copy(const double *v, size_t n, double *tmp)
 {
-    memcpy(tmp, v, n * sizeof *tmp);
-    qsort(tmp, n, sizeof *tmp, cmp_double);
+    if (n <= 32) {
+        for (size_t i = 0; i < n; i++) {
+            size_t j = i;
+            while (j > 0 && tmp[j - 1] > v[i]) {
+                tmp[j] = tmp[j - 1];
+                j--;
+            }
+            tmp[j] = v[i];
+        }
+    } else {
+        memcpy(tmp, v, n * sizeof *tmp);
+        qsort(tmp, n, sizeof *tmp, cmp_double);
+    }
     return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
 }
 
