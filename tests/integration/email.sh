@@ -37,7 +37,8 @@ openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
     -CAcreateserial -days 2 -extfile "$tmp/ext" -out "$tmp/server.pem" 2>/dev/null
 [ -s "$tmp/server.pem" ] || { bad "openssl could not make the test certificate"; finish; }
 
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=lib/ports.bash
+source "$(dirname "$0")/lib/ports.bash"
 
 start_server() { # name, extra args...
     local name=$1 port; shift

@@ -46,7 +46,7 @@ if ! command -v curl >/dev/null || ! mlflow_venv; then
 fi
 
 TMP=$(mktemp -d)
-PORT=$(mlflow_free_port)
+PORT=$(free_port)
 URI=http://127.0.0.1:$PORT
 cleanup() { mlflow_stop; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -162,7 +162,7 @@ expect "and says the experiment is deleted" \
 
 
 # 5. the link reaches the workbook, the PDF, the HTML page and the e-mail
-MAILDIR=$TMP/mail SMTP_PORT=$(mlflow_free_port)
+MAILDIR=$TMP/mail SMTP_PORT=$(free_port)
 "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAILDIR" \
     >"$TMP/smtp.log" 2>&1 &
 SMTP_PID=$!
@@ -226,7 +226,7 @@ expect "the failed run's journal is kept under failed/" "[ -n '$FJ' ]"
 expect "pushing a logged failed journal sends nothing" "grep -q '^pushed 0 calls' '$TMP/push6.out'"
 # the server unreachable: the FAILED close waits in the kept journal, pushed later
 rm -f "$REP"/failing/failed/*.ndjson
-DOWN=http://127.0.0.1:$(mlflow_free_port)
+DOWN=http://127.0.0.1:$(free_port)
 CP_T_MAX=0.5 MLFLOW_TRACKING_URI=$DOWN MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 \
     "$CELLPIPE" run "$TMP/failing.yaml" --out "$REP" --date 2026-01-06 >"$TMP/run9.log" 2>&1
 expect "failing run with the server down exits 65" "[ $? = 65 ]"

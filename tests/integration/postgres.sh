@@ -245,7 +245,7 @@ run "$WORK/pw" run "$WORK/pw.yaml" --out "$WORK/rpw" --date 2026-01-01
 check "wrong password exits 69" [ $? = 69 ]
 check "wrong password message is clear" grep -q "password authentication failed" "$WORK/pw"
 check_not "the password is not printed" grep -q "wrong-secret" "$WORK/pw"
-port=$(pg_free_port)
+port=$(free_port)
 pipeline "$WORK/un.yaml" un postgres "host=127.0.0.1 port=$port dbname=lab connect_timeout=3"
 run "$WORK/un" run "$WORK/un.yaml" --out "$WORK/run" --date 2026-01-01
 check "unreachable host exits 69" [ $? = 69 ]

@@ -15,6 +15,8 @@ ok() { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 expect() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; exit $?; }
+# shellcheck source=lib/ports.bash
+source tests/integration/lib/ports.bash
 
 TMP=$(mktemp -d)
 KEY=fixture-key-$$
@@ -153,7 +155,7 @@ pipeline "$TMP/unknown.yaml" 999 102 0 60
 REDASH_URL=$URL REDASH_API_KEY=$KEY "$CELLPIPE" run "$TMP/unknown.yaml" --out "$TMP/reports" \
     --date 2026-01-07 >"$TMP/run7.log" 2>&1
 expect "unknown query: exit 78" "[ $? = 78 ]"
-DEAD=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD=$(free_port)
 REDASH_URL=http://127.0.0.1:$DEAD REDASH_API_KEY=$KEY "$CELLPIPE" run "$TMP/rd.yaml" \
     --out "$TMP/reports" --date 2026-01-07 >"$TMP/run8.log" 2>&1
 expect "unreachable Redash: exit 69" "[ $? = 69 ]"

@@ -23,9 +23,8 @@ mlflow_venv() {
     touch "$MLFLOW_VENV/.mlflow-ok"
 }
 
-mlflow_free_port() {
-    "$MLFLOW_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=ports.bash
+source "$(dirname "${BASH_SOURCE[0]}")/ports.bash"
 
 # mlflow_start DIR PORT: backend DIR/mlflow.db, artifacts DIR/artifacts, log DIR/server.log.
 # Sets MLFLOW_PID (a process group leader, so the workers stop with it). 0 when healthy.
