@@ -7,20 +7,24 @@ MLFLOW_VENV=${MLFLOW_VENV:-$PWD/build/venv}
 # The Debian interpreter has python3-venv (deployment/bootstrap installs it).
 MLFLOW_PY=${MLFLOW_PY:-$(command -v /usr/bin/python3 || command -v python3)}
 
-# Create the venv once; "ok" marker so a half-finished install is redone. 0 or 1.
+MLFLOW_REQS=${MLFLOW_REQS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/deployment/requirements-test.txt}
+
+# The venv holds exactly deployment/requirements-test.txt: the marker records the file's hash,
+# so a changed pin reinstalls and a half-finished install is redone. 0 or 1.
 mlflow_venv() {
-    if [ -x "$MLFLOW_VENV/bin/mlflow" ] && [ -f "$MLFLOW_VENV/.mlflow-ok" ]; then
-        return 0
-    fi
-    if [ -x "$MLFLOW_VENV/bin/mlflow" ] && "$MLFLOW_VENV/bin/python" -c 'import mlflow' 2>/dev/null
+    local want
+    want=$(sha256sum "$MLFLOW_REQS" | cut -d' ' -f1) || return 1
+    if [ -x "$MLFLOW_VENV/bin/mlflow" ] && [ "$(cat "$MLFLOW_VENV/.reqs-ok" 2>/dev/null)" = "$want" ]
     then
-        touch "$MLFLOW_VENV/.mlflow-ok"
         return 0
     fi
-    echo "mlflow: installing mlflow into $MLFLOW_VENV (first run only, a few minutes)" >&2
-    "$MLFLOW_PY" -m venv --clear "$MLFLOW_VENV" >&2 || return 1
-    "$MLFLOW_VENV/bin/pip" install -q --disable-pip-version-check mlflow >&2 || return 1
-    touch "$MLFLOW_VENV/.mlflow-ok"
+    echo "mlflow: installing the pinned test tools into $MLFLOW_VENV (a few minutes)" >&2
+    if [ ! -x "$MLFLOW_VENV/bin/pip" ]; then
+        "$MLFLOW_PY" -m venv --clear "$MLFLOW_VENV" >&2 || return 1
+    fi
+    "$MLFLOW_VENV/bin/pip" install -q --disable-pip-version-check -r "$MLFLOW_REQS" >&2 ||
+        return 1
+    echo "$want" >"$MLFLOW_VENV/.reqs-ok"
 }
 
 # shellcheck source=ports.bash
