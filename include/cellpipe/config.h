@@ -26,6 +26,7 @@ struct cp_strlist {
 struct cp_filter {
     char *column;
     struct cp_strlist values;
+    char *origin; /* "--select COLUMN=..." text when the filter came from the command line */
 };
 
 enum cp_source_kind {
@@ -223,9 +224,10 @@ struct cp_email_config {
 };
 
 struct cp_config {
-    char *path; /* the pipeline file as given */
-    char *dir;  /* its folder: relative paths in the file resolve against it */
-    char *name; /* `name:`, default the file name without .yaml */
+    char *path;                  /* the pipeline file as given */
+    char *dir;                   /* its folder: relative paths in the file resolve against it */
+    struct cp_strlist overrides; /* the command line's "--set K=V" and "--select C=V" */
+    char *name;                  /* `name:`, default the file name without .yaml */
     char *description;
     struct cp_source_config source;
     struct cp_select_config select;
@@ -243,6 +245,18 @@ struct cp_config {
 int cp_config_defaults(struct cp_config *cfg, const char *path, struct cp_error *err);
 /* Parse the file at path. On failure cfg is released and err names file:line:col. */
 int cp_config_load(struct cp_config *cfg, const char *path, struct cp_error *err);
+/* Overrides of the file from the command line, applied before the file is checked, by the
+ * same code: `set` holds "dotted.key=VALUE" (VALUE read as YAML: `0.7`, `[a, b]`), `select`
+ * "COLUMN=V1,V2" (one more select filter, ANDed with the file's). Errors name the option. */
+struct cp_config_overrides {
+    const char *const *set;
+    size_t nset;
+    const char *const *select;
+    size_t nselect;
+};
+/* cp_config_load with overrides (ov may be NULL). */
+int cp_config_load_with(struct cp_config *cfg, const char *path,
+                        const struct cp_config_overrides *ov, struct cp_error *err);
 /* Same from a buffer; `path` is used for messages and relative paths only. */
 int cp_config_load_buffer(struct cp_config *cfg, const char *path, const char *text, size_t len,
                           struct cp_error *err);
@@ -251,6 +265,12 @@ void cp_config_release(struct cp_config *cfg);
 /* Expand ${VAR} and ${VAR:-default} in s into a new string (cp_free). NULL with err set
  * (CP_ECONFIG, "unset variable") when a variable without default is unset. */
 char *cp_config_expand(const char *s, struct cp_error *err);
+
+/* The configuration in effect (after defaults, overrides and ${VAR} expansion) as a JSON
+ * object of the schema's keys (new reference; NULL when out of memory). Connection strings
+ * (dsn, url, tracking_uri, smtp_url) have their passwords replaced by "***". */
+typedef struct json_t json_t;
+json_t *cp_config_effective(const struct cp_config *cfg);
 
 /* Write the schema (every key, type, default, meaning) as Markdown to f. */
 #include <stdio.h>

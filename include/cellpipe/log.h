@@ -12,6 +12,8 @@ enum cp_log_level { CP_LOG_DEBUG, CP_LOG_INFO, CP_LOG_WARN, CP_LOG_ERROR };
 
 /* Format: 0 = key=value text, 1 = JSON lines. */
 void cp_log_setup(enum cp_log_level min_level, int json);
+/* Would a line of this level reach stderr? */
+int cp_log_enabled(enum cp_log_level level);
 /* Also copy every line to this file (NULL to stop). The log does not own it. */
 void cp_log_tee(FILE *f);
 void cp_log(enum cp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -22,6 +22,7 @@ struct cp_tracking {
     char id[64];     /* run id on the tracking server, "" when none */
     char *url;       /* UI link of the run, or NULL (owned by the run context) */
     char status[16]; /* "", "disabled", "journal", "logged", "pending" */
+    long pending;    /* calls in the journal the server has not acknowledged */
 };
 
 struct cp_timing {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cellpipe/progress.h"
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fit.h"
@@ -126,12 +127,14 @@ int cp_models_fit(const struct cp_models_io *io, struct cp_fleet_summary *out, s
     long th = io->cfg->fits.threads;
     if (rc < 0 || !io->cfg->fits.enabled)
         goto cleanup;
+    cp_progress_total(c.ncells, "cells scored");
     if ((rc = cp_pool_run(th, c.ncells, mdl_scan_cell, &c, err)) < 0) {
         rc = pool_error(rc, "anomaly scores", err);
         goto cleanup;
     }
     if ((rc = mdl_find_check_period(&c, err)) < 0)
         goto cleanup;
+    cp_progress_total(c.ncells, "cells fitted");
     if ((rc = cp_pool_run(th, c.ncells, mdl_fit_cell, &c, err)) < 0) {
         rc = pool_error(rc, "fits", err);
         goto cleanup;
@@ -140,6 +143,7 @@ int cp_models_fit(const struct cp_models_io *io, struct cp_fleet_summary *out, s
     if ((rc = mdl_build_groups(&c, err)) < 0 || (rc = mdl_fade_outliers(&c, err)) < 0 ||
         (rc = pick_backtest(&c, err)) < 0)
         goto cleanup;
+    cp_progress_total(c.nbt, "cells back-tested");
     if ((rc = cp_pool_run(th, c.nbt, mdl_backtest_cell, &c, err)) < 0) {
         rc = pool_error(rc, "back-test", err);
         goto cleanup;
@@ -147,6 +151,7 @@ int cp_models_fit(const struct cp_models_io *io, struct cp_fleet_summary *out, s
     t2 = now_ms();
     if ((rc = mdl_score_backtest(&c, err)) < 0)
         goto cleanup;
+    cp_progress_total(c.ncells, "cells forecast");
     if ((rc = cp_pool_run(th, c.ncells, mdl_forecast_cell, &c, err)) < 0) {
         rc = pool_error(rc, "forecasts", err);
         goto cleanup;

@@ -35,24 +35,25 @@ static int matches(const struct cp_table *t, int col, size_t row, const struct c
 struct filter_ref {
     const char *column;
     const struct cp_strlist *values;
+    const char *origin; /* the --select option it came from, or NULL */
 };
 
 static size_t collect_filters(const struct cp_select_config *s, struct filter_ref *out)
 {
     const struct filter_ref fixed[] = {
-        {"design_name", &s->design_name},
-        {"experiment_group", &s->experiment_group},
-        {"layer_types", &s->layer_types},
-        {"test_status", &s->test_status},
-        {"year", &s->year},
-        {"cell_id", &s->cell_id},
+        {"design_name", &s->design_name, NULL},
+        {"experiment_group", &s->experiment_group, NULL},
+        {"layer_types", &s->layer_types, NULL},
+        {"test_status", &s->test_status, NULL},
+        {"year", &s->year, NULL},
+        {"cell_id", &s->cell_id, NULL},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (fixed[i].values->n)
             out[n++] = fixed[i];
     for (size_t i = 0; i < s->nwhere; i++)
-        out[n++] = (struct filter_ref){s->where[i].column, &s->where[i].values};
+        out[n++] = (struct filter_ref){s->where[i].column, &s->where[i].values, s->where[i].origin};
     return n;
 }
 
@@ -75,8 +76,11 @@ static int select_cells(const struct cp_select_opts *o, struct cp_dataset *ds, s
     for (size_t k = 0; k < nf; k++) {
         int col = cp_table_find(cells, f[k].column);
         if (col < 0) {
-            rc = cp_error_set(err, CP_ECONFIG, "%s: select: unknown metadata column '%s'",
-                              cfg->path, f[k].column);
+            rc = f[k].origin
+                     ? cp_error_set(err, CP_ECONFIG, "--select %s: unknown metadata column '%s'",
+                                    f[k].origin, f[k].column)
+                     : cp_error_set(err, CP_ECONFIG, "%s: select: unknown metadata column '%s'",
+                                    cfg->path, f[k].column);
             goto cleanup;
         }
         for (size_t r = 0; r < cells->nrows; r++)

@@ -92,3 +92,17 @@ int cp_args_long(struct cp_args *a, const char *text, long lo, long hi, long *ou
     *out = v;
     return 0;
 }
+
+int cp_args_push(struct cp_args *a, const char **list, size_t *n)
+{
+    const char *v = cp_args_value(a);
+    if (!v)
+        return 0;
+    if (*n == CP_ARGS_MAX_REPEAT) {
+        fprintf(stderr, "cellpipe %s: at most %d %s options\n", a->argv[0], CP_ARGS_MAX_REPEAT,
+                a->opt);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}

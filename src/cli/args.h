@@ -27,6 +27,10 @@ int cp_args_is(struct cp_args *a, const char *name);
 const char *cp_args_value(struct cp_args *a);
 /* After the loop: report an unmatched option. Nonzero when all went well. */
 int cp_args_ok(struct cp_args *a, const char *usage);
+/* A repeatable option (--set): its value appended to list (CP_ARGS_MAX_REPEAT entries).
+ * 0, or -1 with a message when there are too many. */
+#define CP_ARGS_MAX_REPEAT 64
+int cp_args_push(struct cp_args *a, const char **list, size_t *n);
 /* Parse a whole number option value; error message naming the option on failure. */
 int cp_args_long(struct cp_args *a, const char *text, long lo, long hi, long *out);
 

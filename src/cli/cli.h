@@ -17,4 +17,18 @@ struct cp_command {
 struct cp_error;
 int cp_cli_fail(const struct cp_error *err, int rc);
 
+/* What `run` and `merge` know at their end. */
+struct cp_run_outcome;
+struct cp_cli_run {
+    const char *pipeline_path; /* the pipeline file */
+    const char *cfg_name;      /* the pipeline's name, NULL when its config did not load */
+    const char *metrics_file;  /* --metrics-file, or NULL */
+    double t0_ms;              /* cp_monotonic_ms() at the start */
+};
+/* The end of a run, passed or failed: the error (cp_cli_fail), the published folder on
+ * stdout (scripts read it), the closing summary line on stderr and its key=value twin in the
+ * log, and the metrics file. o may be NULL (the config did not load). Returns the exit code. */
+int cp_cli_finish_run(const struct cp_cli_run *r, const struct cp_run_outcome *o, int rc,
+                      const struct cp_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/runner.h"
+#include "cellpipe/timeutil.h"
 #include "cli.h"
 
 #define USAGE "merge [--out DIR] [--pipeline FILE] SHARD_DIR..."
@@ -151,22 +152,25 @@ static int merge_main(int argc, char **argv)
     struct shard_set set = {0};
     struct cp_config cfg = {0};
     struct cp_error err = {0};
-    char *report = NULL;
+    struct cp_run_outcome out = {.mlflow_pending = -1};
+    struct cp_cli_run end = {a.pos[0], NULL, NULL, cp_monotonic_ms()};
     int rc = check_shards(&set, a.pos, a.npos, &err);
     if (rc == 0)
         rc = load_pipeline(&cfg, pipeline ? pipeline : set.pipeline, &set, &err);
     if (rc == 0)
         rc = use_shards(&cfg, a.pos, a.npos, &err);
     opt.date = set.date;
-    if (rc == 0)
-        rc = cp_runner_run(&cfg, &opt, &report, &err);
-    if (report)
-        printf("%s\n", report);
-    cp_free(report);
+    if (rc == 0) {
+        end.pipeline_path = cfg.path;
+        end.cfg_name = cfg.name;
+        rc = cp_runner_run(&cfg, &opt, &out, &err);
+    }
+    int code = cp_cli_finish_run(&end, &out, rc, &err);
+    cp_run_outcome_release(&out);
     cp_free(set.seen);
     cp_free(set.pipeline);
     cp_config_release(&cfg);
-    return cp_cli_fail(&err, rc);
+    return code;
 }
 
 const struct cp_command cp_cmd_merge = {

@@ -1,4 +1,5 @@
-/* cellpipe run PIPELINE.yaml [--date D] [--out DIR] [--dry-run] [--shard I/N] */
+/* cellpipe run PIPELINE.yaml [--date D] [--out DIR] [--set K=V]... [--select C=V,..]...
+ *              [--metrics-file PATH] [--dry-run] [--shard I/N] [--full-refresh] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,12 @@
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/runner.h"
+#include "cellpipe/timeutil.h"
 #include "cli.h"
 
 #define USAGE                                                                                      \
-    "run PIPELINE.yaml [--date YYYY-MM-DD|today] [--out DIR] [--dry-run] [--shard I/N] "           \
-    "[--full-refresh]"
+    "run PIPELINE.yaml [--date YYYY-MM-DD|today] [--out DIR] [--set KEY=VALUE]... "                \
+    "[--select COLUMN=V1,V2]... [--metrics-file PATH] [--dry-run] [--shard I/N] [--full-refresh]"
 
 static int parse_shard(const char *s, struct cp_run_options *o)
 {
@@ -28,48 +30,80 @@ static int parse_shard(const char *s, struct cp_run_options *o)
     return 0;
 }
 
+struct run_args {
+    struct cp_run_options opt;
+    const char *set[CP_ARGS_MAX_REPEAT], *select[CP_ARGS_MAX_REPEAT];
+    struct cp_config_overrides ov;
+    const char *metrics_file;
+};
+
+static int parse_option(struct cp_args *a, struct run_args *r)
+{
+    if (cp_args_is(a, "--date"))
+        r->opt.date = cp_args_value(a);
+    else if (cp_args_is(a, "--out"))
+        r->opt.out = cp_args_value(a);
+    else if (cp_args_is(a, "--dry-run"))
+        r->opt.dry_run = 1;
+    else if (cp_args_is(a, "--full-refresh"))
+        r->opt.full_refresh = 1;
+    else if (cp_args_is(a, "--metrics-file"))
+        r->metrics_file = cp_args_value(a);
+    else if (cp_args_is(a, "--set"))
+        return cp_args_push(a, r->set, &r->ov.nset);
+    else if (cp_args_is(a, "--select"))
+        return cp_args_push(a, r->select, &r->ov.nselect);
+    else if (cp_args_is(a, "--shard") && parse_shard(cp_args_value(a), &r->opt) < 0) {
+        fprintf(stderr, "cellpipe run: --shard expects I/N with 0 <= I < N\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int run_main(int argc, char **argv)
 {
-    struct cp_run_options opt = {0};
+    struct run_args r;
+    memset(&r, 0, sizeof(r));
+    r.ov.set = r.set;
+    r.ov.select = r.select;
     struct cp_args a;
     cp_args_init(&a, argc, argv);
-    while (cp_args_next(&a)) {
-        if (cp_args_is(&a, "--date"))
-            opt.date = cp_args_value(&a);
-        else if (cp_args_is(&a, "--out"))
-            opt.out = cp_args_value(&a);
-        else if (cp_args_is(&a, "--dry-run"))
-            opt.dry_run = 1;
-        else if (cp_args_is(&a, "--full-refresh"))
-            opt.full_refresh = 1;
-        else if (cp_args_is(&a, "--shard") && parse_shard(cp_args_value(&a), &opt) < 0) {
-            fprintf(stderr, "cellpipe run: --shard expects I/N with 0 <= I < N\n");
+    while (cp_args_next(&a))
+        if (parse_option(&a, &r) < 0)
             return CP_EUSAGE;
-        }
-    }
     if (!cp_args_ok(&a, "cellpipe " USAGE))
         return CP_EUSAGE;
     if (a.npos != 1) {
         fprintf(stderr, "usage: cellpipe " USAGE "\n");
         return CP_EUSAGE;
     }
+    struct cp_cli_run end = {a.pos[0], NULL, r.metrics_file, cp_monotonic_ms()};
     struct cp_config cfg;
     struct cp_error err = {0};
-    char *report = NULL;
-    int rc = cp_config_load(&cfg, a.pos[0], &err);
-    if (rc == 0)
-        rc = cp_runner_run(&cfg, &opt, &report, &err);
-    if (report)
-        printf("%s\n", report);
-    cp_free(report);
+    struct cp_run_outcome out = {.mlflow_pending = -1};
+    int rc = cp_config_load_with(&cfg, a.pos[0], &r.ov, &err);
+    struct cp_config plain = {0};
+    struct cp_error ignored = {0};
+    if (rc == 0) {
+        end.cfg_name = cfg.name;
+        rc = cp_runner_run(&cfg, &r.opt, &out, &err);
+    } else if (r.metrics_file && cp_config_load(&plain, a.pos[0], &ignored) == 0) {
+        end.cfg_name = plain.name; /* an override failed: the metrics keep the file's name */
+    }
+    int code = cp_cli_finish_run(&end, &out, rc, &err);
+    cp_config_release(&plain);
+    cp_run_outcome_release(&out);
     cp_config_release(&cfg);
-    return cp_cli_fail(&err, rc);
+    return code;
 }
 
 const struct cp_command cp_cmd_run = {
     "run", USAGE,
     "  --date YYYY-MM-DD|today  the report date (default today)\n"
     "  --out DIR                report root instead of report.root of the pipeline\n"
+    "  --set KEY=VALUE          override a pipeline key (dotted: fits.threshold=0.7); repeatable\n"
+    "  --select COLUMN=V1,V2    also keep only cells whose COLUMN is a value; repeatable\n"
+    "  --metrics-file PATH      write Prometheus metrics of the run there (textfile collector)\n"
     "  --dry-run                load, validate and compute; write nothing\n"
     "  --shard I/N              only the cells whose id hashes to shard I of N\n"
     "  --full-refresh           reuse no cached results (PostgreSQL incremental mode)\n",

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cellpipe/error.h"
 #include "cellpipe/log.h"
+#include "cellpipe/progress.h"
 #include "cli.h"
 
 #ifndef CP_VERSION
@@ -57,6 +59,14 @@ static void usage(FILE *f)
                "78 config\n");
 }
 
+/* Progress lines only for a person at a terminal: never in logs, pipes or CI. */
+static int progress_wanted(int json, enum cp_log_level level)
+{
+    const char *term = getenv("TERM"), *ci = getenv("CI");
+    return !json && level <= CP_LOG_INFO && isatty(STDERR_FILENO) && !(ci && *ci) && term &&
+           *term && strcmp(term, "dumb") != 0;
+}
+
 /* Global options may stand anywhere; they are removed from argv. */
 static int global_options(int *argc, char **argv)
 {
@@ -81,6 +91,7 @@ static int global_options(int *argc, char **argv)
     *argc = w;
     argv[w] = NULL;
     cp_log_setup(level, json);
+    cp_progress_enable(progress_wanted(json, level));
     return 0;
 }
 

@@ -76,7 +76,7 @@ static int default_rules(struct ctx *c, struct cp_validate_config *v)
 
 int cp_config_defaults(struct cp_config *cfg, const char *path, struct cp_error *err)
 {
-    struct ctx c = {path, NULL, err};
+    struct ctx c = {path, NULL, err, NULL};
     memset(cfg, 0, sizeof(*cfg));
     cfg->path = cp_strdup(path);
     cfg->dir = dir_of(path);
@@ -146,10 +146,10 @@ static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
                         (int)m->column + 1, what);
 }
 
-int cp_config_load_buffer(struct cp_config *cfg, const char *path, const char *text, size_t len,
-                          struct cp_error *err)
+static int load_buffer(struct cp_config *cfg, const char *path, const char *text, size_t len,
+                       const struct cp_config_overrides *ov, struct cp_error *err)
 {
-    struct ctx c = {path, NULL, err};
+    struct ctx c = {path, NULL, err, ov};
     yaml_parser_t parser;
     yaml_document_t doc;
     int have_doc = 0, rc = cp_config_defaults(cfg, path, err);
@@ -167,9 +167,14 @@ int cp_config_load_buffer(struct cp_config *cfg, const char *path, const char *t
     }
     have_doc = 1;
     c.doc = &doc;
+    rc = cfg_apply_sets(&c);
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root)
+    if (rc == 0 && root)
         rc = cfg_parse_section(&c, root, &cp_schema_root, cfg);
+    if (rc == 0)
+        rc = cfg_apply_selects(&c, cfg);
+    if (rc == 0)
+        rc = cfg_record_overrides(&c, cfg);
     if (rc == 0)
         rc = check_config(&c, cfg, root);
     yaml_parser_delete(&parser);
@@ -181,7 +186,19 @@ done:
     return rc;
 }
 
+int cp_config_load_buffer(struct cp_config *cfg, const char *path, const char *text, size_t len,
+                          struct cp_error *err)
+{
+    return load_buffer(cfg, path, text, len, NULL, err);
+}
+
 int cp_config_load(struct cp_config *cfg, const char *path, struct cp_error *err)
+{
+    return cp_config_load_with(cfg, path, NULL, err);
+}
+
+int cp_config_load_with(struct cp_config *cfg, const char *path,
+                        const struct cp_config_overrides *ov, struct cp_error *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -189,7 +206,7 @@ int cp_config_load(struct cp_config *cfg, const char *path, struct cp_error *err
     if (cp_fs_read_file(path, &text, &len) < 0)
         return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_ECONFIG, "cannot read '%s': %s",
                             path, strerror(errno));
-    int rc = cp_config_load_buffer(cfg, path, text, len, err);
+    int rc = load_buffer(cfg, path, text, len, ov, err);
     cp_free(text);
     return rc;
 }

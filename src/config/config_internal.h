@@ -5,6 +5,7 @@
  *   config_env.c     ${VAR} and ${VAR:-default} expansion
  *   config_values.c  scalars with their ranges, lists of scalars, defaults from the schema
  *   config_walk.c    sections converted field by field through the schema table, release
+ *   config_override.c --set and --select applied to the document before the walk
  *   config.c         loading a document, defaults, checks across fields, schema docs
  */
 #ifndef CELLPIPE_CONFIG_INTERNAL_H
@@ -26,7 +27,12 @@ struct ctx {
     const char *file;
     yaml_document_t *doc;
     struct cp_error *err;
+    const struct cp_config_overrides *ov; /* NULL when none */
 };
+
+/* Nodes made from the i-th --set carry start_mark.line CFG_OVERRIDE_MARK + i: no file has
+ * that many lines, and cfg_fail names the option for them. */
+#define CFG_OVERRIDE_MARK ((size_t)1 << 40)
 
 #define AT(p, field) ((char *)(p) + (field)->off)
 #define AT2(p, field) ((char *)(p) + (field)->off2)
@@ -43,6 +49,11 @@ void cfg_strlist_clear(struct cp_strlist *l);
 /* config_walk.c */
 int cfg_parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_section *s, void *base);
 const char *cfg_scalar_text(const yaml_node_t *n);
+/* config_override.c */
+int cfg_apply_sets(struct ctx *c);
+int cfg_apply_selects(struct ctx *c, struct cp_config *cfg);
+int cfg_record_overrides(struct ctx *c, struct cp_config *cfg);
+const char *cfg_override_text(const struct ctx *c, const yaml_node_t *n);
 /* config_yaml.c */
 int cfg_fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -240,6 +240,7 @@ static void release_section(const struct cp_section *s, void *base)
             size_t count = *(size_t *)AT2(base, f);
             for (size_t i = 0; arr && i < count; i++) {
                 cp_free(arr[i].column);
+                cp_free(arr[i].origin);
                 cfg_strlist_clear(&arr[i].values);
             }
             cp_free(arr);
@@ -256,5 +257,6 @@ void cp_config_release(struct cp_config *cfg)
     release_section(&cp_schema_root, cfg);
     cp_free(cfg->path);
     cp_free(cfg->dir);
+    cfg_strlist_clear(&cfg->overrides);
     memset(cfg, 0, sizeof(*cfg));
 }

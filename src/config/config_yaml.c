@@ -16,7 +16,7 @@
 
 int cfg_node_line(const yaml_node_t *n)
 {
-    return (int)n->start_mark.line + 1;
+    return n->start_mark.line >= CFG_OVERRIDE_MARK ? 0 : (int)n->start_mark.line + 1;
 }
 
 static int node_col(const yaml_node_t *n)
@@ -31,6 +31,9 @@ int cfg_fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    const char *opt = n ? cfg_override_text(c, n) : NULL;
+    if (opt)
+        return cp_error_set(c->err, CP_ECONFIG, "--set %s: %s", opt, msg);
     if (n)
         return cp_error_set(c->err, CP_ECONFIG, "%s:%d:%d: %s", c->file, cfg_node_line(n),
                             node_col(n), msg);

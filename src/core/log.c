@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cellpipe/log.h"
+#include "cellpipe/progress.h"
 
 static enum cp_log_level min_level = CP_LOG_INFO;
 static int json_format;
@@ -17,6 +18,11 @@ void cp_log_setup(enum cp_log_level level, int json)
 {
     min_level = level;
     json_format = json;
+}
+
+int cp_log_enabled(enum cp_log_level level)
+{
+    return level >= min_level;
 }
 
 void cp_log_tee(FILE *f)
@@ -70,6 +76,8 @@ void cp_log(enum cp_log_level level, const char *fmt, ...)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     pthread_mutex_lock(&lock);
+    if (to_stderr)
+        cp_progress_hide();
     if (to_stderr && json_format)
         write_json(stderr, ts, level_name[level], msg);
     else if (to_stderr)
@@ -78,5 +86,7 @@ void cp_log(enum cp_log_level level, const char *fmt, ...)
         fprintf(tee_file, "ts=%s level=%s %s\n", ts, level_name[level], msg);
         fflush(tee_file);
     }
+    if (to_stderr)
+        cp_progress_show();
     pthread_mutex_unlock(&lock);
 }

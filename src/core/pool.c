@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "cellpipe/progress.h"
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/pool.h"
@@ -44,6 +45,7 @@ static void *worker(void *arg)
         int rc = job->fn(job->ctx, i);
         if (rc < 0)
             record_failure(job, i, rc);
+        cp_progress_add(1);
     }
     return NULL;
 }

@@ -8,6 +8,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/timeutil.h"
 #include "cellpipe/strbuf.h"
+#include "cellpipe/progress.h"
 #include "cellpipe/table.h"
 
 static size_t type_size(enum cp_type type)
@@ -412,6 +413,8 @@ int cp_table_write_csv(const struct cp_table *t, const char *path)
         rc = write_row(t, r, &sb);
         if (rc == 0 && fwrite(sb.buf, 1, sb.len, af.f) != sb.len)
             rc = -1;
+        if ((r & 4095) == 4095)
+            cp_progress_add(4096);
     }
     cp_strbuf_release(&sb);
     if (rc < 0) {

@@ -13,6 +13,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
+#include "cellpipe/progress.h"
 #include "cellpipe/report.h"
 #include "cellpipe/run.h"
 #include "cellpipe/runner.h"
@@ -140,7 +141,9 @@ static int run_stages(struct cp_run *run, struct cp_error *err)
 {
     for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
         double t0 = cp_monotonic_ms();
+        cp_progress_begin(stages[i].name);
         int rc = stages[i].run(run, err);
+        cp_progress_end();
         cp_run_timing(run, stages[i].name, cp_monotonic_ms() - t0);
         if (rc < 0)
             return rc;
@@ -155,7 +158,9 @@ static int run_sinks(struct cp_run *run, enum cp_sink_phase phase, struct cp_err
         if (s->phase != phase || (s->enabled && !s->enabled(run)))
             continue;
         double t0 = cp_monotonic_ms();
+        cp_progress_begin(s->name);
         int rc = s->write(run, err);
+        cp_progress_end();
         cp_run_timing(run, s->name, cp_monotonic_ms() - t0);
         if (rc < 0)
             return rc;
@@ -247,8 +252,16 @@ static void count_kpis(struct cp_run *run)
     }
 }
 
-/* Everything after the lock: stage, compute, write, publish. */
-static int locked_run(struct cp_run *run, const char *base, struct cp_error *err)
+/* The source's own lock (PostgreSQL: an advisory lock), taken inside the run so that its
+ * failure (the server down, a login refused) gets the failure handling of any other stage. */
+static int source_lock(struct cp_run *run, void **srclock, struct cp_error *err)
+{
+    const struct cp_source_ops *src = cp_source_find(run->cfg->source.kind);
+    return src && src->lock ? src->lock(run, srclock, err) : 0;
+}
+
+/* Everything after the report lock: stage, compute, write, publish. */
+static int locked_run(struct cp_run *run, const char *base, void **srclock, struct cp_error *err)
 {
     FILE *log = NULL;
     int rc = cp_report_stage(run, base, err);
@@ -256,8 +269,10 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
         log = open_run_log(run);
         cp_log(CP_LOG_INFO, "stage=run pipeline=%s date=%s staging=\"%s\"", run->cfg->name,
                run->date, run->staging_dir);
-        rc = run_stages(run, err);
+        rc = source_lock(run, srclock, err);
     }
+    if (rc == 0)
+        rc = run_stages(run, err);
     if (rc == 0) {
         count_kpis(run);
         rc = run_sinks(run, CP_SINK_STAGED, err);
@@ -285,8 +300,35 @@ static int locked_run(struct cp_run *run, const char *base, struct cp_error *err
     return rc < 0 ? -CP_EUNAVAILABLE : 0;
 }
 
-int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt, char **report_dir,
-                  struct cp_error *err)
+static void fill_outcome(const struct cp_run *run, int published, struct cp_run_outcome *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->date, sizeof(out->date), "%s", run->date);
+    out->dry_run = run->dry_run;
+    if (run->data.cells && run->data.cycles) {
+        out->cells = run->data.cells->nrows;
+        out->cycles = run->data.cycles->nrows;
+    }
+    out->quarantined = run->validation.rows_quarantined;
+    out->past_eol = run->cells_past_eol;
+    out->attention = run->flagged_cells;
+    out->mlflow_pending = run->tracking.status[0] && strcmp(run->tracking.status, "disabled") != 0
+                              ? run->tracking.pending
+                              : -1;
+    if (published && run->report_dir)
+        out->report_dir = cp_strdup(run->report_dir);
+}
+
+void cp_run_outcome_release(struct cp_run_outcome *out)
+{
+    if (!out)
+        return;
+    cp_free(out->report_dir);
+    out->report_dir = NULL;
+}
+
+int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
+                  struct cp_run_outcome *out, struct cp_error *err)
 {
     struct cp_run run;
     struct cp_report_lock lk = {-1};
@@ -309,13 +351,11 @@ int cp_runner_run(const struct cp_config *cfg, const struct cp_run_options *opt,
         goto cleanup;
     }
     rc = cp_report_lock(&lk, base, err);
-    if (rc == 0 && src && src->lock)
-        rc = src->lock(&run, &srclock, err);
     if (rc == 0)
-        rc = locked_run(&run, base, err);
-    if (report_dir && run.report_dir && (rc == 0 || -rc == CP_EUNAVAILABLE))
-        *report_dir = cp_strdup(run.report_dir);
+        rc = locked_run(&run, base, &srclock, err);
 cleanup:
+    if (out)
+        fill_outcome(&run, rc == 0 || -rc == CP_EUNAVAILABLE, out);
     if (srclock)
         src->unlock(srclock);
     cp_report_unlock(&lk);

@@ -74,6 +74,7 @@ static void record_outcome(struct cp_run *run, struct cp_mlflow_session *s, int 
 {
     const char *status = !s->http ? "journal" : s->offline ? "pending" : "logged";
     snprintf(run->tracking.status, sizeof(run->tracking.status), "%s", status);
+    run->tracking.pending = s->pending;
     const char *id =
         json_string_value(json_object_get(json_object_get(s->runs, "parent"), "run_id"));
     snprintf(run->tracking.id, sizeof(run->tracking.id), "%s", id ? id : "");
@@ -307,6 +308,8 @@ static int publish_write(struct cp_run *run, struct cp_error *err)
                "stage=mlflow-publish status=pending error=\"%s\" hint=\"run "
                "'cellpipe mlflow push %s' when the server is back\"",
                perr.msg, dir);
+    } else {
+        run->tracking.pending = s.pending;
     }
     cp_mlflow_session_release(&s);
     return 0;

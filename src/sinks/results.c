@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cellpipe/progress.h"
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/results_csv.h"
@@ -110,6 +111,7 @@ static int write_table(const struct cp_run *run, const struct cp_table *t, const
     if (!path)
         return cp_error_oom(err);
     int rc = 0;
+    cp_progress_total(t->nrows, rel);
     if (cp_table_write_csv(t, path) < 0)
         rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
     cp_free(path);

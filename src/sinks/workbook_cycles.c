@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cellpipe/progress.h"
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "workbook_internal.h"
@@ -133,6 +134,7 @@ static int write_rows(struct wb *wb, struct wb_col *cols, long *last_rows)
     const struct cp_table *t = wb->run->data.cycles;
     struct cursor cur = {.sheet_rows = wb->sheet_rows};
     size_t ng = ngroups_of(t);
+    cp_progress_total(t ? t->nrows : 0, "Cycles rows written");
     for (size_t g = 0; g < ng; g++) {
         size_t from, to;
         group_range(t, g, &from, &to);
@@ -144,6 +146,7 @@ static int write_rows(struct wb *wb, struct wb_col *cols, long *last_rows)
                 return rc;
             last_rows[cur.sheet] = row;
         }
+        cp_progress_add(to - from);
     }
     wb->cycles_written = t ? (long long)t->nrows : 0;
     return 0;

@@ -220,4 +220,23 @@ print("ok" if ok else "FAIL failure mail: %s / %s" % (m["Subject"], text[:300]))
 PYEOF
 )
 case "$fres" in ok) ok ;; *) bad "$fres" ;; esac
+
+# PostgreSQL down, the commonest nightly failure: it happens at the source's lock, before any
+# stage, and still gets the failure mail and a failed MLflow journal.
+before=$(count)
+p_nodb=$(free_port)
+pipeline "$tmp/nodb.yaml" "smtp://127.0.0.1:$p_plain" "  kind: postgres
+  dsn: host=127.0.0.1 port=$p_nodb dbname=lab connect_timeout=2" \
+    '  subject: "{pipeline} {date}: {status}"'
+"$CELLPIPE" --quiet run "$tmp/nodb.yaml" --date 2026-04-05 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 69 ]; then ok; else bad "PostgreSQL down: exit $rc, expected 69: $(cat "$tmp/err")"; fi
+if [ "$(count)" = $((before + 1)) ]; then ok; else bad "PostgreSQL down: no failure mail"; fi
+newest=$(ls -t "$tmp"/plain/new/* "$tmp"/plain/cur/* 2>/dev/null | head -n1)
+if grep -q "nightly 2026-04-05: failed" "$newest" && grep -q "PostgreSQL" "$newest"; then ok
+else bad "PostgreSQL down: the failure mail does not say what failed"; fi
+if ls "$tmp"/reports/nightly/failed/2026-04-05-*.ndjson >/dev/null 2>&1 &&
+    grep -q FAILED "$tmp"/reports/nightly/failed/2026-04-05-*.ndjson; then ok
+else bad "PostgreSQL down: no failed MLflow journal"; fi
+[ ! -e "$tmp/reports/nightly/2026-04-05" ] && ok || bad "PostgreSQL down: a report was published"
 finish
