@@ -27,7 +27,7 @@ HEADERS   := $(shell find include -name '*.h' | sort)
 TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run run-built check check-built unit functional sanitize valgrind bench install format \
-        format-check headers layers clean golden-update fuzz
+        format-check headers layers clean golden-update fuzz container-check
 
 all: $(BUILD)/cellpipe
 
@@ -83,6 +83,14 @@ headers:
 # it too (tests/run-all lint).
 layers:
 	@python3 tests/lint/layers.py
+
+# Builds the image from deployment/Dockerfile with podman and runs the demo and the nightly
+# pipeline in it (deployment/container-test). Not part of `make check`: it downloads a base
+# system the first time.
+container-check: bootstrap-tests
+	+@$(BOOTSTRAP) --container
+	@$(MAKE) --no-print-directory $(BUILD)/cellpipe
+	@BUILD=$(BUILD) deployment/container-test
 
 check: bootstrap-tests
 	@$(MAKE) --no-print-directory check-built
