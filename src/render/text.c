@@ -121,3 +121,11 @@ const char *__lsan_default_suppressions(void)
 {
     return "leak:libfontconfig.so\n";
 }
+
+/* Under LeakSanitizer, do not print the table of used suppressions at exit: the last line a
+ * run prints on stderr is its closing summary (README "Commands"). */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+    return "print_suppressions=0";
+}
