@@ -105,7 +105,9 @@ int cfg_set_scalar(struct ctx *c, const yaml_node_t *n, const struct cp_field *f
     }
     case F_DOUBLE: {
         double v;
-        if (parse_double(text, &v) < 0)
+        /* NaN ("" or "auto") means "not set"; only keys whose schema default is empty
+         * may be unset, elsewhere NaN would pass every range check. */
+        if (parse_double(text, &v) < 0 || (isnan(v) && !(f->def && f->def[0] == '\0')))
             return cfg_fail(c, n, "expected a number for '%s', got '%s'", f->key, text);
         *(double *)AT(base, f) = v;
         return check_range(c, n, f, v, text);

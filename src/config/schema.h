@@ -12,7 +12,7 @@ enum cp_ftype {
     F_STR,     /* char * */
     F_BOOL,    /* int */
     F_LONG,    /* long */
-    F_DOUBLE,  /* double; "" or "auto" = NaN */
+    F_DOUBLE,  /* double; "" or "auto" = NaN, only where the default is "" */
     F_ENUM,    /* int, index into enums[] */
     F_STRLIST, /* struct cp_strlist */
     F_SECTION, /* nested mapping, fields in sub */

@@ -155,6 +155,10 @@ int cp_csv_number(const char *s, double *out)
     *out = NAN;
     if (!*s)
         return -1;
+    /* strtod also takes hexadecimal ("0x1"), which no cycler writes */
+    const char *digits = s + (*s == '+' || *s == '-');
+    if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+        return -1;
     char *end;
     double v = strtod(s, &end);
     while (*end == ' ')

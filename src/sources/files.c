@@ -11,6 +11,7 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/csv.h"
@@ -48,6 +49,12 @@ static void list_release(struct cp_strlist *l)
     l->n = 0;
 }
 
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Folder entries (regular files, sorted), marked as "implicit" by a leading '?'. */
 static int list_dir(const char *dir, struct cp_strlist *out)
 {
@@ -61,7 +68,7 @@ static int list_dir(const char *dir, struct cp_strlist *out)
         if (e->d_name[0] == '.')
             continue;
         char *p = cp_path_join(dir, e->d_name);
-        if (!p || cp_fs_is_dir(p)) {
+        if (!p || !is_regular(p)) { /* folders, FIFOs, devices: reading one could hang */
             rc = p ? 0 : -1;
             cp_free(p);
             continue;
@@ -75,7 +82,8 @@ static int list_dir(const char *dir, struct cp_strlist *out)
         rc = q ? push(out, q) : -1;
     }
     closedir(d);
-    qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
+    if (out->n > first) /* an empty folder leaves v NULL */
+        qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
     return rc;
 }
 
@@ -101,6 +109,9 @@ static int expand_path(const struct cp_config *cfg, const char *rel, struct cp_s
                               strerror(errno));
     } else if (!cp_fs_exists(path)) {
         rc = cp_error_set(err, CP_ENOINPUT, "%s: input '%s' does not exist", cfg->path, path);
+    } else if (!is_regular(path)) {
+        rc =
+            cp_error_set(err, CP_ENOINPUT, "%s: input '%s' is not a regular file", cfg->path, path);
     } else {
         rc = push(out, cp_strdup(path)) < 0 ? cp_error_oom(err) : 0;
     }

@@ -54,10 +54,35 @@ static PGconn *connect_once(const char *dsn)
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/* A DSN libpq cannot parse is a configuration error, not "retry later". libpq's message
+ * quotes the offending text, which may be the password: it is not passed on. */
+static int check_dsn(const char *dsn, struct cp_error *err)
+{
+    if (!dsn || !*dsn)
+        return 0;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &msg);
+    if (opts) {
+        PQconninfoFree(opts);
+        return 0;
+    }
+    int oom = msg == NULL;
+    PQfreemem(msg);
+    if (oom)
+        return cp_error_oom(err);
+    return cp_error_set(err, CP_ECONFIG,
+                        "malformed PostgreSQL connection string (not shown: it may hold a "
+                        "password); expected a postgresql:// URI with percent-encoded parts or "
+                        "key=value pairs with quoted values");
+}
+
 int cp_pg_connect(PGconn **out, const char *dsn, struct cp_error *err)
 {
     *out = NULL;
     PGconn *conn = NULL;
+    int bad = check_dsn(dsn, err);
+    if (bad < 0)
+        return bad;
     for (int attempt = 1; attempt <= CONNECT_ATTEMPTS; attempt++) {
         cp_pg_close(conn);
         conn = connect_once(dsn);

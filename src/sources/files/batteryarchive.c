@@ -66,6 +66,16 @@ static char *cell_id_of(const char *path)
     return cp_strndup(base, end ? (size_t)(end - base) : strlen(base));
 }
 
+/* A header naming a column twice would let the last one silently win. */
+static const char *duplicate_header(const struct cp_csv *r)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        for (size_t k = 0; r->fields[i][0] && k < i; k++)
+            if (strcmp(r->fields[i], r->fields[k]) == 0)
+                return r->fields[i];
+    return NULL;
+}
+
 /* Map the header to table columns: col[i] = table column of field i, or -1. */
 static int map_header(const struct cp_csv *r, struct cp_table *t, int *col, int *cycle_field)
 {
@@ -104,8 +114,13 @@ static int set_field(struct cp_table *t, int col, size_t row, const char *text, 
         return cp_error_set(err, CP_EDATA, "%s:%ld: expected a number for '%s', got '%s'", path,
                             line, c->name, text);
     if (c->type == CP_I64) {
-        if (v != floor(v) || fabs(v) > 9e15)
+        if (v != floor(v))
             return cp_error_set(err, CP_EDATA, "%s:%ld: expected a whole number for '%s', got '%s'",
+                                path, line, c->name, text);
+        if (fabs(v) > 9e15)
+            return cp_error_set(err, CP_EDATA,
+                                "%s:%ld: expected a whole number from -9e15 to 9e15 for '%s', "
+                                "got '%s'",
                                 path, line, c->name, text);
         cp_table_set_i64(t, col, row, (int64_t)v);
     } else {
@@ -170,6 +185,11 @@ static int ba_read(const char *path, struct cp_reader_out *out, struct cp_error 
     col = cp_calloc(r.nfields, sizeof(*col));
     if (!cell || !col) {
         rc = cp_error_oom(err);
+        goto cleanup;
+    }
+    const char *dup = duplicate_header(&r);
+    if (dup) {
+        rc = cp_error_set(err, CP_EDATA, "%s:1: duplicate column '%s'", path, dup);
         goto cleanup;
     }
     map_header(&r, out->cycles, col, &cycle_field);
