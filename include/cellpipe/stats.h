@@ -20,4 +20,30 @@ struct cp_stats_desc {
 /* Describe x[0..n) at confidence `level` (e.g. 0.95). 0, or a negative CP_E* code. */
 int cp_stats_describe(const double *x, size_t n, double level, struct cp_stats_desc *out);
 
+/*
+ * Two groups of cells compared on one metric; NaN values are skipped in each group.
+ * Mann-Whitney U, two-sided: U = max(U1, n1 n2 - U1), U1 = R1 - n1 (n1 + 1) / 2, R1 the sum of
+ * the average ranks of x in both groups. Both groups at most 8 values and no tie: exact null
+ * distribution, p = min(1, 2 P(U' >= U)). Otherwise normal approximation with tie and
+ * continuity correction: z = (U - n1 n2 / 2 - 0.5) / s, with
+ * s^2 = n1 n2 / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1))), N = n1 + n2, t the tie sizes;
+ * p = min(1, 2 Q(z)), p = 1 when every value is tied. Welch's t with Welch-Satterthwaite
+ * degrees of freedom, p = 2 Q_t(|t|). Cliff's delta = (#(x > y) - #(x < y)) / (n1 n2).
+ * Fewer than 3 finite values in either group: status CP_STATS_TOO_FEW, every statistic NaN.
+ */
+enum cp_stats_status { CP_STATS_OK = 0, CP_STATS_TOO_FEW = 1 };
+
+struct cp_stats_cmp {
+    int status;          /* CP_STATS_OK or CP_STATS_TOO_FEW ("not enough cells") */
+    size_t n1, n2;       /* finite values used */
+    double u, u_p;       /* Mann-Whitney U (the larger of U1, U2) and its two-sided p */
+    int u_exact;         /* 1 when u_p comes from the exact distribution */
+    double t, t_df, t_p; /* Welch; NaN when both variances are 0 */
+    double cliff_delta;
+};
+
+/* Compare x[0..nx) with y[0..ny). 0, or -CP_EINTERNAL when out of memory. */
+int cp_stats_compare(const double *x, size_t nx, const double *y, size_t ny,
+                     struct cp_stats_cmp *out);
+
 #endif

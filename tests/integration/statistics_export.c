@@ -3,6 +3,8 @@
  * one line per sample, "n x1 ... xn | mean sd median q1 q3 mean_lo mean_hi median_lo
  * median_hi". Samples: ties, NaN, one value, two values, n = 5 (no 95 % median interval),
  * and sizes up to 198 (a fixed LCG: the samples do not depend on libc rand).
+ * cmp.txt, one line per pair of groups: "x1 ... | y1 ... | u u_p u_exact t t_df t_p
+ * cliff_delta" (exact and asymptotic Mann-Whitney, ties, NaN, groups too small).
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,62 @@ static void emit(FILE *f, const double *x, int n)
         fprintf(f, " %.17g", x[i]);
     fprintf(f, " | %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g\n", d.mean, d.sd, d.median,
             d.q1, d.q3, d.mean_lo, d.mean_hi, d.median_lo, d.median_hi);
+}
+
+static void put(FILE *f, const double *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%.17g ", x[i]);
+    fputs("| ", f);
+}
+
+static void emit_cmp(FILE *f, const double *x, int nx, const double *y, int ny)
+{
+    struct cp_stats_cmp c;
+    if (cp_stats_compare(x, (size_t)nx, y, (size_t)ny, &c) != 0)
+        return;
+    put(f, x, nx);
+    put(f, y, ny);
+    fprintf(f, "%.17g %.17g %d %.17g %.17g %.17g %.17g\n", c.u, c.u_p, c.u_exact, c.t, c.t_df,
+            c.t_p, c.cliff_delta);
+}
+
+static double lcg(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (double)(*s >> 8) / 16777216.0;
+}
+
+static int write_cmp(const char *folder)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cmp.txt", folder);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    static const double a[] = {3, 1, 2}, b[] = {6, NAN, 4, 5}, c[] = {1, 2, 2, 3},
+                        d[] = {2, 3, 4, 5}, few[] = {1, NAN, 2};
+    emit_cmp(f, a, 3, b, 4);
+    emit_cmp(f, c, 4, d, 4);
+    emit_cmp(f, few, 3, d, 4);
+    double x[120], y[120];
+    unsigned s = 11;
+    for (int t = 0; t < 60; t++) {
+        int nx = 3 + t % 8, ny = 3 + (t * 5) % 8;
+        if (t >= 30) {
+            nx = 3 + t * 3 % 117;
+            ny = 5 + t * 7 % 113;
+        }
+        double shift = 0.1 * (t % 5), grid = t % 3 == 0 ? 4.0 : 0; /* rounding makes ties */
+        for (int i = 0; i < nx; i++)
+            x[i] = grid > 0 ? round(lcg(&s) * 10) : lcg(&s) * 1000;
+        for (int i = 0; i < ny; i++)
+            y[i] = grid > 0 ? round(lcg(&s) * 10 + grid * shift) : (lcg(&s) + shift) * 1000;
+        if (t % 7 == 2)
+            x[1] = NAN;
+        emit_cmp(f, x, nx, y, ny);
+    }
+    return fclose(f) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -50,5 +108,7 @@ int main(int argc, char **argv)
         }
         emit(f, x, n);
     }
-    return fclose(f) == 0 ? 0 : 1;
+    if (fclose(f) != 0)
+        return 1;
+    return write_cmp(argv[1]);
 }
