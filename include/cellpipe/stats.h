@@ -46,4 +46,14 @@ struct cp_stats_cmp {
 int cp_stats_compare(const double *x, size_t nx, const double *y, size_t ny,
                      struct cp_stats_cmp *out);
 
+/*
+ * Family-wise correction of m p-values (the finite ones among p[0..n); NaN stays NaN in out).
+ * Bonferroni: min(1, m p_i). Holm (step-down): with p_(1) <= ... <= p_(m),
+ * adj_(k) = min(1, max_{j <= k} (m - j + 1) p_(j)); tied p-values get the same adjusted value.
+ */
+enum cp_stats_adjust_method { CP_STATS_BONFERRONI, CP_STATS_HOLM };
+
+/* out[0..n) may alias p. 0, or -CP_EINTERNAL when out of memory. */
+int cp_stats_adjust(const double *p, size_t n, enum cp_stats_adjust_method method, double *out);
+
 #endif

@@ -7,6 +7,10 @@ with t.sf and with GSL).
 Group comparisons (cmp.txt) against scipy.stats.mannwhitneyu (method 'exact' when both groups
 have at most 8 values and no tie, else 'asymptotic', use_continuity=True), ttest_ind
 (equal_var=False) and Cliff's delta counted pair by pair with numpy.
+
+Bonferroni and Holm (adjust.txt) against the textbook formulas written here with numpy (as
+statsmodels' multipletests computes them): Bonferroni min(1, m p); Holm the running maximum of
+(m - k) p_(k), k = 0.. over the sorted p-values, capped at 1; NaN p-values are not counted.
 """
 import math
 import sys
@@ -97,6 +101,32 @@ def check_cmp(folder):
     return passed, failed
 
 
+def reference_adjust(p):
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    bonf = np.full(len(p), np.nan)
+    holm = np.full(len(p), np.nan)
+    bonf[ok] = np.minimum(1.0, m * p[ok])
+    idx = np.flatnonzero(ok)[np.argsort(p[ok], kind="stable")]
+    holm[idx] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[idx]))
+    return bonf, holm
+
+
+def check_adjust(folder):
+    passed = failed = 0
+    worst = {"bonferroni": 0.0, "holm": 0.0}
+    for line in open(folder + "/adjust.txt"):
+        ps, bs, hs = (np.array([float(v) for v in part.split()]) for part in line.split("|"))
+        rb, rh = reference_adjust(ps)
+        for i in range(len(ps)):
+            got = {"bonferroni": bs[i], "holm": hs[i]}
+            ref = {"bonferroni": rb[i], "holm": rh[i]}
+            p, f = compare(got, ref, list(worst), worst, f"m={len(ps)}")
+            passed, failed = passed + p, failed + f
+    print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    return passed, failed
+
+
 def main(folder):
     passed = failed = 0
     worst = {k: 0.0 for k in NAMES}
@@ -121,8 +151,9 @@ def main(folder):
                 failed += 1
                 print(f"FAIL {k} n={len(x)}: {g!r} vs {r!r}")
     print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
-    p, f = check_cmp(folder)
-    passed, failed = passed + p, failed + f
+    for check in (check_cmp, check_adjust):
+        p, f = check(folder)
+        passed, failed = passed + p, failed + f
     print(f"{passed} passed, {failed} failed, 0 skipped")
     return 1 if failed else 0
 

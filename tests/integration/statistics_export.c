@@ -5,6 +5,7 @@
  * and sizes up to 198 (a fixed LCG: the samples do not depend on libc rand).
  * cmp.txt, one line per pair of groups: "x1 ... | y1 ... | u u_p u_exact t t_df t_p
  * cliff_delta" (exact and asymptotic Mann-Whitney, ties, NaN, groups too small).
+ * adjust.txt, one line per family of p-values: "p1 ... | bonferroni ... | holm ...".
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +80,37 @@ static int write_cmp(const char *folder)
     return fclose(f) == 0 ? 0 : 1;
 }
 
+static int write_adjust(const char *folder)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/adjust.txt", folder);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    double p[40], b[40], h[40];
+    unsigned s = 5;
+    for (int t = 0; t < 40; t++) {
+        int n = 1 + t;
+        for (int i = 0; i < n; i++) {
+            double u = lcg(&s);
+            p[i] = u * u * u; /* many small p-values, as in a fleet */
+            if (i % 5 == 4)
+                p[i] = p[i - 2]; /* ties */
+            if (i % 11 == 6)
+                p[i] = NAN;
+        }
+        if (cp_stats_adjust(p, (size_t)n, CP_STATS_BONFERRONI, b) != 0 ||
+            cp_stats_adjust(p, (size_t)n, CP_STATS_HOLM, h) != 0)
+            return 1;
+        put(f, p, n);
+        put(f, b, n);
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%.17g ", h[i]);
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -110,5 +142,5 @@ int main(int argc, char **argv)
     }
     if (fclose(f) != 0)
         return 1;
-    return write_cmp(argv[1]);
+    return write_cmp(argv[1]) || write_adjust(argv[1]);
 }
