@@ -56,4 +56,22 @@ enum cp_stats_adjust_method { CP_STATS_BONFERRONI, CP_STATS_HOLM };
 /* out[0..n) may alias p. 0, or -CP_EINTERNAL when out of memory. */
 int cp_stats_adjust(const double *p, size_t n, enum cp_stats_adjust_method method, double *out);
 
+/*
+ * Correlation of two metrics over the cells where both are finite (pairwise complete).
+ * Pearson r = sum (x - mx)(y - my) / sqrt(sum (x - mx)^2 sum (y - my)^2), two-sided
+ * p = 2 P(B > (|r| + 1) / 2), B ~ Beta(n/2 - 1, n/2 - 1) (the exact null for normal data).
+ * Spearman rho = Pearson r of the average ranks; p = 2 Q_t(|t|), t = rho sqrt((n - 2) /
+ * ((1 + rho)(1 - rho))), n - 2 degrees of freedom. r and p are NaN when a metric is constant;
+ * fewer than 3 complete pairs: status CP_STATS_TOO_FEW, every statistic NaN.
+ */
+struct cp_stats_corr {
+    int status; /* CP_STATS_OK or CP_STATS_TOO_FEW */
+    size_t n;   /* complete pairs */
+    double pearson_r, pearson_p;
+    double spearman_r, spearman_p;
+};
+
+/* Correlate x[i] with y[i], i in [0, n). 0, or -CP_EINTERNAL when out of memory. */
+int cp_stats_correlate(const double *x, const double *y, size_t n, struct cp_stats_corr *out);
+
 #endif

@@ -11,6 +11,9 @@ have at most 8 values and no tie, else 'asymptotic', use_continuity=True), ttest
 Bonferroni and Holm (adjust.txt) against the textbook formulas written here with numpy (as
 statsmodels' multipletests computes them): Bonferroni min(1, m p); Holm the running maximum of
 (m - k) p_(k), k = 0.. over the sorted p-values, capped at 1; NaN p-values are not counted.
+
+Correlations (corr.txt) against scipy.stats.pearsonr and spearmanr on the pairs where both
+values are finite.
 """
 import math
 import sys
@@ -127,6 +130,34 @@ def check_adjust(folder):
     return passed, failed
 
 
+CORR_NAMES = "pearson_r pearson_p spearman_r spearman_p".split()
+
+
+def reference_corr(x, y):
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    nan = float("nan")
+    if len(x) < 3:
+        return dict(pearson_r=nan, pearson_p=nan, spearman_r=nan, spearman_p=nan)
+    pr, pp = st.pearsonr(x, y)
+    sr, sp = st.spearmanr(x, y)
+    return dict(pearson_r=pr, pearson_p=pp, spearman_r=sr, spearman_p=sp)
+
+
+def check_corr(folder):
+    passed = failed = 0
+    worst = {k: 0.0 for k in CORR_NAMES}
+    for line in open(folder + "/corr.txt"):
+        xs, ys, right = line.split("|")
+        x = np.array([float(v) for v in xs.split()])
+        y = np.array([float(v) for v in ys.split()])
+        got = dict(zip(CORR_NAMES, (float(v) for v in right.split())))
+        p, f = compare(got, reference_corr(x, y), CORR_NAMES, worst, f"n={len(x)}")
+        passed, failed = passed + p, failed + f
+    print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    return passed, failed
+
+
 def main(folder):
     passed = failed = 0
     worst = {k: 0.0 for k in NAMES}
@@ -151,7 +182,7 @@ def main(folder):
                 failed += 1
                 print(f"FAIL {k} n={len(x)}: {g!r} vs {r!r}")
     print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
-    for check in (check_cmp, check_adjust):
+    for check in (check_cmp, check_adjust, check_corr):
         p, f = check(folder)
         passed, failed = passed + p, failed + f
     print(f"{passed} passed, {failed} failed, 0 skipped")

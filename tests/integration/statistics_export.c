@@ -6,6 +6,8 @@
  * cmp.txt, one line per pair of groups: "x1 ... | y1 ... | u u_p u_exact t t_df t_p
  * cliff_delta" (exact and asymptotic Mann-Whitney, ties, NaN, groups too small).
  * adjust.txt, one line per family of p-values: "p1 ... | bonferroni ... | holm ...".
+ * corr.txt, one line per pair of metrics: "x1 ... | y1 ... | pearson_r pearson_p spearman_r
+ * spearman_p" (NaN in either, ties, weak and strong correlation, 2 to 200 pairs).
  */
 #include <math.h>
 #include <stdio.h>
@@ -111,6 +113,41 @@ static int write_adjust(const char *folder)
     return fclose(f) == 0 ? 0 : 1;
 }
 
+static int write_corr(const char *folder)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corr.txt", folder);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    double x[200], y[200];
+    unsigned s = 3;
+    for (int t = 0; t < 50; t++) {
+        int n = 2 + t * 4;
+        double slope = 0.05 * (t % 9) - 0.2;
+        for (int i = 0; i < n; i++) {
+            x[i] = lcg(&s) * 100;
+            y[i] = slope * x[i] + lcg(&s) * 20;
+            if (t % 4 == 1) { /* ties */
+                x[i] = round(x[i] / 10);
+                y[i] = round(y[i] / 5);
+            }
+            if (i % 13 == 5)
+                x[i] = NAN;
+            if (i % 17 == 8)
+                y[i] = NAN;
+        }
+        struct cp_stats_corr c;
+        if (cp_stats_correlate(x, y, (size_t)n, &c) != 0)
+            return 1;
+        put(f, x, n);
+        put(f, y, n);
+        fprintf(f, "%.17g %.17g %.17g %.17g\n", c.pearson_r, c.pearson_p, c.spearman_r,
+                c.spearman_p);
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -142,5 +179,5 @@ int main(int argc, char **argv)
     }
     if (fclose(f) != 0)
         return 1;
-    return write_cmp(argv[1]) || write_adjust(argv[1]);
+    return write_cmp(argv[1]) || write_adjust(argv[1]) || write_corr(argv[1]);
 }
