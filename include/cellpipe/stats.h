@@ -74,4 +74,21 @@ struct cp_stats_corr {
 /* Correlate x[i] with y[i], i in [0, n). 0, or -CP_EINTERNAL when out of memory. */
 int cp_stats_correlate(const double *x, const double *y, size_t n, struct cp_stats_corr *out);
 
+/*
+ * Kruskal-Wallis test of k groups of one metric (NaN skipped), with tie correction:
+ * H = (12 / (N (N + 1)) sum R_i^2 / n_i - 3 (N + 1)) / (1 - sum(t^3 - t) / (N^3 - N)), R_i the
+ * sum of the average ranks of group i among all N values, t the tie sizes; p = P(chi^2_{k-1} >
+ * H). Fewer than 2 groups, or a group with fewer than 3 finite values: CP_STATS_TOO_FEW and NaN.
+ * H and p are NaN when all values are equal.
+ */
+struct cp_stats_kw {
+    int status;  /* CP_STATS_OK or CP_STATS_TOO_FEW */
+    size_t n, k; /* finite values in all groups, groups */
+    double h, df, p;
+};
+
+/* Test groups[g][0..sizes[g]), g in [0, k). 0, or -CP_EINTERNAL when out of memory. */
+int cp_stats_kruskal(const double *const *groups, const size_t *sizes, size_t k,
+                     struct cp_stats_kw *out);
+
 #endif

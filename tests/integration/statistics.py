@@ -14,6 +14,8 @@ statsmodels' multipletests computes them): Bonferroni min(1, m p); Holm the runn
 
 Correlations (corr.txt) against scipy.stats.pearsonr and spearmanr on the pairs where both
 values are finite.
+
+Kruskal-Wallis (kruskal.txt) against scipy.stats.kruskal on the finite values of each group.
 """
 import math
 import sys
@@ -158,6 +160,31 @@ def check_corr(folder):
     return passed, failed
 
 
+KW_NAMES = "h df p".split()
+
+
+def reference_kruskal(groups):
+    groups = [g[np.isfinite(g)] for g in groups]
+    nan = float("nan")
+    if len(groups) < 2 or min(len(g) for g in groups) < 3:
+        return dict(h=nan, df=nan, p=nan)
+    h, p = st.kruskal(*groups)
+    return dict(h=h, df=len(groups) - 1, p=p)
+
+
+def check_kruskal(folder):
+    passed = failed = 0
+    worst = {k: 0.0 for k in KW_NAMES}
+    for line in open(folder + "/kruskal.txt"):
+        left, right = line.split("=")
+        groups = [np.array([float(v) for v in part.split()]) for part in left.split("|")[:-1]]
+        got = dict(zip(KW_NAMES, (float(v) for v in right.split())))
+        p, f = compare(got, reference_kruskal(groups), KW_NAMES, worst, f"k={len(groups)}")
+        passed, failed = passed + p, failed + f
+    print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    return passed, failed
+
+
 def main(folder):
     passed = failed = 0
     worst = {k: 0.0 for k in NAMES}
@@ -182,7 +209,7 @@ def main(folder):
                 failed += 1
                 print(f"FAIL {k} n={len(x)}: {g!r} vs {r!r}")
     print("max relative difference: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
-    for check in (check_cmp, check_adjust, check_corr):
+    for check in (check_cmp, check_adjust, check_corr, check_kruskal):
         p, f = check(folder)
         passed, failed = passed + p, failed + f
     print(f"{passed} passed, {failed} failed, 0 skipped")

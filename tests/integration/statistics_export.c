@@ -8,6 +8,8 @@
  * adjust.txt, one line per family of p-values: "p1 ... | bonferroni ... | holm ...".
  * corr.txt, one line per pair of metrics: "x1 ... | y1 ... | pearson_r pearson_p spearman_r
  * spearman_p" (NaN in either, ties, weak and strong correlation, 2 to 200 pairs).
+ * kruskal.txt, one line per set of groups: "g1x1 ... | g2x1 ... | ... | = h df p" (2 to 6
+ * groups of 2 to 60 values, ties, NaN, shifted groups).
  */
 #include <math.h>
 #include <stdio.h>
@@ -148,6 +150,39 @@ static int write_corr(const char *folder)
     return fclose(f) == 0 ? 0 : 1;
 }
 
+static int write_kruskal(const char *folder)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/kruskal.txt", folder);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    static double v[6][60];
+    const double *g[6];
+    size_t n[6];
+    unsigned s = 9;
+    for (int t = 0; t < 40; t++) {
+        size_t k = 2 + (size_t)t % 5;
+        for (size_t j = 0; j < k; j++) {
+            n[j] = 2 + (size_t)(t * 7 + (int)j * 11) % 59;
+            for (size_t i = 0; i < n[j]; i++) {
+                double x = lcg(&s) * 100 + (double)(j * (size_t)(t % 4)) * 8;
+                v[j][i] = t % 3 == 0 ? round(x / 10) : x; /* ties */
+                if (i % 9 == 4)
+                    v[j][i] = NAN;
+            }
+            g[j] = v[j];
+        }
+        struct cp_stats_kw kw;
+        if (cp_stats_kruskal(g, n, k, &kw) != 0)
+            return 1;
+        for (size_t j = 0; j < k; j++)
+            put(f, v[j], (int)n[j]);
+        fprintf(f, "= %.17g %.17g %.17g\n", kw.h, kw.df, kw.p);
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -179,5 +214,6 @@ int main(int argc, char **argv)
     }
     if (fclose(f) != 0)
         return 1;
-    return write_cmp(argv[1]) || write_adjust(argv[1]) || write_corr(argv[1]);
+    return write_cmp(argv[1]) || write_adjust(argv[1]) || write_corr(argv[1]) ||
+           write_kruskal(argv[1]);
 }
