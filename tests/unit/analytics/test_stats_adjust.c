@@ -1,6 +1,8 @@
 /* Bonferroni and Holm against adjusted p-values worked by hand. */
 #include <math.h>
 
+#include "cellpipe/alloc.h"
+#include "cellpipe/error.h"
 #include "cellpipe/stats.h"
 #include "harness.h"
 
@@ -36,9 +38,28 @@ TEST(holm)
     CHECK_INT(cp_stats_adjust(NULL, 0, CP_STATS_HOLM, NULL), 0);
 }
 
+TEST(out_of_memory)
+{
+    double p[] = {0.01, 0.04, 0.03}, q[3];
+    long k;
+    int clean = 1;
+    for (k = 1; k < 100; k++) {
+        cp_alloc_fail_at(k);
+        int rc = cp_stats_adjust(p, 3, CP_STATS_HOLM, q);
+        cp_alloc_fail_at(0);
+        if (rc == 0)
+            break;
+        clean &= rc == -CP_EINTERNAL;
+    }
+    CHECK(clean);
+    CHECK(k > 1 && k < 100);
+    CHECK(!isnan(q[0]));
+}
+
 int main(void)
 {
     RUN(bonferroni);
     RUN(holm);
+    RUN(out_of_memory);
     return DONE();
 }

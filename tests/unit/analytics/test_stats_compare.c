@@ -1,6 +1,8 @@
 /* Two-group comparison against values worked by hand (rank sums, U orderings, t with 4 df). */
 #include <math.h>
 
+#include "cellpipe/alloc.h"
+#include "cellpipe/error.h"
 #include "cellpipe/stats.h"
 #include "harness.h"
 
@@ -53,10 +55,30 @@ TEST(not_enough_cells)
     CHECK_INT(c.status, CP_STATS_TOO_FEW);
 }
 
+TEST(out_of_memory)
+{
+    double x[] = {3, 1, 2, 9}, y[] = {6, 4, 5};
+    struct cp_stats_cmp c;
+    long k;
+    int clean = 1;
+    for (k = 1; k < 100; k++) {
+        cp_alloc_fail_at(k);
+        int rc = cp_stats_compare(x, 4, y, 3, &c);
+        cp_alloc_fail_at(0);
+        if (rc == 0)
+            break;
+        clean &= rc == -CP_EINTERNAL;
+    }
+    CHECK(clean);
+    CHECK(k > 1 && k < 100);
+    CHECK(!isnan(c.u_p));
+}
+
 int main(void)
 {
     RUN(separated_exact);
     RUN(ties_asymptotic);
     RUN(not_enough_cells);
+    RUN(out_of_memory);
     return DONE();
 }

@@ -1,6 +1,8 @@
 /* Pearson and Spearman against values worked by hand (n = 4: the null of r is uniform). */
 #include <math.h>
 
+#include "cellpipe/alloc.h"
+#include "cellpipe/error.h"
 #include "cellpipe/stats.h"
 #include "harness.h"
 
@@ -44,9 +46,29 @@ TEST(ties_and_edges)
     CHECK(isnan(c.pearson_r) && isnan(c.spearman_p));
 }
 
+TEST(out_of_memory)
+{
+    double x[] = {1, 2, 3, 4}, y[] = {1, 3, 2, 4};
+    struct cp_stats_corr c;
+    long k;
+    int clean = 1;
+    for (k = 1; k < 100; k++) {
+        cp_alloc_fail_at(k);
+        int rc = cp_stats_correlate(x, y, 4, &c);
+        cp_alloc_fail_at(0);
+        if (rc == 0)
+            break;
+        clean &= rc == -CP_EINTERNAL;
+    }
+    CHECK(clean);
+    CHECK(k > 1 && k < 100);
+    CHECK(!isnan(c.spearman_p));
+}
+
 int main(void)
 {
     RUN(four_pairs);
     RUN(ties_and_edges);
+    RUN(out_of_memory);
     return DONE();
 }

@@ -1,6 +1,8 @@
 /* Kruskal-Wallis against values worked by hand (chi^2 with 1 and 2 df in closed form). */
 #include <math.h>
 
+#include "cellpipe/alloc.h"
+#include "cellpipe/error.h"
 #include "cellpipe/stats.h"
 #include "harness.h"
 
@@ -50,10 +52,32 @@ TEST(not_enough_cells)
     CHECK_INT(kw.status, CP_STATS_TOO_FEW);
 }
 
+TEST(out_of_memory)
+{
+    double a[] = {1, 2, 3}, b[] = {4, 5, 6};
+    const double *g[] = {a, b};
+    size_t n[] = {3, 3};
+    struct cp_stats_kw c;
+    long k;
+    int clean = 1;
+    for (k = 1; k < 100; k++) {
+        cp_alloc_fail_at(k);
+        int rc = cp_stats_kruskal(g, n, 2, &c);
+        cp_alloc_fail_at(0);
+        if (rc == 0)
+            break;
+        clean &= rc == -CP_EINTERNAL;
+    }
+    CHECK(clean);
+    CHECK(k > 1 && k < 100);
+    CHECK(!isnan(c.p));
+}
+
 int main(void)
 {
     RUN(no_ties);
     RUN(ties);
     RUN(not_enough_cells);
+    RUN(out_of_memory);
     return DONE();
 }
