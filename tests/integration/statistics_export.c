@@ -7,7 +7,7 @@
  * cliff_delta" (exact and asymptotic Mann-Whitney, ties, NaN, groups too small).
  * adjust.txt, one line per family of p-values: "p1 ... | bonferroni ... | holm ...".
  * corr.txt, one line per pair of metrics: "x1 ... | y1 ... | pearson_r pearson_p spearman_r
- * spearman_p" (NaN in either, ties, weak and strong correlation, 2 to 200 pairs).
+ * spearman_p" (NaN in either, ties, weak and strong correlation, 2 to 198 pairs).
  * kruskal.txt, one line per set of groups: "g1x1 ... | g2x1 ... | ... | = h df p" (2 to 6
  * groups of 2 to 60 values, ties, NaN, shifted groups).
  */
