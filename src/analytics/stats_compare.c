@@ -2,26 +2,15 @@
 #include "cellpipe/stats.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
+#include "stats_internal.h"
 
 #define EXACT_MAX 8
-
-struct tagged {
-    double v;
-    int first; /* 1 for a value of x */
-};
-
-static int cmp_tagged(const void *a, const void *b)
-{
-    double x = ((const struct tagged *)a)->v, y = ((const struct tagged *)b)->v;
-    return (x > y) - (x < y);
-}
 
 static size_t keep_finite(const double *x, size_t n, double *dst)
 {
@@ -30,25 +19,6 @@ static size_t keep_finite(const double *x, size_t n, double *dst)
         if (isfinite(x[i]))
             dst[m++] = x[i];
     return m;
-}
-
-/* Rank sum of the first group (average ranks) and sum(t^3 - t) over tie groups. */
-static void rank_sum(struct tagged *a, size_t n, double *r1, double *ties)
-{
-    qsort(a, n, sizeof *a, cmp_tagged);
-    *r1 = 0;
-    *ties = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && a[j].v == a[i].v)
-            j++;
-        double rank = (double)(i + j + 1) / 2.0, t = (double)(j - i);
-        for (size_t k = i; k < j; k++)
-            if (a[k].first)
-                *r1 += rank;
-        *ties += t * t * t - t;
-        i = j;
-    }
 }
 
 /* P(U >= u) under H0 for groups of m and n without ties: counts of orderings by U. */
@@ -72,25 +42,30 @@ static double exact_sf(int u, int m, int n)
     return tail / total;
 }
 
-static void mann_whitney(struct tagged *a, size_t n1, size_t n2, struct cp_stats_cmp *o)
+static int mann_whitney(const double *v, size_t n1, size_t n2, double *rank, struct cp_stats_cmp *o)
 {
-    double r1, ties, m = (double)n1, n = (double)n2, big = m + n;
-    rank_sum(a, n1 + n2, &r1, &ties);
+    double r1 = 0, ties, m = (double)n1, n = (double)n2, big = m + n;
+    int rc = stats_rank(v, n1 + n2, rank, &ties);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n1; i++)
+        r1 += rank[i];
     double u1 = r1 - m * (m + 1) / 2.0;
     o->u = fmax(u1, m * n - u1);
     o->cliff_delta = (2.0 * u1 - m * n) / (m * n);
     o->u_exact = n1 <= EXACT_MAX && n2 <= EXACT_MAX && ties == 0;
     if (o->u_exact) {
         o->u_p = fmin(1.0, 2.0 * exact_sf((int)o->u, (int)n1, (int)n2));
-        return;
+        return 0;
     }
     double s = sqrt(m * n / 12.0 * ((big + 1) - ties / (big * (big - 1))));
     if (s == 0) {
         o->u_p = 1.0;
-        return;
+        return 0;
     }
     double z = (o->u - m * n / 2.0 - 0.5) / s;
     o->u_p = fmin(1.0, 2.0 * gsl_cdf_ugaussian_Q(z));
+    return 0;
 }
 
 static void welch(const double *x, size_t n1, const double *y, size_t n2, struct cp_stats_cmp *o)
@@ -109,13 +84,12 @@ int cp_stats_compare(const double *x, size_t nx, const double *y, size_t ny,
                      struct cp_stats_cmp *out)
 {
     int rc = 0;
-    double *v = NULL;
-    struct tagged *a = NULL;
+    double *v = NULL, *rank = NULL;
     *out = (struct cp_stats_cmp){0};
     out->u = out->u_p = out->t = out->t_df = out->t_p = out->cliff_delta = NAN;
     v = cp_malloc((nx + ny + 1) * sizeof *v);
-    a = cp_malloc((nx + ny + 1) * sizeof *a);
-    if (!v || !a) {
+    rank = cp_malloc((nx + ny + 1) * sizeof *rank);
+    if (!v || !rank) {
         rc = -CP_EINTERNAL;
         goto cleanup;
     }
@@ -126,12 +100,12 @@ int cp_stats_compare(const double *x, size_t nx, const double *y, size_t ny,
         out->status = CP_STATS_TOO_FEW;
         goto cleanup;
     }
-    for (size_t i = 0; i < n1 + n2; i++)
-        a[i] = (struct tagged){v[i], i < n1};
-    mann_whitney(a, n1, n2, out);
+    rc = mann_whitney(v, n1, n2, rank, out);
+    if (rc < 0)
+        goto cleanup;
     welch(v, n1, v + n1, n2, out);
 cleanup:
     cp_free(v);
-    cp_free(a);
+    cp_free(rank);
     return rc;
 }

@@ -2,39 +2,12 @@
 #include "cellpipe/stats.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
-
-struct indexed {
-    double v;
-    size_t i;
-};
-
-static int cmp_indexed(const void *a, const void *b)
-{
-    double x = ((const struct indexed *)a)->v, y = ((const struct indexed *)b)->v;
-    return (x > y) - (x < y);
-}
-
-/* r[i] = average rank (1-based) of x[i]; s is scratch of n entries. */
-static void average_ranks(const double *x, size_t n, struct indexed *s, double *r)
-{
-    for (size_t i = 0; i < n; i++)
-        s[i] = (struct indexed){x[i], i};
-    qsort(s, n, sizeof *s, cmp_indexed);
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && s[j].v == s[i].v)
-            j++;
-        for (size_t k = i; k < j; k++)
-            r[s[k].i] = (double)(i + j + 1) / 2.0;
-        i = j;
-    }
-}
+#include "stats_internal.h"
 
 /* Pearson r, or NaN when either variable is constant. */
 static double pearson(const double *x, const double *y, size_t n)
@@ -81,10 +54,9 @@ int cp_stats_correlate(const double *x, const double *y, size_t n, struct cp_sta
 {
     int rc = 0;
     double *v = cp_malloc((4 * n + 1) * sizeof *v);
-    struct indexed *s = cp_malloc((n + 1) * sizeof *s);
     *out = (struct cp_stats_corr){0};
     out->pearson_r = out->pearson_p = out->spearman_r = out->spearman_p = NAN;
-    if (!v || !s) {
+    if (!v) {
         rc = -CP_EINTERNAL;
         goto cleanup;
     }
@@ -102,12 +74,11 @@ int cp_stats_correlate(const double *x, const double *y, size_t n, struct cp_sta
     }
     out->pearson_r = pearson(a, b, m);
     out->pearson_p = pearson_p(out->pearson_r, m);
-    average_ranks(a, m, s, ra);
-    average_ranks(b, m, s, rb);
+    if ((rc = stats_rank(a, m, ra, NULL)) < 0 || (rc = stats_rank(b, m, rb, NULL)) < 0)
+        goto cleanup;
     out->spearman_r = pearson(ra, rb, m);
     out->spearman_p = spearman_p(out->spearman_r, m);
 cleanup:
     cp_free(v);
-    cp_free(s);
     return rc;
 }
