@@ -43,6 +43,7 @@ IMPLEMENTED_IN = {
     "results_csv.h": "sinks",  # sinks/results.c
     "stages.h": "run",         # run/stages.c
     "mlflow.h": "sinks",       # sinks/mlflow*.c
+    "stats.h": "analytics",    # analytics/stats_*.c
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
