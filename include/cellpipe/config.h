@@ -190,6 +190,19 @@ struct cp_workbook_config {
     int constant_memory; /* default 1 */
 };
 
+/* `statistics:` (issue #18; include/cellpipe/statistics.h). */
+enum cp_correction { CP_CORRECT_HOLM, CP_CORRECT_BONFERRONI, CP_CORRECT_NONE };
+
+struct cp_statistics_config {
+    int enabled;               /* default 1 */
+    char *group_by;            /* metadata column, default "design_name" */
+    struct cp_strlist metrics; /* per-cell columns; default cycle_life, fade_rate, ... */
+    struct cp_strlist compare; /* "all" (default), or pairs "A vs B" */
+    double alpha;              /* default 0.05 */
+    int correction;            /* enum cp_correction, default holm */
+    double level;              /* confidence of intervals, default 0.95 */
+};
+
 struct cp_mlflow_config {
     int enabled;        /* default 1: with no tracking URI only the journal is written */
     char *tracking_uri; /* default ${MLFLOW_TRACKING_URI:-} */
@@ -236,6 +249,7 @@ struct cp_config {
     struct cp_fits_config fits;
     struct cp_plots_config plots;
     struct cp_workbook_config workbook;
+    struct cp_statistics_config statistics;
     struct cp_mlflow_config mlflow;
     struct cp_report_config report;
     struct cp_email_config email;

@@ -16,6 +16,8 @@
 #include "cellpipe/results.h"
 #include "cellpipe/table.h"
 
+struct cp_statistics;
+
 #define CP_MAX_TIMINGS 32
 
 struct cp_tracking {
@@ -43,6 +45,7 @@ struct cp_run {
     struct cp_validation validation;
     struct cp_cell_result *results; /* one per row of data.cells, same order */
     size_t nresults;
+    struct cp_statistics *statistics; /* the statistics stage's; NULL when disabled */
 
     char pipeline_sha256[65];
     char data_sha256[65];

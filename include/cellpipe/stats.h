@@ -91,4 +91,63 @@ struct cp_stats_kw {
 int cp_stats_kruskal(const double *const *groups, const size_t *sizes, size_t k,
                      struct cp_stats_kw *out);
 
+/*
+ * Kaplan-Meier estimate of survival (here: of cycle life) from right-censored times. A cell
+ * that reached its event (end of life) at time t has event 1; a cell still alive at its last
+ * observation t (active, or stopped early) has event 0 and is censored at t. At a time with
+ * both events and censorings, the events come first (the censored cells were at risk).
+ * Cells whose time is not finite are left out.
+ *
+ * S(t) = prod over event times t_i <= t of (1 - d_i / n_i), n_i at risk just before t_i, d_i
+ * events at t_i. Greenwood: Var S(t) = S(t)^2 sum_{t_i <= t} d_i / (n_i (n_i - d_i)).
+ * Interval at `level` by the log-log transform (as lifelines' KaplanMeierFitter):
+ * with v = sum d_i / (n_i (n_i - d_i)) / (log S)^2 and z the (1 + level) / 2 normal quantile,
+ * lo = S^exp(z sqrt v), hi = S^exp(-z sqrt v); lo = hi = NaN where S is 0 or 1 (the
+ * transform is undefined; lifelines gives 1 before the first event).
+ * Median life: the smallest step time with S <= 0.5; its interval: the smallest step time
+ * where hi <= 0.5 (upper end) and where lo <= 0.5 (lower end); NaN when a curve never gets
+ * there (median not reached, or no upper bound), as lifelines' median_survival_times.
+ */
+struct cp_stats_km_step {
+    double t;                         /* a distinct time with an event or a censoring */
+    size_t at_risk, events, censored; /* at risk just before t; events and censorings at t */
+    double s;                         /* S just after t */
+    double var;                       /* Greenwood variance of S just after t */
+    double lo, hi;                    /* log-log interval of S just after t */
+};
+
+struct cp_stats_km {
+    int status;        /* CP_STATS_OK; CP_STATS_TOO_FEW when no finite time */
+    size_t n, events;  /* cells used, events among them */
+    struct cp_stats_km_step *steps; /* in increasing t; cp_stats_km_release() frees */
+    size_t nsteps;
+    double median, median_lo, median_hi; /* NaN when not reached */
+};
+
+/* Estimate from time[0..n) and event[0..n) (1 event, 0 censored). 0, or -CP_EINTERNAL when out
+ * of memory (out is then empty). */
+int cp_stats_km(const double *time, const int *event, size_t n, double level,
+                struct cp_stats_km *out);
+void cp_stats_km_release(struct cp_stats_km *km);
+
+/*
+ * Log-rank test of k groups of right-censored times (lifelines' multivariate_logrank_test; for
+ * k = 2 the same as logrank_test). At each distinct event time over all groups, with n_j at
+ * risk and d_j events in group j (N, D in all): observed minus expected O_j - E_j summed over
+ * times, E_j = D n_j / N, and the hypergeometric covariance
+ * V_jl = sum D (N - D) / (N - 1) n_j / N (delta_jl - n_l / N). chi2 = (O - E)' V^- (O - E)
+ * over the first k - 1 groups, df = k - 1, p = P(chi^2_df > chi2).
+ * Fewer than 2 groups, or a group with fewer than 3 cells: CP_STATS_TOO_FEW and NaN.
+ * No event at all: chi2 and p are NaN.
+ */
+struct cp_stats_logrank {
+    int status;   /* CP_STATS_OK or CP_STATS_TOO_FEW */
+    size_t n, k;  /* cells with a finite time, groups */
+    double chi2, df, p;
+};
+
+/* group[i] in [0, k) is cell i's group. 0, or -CP_EINTERNAL when out of memory. */
+int cp_stats_logrank(const double *time, const int *event, const size_t *group, size_t n,
+                     size_t k, struct cp_stats_logrank *out);
+
 #endif

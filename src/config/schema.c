@@ -16,6 +16,7 @@
 #define P(field) offsetof(struct cp_plot_config, field)
 #define PS(field) offsetof(struct cp_plots_config, field)
 #define W(field) offsetof(struct cp_workbook_config, field)
+#define ST(field) offsetof(struct cp_statistics_config, field)
 #define M(field) offsetof(struct cp_mlflow_config, field)
 #define RE(field) offsetof(struct cp_report_config, field)
 #define E(field) offsetof(struct cp_email_config, field)
@@ -33,6 +34,7 @@ static const char *const plot_kinds[] = {"line", "scatter", "histogram", "box", 
 static const char *const normalizes[] = {"none", "first_cycles", "nominal", NULL};
 static const char *const overlays[] = {"fit", "band", "threshold", "knee", "anomalies", NULL};
 static const char *const starttls_modes[] = {"auto", "required", "off", NULL};
+static const char *const corrections[] = {"holm", "bonferroni", "none", NULL};
 static const char *const email_whens[] = {"always", "flagged", "failure", NULL};
 
 static const struct cp_field source_fields[] = {
@@ -215,6 +217,25 @@ static const struct cp_field workbook_fields[] = {
     {.key = NULL},
 };
 
+static const struct cp_field statistics_fields[] = {
+    {"enabled", F_BOOL, ST(enabled), 0, NULL, NULL, NOR, "true",
+     "compute fleet statistics (docs/statistics.md)"},
+    {"group_by", F_STR, ST(group_by), 0, NULL, NULL, NOR, "design_name",
+     "metadata column whose values are the groups compared"},
+    {"metrics", F_STRLIST, ST(metrics), 0, NULL, NULL, NOR,
+     "cycle_life,fade_rate,ce_mean,last_retention",
+     "per-cell columns described, correlated and compared (cycle_life: observed end of life)"},
+    {"compare", F_STRLIST, ST(compare), 0, NULL, NULL, NOR, "all",
+     "all (every pair of groups), or pairs written \"A vs B\""},
+    {"alpha", F_DOUBLE, ST(alpha), 0, NULL, NULL, 1e-6, 0.5, "0.05",
+     "significance level of the corrected p-values"},
+    {"correction", F_ENUM, ST(correction), 0, corrections, NULL, NOR, "holm",
+     "p-value correction across comparisons: holm, bonferroni, none"},
+    {"level", F_DOUBLE, ST(level), 0, NULL, NULL, 0.5, 0.999, "0.95",
+     "confidence of the intervals (mean, median, survival)"},
+    {.key = NULL},
+};
+
 static const struct cp_field mlflow_fields[] = {
     {"enabled", F_BOOL, M(enabled), 0, NULL, NULL, NOR, "true",
      "log to MLflow (journal only when no tracking URI)"},
@@ -275,6 +296,7 @@ static const struct cp_field root_fields[] = {
     SECTION(fits, fits_fields, "degradation models, end of life, knee, anomalies"),
     SECTION(plots, plots_fields, "SVG/PDF plots"),
     SECTION(workbook, workbook_fields, "workbook.xlsx"),
+    SECTION(statistics, statistics_fields, "fleet statistics: groups, comparisons, survival"),
     SECTION(mlflow, mlflow_fields, "MLflow tracking"),
     SECTION(report, report_fields, "the report folder"),
     SECTION(email, email_fields, "emailed summary"),
