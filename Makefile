@@ -23,7 +23,7 @@ TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(shell find tests/bench -name 'bench_*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(shell find include -name '*.h' | sort)
+HEADERS   := $(shell find include src -name '*.h' | sort)
 TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run run-built check check-built unit functional sanitize valgrind bench install format \

@@ -201,6 +201,7 @@ struct cp_statistics_config {
     double alpha;              /* default 0.05 */
     int correction;            /* enum cp_correction, default holm */
     double level;              /* confidence of intervals, default 0.95 */
+    int line;                  /* of the `statistics:` key, 0 when absent (for messages) */
 };
 
 struct cp_mlflow_config {

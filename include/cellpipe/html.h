@@ -2,7 +2,7 @@
 #define CELLPIPE_HTML_H
 /*
  * index.html, the report as one self-contained page (src/sinks/html.c): KPIs, flagged cells
- * with their reasons, every plot of plots/ (SVG) inlined, links to summary.pdf, workbook.xlsx,
+ * with their reasons, the fleet statistics, every plot of plots/ (SVG) inlined, links to summary.pdf, workbook.xlsx,
  * results/cells.csv and the MLflow run. No scripts, no fonts or styles from the network: it
  * reads the same from a file share, a mail client or an air-gapped lab PC.
  *
@@ -28,5 +28,9 @@ int cp_html_inline_svg(struct cp_strbuf *out, const char *svg, const char *prefi
 /* Render the page for a run whose outputs are in dir (the staging folder). 0 or code. */
 int cp_html_render(const struct cp_run *run, const char *dir, struct cp_strbuf *out,
                    struct cp_error *err);
+
+/* The statistics section (src/sinks/html_stats.c): nothing when s is NULL. 0 or -1 (memory). */
+struct cp_statistics;
+int cp_html_statistics(const struct cp_statistics *s, const char *group_by, struct cp_strbuf *sb);
 
 #endif

@@ -9,13 +9,4 @@
  */
 struct cp_run;
 
-/* The per-cell results as a table: every cells column, then the result columns in the order
- * of results/cells.csv. Other sinks (workbook, html) use it too. NULL when out of memory. */
-struct cp_table *cp_results_cells_table(const struct cp_run *run);
-
-/* Flags of a cell joined as "kind: reason; kind: reason" into buf. */
-#include <stddef.h>
-struct cp_cell_result;
-void cp_results_flag_text(const struct cp_cell_result *r, char *buf, size_t n);
-
 #endif

@@ -72,6 +72,8 @@ struct cp_run {
 
 /* Record the wall time of a stage (ms). */
 void cp_run_timing(struct cp_run *run, const char *stage, double ms);
+/* Free run->statistics and set it to NULL. */
+void cp_run_statistics_release(struct cp_run *run);
 /* Path inside the staging folder (cp_free). */
 char *cp_run_path(const struct cp_run *run, const char *rel);
 

@@ -20,4 +20,8 @@ int cp_stage_features(struct cp_run *run, struct cp_error *err);
  * fills the run's fleet figures (include/cellpipe/fit.h). */
 int cp_stage_models(struct cp_run *run, struct cp_error *err);
 
+/* Fleet statistics over the per-cell table (`statistics:`); sets run->statistics, or leaves it
+ * NULL when the section is disabled (include/cellpipe/statistics.h). */
+int cp_stage_statistics(struct cp_run *run, struct cp_error *err);
+
 #endif

@@ -9,8 +9,10 @@
  * The functions of one statistic are in stats.h; this is the whole set for a report.
  *
  * Families for the correction: the Mann-Whitney p-values of every compared pair and metric
- * form one family, the Welch p-values another, the pairwise log-rank p-values a third.
- * A difference is "significant" when its corrected p-value is below alpha.
+ * together with the pairwise log-rank p-values form one family (the tests whose results the
+ * report states as differences, so the chance of stating any false difference is at most
+ * alpha); the Welch p-values form their own. A difference is "significant" when its
+ * corrected p-value is below alpha.
  */
 #include <stddef.h>
 
@@ -83,11 +85,19 @@ long cp_statistics_metric(const struct cp_statistics *s, const char *name);
  * The significant differences in words, one sentence each, most significant first, at most
  * `max` (0: all): "LFP-18650-A lives longer than NMC-POUCH-B: median 1,120 vs 760 cycles,
  * log-rank p = 0.003" for survival, "LFP-18650-A has a higher fade_rate than ...: median
- * 0.41 vs 0.62, Mann-Whitney p = 0.01" for metrics. Each line is cp_malloc'ed; *out is an
+ * 0.41 vs 0.62, Mann-Whitney p = 0.01" for metrics (not for cycle_life: over the finished
+ * cells only it is biased toward the fast faders, so life differences come from log-rank). Each line is cp_malloc'ed; *out is an
  * array of *n of them (cp_statistics_lines_free). 0 or -CP_EINTERNAL.
  */
 int cp_statistics_findings(const struct cp_statistics *s, size_t max, char ***out, size_t *n);
 void cp_statistics_lines_free(char **lines, size_t n);
+
+/* A group's median life for tables: "1,120 (980-1,260)", "1,120 (980-not reached)",
+ * "not reached" (en dash between the bounds, UTF-8). */
+void cp_statistics_median_text(const struct cp_stats_km *km, char *buf, size_t n);
+/* What a report says when nothing is significant: "No significant difference at alpha = 0.05
+ * (Holm-corrected p-values)." */
+void cp_statistics_none_text(const struct cp_statistics *s, char *buf, size_t n);
 
 /*
  * The tidy table of results/statistics.csv and the Statistics sheet: columns analysis

@@ -106,6 +106,24 @@ static const yaml_node_t *find_key(yaml_document_t *doc, const yaml_node_t *map,
     return NULL;
 }
 
+/* statistics.compare: "all" alone, or pairs "A vs B" of two different names. */
+static int check_statistics(struct ctx *c, struct cp_config *cfg, const yaml_node_t *key)
+{
+    const struct cp_strlist *l = &cfg->statistics.compare;
+    cfg->statistics.line = key ? (int)key->start_mark.line + 1 : 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *vs = strstr(l->v[i], " vs ");
+        if (strcmp(l->v[i], "all") == 0 && l->n == 1)
+            continue;
+        if (!vs || vs == l->v[i] || !vs[4] || strstr(vs + 4, " vs "))
+            return cfg_fail(c, key, "expected 'all' or pairs \"A vs B\" in 'compare', got '%s'",
+                            l->v[i]);
+    }
+    if (cfg->statistics.metrics.n == 0)
+        return cfg_fail(c, key, "expected at least one name in 'metrics'");
+    return 0;
+}
+
 /* Checks that need more than one key. `root` may be NULL (empty file). */
 static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t *root)
 {
@@ -130,6 +148,9 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
                                 "%s:%d: expected a 'name' of letters, digits, '.', '_' or '-' "
                                 "in the plot",
                                 c->file, cfg->plots.list[i].line);
+    int rc = check_statistics(c, cfg, find_key(c->doc, root, "statistics"));
+    if (rc < 0)
+        return rc;
     if (!cfg->validate.rules)
         return default_rules(c, &cfg->validate);
     return 0;

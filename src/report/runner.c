@@ -134,6 +134,7 @@ static const struct stage stages[] = {
     {"features", cp_stage_features},
     {"cache", stage_reuse}, /* incremental runs: the source restores unchanged cells */
     {"models", cp_stage_models}, /* fits, end of life, knee, forecasts, anomalies */
+    {"statistics", cp_stage_statistics}, /* groups, comparisons, survival of cycle life */
 };
 /* clang-format on */
 
@@ -226,6 +227,7 @@ static void release_run(struct cp_run *run)
     cp_free(run->validation.rules);
     cp_free(run->validation.cells);
     cp_free(run->results);
+    cp_run_statistics_release(run);
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
     cp_free(run->tracking.url);

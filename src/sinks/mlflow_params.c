@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <math.h>
 #include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
 #include "cellpipe/mlflow.h"
+#include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
 #include "mlflow_internal.h"
@@ -194,6 +197,51 @@ static void fleet_stat(struct batch *b, const struct cp_run *run, const char *na
     cp_free(v);
 }
 
+static void stat_metric(struct batch *b, double v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void stat_metric(struct batch *b, double v, const char *fmt, ...)
+{
+    char key[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(key, sizeof key, fmt, ap);
+    va_end(ap);
+    mlf_batch_metric(b, key, v, 0);
+}
+
+/* The key figures of the statistics stage: per group its median life (Kaplan-Meier) with the
+ * interval and each metric's median; the log-rank and Kruskal-Wallis p-values; per compared
+ * pair the corrected log-rank p; the number of significant differences. */
+static void statistics_metrics(struct batch *b, const struct cp_statistics *s)
+{
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct cp_statistics_group *gr = &s->groups[g];
+        stat_metric(b, (double)gr->n, "stats.%s.cells", gr->name);
+        stat_metric(b, (double)gr->km.events, "stats.%s.events", gr->name);
+        stat_metric(b, gr->km.median, "stats.%s.median_life", gr->name);
+        stat_metric(b, gr->km.median_lo, "stats.%s.median_life_lo", gr->name);
+        stat_metric(b, gr->km.median_hi, "stats.%s.median_life_hi", gr->name);
+        for (size_t j = 0; j < s->nmetrics; j++)
+            stat_metric(b, gr->desc[j].median, "stats.%s.%s.median", gr->name,
+                        s->metric_names[j]);
+    }
+    stat_metric(b, s->logrank.p, "stats.logrank_p");
+    for (size_t j = 0; j < s->nmetrics; j++)
+        stat_metric(b, s->kruskal[j].p, "stats.kruskal.%s.p", s->metric_names[j]);
+    for (size_t i = 0; i < s->nlrs; i++)
+        stat_metric(b, s->lrs[i].p_adj, "stats.logrank.%s_vs_%s.p_adjusted",
+                    s->groups[s->lrs[i].a].name, s->groups[s->lrs[i].b].name);
+    char **lines = NULL;
+    size_t n = 0;
+    if (cp_statistics_findings(s, 0, &lines, &n) < 0) {
+        b->rc = b->rc < 0 ? b->rc : cp_error_oom(b->err);
+        return;
+    }
+    stat_metric(b, (double)n, "stats.significant_differences");
+    cp_statistics_lines_free(lines, n);
+}
+
 void mlf_parent_metrics(struct batch *b, const struct cp_run *run)
 {
     const struct cp_validation *val = &run->validation;
@@ -213,6 +261,8 @@ void mlf_parent_metrics(struct batch *b, const struct cp_run *run)
     fleet_stat(b, run, "fade_rate", offsetof(struct cp_cell_result, fade_rate));
     fleet_stat(b, run, "eol_forecast", offsetof(struct cp_cell_result, eol_forecast));
     fleet_stat(b, run, "ce_mean", offsetof(struct cp_cell_result, ce_mean));
+    if (run->statistics)
+        statistics_metrics(b, run->statistics);
     for (size_t i = 0; i < run->ntimings; i++) {
         struct cp_strbuf k;
         cp_strbuf_init(&k);

@@ -80,6 +80,8 @@ static int add_sheets(struct wb *wb)
     if (!(wb->summary = add_sheet(wb, "Summary", NULL)) ||
         !(wb->cells = add_sheet(wb, "Cells", NULL)) || !(wb->fits = add_sheet(wb, "Fits", NULL)))
         return wb->rc ? wb->rc : wb_oom(wb);
+    if (wb->run->statistics && !(wb->statistics = add_sheet(wb, "Statistics", NULL)))
+        return wb->rc ? wb->rc : wb_oom(wb);
     if (wc->cycles_sheet) {
         int rc = wb_plan_cycles(wb);
         if (rc)
@@ -130,8 +132,8 @@ cleanup:
 static int write_sheets(struct wb *wb)
 {
     int (*const steps[])(struct wb *) = {
-        wb_sheet_cells,  wb_sheet_fits,       wb_sheet_cycles,  wb_sheet_quarantine,
-        wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
+        wb_sheet_cells,      wb_sheet_fits,   wb_sheet_statistics, wb_sheet_cycles,
+        wb_sheet_quarantine, wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int rc = steps[i](wb);

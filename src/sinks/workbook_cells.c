@@ -1,7 +1,7 @@
 /*
  * The Cells and Fits sheets. They hold what results/cells.csv and results/fits.csv hold, with
  * the same column names and values, so the workbook and the CSV files never disagree:
- * Cells is the results sink's own per-cell table (cp_results_cells_table()); Fits has one
+ * Cells is the results sink's own per-cell table (cp_cells_table()); Fits has one
  * numeric column per model parameter (the names of include/cellpipe/fit.h) where fits.csv
  * packs them into "name=value;..." text, and like it one row per cell and configured model,
  * "not_run" included (a cell with too few cycles).
@@ -11,7 +11,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/fit.h"
-#include "cellpipe/results_csv.h"
+#include "cellpipe/cells_table.h"
 #include "workbook_internal.h"
 
 /* ---- Cells ---- */
@@ -66,7 +66,7 @@ int wb_sheet_cells(struct wb *wb)
     const struct cp_run *run = wb->run;
     struct cp_table *results = NULL;
     int rc;
-    if (run->nresults > 0 && !(results = cp_results_cells_table(run)))
+    if (run->nresults > 0 && !(results = cp_cells_table(run)))
         return wb_oom(wb);
     const struct cp_table *t = results ? results : run->data.cells;
     if (t) {

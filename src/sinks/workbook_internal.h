@@ -69,7 +69,7 @@ struct wb {
     lxw_workbook *book;
     long sheet_rows; /* data rows per Cycles sheet */
 
-    lxw_worksheet *summary, *cells, *fits, *validation, *quarantine, *charts;
+    lxw_worksheet *summary, *cells, *fits, *statistics, *validation, *quarantine, *charts;
     lxw_worksheet *cycles_ws[WB_MAX_SHEETS];
     char cycles_names[WB_MAX_SHEETS][CP_WB_SHEET_NAME_MAX];
     int ncycles_ws;
@@ -123,6 +123,7 @@ int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_
 int wb_plan_cycles(struct wb *wb); /* adds the Cycles sheets (called in sheet order) */
 int wb_sheet_cells(struct wb *wb);
 int wb_sheet_fits(struct wb *wb);
+int wb_sheet_statistics(struct wb *wb); /* only when the statistics stage ran */
 int wb_sheet_cycles(struct wb *wb);
 int wb_sheet_validation(struct wb *wb);
 int wb_sheet_quarantine(struct wb *wb);

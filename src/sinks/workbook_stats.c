@@ -1,0 +1,49 @@
+/*
+ * The Statistics sheet: the tidy table of results/statistics.csv (statistics.h), one row per
+ * group, metric and statistic, with corrected p-values below alpha highlighted. Present only
+ * when the statistics stage ran.
+ */
+#include <stdio.h>
+
+#include "cellpipe/alloc.h"
+#include "cellpipe/statistics.h"
+#include "cellpipe/table.h"
+#include "workbook_internal.h"
+
+static int significant_rule(struct wb *wb, const struct cp_table *t)
+{
+    int stat = cp_table_find(t, "statistic"), value = cp_table_find(t, "value");
+    char f[160], sc[LXW_MAX_COL_NAME_LENGTH], vc[LXW_MAX_COL_NAME_LENGTH];
+    lxw_col_to_name(sc, (lxw_col_t)stat, 1);
+    lxw_col_to_name(vc, (lxw_col_t)value, 1);
+    snprintf(f, sizeof f, "=AND(RIGHT(%s2,11)=\"_p_adjusted\",ISNUMBER(%s2),%s2<%.17g)", sc, vc,
+             vc, wb->run->statistics->alpha);
+    return wb_add_rule(wb, wb->statistics, (long)t->nrows, 0, (int)t->ncols - 1, f, wb->fill_best);
+}
+
+int wb_sheet_statistics(struct wb *wb)
+{
+    if (!wb->statistics)
+        return 0;
+    struct cp_table *t = cp_statistics_table(wb->run->statistics);
+    struct wb_col *cols = t ? cp_calloc(t->ncols, sizeof *cols) : NULL;
+    int rc = cols ? 0 : wb_oom(wb);
+    for (size_t k = 0; !rc && k < t->ncols; k++) {
+        wb_col_init(&cols[k], t->cols[k].name, &t->cols[k]);
+        cols[k].quiet_nan = 1; /* an empty value is explained in `note` */
+        rc = wb_col_setup(wb, &cols[k]);
+    }
+    if (!rc)
+        rc = wb_write_header(wb, wb->statistics, cols, t->ncols);
+    for (size_t r = 0; !rc && r < t->nrows; r++)
+        for (size_t k = 0; !rc && k < t->ncols; k++)
+            rc = wb_write_value(wb, wb->statistics, "Statistics", &cols[k], (long)r + 1, (int)k,
+                                r);
+    if (!rc)
+        rc = wb_finish_table(wb, wb->statistics, cols, t->ncols, (long)t->nrows, 0);
+    if (!rc && t->nrows > 0)
+        rc = significant_rule(wb, t);
+    cp_free(cols);
+    cp_table_free(t);
+    return rc;
+}
