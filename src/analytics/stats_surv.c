@@ -158,8 +158,8 @@ static void lr_accumulate(const double *nj, const double *dj, size_t k, double *
     }
 }
 
-static size_t lr_sweep(const struct obs *o, size_t m, size_t k, double *nj, double *dj,
-                       double *z, double *v)
+static size_t lr_sweep(const struct obs *o, size_t m, size_t k, double *nj, double *dj, double *z,
+                       double *v)
 {
     size_t i = 0, events = 0;
     while (i < m) {
@@ -208,8 +208,8 @@ static double lr_quadratic(const double *z, const double *v, size_t r, size_t k,
     return zz - kept > 1e-12 * zz + 1e-300 ? NAN : chi2;
 }
 
-int cp_stats_logrank(const double *time, const int *event, const size_t *group, size_t n,
-                     size_t k, struct cp_stats_logrank *out)
+int cp_stats_logrank(const double *time, const int *event, const size_t *group, size_t n, size_t k,
+                     struct cp_stats_logrank *out)
 {
     int rc = 0;
     size_t m;

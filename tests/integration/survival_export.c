@@ -52,8 +52,8 @@ static int emit_km(FILE *f, const double *t, const int *e, size_t n)
 }
 
 /* One set of k groups: the log-rank line, and a Kaplan-Meier line per group. */
-static int emit_set(FILE *lr, FILE *kmf, const double *t, const int *e, const size_t *g,
-                    size_t n, size_t k)
+static int emit_set(FILE *lr, FILE *kmf, const double *t, const int *e, const size_t *g, size_t n,
+                    size_t k)
 {
     struct cp_stats_logrank r;
     if (cp_stats_logrank(t, e, g, n, k, &r) != 0)
