@@ -102,8 +102,9 @@ int cp_stats_kruskal(const double *const *groups, const size_t *sizes, size_t k,
  * events at t_i. Greenwood: Var S(t) = S(t)^2 sum_{t_i <= t} d_i / (n_i (n_i - d_i)).
  * Interval at `level` by the log-log transform (as lifelines' KaplanMeierFitter):
  * with v = sum d_i / (n_i (n_i - d_i)) / (log S)^2 and z the (1 + level) / 2 normal quantile,
- * lo = S^exp(z sqrt v), hi = S^exp(-z sqrt v); lo = hi = NaN where S is 0 or 1 (the
- * transform is undefined; lifelines gives 1 before the first event).
+ * lo = S^exp(z sqrt v), hi = S^exp(-z sqrt v); lo = hi = NaN where S is 1 (the transform is
+ * undefined; lifelines gives 1 before the first event), lo = hi = 0 where S is 0 (the limit, as
+ * lifelines; the infinite Greenwood term of the step to 0 is dropped there, so Var S = 0).
  * Median life: the smallest step time with S <= 0.5; its interval: the smallest step time
  * where hi <= 0.5 (upper end) and where lo <= 0.5 (lower end); NaN when a curve never gets
  * there (median not reached, or no upper bound), as lifelines' median_survival_times.

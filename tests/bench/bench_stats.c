@@ -3,8 +3,10 @@
  * 100 ms). It times what exists: per metric, descriptive statistics with both intervals of
  * every group, the 15 two-group comparisons with Holm over their Mann-Whitney p-values and
  * Kruskal-Wallis over the 6 groups; and the 45 Pearson/Spearman correlations of metric pairs
- * over all cells. Prints the best of 5 wall times.
+ * over all cells. Prints the best of 5 wall times. Then Kaplan-Meier of every group and the
+ * log-rank test of the 6 groups on 1,000 censored cycle lives, best of 5 as well.
  */
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -59,6 +61,46 @@ static int correlate_all(double flat[METRICS][CELLS], double *sink)
     return 0;
 }
 
+/* Weibull lives (shape 2, scale growing by group), a third censored at a uniform time. */
+static int survival(double *best, double *sink)
+{
+    static double t[CELLS], tg[GROUPS][CELLS];
+    static int e[CELLS], eg[GROUPS][CELLS];
+    static size_t g[CELLS], n[GROUPS];
+    unsigned s = 777;
+    for (int c = 0; c < CELLS; c++) {
+        s = s * 1664525u + 1013904223u;
+        double u = ((double)(s >> 8) + 0.5) / 16777216.0;
+        s = s * 1664525u + 1013904223u;
+        double stop = (s >> 8) % 3 == 0 ? (double)(s >> 12) / 1048576.0 * 3000.0 : INFINITY;
+        double life = (800.0 + 50.0 * (c % GROUPS)) * sqrt(-log(u));
+        t[c] = fmin(life, stop);
+        e[c] = life <= stop;
+        g[c] = (size_t)(c % GROUPS);
+        tg[g[c]][n[g[c]]] = t[c];
+        eg[g[c]][n[g[c]]++] = e[c];
+    }
+    *best = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_s();
+        for (int j = 0; j < GROUPS; j++) {
+            struct cp_stats_km km;
+            if (cp_stats_km(tg[j], eg[j], n[j], 0.95, &km) != 0)
+                return 1;
+            *sink += km.median + (double)km.nsteps;
+            cp_stats_km_release(&km);
+        }
+        struct cp_stats_logrank lr;
+        if (cp_stats_logrank(t, e, g, CELLS, GROUPS, &lr) != 0)
+            return 1;
+        *sink += lr.chi2;
+        double dt = now_s() - t0;
+        if (dt < *best)
+            *best = dt;
+    }
+    return 0;
+}
+
 int main(void)
 {
     static double v[METRICS][GROUPS][CELLS];
@@ -96,5 +138,11 @@ int main(void)
            "%d metrics x %d groups: %.3f ms "
            "(best of 5; checksum %.0f)\n",
            CELLS, METRICS, GROUPS, 1e3 * best, sink);
+    double surv_best, surv_sink = 0;
+    if (survival(&surv_best, &surv_sink) != 0)
+        return 1;
+    printf("survival (Kaplan-Meier of every group, log-rank): %d cells x %d groups: %.3f ms "
+           "(best of 5; checksum %.0f)\n",
+           CELLS, GROUPS, 1e3 * surv_best, surv_sink);
     return 0;
 }
