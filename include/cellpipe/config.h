@@ -43,6 +43,7 @@ struct cp_source_config {
     long seed;   /* default 42 */
     long cells;  /* default 24 */
     long cycles; /* default 1000: cycles of the longest-lived cell */
+    double life_spread; /* default 1: how far the designs' lives differ (sample.h) */
     /* files */
     struct cp_strlist paths; /* files, folders or globs; relative to the pipeline file */
     char *format;            /* "auto" (content sniffing) or a reader name */

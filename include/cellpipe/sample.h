@@ -27,6 +27,10 @@ struct cp_sample_params {
     long seed;
     long cells;
     long cycles; /* longest test */
+    /* How far the designs' lives differ: a design's life factor f becomes 1 + spread (f - 1).
+     * 1 (also 0, for callers that leave it unset): LFP 1.0, NMC 0.9, NCA 0.8, LTO 0.95 of the
+     * base life; the demo's 2.5 gives 1.0, 0.75, 0.5, 0.875. */
+    double life_spread;
 };
 
 /* Fill ds (initialised by cp_dataset_init) and, when truth is not NULL, the truth table. */

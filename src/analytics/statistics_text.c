@@ -13,15 +13,15 @@ struct finding {
     char text[320];
 };
 
-/* 1120 -> "1,120"; 0.4123 -> "0.412"; NaN -> "not reached". */
-static void fmt_value(char *buf, size_t n, double v)
+/* 1120 -> "1,120"; 0.4123 -> "0.412" (prec significant digits); NaN -> "not reached". */
+static void fmt_prec(char *buf, size_t n, double v, int prec)
 {
     if (isnan(v)) {
         snprintf(buf, n, "not reached");
         return;
     }
     if (fabs(v) < 1000 || fabs(v) >= 1e15) {
-        snprintf(buf, n, "%.3g", v);
+        snprintf(buf, n, "%.*g", prec, v);
         return;
     }
     char digits[32];
@@ -35,6 +35,22 @@ static void fmt_value(char *buf, size_t n, double v)
         buf[o++] = digits[i];
     }
     buf[o] = '\0';
+}
+
+static void fmt_value(char *buf, size_t n, double v)
+{
+    fmt_prec(buf, n, v, 3);
+}
+
+/* Two values with enough digits to tell them apart (3 to 8 significant digits). */
+static void fmt_pair(char *a, char *b, size_t n, double x, double y)
+{
+    for (int prec = 3; prec <= 8; prec++) {
+        fmt_prec(a, n, x, prec);
+        fmt_prec(b, n, y, prec);
+        if (strcmp(a, b) != 0)
+            return;
+    }
 }
 
 /* 0.0031 -> "0.003", 2.1e-05 -> "2.1e-05". */
@@ -93,8 +109,7 @@ static void metric_text(const struct cp_statistics *s, const struct cp_statistic
         db = x;
     }
     char ma[32], mb[32], p[32];
-    fmt_value(ma, sizeof ma, da);
-    fmt_value(mb, sizeof mb, db);
+    fmt_pair(ma, mb, sizeof ma, da, db);
     fmt_p(p, sizeof p, c->u_p_adj);
     snprintf(f->text, sizeof f->text, "%s has a higher %s than %s: median %s vs %s, %sMann-Whitney p = %s",
              s->groups[ia].name, s->metric_names[c->metric], s->groups[ib].name, ma, mb,

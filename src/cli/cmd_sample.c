@@ -12,7 +12,7 @@
 
 static int sample_main(int argc, char **argv)
 {
-    struct cp_sample_params p = {42, 24, 1000};
+    struct cp_sample_params p = {42, 24, 1000, 1.0};
     const char *out = NULL, *db = NULL;
     struct cp_args a;
     cp_args_init(&a, argc, argv);

@@ -43,6 +43,8 @@ static const struct cp_field source_fields[] = {
     {"cells", F_LONG, S(cells), 0, NULL, NULL, 1, 1e6, "24", "sample: number of cells"},
     {"cycles", F_LONG, S(cycles), 0, NULL, NULL, 10, 1e6, "1000",
      "sample: cycles of the longest test"},
+    {"life_spread", F_DOUBLE, S(life_spread), 0, NULL, NULL, 0.01, 3.5, "1",
+     "sample: how far the designs' lives differ (2.5: LFP 1.0, NMC 0.75, NCA 0.5, LTO 0.875)"},
     {"paths", F_STRLIST, S(paths), 0, NULL, NULL, NOR, NULL,
      "files: files, folders or globs, relative to the pipeline file"},
     {"format", F_STR, S(format), 0, NULL, NULL, NOR, "auto",

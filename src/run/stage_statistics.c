@@ -161,13 +161,13 @@ static int compute(struct cp_run *run, struct inputs *x, struct cp_error *err)
     struct cp_statistics *s = cp_calloc(1, sizeof *s);
     if (!s)
         return cp_error_oom(err);
-    int rc = cp_statistics_compute(&x->in, s, err);
-    if (rc == -CP_ECONFIG) { /* a compared group with no cell: name the section */
-        char why[CP_ERROR_MSG_MAX];
-        snprintf(why, sizeof why, "%s", err->msg);
+    struct cp_error why = {0};
+    int rc = cp_statistics_compute(&x->in, s, &why);
+    if (rc == -CP_ECONFIG) /* a compared group with no cell: name the section */
         rc = cp_error_set(err, CP_ECONFIG, "%s:%d: statistics: %s", run->cfg->path,
-                          run->cfg->statistics.line, why);
-    }
+                          run->cfg->statistics.line, why.msg);
+    else if (rc < 0)
+        rc = cp_error_set(err, why.code, "%s", why.msg);
     if (rc < 0) {
         cp_free(s);
         return rc;

@@ -126,7 +126,9 @@ static void make_cell(struct cell_model *m, long idx, const struct cp_sample_par
     m->knee = uniform(rng) < 0.5;
     m->q0 = m->d->nominal_ah * (1.0 + 0.01 * normal(rng));
     double base = 0.8 * (double)p->cycles;
-    m->life = base * m->d->life_factor * group_life[m->group] * exp(0.12 * normal(rng));
+    double spread = p->life_spread > 0 ? p->life_spread : 1.0;
+    double factor = 1.0 + spread * (m->d->life_factor - 1.0);
+    m->life = base * factor * group_life[m->group] * exp(0.12 * normal(rng));
     if (m->life < 40)
         m->life = 40;
     m->temp = group_temp[m->group];
@@ -364,7 +366,8 @@ int cp_sample_generate(const struct cp_sample_params *p, struct cp_dataset *ds,
 
 static int sample_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err)
 {
-    struct cp_sample_params p = {cfg->source.seed, cfg->source.cells, cfg->source.cycles};
+    struct cp_sample_params p = {cfg->source.seed, cfg->source.cells, cfg->source.cycles,
+                                 cfg->source.life_spread};
     return cp_sample_generate(&p, ds, NULL, err);
 }
 

@@ -81,12 +81,13 @@ check "one pair compared" \
 
 # bad settings: one message with file and line, exit 78, no report
 bad_case() { # NAME EXPECTED-TEXT YAML
+    case_name=$1 want=$2
     run "$1" "$3"
-    local rc=$?
+    rc=$?
     check "$1: exit 78 (got $rc)" '[ "$rc" = 78 ]'
-    check "$1: message names file:line and says '$2'" \
-        'grep -q "$1.yaml:[0-9]*:.*$2" "$tmp/$1.err"'
-    check "$1: no report published" '[ ! -d "$tmp/reports/$1/2026-01-15" ]'
+    check "$1: one message naming file:line and '$2'" \
+        '[ "$(grep -c "^cellpipe: .*$case_name.yaml:[0-9]*:.* $want" "$tmp/$case_name.err")" = 1 ]'
+    check "$1: no report published" '[ ! -d "$tmp/reports/$case_name/2026-01-15" ]'
 }
 bad_case unknownmetric "unknown per-cell column in metrics 'warp_factor'" \
     "statistics: {metrics: [fade_rate, warp_factor]}"
