@@ -41,8 +41,8 @@ static int add_curve(struct cp_panel *p, const struct cp_statistics_group *g, in
 {
     const struct cp_stats_km *km = &g->km;
     char label[192];
-    snprintf(label, sizeof(label), "%.120s (n=%zu, events=%zu)", g->name ? g->name : "",
-             km->n, km->events);
+    snprintf(label, sizeof(label), "%.120s (n=%zu, events=%zu)", g->name ? g->name : "", km->n,
+             km->events);
     struct cp_series *se = cp_panel_add_series(p, label, color, 1 + 2 * km->nsteps);
     if (!se || cp_series_add_band(se) != 0)
         return -1;
@@ -90,9 +90,9 @@ struct cp_figure *cp_charts_survival_colored(const struct cp_statistics *s, cons
                                              const int *colors)
 {
     char lower[64], title[128];
-    snprintf(title, sizeof(title), "Cycle life by %s",
-             chart_meta_label_lower(chart_or_default(group_by, "design_name"), lower,
-                                    sizeof(lower)));
+    snprintf(
+        title, sizeof(title), "Cycle life by %s",
+        chart_meta_label_lower(chart_or_default(group_by, "design_name"), lower, sizeof(lower)));
     struct cp_figure *fig = cp_figure_new(title);
     struct cp_panel *p =
         fig ? cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Cycle", "Cells before end of life (%)")
@@ -101,7 +101,7 @@ struct cp_figure *cp_charts_survival_colored(const struct cp_statistics *s, cons
     if (rc == 0) {
         p->x_min = 0;
         p->y_min = 0;
-        p->y_max = 100;
+        p->y_max = 104; /* headroom: the curves start on 100 %, the frame would hide them */
         rc = cp_panel_add_hline(p, 50, "median") ? 0 : -1;
     }
     for (size_t g = 0; g < s->ngroups && rc == 0; g++) {

@@ -62,7 +62,7 @@ static void layout(struct dc *dc, const struct cp_panel *p, struct rect r, struc
     l->cell = fmin((r.w - left - right) / n, (r.h - bottom - 4) / n);
     l->rotate = l->label_w > l->cell - 4;
     if (l->rotate) {
-        bottom = (l->label_w + lh) * M_SQRT1_2 + 6;
+        bottom = (l->label_w + lh) * M_SQRT1_2 + 12;
         l->cell = fmin((r.w - left - right) / n, (r.h - bottom - 4) / n);
     }
     if (l->cell < 4)
@@ -96,8 +96,7 @@ static void draw_cell(struct dc *dc, const struct hm_layout *l, double v, double
         snprintf(buf, sizeof(buf), "%.2f", fabs(v) < 0.005 ? 0.0 : v);
     /* dark text on the pale middle of the scale, white on the saturated ends */
     plt_grey(cr, na ? 0.4 : fabs(v) > 0.6 ? 1.0 : 0.12);
-    cp_text_draw(&dc->tx, buf, x + l->cell / 2, y + l->cell / 2, fs, 0, 0.5, 0.5, 0,
-                 l->cell - 2);
+    cp_text_draw(&dc->tx, buf, x + l->cell / 2, y + l->cell / 2, fs, 0, 0.5, 0.5, 0, l->cell - 2);
 }
 
 static void draw_names(struct dc *dc, const struct cp_panel *p, const struct hm_layout *l)
