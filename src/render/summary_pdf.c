@@ -17,6 +17,7 @@
 #include "cellpipe/plot.h"
 #include "cellpipe/run.h"
 #include "cellpipe/strbuf.h"
+#include "cellpipe/summary_stats.h"
 #include "cellpipe/table.h"
 #include "cellpipe/text.h"
 #include "cellpipe/timeutil.h"
@@ -32,7 +33,7 @@
 #define TITLE_H 26.0    /* a table's heading line */
 #define FS_BODY 8.0
 
-enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_PLOTS };
+enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_STATS, PAGE_PLOTS };
 
 struct page {
     enum page_kind kind;
@@ -130,6 +131,9 @@ static int plan(struct summary *s)
     for (size_t i = 0; i < ncells(s->run) && rc == 0; i += per_page)
         rc = add_page(s, PAGE_FLEET, i,
                       ncells(s->run) - i < per_page ? ncells(s->run) - i : per_page);
+    /* one page whatever the statistics hold: summary_stats.c caps its rows and findings */
+    if (s->run->statistics && rc == 0)
+        rc = add_page(s, PAGE_STATS, 0, 0);
     for (size_t i = 0; s->charts && i < s->charts->n && rc == 0;) {
         /* a grid of panels needs the whole page; single plots go two to a page */
         int big = is_big(s->charts->v[i].fig);
@@ -547,6 +551,14 @@ static int draw_glance(struct summary *s, const struct page *pg)
     return 0;
 }
 
+/* ---- the statistics page ---- */
+
+static int draw_stats(struct summary *s)
+{
+    return cp_summary_stats_page(s->cr, &s->tx, s->run, NULL, 0, MARGIN, TOP, PAGE_W - 2 * MARGIN,
+                                 BOTTOM - TOP);
+}
+
 static int draw_page(struct summary *s, size_t i)
 {
     const struct page *pg = &s->pages[i];
@@ -564,6 +576,9 @@ static int draw_page(struct summary *s, size_t i)
         break;
     case PAGE_FLEET:
         draw_fleet(s, pg);
+        break;
+    case PAGE_STATS:
+        rc = draw_stats(s);
         break;
     case PAGE_PLOTS:
         rc = draw_plots(s, pg);

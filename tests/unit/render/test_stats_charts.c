@@ -17,6 +17,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
+#include "cellpipe/summary_pdf.h"
 #include "cellpipe/summary_stats.h"
 #include "cellpipe/text.h"
 #include "fixture.h"
@@ -411,6 +412,52 @@ TEST(statistics_page)
     fx_release(&fx);
 }
 
+/* pdftotext ends every page with a form feed: the text of page `page` (1-based) starts after
+ * page - 1 of them. */
+static const char *page_start(const char *text, int page)
+{
+    for (int i = 1; text && i < page; i++) {
+        text = strchr(text, '\f');
+        text = text ? text + 1 : NULL;
+    }
+    return text;
+}
+
+TEST(summary_has_the_statistics_page)
+{
+    struct fixture fx;
+    struct cp_statistics s;
+    struct cp_strbuf pdf = CP_STRBUF_INIT;
+    fx_init(&fx, NULL);
+    stats_fixture(&s);
+    /* no plots: page one and one fleet page, then the statistics page */
+    CHECK_INT(cp_summary_pdf_render(&fx.run, NULL, &pdf, &fx.err), 0);
+    char *text = pdf_text(&pdf);
+    if (text) {
+        CHECK(strstr(text, "Page 2 of 2") != NULL);
+        CHECK(strstr(text, "Fleet statistics") == NULL);
+    }
+    cp_free(text);
+    cp_strbuf_release(&pdf);
+    fx.run.statistics = &s;
+    cp_strbuf_init(&pdf);
+    CHECK_INT(cp_summary_pdf_render(&fx.run, NULL, &pdf, &fx.err), 0);
+    dump("summary.pdf", &pdf);
+    text = pdf_text(&pdf);
+    if (text) {
+        const char *p3 = page_start(text, 3);
+        CHECK(p3 && strstr(p3, "Fleet statistics \xe2\x80\x94 by design_name") != NULL);
+        CHECK(p3 && strstr(p3, "Page 3 of 3") != NULL);
+        CHECK(strstr(text, "Page 1 of 3") != NULL);
+    } else {
+        SKIP("summary_statistics_page", "pdftotext missing");
+    }
+    cp_free(text);
+    cp_strbuf_release(&pdf);
+    stats_release(&s);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     RUN(survival_figure);
@@ -419,5 +466,6 @@ int main(void)
     RUN(correlation_figure);
     RUN(build_adds_statistics_figures);
     RUN(statistics_page);
+    RUN(summary_has_the_statistics_page);
     return DONE();
 }
