@@ -132,6 +132,12 @@ static void stats_fixture(struct cp_statistics *s)
     corr_set(s, 1, 2, -0.35, CP_STATS_OK);
     corr_set(s, 1, 3, 0.12, CP_STATS_OK);
     corr_set(s, 2, 3, NAN, CP_STATS_OK); /* a constant metric */
+    /* no test could run: what cp_statistics_findings() reads (after the merge of the stage)
+     * is there and says "nothing significant" */
+    s->kruskal = calloc(NMETRICS, sizeof(*s->kruskal));
+    for (size_t m = 0; m < NMETRICS; m++)
+        s->kruskal[m] = (struct cp_stats_kw){CP_STATS_TOO_FEW, 0, NGROUPS, NAN, NAN, NAN};
+    s->logrank = (struct cp_stats_logrank){CP_STATS_TOO_FEW, 23, NGROUPS, NAN, NAN, NAN};
     s->alpha = 0.05;
     s->level = 0.95;
     s->correction = CP_STATS_HOLM;
@@ -143,6 +149,7 @@ static void stats_release(struct cp_statistics *s)
         free(s->groups[g].km.steps);
     free(s->groups);
     free(s->corr);
+    free(s->kruskal);
 }
 
 static int render(const struct cp_figure *fig, enum cp_plot_format fmt, const char *name,
