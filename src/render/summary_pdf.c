@@ -16,6 +16,7 @@
 #include "cellpipe/palette.h"
 #include "cellpipe/plot.h"
 #include "cellpipe/run.h"
+#include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/summary_stats.h"
 #include "cellpipe/table.h"
@@ -553,10 +554,17 @@ static int draw_glance(struct summary *s, const struct page *pg)
 
 /* ---- the statistics page ---- */
 
+/* The findings are asked for here, at draw time, capped to what the page has room for. */
 static int draw_stats(struct summary *s)
 {
-    return cp_summary_stats_page(s->cr, &s->tx, s->run, NULL, 0, MARGIN, TOP, PAGE_W - 2 * MARGIN,
-                                 BOTTOM - TOP);
+    char **lines = NULL;
+    size_t n = 0;
+    if (cp_statistics_findings(s->run->statistics, CP_STATS_PAGE_FINDINGS, &lines, &n) != 0)
+        return -1;
+    int rc = cp_summary_stats_page(s->cr, &s->tx, s->run, (const char *const *)lines, n, MARGIN,
+                                   TOP, PAGE_W - 2 * MARGIN, BOTTOM - TOP);
+    cp_statistics_lines_free(lines, n);
+    return rc;
 }
 
 static int draw_page(struct summary *s, size_t i)
