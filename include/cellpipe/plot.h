@@ -23,10 +23,17 @@
 struct cp_error;
 struct cp_strbuf;
 
-enum cp_panel_kind { CP_PANEL_XY, CP_PANEL_HISTOGRAM, CP_PANEL_BOX, CP_PANEL_INTERVALS };
+enum cp_panel_kind {
+    CP_PANEL_XY,
+    CP_PANEL_HISTOGRAM,
+    CP_PANEL_BOX,
+    CP_PANEL_INTERVALS,
+    CP_PANEL_HEATMAP /* a square matrix of values in [-1, 1] (correlations) */
+};
 
 /* DOT: small data point; DISC: a large filled point (an observed event); CIRCLE: open
- * (a forecast); DIAMOND: knee; CROSS: anomaly; TRIANGLE: pointing right (capped forecast). */
+ * (a forecast); DIAMOND: knee; CROSS: anomaly; TRIANGLE: pointing right (capped forecast);
+ * TICK: a short vertical stroke on a curve (a censored observation on a survival curve). */
 enum cp_mark {
     CP_MARK_NONE,
     CP_MARK_DOT,
@@ -34,7 +41,8 @@ enum cp_mark {
     CP_MARK_DIAMOND,
     CP_MARK_CROSS,
     CP_MARK_TRIANGLE,
-    CP_MARK_DISC
+    CP_MARK_DISC,
+    CP_MARK_TICK
 };
 
 struct cp_series {
@@ -47,7 +55,8 @@ struct cp_series {
     enum cp_mark mark;
     size_t n;
     double *x, *y;   /* n values each */
-    double *lo, *hi; /* band drawn under the series (cp_series_add_band), or NULL */
+    double *lo, *hi; /* band drawn under the series (cp_series_add_band), or NULL; the band
+                      * is drawn only where both are defined, one piece per defined run */
 };
 
 struct cp_hline {
@@ -94,6 +103,10 @@ struct cp_panel {
     size_t nvalues, values_cap;
     struct cp_interval_row *rows;
     size_t nrows, rows_cap;
+    /* CP_PANEL_HEATMAP: nmatrix x nmatrix values, row-major (NaN: shown as "n/a") */
+    size_t nmatrix;
+    char **matrix_labels; /* [nmatrix], the rows' and the columns' names */
+    double *matrix;
 };
 
 struct cp_legend_entry {
@@ -134,6 +147,10 @@ struct cp_values *cp_panel_add_values(struct cp_panel *p, const char *label, int
 struct cp_interval_row *cp_panel_add_row(struct cp_panel *p, const char *label, double value,
                                          double lo, double hi, int color, enum cp_mark mark);
 int cp_panel_set_empty_reason(struct cp_panel *p, const char *why);
+/* The matrix of a CP_PANEL_HEATMAP: labels[n] and values[n * n] (row-major) are copied,
+ * replacing any matrix the panel had. 0 or -1. */
+int cp_panel_set_matrix(struct cp_panel *p, size_t n, const char *const *labels,
+                        const double *values);
 
 /* Draw fig into the rectangle (x, y, w, h) of cr, in points. 0, or -1 when out of memory. */
 int cp_plot_draw(cairo_t *cr, const struct cp_figure *fig, double x, double y, double w, double h);

@@ -6,6 +6,8 @@
  *            median forecast EOL, worst fade, validation issues), flagged cells with reasons;
  *   then     the rest of the flagged-cells table, the fleet table (one row per cell),
  *            paginated with the header repeated on every page;
+ *   then     when the statistics stage ran, one page of fleet statistics (summary_stats.h):
+ *            groups with median cycle life, the survival curves, the significant differences;
  *   then     the plots, two per page (a grid of panels gets a page of its own).
  * Every page has a footer "page x of y", the run date and the data fingerprint.
  * Rows are one line each (long text is cut with an ellipsis), so pagination is known before

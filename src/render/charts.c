@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cellpipe/alloc.h"
+#include "cellpipe/charts_stats.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fit.h"
 #include "cellpipe/palette.h"
 #include "cellpipe/run.h"
+#include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
 #include "charts_internal.h"
@@ -156,6 +158,23 @@ static int list_add(struct cp_chart_list *l, const char *name, struct cp_figure 
     return 0;
 }
 
+/* The fleet statistics' figures, when that stage ran: part of the default set, so a configured
+ * plot of the same name replaces them and `defaults: false` leaves them out. */
+static int add_statistics(const struct cp_run *run, struct cp_chart_list *out)
+{
+    const struct cp_statistics *s = run->statistics;
+    struct cp_figure *fig;
+    if (!s)
+        return 0;
+    if (s->ngroups >= 1 && !configured(run, "survival") &&
+        (!(fig = cp_charts_survival_run(run)) || list_add(out, "survival", fig) != 0))
+        return -1;
+    if (s->nmetrics >= 2 && !configured(run, "correlation") &&
+        (!(fig = cp_charts_correlation(s)) || list_add(out, "correlation", fig) != 0))
+        return -1;
+    return 0;
+}
+
 int cp_charts_build(const struct cp_run *run, struct cp_chart_list *out, struct cp_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -180,6 +199,8 @@ int cp_charts_build(const struct cp_run *run, struct cp_chart_list *out, struct 
         if (build_one(run, &d->pc, d->special, &fig) != 0 || list_add(out, d->pc.name, fig) != 0)
             goto oom;
     }
+    if (want_defaults && add_statistics(run, out) != 0)
+        goto oom;
     return 0;
 oom:
     cp_charts_release(out);

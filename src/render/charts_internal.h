@@ -6,6 +6,7 @@
  *   charts_fleet.c   every cell on one panel with group medians, flagged cells,
  *                    distributions, end of life per cell
  *   charts_curves.c  dQ/dV curves, one panel per cell
+ *   charts_stats.c   fleet statistics: survival curves, correlation heat map
  *   charts.c         the catalogue: default and configured plots built into figures
  */
 #ifndef CELLPIPE_CHARTS_INTERNAL_H

@@ -64,6 +64,17 @@ static void series_release(struct cp_series *s)
     cp_free(s->hi);
 }
 
+static void matrix_release(struct cp_panel *p)
+{
+    for (size_t i = 0; p->matrix_labels && i < p->nmatrix; i++)
+        cp_free(p->matrix_labels[i]);
+    cp_free(p->matrix_labels);
+    cp_free(p->matrix);
+    p->matrix_labels = NULL;
+    p->matrix = NULL;
+    p->nmatrix = 0;
+}
+
 static void panel_release(struct cp_panel *p)
 {
     cp_free(p->title);
@@ -87,6 +98,7 @@ static void panel_release(struct cp_panel *p)
     for (size_t i = 0; i < p->nrows; i++)
         cp_free(p->rows[i].label);
     cp_free(p->rows);
+    matrix_release(p);
 }
 
 void cp_figure_free(struct cp_figure *fig)
@@ -258,5 +270,29 @@ int cp_panel_set_empty_reason(struct cp_panel *p, const char *why)
         return -1;
     cp_free(p->empty_reason);
     p->empty_reason = d;
+    return 0;
+}
+
+int cp_panel_set_matrix(struct cp_panel *p, size_t n, const char *const *labels,
+                        const double *values)
+{
+    char **l = cp_calloc(n ? n : 1, sizeof(char *));
+    double *v = cp_malloc((n ? n * n : 1) * sizeof(double));
+    int fail = !l || !v;
+    for (size_t i = 0; i < n && !fail; i++)
+        l[i] = dup_opt(labels[i] ? labels[i] : "", &fail);
+    if (fail) {
+        for (size_t i = 0; l && i < n; i++)
+            cp_free(l[i]);
+        cp_free(l);
+        cp_free(v);
+        return -1;
+    }
+    if (n)
+        memcpy(v, values, n * n * sizeof(double));
+    matrix_release(p);
+    p->nmatrix = n;
+    p->matrix_labels = l;
+    p->matrix = v;
     return 0;
 }

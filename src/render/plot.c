@@ -39,6 +39,8 @@ static int draw_panel(struct dc *dc, const struct cp_panel *p, struct rect r)
         return plt_draw_boxes(dc, p, r);
     case CP_PANEL_INTERVALS:
         return plt_draw_intervals(dc, p, r);
+    case CP_PANEL_HEATMAP:
+        return plt_draw_heatmap(dc, p, r);
     }
     return 0;
 }
@@ -202,6 +204,11 @@ static int describe(const struct cp_figure *fig, struct cp_strbuf *sb)
             rc = cp_strbuf_adds(sb, "; y: ");
         if (rc == 0)
             rc = add_escaped(sb, p->ylabel ? p->ylabel : "");
+        for (size_t k = 0; k < p->nmatrix && rc == 0; k++) {
+            rc = cp_strbuf_adds(sb, k ? ", " : "; matrix of: ");
+            if (rc == 0)
+                rc = add_escaped(sb, p->matrix_labels[k]);
+        }
     }
     if (rc == 0) {
         plt_legend_collect(lg, fig);

@@ -106,6 +106,19 @@ void plt_draw_mark(cairo_t *cr, enum cp_mark mark, double x, double y, int color
         cp_palette_set(cr, color, 1);
         cairo_fill(cr);
         break;
+    case CP_MARK_TICK:
+        /* the curve's own colour over a white halo, so it reads on a band and a step */
+        for (int pass = 0; pass < 2; pass++) {
+            cairo_move_to(cr, x, y - 4);
+            cairo_line_to(cr, x, y + 4);
+            if (pass == 0)
+                cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
+            else
+                cp_palette_set(cr, color, 1);
+            cairo_set_line_width(cr, pass == 0 ? 2.8 : 1.2);
+            cairo_stroke(cr);
+        }
+        break;
     case CP_MARK_NONE:
         break;
     }

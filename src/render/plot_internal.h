@@ -4,6 +4,7 @@
  *   plot_frame.c   primitives: scales, markers, the no-data note, frame layout, grid, axes
  *   plot_xy.c      x/y panels: extents, robust y range, bands, series, reference lines
  *   plot_panels.c  histogram, box-plot and interval-row panels
+ *   plot_heatmap.c matrix panels (correlations) with their colour bar
  *   plot_legend.c  the legend, always outside the data on the right
  *   plot.c         the figure (titles, legend, panel grid) and the PDF/SVG surfaces
  */
@@ -84,6 +85,8 @@ double plt_legend_width(struct dc *dc, const struct legend *lg, double max_w);
 int plt_draw_boxes(struct dc *dc, const struct cp_panel *p, struct rect r);
 int plt_draw_histogram(struct dc *dc, const struct cp_panel *p, struct rect r);
 int plt_draw_intervals(struct dc *dc, const struct cp_panel *p, struct rect r);
+/* plot_heatmap.c */
+int plt_draw_heatmap(struct dc *dc, const struct cp_panel *p, struct rect r);
 /* plot_xy.c */
 int plt_draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r);
 void plt_stroke_style(cairo_t *cr, const struct cp_series *s);

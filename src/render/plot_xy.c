@@ -162,30 +162,33 @@ static int gather(const struct cp_series *s, const struct frame *f, double **ox,
     return 0;
 }
 
+static int band_ok(const struct frame *f, const struct cp_series *s, size_t i)
+{
+    return plt_valid(s->x[i], f->ax.log) && plt_valid(s->lo[i], f->ay.log) &&
+           plt_valid(s->hi[i], f->ay.log);
+}
+
+/* One filled piece per run of points where the band is defined: a survival band is undefined
+ * where S is 1 or 0, and bridging such a gap would draw an interval nobody computed. */
 static void draw_band(cairo_t *cr, const struct frame *f, const struct cp_series *s)
 {
-    int started = 0;
-    size_t last = 0;
     cairo_new_path(cr);
-    for (size_t i = 0; i < s->n; i++) {
-        if (!plt_valid(s->x[i], f->ax.log) || !plt_valid(s->lo[i], f->ay.log) ||
-            !plt_valid(s->hi[i], f->ay.log))
+    for (size_t b = 0; b < s->n;) {
+        if (!band_ok(f, s, b)) {
+            b++;
             continue;
-        if (!started)
-            cairo_move_to(cr, plt_px(f, s->x[i]), plt_py(f, s->hi[i]));
-        else
+        }
+        size_t e = b;
+        while (e < s->n && band_ok(f, s, e))
+            e++;
+        cairo_move_to(cr, plt_px(f, s->x[b]), plt_py(f, s->hi[b]));
+        for (size_t i = b + 1; i < e; i++)
             cairo_line_to(cr, plt_px(f, s->x[i]), plt_py(f, s->hi[i]));
-        started = 1;
-        last = i;
-    }
-    for (size_t k = last + 1; started && k-- > 0;) {
-        if (plt_valid(s->x[k], f->ax.log) && plt_valid(s->lo[k], f->ay.log) &&
-            plt_valid(s->hi[k], f->ay.log))
+        for (size_t k = e; k-- > b;)
             cairo_line_to(cr, plt_px(f, s->x[k]), plt_py(f, s->lo[k]));
+        cairo_close_path(cr);
+        b = e;
     }
-    if (!started)
-        return;
-    cairo_close_path(cr);
     cp_palette_set(cr, s->color, 0.16);
     cairo_fill(cr);
 }

@@ -16,7 +16,9 @@
 #include "cellpipe/palette.h"
 #include "cellpipe/plot.h"
 #include "cellpipe/run.h"
+#include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
+#include "cellpipe/summary_stats.h"
 #include "cellpipe/table.h"
 #include "cellpipe/text.h"
 #include "cellpipe/timeutil.h"
@@ -32,7 +34,7 @@
 #define TITLE_H 26.0    /* a table's heading line */
 #define FS_BODY 8.0
 
-enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_PLOTS };
+enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_STATS, PAGE_PLOTS };
 
 struct page {
     enum page_kind kind;
@@ -130,6 +132,9 @@ static int plan(struct summary *s)
     for (size_t i = 0; i < ncells(s->run) && rc == 0; i += per_page)
         rc = add_page(s, PAGE_FLEET, i,
                       ncells(s->run) - i < per_page ? ncells(s->run) - i : per_page);
+    /* one page whatever the statistics hold: summary_stats.c caps its rows and findings */
+    if (s->run->statistics && rc == 0)
+        rc = add_page(s, PAGE_STATS, 0, 0);
     for (size_t i = 0; s->charts && i < s->charts->n && rc == 0;) {
         /* a grid of panels needs the whole page; single plots go two to a page */
         int big = is_big(s->charts->v[i].fig);
@@ -547,6 +552,21 @@ static int draw_glance(struct summary *s, const struct page *pg)
     return 0;
 }
 
+/* ---- the statistics page ---- */
+
+/* The findings are asked for here, at draw time, capped to what the page has room for. */
+static int draw_stats(struct summary *s)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    if (cp_statistics_findings(s->run->statistics, CP_STATS_PAGE_FINDINGS, &lines, &n) != 0)
+        return -1;
+    int rc = cp_summary_stats_page(s->cr, &s->tx, s->run, (const char *const *)lines, n, MARGIN,
+                                   TOP, PAGE_W - 2 * MARGIN, BOTTOM - TOP);
+    cp_statistics_lines_free(lines, n);
+    return rc;
+}
+
 static int draw_page(struct summary *s, size_t i)
 {
     const struct page *pg = &s->pages[i];
@@ -564,6 +584,9 @@ static int draw_page(struct summary *s, size_t i)
         break;
     case PAGE_FLEET:
         draw_fleet(s, pg);
+        break;
+    case PAGE_STATS:
+        rc = draw_stats(s);
         break;
     case PAGE_PLOTS:
         rc = draw_plots(s, pg);
