@@ -84,7 +84,7 @@ static inline int acc_fold(const struct cp_config *base, long cells, double f, i
     memset(&run, 0, sizeof run);
     run.cfg = &cfg;
     struct cp_error err = {0};
-    struct cp_sample_params p = {42, cells, 1000};
+    struct cp_sample_params p = {42, cells, 1000, 1.0};
     struct cp_table *truth = cp_table_new("truth");
     unsigned char *target = NULL;
     double *teol = NULL;
@@ -165,7 +165,7 @@ static inline long acc_eol_mismatches(const struct cp_config *base, long cells, 
     memset(&run, 0, sizeof run);
     run.cfg = &cfg;
     struct cp_error err = {0};
-    struct cp_sample_params p = {42, cells, 1000};
+    struct cp_sample_params p = {42, cells, 1000, 1.0};
     struct cp_table *truth = cp_table_new("truth");
     long bad = -1;
     if (!truth || cp_dataset_init(&run.data, &err) != 0 ||
@@ -213,7 +213,7 @@ static inline int acc_knees(const struct cp_config *base, long cells, struct acc
     memset(k, 0, sizeof *k);
     run.cfg = &cfg;
     struct cp_error err = {0};
-    struct cp_sample_params p = {42, cells, 1000};
+    struct cp_sample_params p = {42, cells, 1000, 1.0};
     struct cp_table *truth = cp_table_new("truth");
     int rc = -1;
     if (!truth || cp_dataset_init(&run.data, &err) != 0 ||

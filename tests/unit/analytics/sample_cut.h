@@ -46,7 +46,7 @@ static inline int sample_run(const struct cp_config *cfg, long cells, double cut
                              struct cp_run *run)
 {
     struct cp_error err = {0};
-    struct cp_sample_params p = {42, cells, 1000};
+    struct cp_sample_params p = {42, cells, 1000, 1.0};
     struct cp_table *truth = cp_table_new("truth");
     memset(run, 0, sizeof *run);
     run->cfg = cfg;

@@ -17,7 +17,7 @@
 
 static char *write_lab(long seed, const char *tag)
 {
-    struct cp_sample_params p = {seed, 12, 400};
+    struct cp_sample_params p = {seed, 12, 400, 1.0};
     struct cp_dataset ds;
     struct cp_error err = {0};
     struct cp_table *truth = cp_table_new("truth");
@@ -73,7 +73,7 @@ static long count_cell(const struct cp_table *t, const char *id)
 
 TEST(faults_and_truth)
 {
-    struct cp_sample_params p = {42, 24, 1000};
+    struct cp_sample_params p = {42, 24, 1000, 1.0};
     struct cp_dataset ds;
     struct cp_error err = {0};
     struct cp_table *truth = cp_table_new("truth");
@@ -124,7 +124,7 @@ TEST(lab_roundtrip_through_files)
     cp_dataset_init(&want, &err);
     CHECK(cp_source_find(CP_SOURCE_FILES)->load(&cfg, &got, &err) == 0);
     CHECK_STR(err.msg, "");
-    struct cp_sample_params p = {3, 12, 400};
+    struct cp_sample_params p = {3, 12, 400, 1.0};
     cp_sample_generate(&p, &want, NULL, &err);
     cp_table_sort(got.cycles, "cell_id", "cycle_index");
     cp_table_sort(want.cycles, "cell_id", "cycle_index");
