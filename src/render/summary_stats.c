@@ -150,22 +150,14 @@ static double draw_table(struct page *pg, const struct cp_statistics *s, const i
 
 /* ---- the findings ---- */
 
-static const char *correction_name(int c)
-{
-    return c == CP_STATS_HOLM         ? "after Holm correction"
-           : c == CP_STATS_BONFERRONI ? "after Bonferroni correction"
-                                      : "without correction for multiple tests";
-}
-
 static void draw_findings(struct page *pg, const struct cp_statistics *s,
                           const char *const *findings, size_t nfindings, double y)
 {
     heading(pg, "Significant differences", y);
     y += TITLE_H - 4;
     if (nfindings == 0) {
-        char none[160];
-        snprintf(none, sizeof(none), "No significant difference at alpha = %g %s.",
-                 isfinite(s->alpha) ? s->alpha : 0.05, correction_name(s->correction));
+        char none[160]; /* the same words as index.html */
+        cp_statistics_none_text(s, none, sizeof none);
         grey(pg->cr, 0.3);
         cp_text_draw(pg->tx, none, pg->x + 4, y + ROW_H / 2, FS_BODY + 1, 0, 0, 0.5, 0, pg->w);
         return;

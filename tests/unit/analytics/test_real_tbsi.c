@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "tbsi.h"
 #include "cellpipe/log.h"
+#include "cellpipe/statistics.h"
 
 static struct tbsi_fleet fleet;
 static struct cp_config cfg;
@@ -104,6 +105,53 @@ TEST(forecast_none_finished)
     }
 }
 
+/* The statistics stage on the fleet grouped by chamber temperature (experiment_group T25..T55).
+ * Every cell reached end of life, so each Kaplan-Meier median is the ceil(n/2)-th smallest
+ * EOL80 of its group; by hand from SOURCE.md: T25 1011 (9 cells), T35 944 (9), T45 712 (7),
+ * T55 533 (7). Lives fall with temperature: the log-rank test of the four groups and the
+ * hottest-vs-coolest pair are significant, and the report says T25 lives longer than T55. */
+TEST(statistics_by_temperature)
+{
+    struct cp_config scfg;
+    struct cp_error err = {0};
+    static const char yaml[] = "name: tbsi-stats\nstatistics: {group_by: experiment_group}\n";
+    CHECK_INT(cp_config_load_buffer(&scfg, "tbsi-stats.yaml", yaml, sizeof yaml - 1, &err), 0);
+    struct cp_run run;
+    CHECK_INT(tbsi_run(&scfg, &fleet, NULL, &run), 0);
+    CHECK_INT(cp_stage_statistics(&run, &err), 0);
+    const struct cp_statistics *s = run.statistics;
+    CHECK(s != NULL && s->ngroups == 4);
+    static const char *const temp[4] = {"T25", "T35", "T45", "T55"};
+    static const long by_hand[4] = {1011, 944, 712, 533};
+    for (size_t g = 0; s && g < s->ngroups && g < 4; g++) {
+        long eol[TBSI_CELLS], n = 0;
+        for (size_t i = 0; i < fleet.n; i++)
+            if (strcmp(strchr(fleet.cell[i].id, 'T'), temp[g]) == 0)
+                eol[n++] = fleet.cell[i].eol80;
+        for (long a = 0; a < n; a++) /* insertion sort of the group's EOL80 */
+            for (long b = a; b > 0 && eol[b] < eol[b - 1]; b--) {
+                long t = eol[b];
+                eol[b] = eol[b - 1];
+                eol[b - 1] = t;
+            }
+        CHECK_STR(s->groups[g].name, temp[g]);
+        CHECK_INT(s->groups[g].km.events, (size_t)n);
+        CHECK_NEAR(s->groups[g].km.median, (double)eol[(n + 1) / 2 - 1], 0);
+        CHECK_NEAR(s->groups[g].km.median, (double)by_hand[g], 0);
+    }
+    CHECK(s && s->logrank.p < 1e-6);
+    char **lines = NULL;
+    size_t n = 0, hot = 0;
+    CHECK_INT(s ? cp_statistics_findings(s, 0, &lines, &n) : -1, 0);
+    for (size_t i = 0; i < n; i++)
+        hot += strncmp(lines[i], "T25 lives longer than T55: median 1,011 vs 533 cycles", 53) == 0;
+    CHECK_INT(hot, 1);
+    cp_statistics_lines_free(lines, n);
+    cp_run_statistics_release(&run);
+    tbsi_run_release(&run);
+    cp_config_release(&scfg);
+}
+
 int main(void)
 {
     const char *dir = getenv("CELLPIPE_REAL_DATA");
@@ -114,6 +162,7 @@ int main(void)
         SKIP("forecast_half_finished", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         SKIP("forecast_leave_one_out", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         SKIP("forecast_none_finished", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        SKIP("statistics_by_temperature", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         tbsi_release(&fleet);
         return DONE();
     }
@@ -123,6 +172,7 @@ int main(void)
     RUN(forecast_half_finished);
     RUN(forecast_leave_one_out);
     RUN(forecast_none_finished);
+    RUN(statistics_by_temperature);
     cp_config_release(&cfg);
     tbsi_release(&fleet);
     return DONE();
