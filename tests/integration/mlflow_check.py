@@ -213,6 +213,18 @@ def verify(a):
     c.check("metric fleet.last_retention.mean",
             same(metrics.get("fleet.last_retention.mean", float("nan")), sum(ret) / len(ret)),
             (metrics.get("fleet.last_retention.mean"), sum(ret) / len(ret)))
+    stats_csv = os.path.join(a.report, "results", "statistics.csv")
+    if os.path.exists(stats_csv):  # the statistics stage's key figures, as in the table
+        with open(stats_csv, newline="") as f:
+            srows = list(csv.DictReader(f))
+        want = {sanitize("stats.%s.median_life" % r["group"]): num(r["value"])
+                for r in srows if r["analysis"] == "survival" and r["statistic"] == "median_life"}
+        want.update({"stats.logrank_p": num(r["value"]) for r in srows
+                     if r["analysis"] == "logrank" and r["group"] == "all"
+                     and r["statistic"] == "logrank_p"})
+        c.check("metrics stats.<group>.median_life and stats.logrank_p match statistics.csv",
+                len(want) > 1 and all(same(metrics.get(k, float("inf")), v) for k, v in want.items()),
+                [(k, metrics.get(k), v) for k, v in want.items()])
     staged = [s for s in ("source", "select", "validate", "features") if s in manifest["timings_ms"]]
     c.check("metrics timing.<stage>_ms",
             all(same(metrics.get("timing.%s_ms" % s, float("nan")), manifest["timings_ms"][s])
