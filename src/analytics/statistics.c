@@ -48,20 +48,16 @@ static int collect_groups(const struct cp_statistics_input *in, struct cp_statis
     return rc;
 }
 
-static long group_index(const struct cp_statistics *s, const char *name)
+static int cmp_group(const void *key, const void *g)
 {
-    size_t lo = 0, hi = s->ngroups;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->groups[mid].name, name);
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    return strcmp(key, ((const struct cp_statistics_group *)g)->name);
+}
+
+long stats_group_index(const struct cp_statistics *s, const char *name)
+{
+    const struct cp_statistics_group *g =
+        s->ngroups ? bsearch(name, s->groups, s->ngroups, sizeof *s->groups, cmp_group) : NULL;
+    return g ? (long)(g - s->groups) : -1;
 }
 
 static int build_members(const struct cp_statistics_input *in, const struct cp_statistics *s,
@@ -73,7 +69,7 @@ static int build_members(const struct cp_statistics_input *in, const struct cp_s
     if (!m->gid || !m->member || !m->start)
         return -CP_EINTERNAL;
     for (size_t i = 0; i < in->ncells; i++) {
-        m->gid[i] = has_group(in, i) ? (size_t)group_index(s, in->group[i]) : SIZE_MAX;
+        m->gid[i] = has_group(in, i) ? (size_t)stats_group_index(s, in->group[i]) : SIZE_MAX;
         if (m->gid[i] != SIZE_MAX)
             m->start[m->gid[i] + 2]++;
     }

@@ -11,6 +11,9 @@ struct stats_members {
     size_t *member, *start;
 };
 
+/* Index of the group named `name` in s->groups (sorted by name), or -1. */
+long stats_group_index(const struct cp_statistics *s, const char *name);
+
 /* Values of metric `metric` of group g into v, or (metric SIZE_MAX) the survival times into v
  * and the events into event. Returns the count (the group's cells). */
 size_t stats_gather(const struct cp_statistics_input *in, const struct stats_members *m, size_t g,

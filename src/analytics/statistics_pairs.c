@@ -7,14 +7,6 @@
 #include "cellpipe/error.h"
 #include "statistics_internal.h"
 
-static long find_group(const struct cp_statistics *s, const char *name)
-{
-    for (size_t g = 0; g < s->ngroups; g++)
-        if (strcmp(s->groups[g].name, name) == 0)
-            return (long)g;
-    return -1;
-}
-
 int stats_pairs_resolve(const struct cp_statistics_input *in, struct cp_statistics *s,
                         struct cp_error *err)
 {
@@ -28,7 +20,7 @@ int stats_pairs_resolve(const struct cp_statistics_input *in, struct cp_statisti
         return 0;
     }
     for (size_t i = 0; i < in->npairs; i++) {
-        long a = find_group(s, in->pair_a[i]), b = find_group(s, in->pair_b[i]);
+        long a = stats_group_index(s, in->pair_a[i]), b = stats_group_index(s, in->pair_b[i]);
         const char *missing = a < 0 ? in->pair_a[i] : in->pair_b[i];
         if (a < 0 || b < 0)
             return cp_error_set(err, CP_ECONFIG, "no cell has group '%s' (compare: \"%s vs %s\")",

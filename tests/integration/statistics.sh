@@ -12,15 +12,9 @@ if ! $PY -c 'import scipy, numpy' 2>/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# the exporter links against the library the other tests use (the sanitizer build needs the
-# same runtime)
-cc=${CC:-cc} san=
-case $BUILD in *sanitize*) cc=clang san="-fsanitize=address,undefined" ;; esac
-[ -f "$BUILD/libcellpipe.a" ] || make -s "$BUILD/libcellpipe.a" >/dev/null ||
-    { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-$cc -std=c11 -D_DEFAULT_SOURCE -O2 $san -Iinclude $(pkg-config --cflags gsl) \
-    -o "$tmp/export" tests/integration/statistics_export.c "$BUILD/libcellpipe.a" \
-    $(pkg-config --libs gsl) -lm -lpthread ||
+# shellcheck source=lib/exporter.bash
+source tests/integration/lib/exporter.bash
+build_exporter tests/integration/statistics_export.c "$tmp/export" gsl ||
     { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 "$tmp/export" "$tmp" || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 $PY tests/integration/statistics.py "$tmp"
