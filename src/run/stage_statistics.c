@@ -34,11 +34,27 @@ static const char *column_of(const char *metric)
     return strcmp(metric, "cycle_life") == 0 ? "eol_observed" : metric;
 }
 
+/* "pipeline.yaml:12: statistics: " (no line when the section is not in the file), or the
+ * command line's "--set statistics.K=V: " when an override set the section's keys. */
+static void where(const struct cp_config *cfg, char *buf, size_t n)
+{
+    for (size_t i = cfg->overrides.n; i-- > 0;)
+        if (strncmp(cfg->overrides.v[i], "--set statistics.", 17) == 0) {
+            snprintf(buf, n, "%s: ", cfg->overrides.v[i]);
+            return;
+        }
+    if (cfg->statistics.line > 0)
+        snprintf(buf, n, "%s:%d: statistics: ", cfg->path, cfg->statistics.line);
+    else
+        snprintf(buf, n, "%s: statistics: ", cfg->path);
+}
+
 static int bad_column(const struct cp_config *cfg, const char *what, const char *name,
                       struct cp_error *err)
 {
-    return cp_error_set(err, CP_ECONFIG, "%s:%d: statistics: %s '%s'", cfg->path,
-                        cfg->statistics.line, what, name);
+    char at[512];
+    where(cfg, at, sizeof at);
+    return cp_error_set(err, CP_ECONFIG, "%s%s '%s'", at, what, name);
 }
 
 static int load_groups(struct inputs *x, const struct cp_config *cfg, struct cp_error *err)
@@ -163,9 +179,10 @@ static int compute(struct cp_run *run, struct inputs *x, struct cp_error *err)
         return cp_error_oom(err);
     struct cp_error why = {0};
     int rc = cp_statistics_compute(&x->in, s, &why);
+    char at[512];
+    where(run->cfg, at, sizeof at);
     if (rc == -CP_ECONFIG) /* a compared group with no cell: name the section */
-        rc = cp_error_set(err, CP_ECONFIG, "%s:%d: statistics: %s", run->cfg->path,
-                          run->cfg->statistics.line, why.msg);
+        rc = cp_error_set(err, CP_ECONFIG, "%s%s", at, why.msg);
     else if (rc < 0)
         rc = cp_error_set(err, why.code, "%s", why.msg);
     if (rc < 0) {

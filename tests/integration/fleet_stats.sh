@@ -96,4 +96,10 @@ bad_case textmetric "metrics need numbers; text column 'chemistry'" \
 bad_case badgroup "unknown metadata column in group_by 'colour'" "statistics: {group_by: colour}"
 bad_case badpair "expected 'all' or pairs" "statistics: {compare: [LFP-18650-A]}"
 bad_case nogroup "no cell has group 'XYZ'" "statistics: {compare: [\"XYZ vs LFP-18650-A\"]}"
+# an on-demand override is named as the option, not as a line of the file
+"$CELLPIPE" run pipelines/demo.yaml --set 'statistics.metrics=[foo]' --date 2026-01-15 \
+    --out "$tmp/reports" >/dev/null 2>"$tmp/set.err"
+rc=$?
+check "--set statistics.metrics=[foo]: exit 78 naming the option (got $rc)" \
+    '[ "$rc" = 78 ] && grep -q "^cellpipe: --set statistics.metrics=\[foo\]: unknown per-cell column" "$tmp/set.err"'
 finish
