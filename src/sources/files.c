@@ -2,8 +2,9 @@
  * The `files` source: cycler exports named by `source.paths` (files, folders or globs,
  * relative to the pipeline file). A file called `cells.csv` is cell metadata (canonical
  * cells columns plus any extra columns, kept as text); every other file goes to the reader
- * that recognises its content (or `source.format`). In a folder, files no reader recognises
- * are skipped with a warning; a file named explicitly must be recognised.
+ * that recognises its content (or `source.format`). In a folder, text files no reader
+ * recognises are skipped with a warning; a file named explicitly must be recognised, and a
+ * damaged file (empty, binary, cut inside its header line) is an error wherever it lies.
  * `source.on_error: skip` goes on past a bad file (logged, and left out of the inputs).
  */
 #include <dirent.h>
@@ -206,11 +207,18 @@ static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, cons
                          cfg->source.format);
         return ops;
     }
+    /* A folder may hold notes beside the exports: only text no reader claims is passed over.
+     * A damaged file (binary, cut short) is an error, so on_error decides, as for any file. */
     struct cp_error tmp = {0};
-    const struct cp_reader_ops *ops = cp_reader_detect(path, implicit ? &tmp : err);
-    if (!ops && implicit)
+    int foreign = 0;
+    const struct cp_reader_ops *ops = cp_reader_identify(path, &foreign, &tmp);
+    if (ops)
+        return ops;
+    if (implicit && foreign)
         cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, tmp.msg);
-    return ops;
+    else
+        cp_error_set(err, tmp.code, "%s", tmp.msg);
+    return NULL;
 }
 
 static int load_one(const struct cp_config *cfg, const char *path, int implicit,
@@ -293,12 +301,16 @@ static int truncate_rows(struct cp_table *t, size_t keep_rows)
     return 0;
 }
 
-/* on_error: skip leaves nothing of a bad file behind: no cell, no cycle, no curve. */
+/* on_error: skip leaves nothing of a bad file behind: no cell, no cycle, no curve; the
+ * manifest names it among data.skipped. */
 static int skip_file(struct cp_dataset *ds, const size_t before[3], const char *path,
                      struct cp_error *err)
 {
     cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
+    struct cp_error why = *err;
     cp_error_clear(err);
+    if (cp_dataset_add_skipped(ds, path, why.msg, err) < 0)
+        return -err->code;
     if (truncate_rows(ds->cells, before[0]) < 0 || truncate_rows(ds->cycles, before[1]) < 0 ||
         truncate_rows(ds->curves, before[2]) < 0)
         return cp_error_oom(err);
