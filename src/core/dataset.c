@@ -105,8 +105,7 @@ int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sh
 int cp_dataset_add_skipped(struct cp_dataset *ds, const char *name, const char *reason,
                            struct cp_error *err)
 {
-    if (cp_grow((void **)&ds->skipped, &ds->skippedcap, ds->nskipped + 1, sizeof(*ds->skipped)) <
-        0)
+    if (cp_grow((void **)&ds->skipped, &ds->skippedcap, ds->nskipped + 1, sizeof(*ds->skipped)) < 0)
         return cp_error_oom(err);
     struct cp_skipped *s = &ds->skipped[ds->nskipped++];
     s->name = cp_strdup(name);

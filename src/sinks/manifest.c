@@ -128,10 +128,9 @@ static json_t *build(const struct cp_run *run)
     json_object_set_new(m, "created", json_string(created));
     json_object_set_new(m, "shard", run->shard_count > 1 ? json_string(shard) : json_null());
     json_object_set_new(m, "source", json_string(cp_source_kind_name(run->cfg->source.kind)));
-    json_object_set_new(
-        m, "data",
-        json_pack("{s:s, s:o, s:o}", "sha256", run->data_sha256, "inputs", inputs(&run->data),
-                  "skipped", skipped(&run->data)));
+    json_object_set_new(m, "data",
+                        json_pack("{s:s, s:o, s:o}", "sha256", run->data_sha256, "inputs",
+                                  inputs(&run->data), "skipped", skipped(&run->data)));
     json_object_set_new(m, "counts", counts(run));
     json_object_set_new(m, "validation", validation(&run->validation));
     json_object_set_new(m, "forecast",

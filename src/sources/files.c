@@ -227,8 +227,8 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
             goto cleanup;
         }
         long row = cp_table_add_row(cells);
-        if (row < 0 || cp_grow((void **)&lines, &linecap, (size_t)row - first + 1,
-                               sizeof(*lines)) < 0) {
+        if (row < 0 ||
+            cp_grow((void **)&lines, &linecap, (size_t)row - first + 1, sizeof(*lines)) < 0) {
             rc = cp_error_oom(err);
             goto cleanup;
         }

@@ -50,8 +50,7 @@ static int truncated_header(const char *head, size_t len, size_t cap)
     return len < cap && !memchr(head, '\n', len) && !memchr(head, '\r', len);
 }
 
-const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign,
-                                               struct cp_error *err)
+const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign, struct cp_error *err)
 {
     static char head[65536]; /* detection is single-threaded (source stage) */
     *foreign = 0;
