@@ -22,6 +22,11 @@ struct cp_input {
     char *format; /* reader or source name */
     long long rows;
 };
+/* A file that source.on_error: skip left out, and why (the error message). */
+struct cp_skipped {
+    char *name;
+    char *reason;
+};
 struct cp_dataset {
     struct cp_table *cells;
     struct cp_table *cycles;
@@ -29,6 +34,9 @@ struct cp_dataset {
     struct cp_input *inputs;
     size_t ninputs;
     size_t inputcap;
+    struct cp_skipped *skipped; /* for the manifest: what the run did not read */
+    size_t nskipped;
+    size_t skippedcap;
 };
 
 /* Create the two empty tables. 0 or negative code. */
@@ -37,6 +45,10 @@ void cp_dataset_release(struct cp_dataset *ds);
 /* Record an input (strings copied). 0 or negative code. */
 int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sha256,
                          long long bytes, const char *format, long long rows, struct cp_error *err);
+
+/* Record a skipped file (strings copied). 0 or negative code. */
+int cp_dataset_add_skipped(struct cp_dataset *ds, const char *name, const char *reason,
+                           struct cp_error *err);
 
 /* Canonical column names and types of the cells and cycles tables. */
 struct cp_colspec {

@@ -48,7 +48,12 @@ extern const struct cp_reader_ops *const cp_readers[]; /* NULL-terminated */
 /* The reader for `name`, or NULL. */
 const struct cp_reader_ops *cp_reader_find(const char *name);
 /* Sniff a file: the best reader, or NULL with err set (CP_ENOINPUT missing, CP_EDATA unknown
- * format). */
+ * format, empty, binary or cut inside its header line). */
 const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *err);
+/* cp_reader_detect, telling why a file has no reader: *foreign = 1 when it is whole text that
+ * no reader claims (a note or another tool's table beside the exports: a folder passes over
+ * it), 0 when it is damaged (empty, binary, cut inside its header line) or missing. */
+const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign,
+                                               struct cp_error *err);
 
 #endif

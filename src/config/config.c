@@ -167,6 +167,21 @@ static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
                         (int)m->column + 1, what);
 }
 
+/* A pipeline is one document: libyaml hands out a second one (after `---`) only when asked
+ * again, so without this check its keys would be dropped without a word. 0 or negative code. */
+static int one_document(struct ctx *c, yaml_parser_t *p)
+{
+    yaml_document_t next;
+    if (!yaml_parser_load(p, &next))
+        return yaml_fail(c, p);
+    int rc = 0;
+    if (yaml_document_get_root_node(&next))
+        rc = cp_error_set(c->err, CP_ECONFIG, "%s:%d:%d: expected one YAML document", c->file,
+                          (int)next.start_mark.line + 1, (int)next.start_mark.column + 1);
+    yaml_document_delete(&next);
+    return rc;
+}
+
 static int load_buffer(struct cp_config *cfg, const char *path, const char *text, size_t len,
                        const struct cp_config_overrides *ov, struct cp_error *err)
 {
@@ -188,7 +203,9 @@ static int load_buffer(struct cp_config *cfg, const char *path, const char *text
     }
     have_doc = 1;
     c.doc = &doc;
-    rc = cfg_apply_sets(&c);
+    rc = one_document(&c, &parser);
+    if (rc == 0)
+        rc = cfg_apply_sets(&c);
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (rc == 0 && root)
         rc = cfg_parse_section(&c, root, &cp_schema_root, cfg);

@@ -72,6 +72,18 @@ static int is_secret_key(const char *key)
     return 0;
 }
 
+/* libyaml keeps every pair of a mapping: a key (k, of pair p) seen before in n is refused, so
+ * that neither value silently wins. The earlier keys are scalars already. 0 or negative code. */
+static int duplicate_key(struct ctx *c, const yaml_node_t *n, const yaml_node_pair_t *p,
+                         const yaml_node_t *k)
+{
+    const char *key = cfg_scalar_text(k);
+    for (const yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
+        if (strcmp(cfg_scalar_text(yaml_document_get_node(c->doc, q->key)), key) == 0)
+            return cfg_fail(c, k, "duplicate key '%s'", key);
+    return 0;
+}
+
 static int parse_items(struct ctx *c, const yaml_node_t *n, const struct cp_field *f, void *base)
 {
     cfg_clear_items(f, base);
@@ -146,9 +158,12 @@ static int parse_filters(struct ctx *c, const yaml_node_t *n, const struct cp_fi
         *(size_t *)AT2(base, f) = i + 1;
         if (k->type != YAML_SCALAR_NODE)
             return cfg_fail(c, k, "expected a column name in '%s'", f->key);
+        int rc = duplicate_key(c, n, pair, k);
+        if (rc < 0)
+            return rc;
         if (!(arr[i].column = cp_strdup(cfg_scalar_text(k))))
             return cp_error_oom(c->err);
-        int rc = parse_items(c, v, &values, &arr[i]);
+        rc = parse_items(c, v, &values, &arr[i]);
         if (rc < 0)
             return rc;
     }
@@ -194,10 +209,9 @@ int cfg_parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_secti
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
         if (k->type != YAML_SCALAR_NODE)
             return cfg_fail(c, k, "expected a key, got %s", cfg_node_kind(k));
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-            if (strcmp(cfg_scalar_text(yaml_document_get_node(c->doc, q->key)),
-                       cfg_scalar_text(k)) == 0)
-                return cfg_fail(c, k, "duplicate key '%s'", cfg_scalar_text(k));
+        int rc = duplicate_key(c, n, p, k);
+        if (rc < 0)
+            return rc;
         const struct cp_field *f = s->fields;
         while (f->key && strcmp(f->key, cfg_scalar_text(k)) != 0)
             f++;
@@ -208,7 +222,7 @@ int cfg_parse_section(struct ctx *c, const yaml_node_t *n, const struct cp_secti
                             cfg_scalar_text(k));
         if (!f->key)
             return unknown_key(c, k, s);
-        int rc = parse_value(c, v, f, base);
+        rc = parse_value(c, v, f, base);
         if (rc < 0)
             return rc;
     }

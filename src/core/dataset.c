@@ -76,6 +76,11 @@ void cp_dataset_release(struct cp_dataset *ds)
         cp_free(ds->inputs[i].format);
     }
     cp_free(ds->inputs);
+    for (size_t i = 0; i < ds->nskipped; i++) {
+        cp_free(ds->skipped[i].name);
+        cp_free(ds->skipped[i].reason);
+    }
+    cp_free(ds->skipped);
     memset(ds, 0, sizeof(*ds));
 }
 
@@ -93,6 +98,19 @@ int cp_dataset_add_input(struct cp_dataset *ds, const char *name, const char *sh
     in->rows = rows;
     ds->ninputs++;
     if (!in->name || !in->sha256 || !in->format)
+        return cp_error_oom(err);
+    return 0;
+}
+
+int cp_dataset_add_skipped(struct cp_dataset *ds, const char *name, const char *reason,
+                           struct cp_error *err)
+{
+    if (cp_grow((void **)&ds->skipped, &ds->skippedcap, ds->nskipped + 1, sizeof(*ds->skipped)) < 0)
+        return cp_error_oom(err);
+    struct cp_skipped *s = &ds->skipped[ds->nskipped++];
+    s->name = cp_strdup(name);
+    s->reason = cp_strdup(reason);
+    if (!s->name || !s->reason)
         return cp_error_oom(err);
     return 0;
 }

@@ -60,6 +60,15 @@ static json_t *inputs(const struct cp_dataset *ds)
     return a;
 }
 
+static json_t *skipped(const struct cp_dataset *ds)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < ds->nskipped; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "name", ds->skipped[i].name, "error",
+                                           ds->skipped[i].reason));
+    return a;
+}
+
 static json_t *validation(const struct cp_validation *v)
 {
     json_t *rules = json_array();
@@ -119,9 +128,9 @@ static json_t *build(const struct cp_run *run)
     json_object_set_new(m, "created", json_string(created));
     json_object_set_new(m, "shard", run->shard_count > 1 ? json_string(shard) : json_null());
     json_object_set_new(m, "source", json_string(cp_source_kind_name(run->cfg->source.kind)));
-    json_object_set_new(
-        m, "data",
-        json_pack("{s:s, s:o}", "sha256", run->data_sha256, "inputs", inputs(&run->data)));
+    json_object_set_new(m, "data",
+                        json_pack("{s:s, s:o, s:o}", "sha256", run->data_sha256, "inputs",
+                                  inputs(&run->data), "skipped", skipped(&run->data)));
     json_object_set_new(m, "counts", counts(run));
     json_object_set_new(m, "validation", validation(&run->validation));
     json_object_set_new(m, "forecast",

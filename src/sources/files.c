@@ -1,10 +1,12 @@
 /*
  * The `files` source: cycler exports named by `source.paths` (files, folders or globs,
  * relative to the pipeline file). A file called `cells.csv` is cell metadata (canonical
- * cells columns plus any extra columns, kept as text); every other file goes to the reader
- * that recognises its content (or `source.format`). In a folder, files no reader recognises
- * are skipped with a warning; a file named explicitly must be recognised.
- * `source.on_error: skip` goes on past a bad file (logged, and left out of the inputs).
+ * cells columns plus any extra columns, kept as text; one row per cell_id); every other file
+ * goes to the reader that recognises its content (or `source.format`). In a folder, text
+ * files no reader recognises are skipped with a warning; a file named explicitly must be
+ * recognised, and a damaged file (empty, binary, cut inside its header line) is an error
+ * wherever it lies. `source.on_error: skip` goes on past a bad file (logged, left out of the
+ * inputs and listed in the manifest's data.skipped).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -152,11 +154,57 @@ static int meta_value(struct cp_table *t, int col, size_t row, const char *text,
     return 0;
 }
 
+struct meta_id {
+    const char *id;
+    long line;
+};
+
+static int cmp_meta_id(const void *a, const void *b)
+{
+    const struct meta_id *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* One row per cell in a metadata file: a repeated cell_id is an error, not "keep the first"
+ * (which of two rows is right cannot be told). The rows are cells[first..], read on lines[]. */
+static int check_unique_ids(const char *path, const struct cp_table *cells, size_t first,
+                            const long *lines, struct cp_error *err)
+{
+    char **id = cp_table_str(cells, "cell_id");
+    size_t n = cells->nrows - first, k = 0;
+    struct meta_id *v = cp_malloc((n ? n : 1) * sizeof(*v));
+    if (!v)
+        return cp_error_oom(err);
+    for (size_t i = 0; i < n; i++)
+        if (id[first + i])
+            v[k++] = (struct meta_id){id[first + i], lines[i]};
+    qsort(v, k, sizeof(*v), cmp_meta_id);
+    /* sorted by id then line: a run of one id starts with its first line; report the repeat
+     * that comes earliest in the file, as a reader going down it would meet it */
+    const struct meta_id *dup = NULL, *orig = NULL;
+    for (size_t i = 1, start = 0; i < k; i++) {
+        if (strcmp(v[start].id, v[i].id) != 0)
+            start = i;
+        else if (!dup || v[i].line < dup->line) {
+            dup = &v[i];
+            orig = &v[start];
+        }
+    }
+    int rc = dup ? cp_error_set(err, CP_EDATA, "%s:%ld: duplicate cell_id '%s' (first on line %ld)",
+                                path, dup->line, dup->id, orig->line)
+                 : 0;
+    cp_free(v);
+    return rc;
+}
+
 static int read_metadata(const char *path, struct cp_table *cells, long long *rows,
                          struct cp_error *err)
 {
     struct cp_csv r;
     int *col = NULL, rc;
+    long *lines = NULL;
+    size_t first = cells->nrows, linecap = 0;
     if (cp_csv_open(&r, path, ',') < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
     if (cp_csv_next(&r) != 1 || cp_csv_field_index(&r, "cell_id") < 0) {
@@ -179,10 +227,12 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
             goto cleanup;
         }
         long row = cp_table_add_row(cells);
-        if (row < 0) {
+        if (row < 0 ||
+            cp_grow((void **)&lines, &linecap, (size_t)row - first + 1, sizeof(*lines)) < 0) {
             rc = cp_error_oom(err);
             goto cleanup;
         }
+        lines[(size_t)row - first] = r.lineno;
         for (size_t i = 0; i < n; i++)
             if ((rc = meta_value(cells, col[i], (size_t)row, r.fields[i], path, r.lineno, err)) < 0)
                 goto cleanup;
@@ -190,7 +240,10 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
     }
     if (rc < 0)
         rc = cp_error_set(err, CP_EDATA, "%s:%ld: unreadable line", path, r.next_line);
+    else
+        rc = check_unique_ids(path, cells, first, lines, err);
 cleanup:
+    cp_free(lines);
     cp_free(col);
     cp_csv_close(&r);
     return rc;
@@ -206,11 +259,18 @@ static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, cons
                          cfg->source.format);
         return ops;
     }
+    /* A folder may hold notes beside the exports: only text no reader claims is passed over.
+     * A damaged file (binary, cut short) is an error, so on_error decides, as for any file. */
     struct cp_error tmp = {0};
-    const struct cp_reader_ops *ops = cp_reader_detect(path, implicit ? &tmp : err);
-    if (!ops && implicit)
+    int foreign = 0;
+    const struct cp_reader_ops *ops = cp_reader_identify(path, &foreign, &tmp);
+    if (ops)
+        return ops;
+    if (implicit && foreign)
         cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, tmp.msg);
-    return ops;
+    else
+        cp_error_set(err, tmp.code, "%s", tmp.msg);
+    return NULL;
 }
 
 static int load_one(const struct cp_config *cfg, const char *path, int implicit,
@@ -293,12 +353,16 @@ static int truncate_rows(struct cp_table *t, size_t keep_rows)
     return 0;
 }
 
-/* on_error: skip leaves nothing of a bad file behind: no cell, no cycle, no curve. */
+/* on_error: skip leaves nothing of a bad file behind: no cell, no cycle, no curve; the
+ * manifest names it among data.skipped. */
 static int skip_file(struct cp_dataset *ds, const size_t before[3], const char *path,
                      struct cp_error *err)
 {
     cp_log(CP_LOG_WARN, "stage=source file=\"%s\" msg=\"skipped: %s\"", path, err->msg);
+    struct cp_error why = *err;
     cp_error_clear(err);
+    if (cp_dataset_add_skipped(ds, path, why.msg, err) < 0)
+        return -err->code;
     if (truncate_rows(ds->cells, before[0]) < 0 || truncate_rows(ds->cycles, before[1]) < 0 ||
         truncate_rows(ds->curves, before[2]) < 0)
         return cp_error_oom(err);

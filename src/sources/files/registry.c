@@ -35,9 +35,25 @@ const struct cp_reader_ops *cp_reader_find(const char *name)
     return NULL;
 }
 
-const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *err)
+/* The line (from 1) holding p, for messages about damage inside the head. */
+static long line_of(const char *head, const char *p)
+{
+    long line = 1;
+    for (const char *c = head; c < p; c++)
+        line += *c == '\n';
+    return line;
+}
+
+/* A text file cut off inside its first line: the whole file was read and holds no line end. */
+static int truncated_header(const char *head, size_t len, size_t cap)
+{
+    return len < cap && !memchr(head, '\n', len) && !memchr(head, '\r', len);
+}
+
+const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign, struct cp_error *err)
 {
     static char head[65536]; /* detection is single-threaded (source stage) */
+    *foreign = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_EDATA, "cannot open '%s': %s",
@@ -49,9 +65,10 @@ const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *
     if (len == 0)
         return cp_error_set(err, CP_EDATA, "%s:1: empty file (expected a cycler export)", path),
                NULL;
-    if (memchr(head, '\0', len))
-        return cp_error_set(err, CP_EDATA, "%s:1: binary file (expected a text cycler export)",
-                            path),
+    const char *nul = memchr(head, '\0', len);
+    if (nul)
+        return cp_error_set(err, CP_EDATA, "%s:%ld: binary file (expected a text cycler export)",
+                            path, line_of(head, nul)),
                NULL;
     const struct cp_reader_ops *best = NULL;
     int best_score = 0;
@@ -62,10 +79,24 @@ const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *
             best = cp_readers[i];
         }
     }
-    if (!best)
-        cp_error_set(err, CP_EDATA,
-                     "%s:1: unknown file format (expected one of the cycler "
-                     "exports listed by 'cellpipe inspect --formats')",
-                     path);
-    return best;
+    if (best)
+        return best;
+    if (truncated_header(head, len, sizeof(head) - 1))
+        return cp_error_set(err, CP_EDATA,
+                            "%s:1: truncated header line (expected a header ending in a line "
+                            "break)",
+                            path),
+               NULL;
+    *foreign = 1;
+    cp_error_set(err, CP_EDATA,
+                 "%s:1: unknown file format (expected one of the cycler "
+                 "exports listed by 'cellpipe inspect --formats')",
+                 path);
+    return NULL;
+}
+
+const struct cp_reader_ops *cp_reader_detect(const char *path, struct cp_error *err)
+{
+    int foreign;
+    return cp_reader_identify(path, &foreign, err);
 }

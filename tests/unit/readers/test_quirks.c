@@ -133,6 +133,9 @@ TEST(bad_inputs)
         {DATA "unknown_format.csv", CP_EDATA, DATA "unknown_format.csv:1: unknown file format"},
         {DATA "empty.csv", CP_EDATA, DATA "empty.csv:1: empty file"},
         {DATA "binary.dat", CP_EDATA, DATA "binary.dat:1: binary file"},
+        {DATA "truncated_header.csv", CP_EDATA,
+         DATA "truncated_header.csv:1: truncated header line (expected a header ending in a line "
+              "break)"},
         {DATA "mixed_encoding_arbin.csv", CP_EDATA,
          DATA "mixed_encoding_arbin.csv:3: voltage_v: expected a number, got byte 0xE9"},
         {DATA "no_such_file.csv", CP_ENOINPUT, "cannot open '" DATA "no_such_file.csv'"},
