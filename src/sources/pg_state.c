@@ -21,7 +21,7 @@
 /* ---- advisory lock --------------------------------------------------------------------- */
 
 struct cp_pg_lock {
-    PGconn *conn; /* the lock lives as long as this session */
+    PGconn *conn;  /* the lock lives as long as this session */
     char key[512]; /* cp_pg_state_key(), for the check and its message */
 };
 

@@ -28,10 +28,13 @@ static int read_record(const char *path, const char *text, long want, struct cp_
 TEST(latin1_is_converted)
 {
     struct cp_csv r;
-    CHECK(read_record("cells.csv", "cell_id,notes\nc1,plain\nc2,Zelle Gr\xfc\xdf" "e\n", 3, &r) ==
-          0);
+    CHECK(read_record("cells.csv",
+                      "cell_id,notes\nc1,plain\nc2,Zelle Gr\xfc\xdf"
+                      "e\n",
+                      3, &r) == 0);
     CHECK_INT((long)r.nfields, 2);
-    CHECK_STR(r.fields[1], "Zelle Gr\xc3\xbc\xc3\x9f" "e");
+    CHECK_STR(r.fields[1], "Zelle Gr\xc3\xbc\xc3\x9f"
+                           "e");
     CHECK_INT((long)r.lineno, 3);
     cp_csv_close(&r);
 }
