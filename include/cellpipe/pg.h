@@ -146,6 +146,10 @@ int cp_pg_sample_load(const char *dsn, const struct cp_dataset *ds, struct cp_er
 struct cp_pg_lock;
 int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct cp_error *err);
 void cp_pg_lock_release(struct cp_pg_lock *lock);
+/* Whether the lock is still held: a query on its own connection, which fails or finds no
+ * granted advisory lock of its key once the session ended (pg_terminate_backend, a server
+ * restart, a network cut). 0, or CP_ETEMPFAIL "... was lost ...: not publishing". NULL: 0. */
+int cp_pg_lock_check(struct cp_pg_lock *lock, struct cp_error *err);
 
 /*
  * Incremental mode (source.incremental; docs/postgres.md). Per-cell results are cached in

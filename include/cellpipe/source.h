@@ -23,6 +23,10 @@ struct cp_source_ops {
      * advisory lock, so runs on two hosts never overlap). *handle goes to unlock. */
     int (*lock)(const struct cp_run *run, void **handle, struct cp_error *err);
     void (*unlock)(void *handle);
+    /* Optional, with lock: called right before publish; fails (CP_ETEMPFAIL) when the lock
+     * was lost during the run (its session ended), so that nothing is published alongside
+     * a run that took it since. */
+    int (*check_lock)(void *handle, struct cp_error *err);
     /* Optional, incremental runs; the source's own state of the run lives in
      * run->source_state, which reuse creates and release frees.
      * reuse: the runner's "cache" stage, between features and models: restore the results of

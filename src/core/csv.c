@@ -6,12 +6,14 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/csv.h"
+#include "cellpipe/log.h"
 
 void cp_csv_from_file(struct cp_csv *r, FILE *f, char sep)
 {
     memset(r, 0, sizeof(*r));
     r->f = f;
     r->sep = sep ? sep : ',';
+    r->path = "input";
     r->next_line = 1;
 }
 
@@ -21,6 +23,7 @@ int cp_csv_open(struct cp_csv *r, const char *path, char sep)
     if (!f)
         return -1;
     cp_csv_from_file(r, f, sep);
+    r->path = path;
     r->owns_file = 1;
     return 0;
 }
@@ -98,6 +101,56 @@ static int split(struct cp_csv *r, int *open_quote)
     return push_field(r, start);
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* Rewrite r->line with every byte outside a valid UTF-8 sequence read as Latin-1 (U+0080 to
+ * U+00FF, two bytes each), so that no later stage meets invalid UTF-8. 0, 1 when something
+ * was converted, -1 out of memory. */
+static int latin1_fix(struct cp_csv *r)
+{
+    const unsigned char *s = (const unsigned char *)r->line;
+    size_t len = strlen(r->line), bad = 0;
+    for (size_t i = 0, n; i < len; i += n ? n : 1)
+        bad += (n = utf8_len(s + i)) == 0;
+    if (bad == 0)
+        return 0;
+    char *out = malloc(len + bad + 1); /* replaces r->line, which getline() grows */
+    if (!out)
+        return -1;
+    size_t w = 0;
+    for (size_t i = 0, n; i < len; i += n ? n : 1) {
+        if ((n = utf8_len(s + i)) > 0) {
+            memcpy(out + w, s + i, n);
+            w += n;
+        } else {
+            out[w++] = (char)(0xC0 | (s[i] >> 6));
+            out[w++] = (char)(0x80 | (s[i] & 0x3F));
+        }
+    }
+    out[w] = '\0';
+    free(r->line);
+    r->line = out;
+    r->cap = len + bad + 1;
+    return 1;
+}
+
 int cp_csv_next(struct cp_csv *r)
 {
     long n = read_line(r, 0);
@@ -122,8 +175,13 @@ int cp_csv_next(struct cp_csv *r)
         }
         r->next_line++;
     }
+    int fixed = latin1_fix(r);
+    if (fixed == 1 && !r->warned_latin1) {
+        r->warned_latin1 = 1;
+        cp_log(CP_LOG_WARN, "msg=\"%s:%ld: not UTF-8, read as Latin-1\"", r->path, r->lineno);
+    }
     int open_quote = 0;
-    if (split(r, &open_quote) < 0) {
+    if (fixed < 0 || split(r, &open_quote) < 0) {
         errno = ENOMEM;
         return -1;
     }

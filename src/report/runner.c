@@ -262,6 +262,31 @@ static int source_lock(struct cp_run *run, void **srclock, struct cp_error *err)
     return src && src->lock ? src->lock(run, srclock, err) : 0;
 }
 
+/* Test hook, read only here: CELLPIPE_TEST_PAUSE_BEFORE_PUBLISH=seconds holds a run between
+ * its last staged write and the lock check, so a test can end the lock's session meanwhile
+ * (tests/integration/pg_lock.sh). */
+static void test_pause(void)
+{
+    const char *s = getenv("CELLPIPE_TEST_PAUSE_BEFORE_PUBLISH");
+    char *end;
+    long sec = s && *s ? strtol(s, &end, 10) : 0;
+    if (sec <= 0 || *end)
+        return;
+    cp_log(CP_LOG_INFO, "stage=pause seconds=%ld (CELLPIPE_TEST_PAUSE_BEFORE_PUBLISH)", sec);
+    struct timespec ts = {sec, 0};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Right before publish: a source lock lost during the run (its session ended) may have been
+ * taken by a run elsewhere; publishing too would make two reports of one pipeline. */
+static int source_check_lock(struct cp_run *run, void *srclock, struct cp_error *err)
+{
+    const struct cp_source_ops *src = cp_source_find(run->cfg->source.kind);
+    test_pause();
+    return srclock && src && src->check_lock ? src->check_lock(srclock, err) : 0;
+}
+
 /* Everything after the report lock: stage, compute, write, publish. */
 static int locked_run(struct cp_run *run, const char *base, void **srclock, struct cp_error *err)
 {
@@ -281,6 +306,8 @@ static int locked_run(struct cp_run *run, const char *base, void **srclock, stru
     }
     if (rc == 0)
         rc = source_hook(run, 0, err);
+    if (rc == 0)
+        rc = source_check_lock(run, *srclock, err);
     if (rc < 0)
         cp_log(CP_LOG_ERROR, "stage=run msg=\"%s\"", err->msg);
     cp_log_tee(NULL);

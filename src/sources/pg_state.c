@@ -21,7 +21,8 @@
 /* ---- advisory lock --------------------------------------------------------------------- */
 
 struct cp_pg_lock {
-    PGconn *conn; /* the lock lives as long as this session */
+    PGconn *conn;  /* the lock lives as long as this session */
+    char key[512]; /* cp_pg_state_key(), for the check and its message */
 };
 
 int cp_pg_state_key(const struct cp_run *run, char *buf, size_t n)
@@ -45,6 +46,7 @@ int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct
     struct cp_pg_lock *lk = cp_calloc(1, sizeof(*lk));
     if (!lk)
         return cp_error_oom(err);
+    memcpy(lk->key, key, sizeof(key));
     int rc = cp_pg_connect(&lk->conn, cfg->source.dsn, err);
     if (rc < 0) {
         cp_free(lk);
@@ -69,6 +71,31 @@ int cp_pg_lock_acquire(struct cp_pg_lock **out, const struct cp_run *run, struct
     }
     *out = lk;
     return 0;
+}
+
+/* The key is matched by its two halves (pg_locks shows a bigint key as classid:objid, with
+ * objsubid 1), so an unrelated advisory lock of the same session is not taken for ours. */
+int cp_pg_lock_check(struct cp_pg_lock *lock, struct cp_error *err)
+{
+    if (!lock)
+        return 0;
+    const char *vals[1] = {lock->key};
+    PGresult *res = PQexecParams(lock->conn,
+                                 "WITH k AS (SELECT hashtextextended('cellpipe:pipeline:' || $1, 0)"
+                                 " AS v) SELECT 1 FROM pg_locks, k"
+                                 " WHERE locktype = 'advisory' AND granted"
+                                 " AND pid = pg_backend_pid() AND objsubid = 1"
+                                 " AND classid::bigint = ((k.v >> 32) & 4294967295)"
+                                 " AND objid::bigint = (k.v & 4294967295)",
+                                 1, NULL, vals, NULL, NULL, 0);
+    int held = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    PQclear(res);
+    if (held)
+        return 0;
+    return cp_error_set(err, CP_ETEMPFAIL,
+                        "the PostgreSQL lock of pipeline '%s' was lost (connection ended): "
+                        "not publishing; another run may be in progress",
+                        lock->key);
 }
 
 void cp_pg_lock_release(struct cp_pg_lock *lock)

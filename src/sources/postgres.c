@@ -136,6 +136,11 @@ static int pg_lock(const struct cp_run *run, void **handle, struct cp_error *err
     return rc;
 }
 
+static int pg_check_lock(void *handle, struct cp_error *err)
+{
+    return cp_pg_lock_check(handle, err);
+}
+
 static void pg_unlock(void *handle)
 {
     cp_pg_lock_release(handle);
@@ -147,6 +152,7 @@ const struct cp_source_ops cp_source_postgres = {
     .load = pg_load,
     .lock = pg_lock,
     .unlock = pg_unlock,
+    .check_lock = pg_check_lock,
     .reuse = cp_pg_cache_stage,
     .save = cp_pg_store_results,
     .commit = cp_pg_store_watermark,
