@@ -15,7 +15,7 @@
  *   3. streams the rows into a time series (include/cellpipe/ts.h), which appends per-cycle
  *      rows to out->cycles.
  * Errors (CP_EDATA, "path:line: ..."): empty file, binary file, no header with the required
- * columns, a row with fewer fields than the mapped columns need (truncated when it is the
+ * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than the mapped columns need (truncated when it is the
  * last line), a mapped value that is not a number or not a date. CP_ENOINPUT: missing file.
  */
 #include "cellpipe/reader.h"
@@ -94,6 +94,10 @@ char *cp_reader_cell_id(const char *path);
 /* Set a cell of the row from text (column added as text when missing; a typed canonical
  * column gets the parsed value, or stays missing when the text does not parse). 0 or -1. */
 int cp_cells_set(struct cp_table *cells, long row, const char *col, const char *value);
+
+/* The first non-empty header name that fields[0..n) holds twice, or NULL. Every reader
+ * rejects such a header: which of the two columns holds the data would be a guess. */
+const char *cp_header_duplicate(char *const *fields, size_t n);
 
 /* Record one mapping line into out->columns (when not NULL): source column, canonical
  * variable, factor. 0 or -1. */

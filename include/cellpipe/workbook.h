@@ -27,7 +27,7 @@ extern const struct cp_sink_ops cp_sink_workbook;
 
 /* Knobs for tests; the sink uses the defaults (all zero). */
 struct cp_workbook_options {
-    long sheet_rows; /* data rows per Cycles sheet; 0 = Excel's limit (1,048,575) */
+    long sheet_rows; /* data rows per Cycles, Cells and Fits sheet; 0 = Excel's limit (1,048,575) */
 };
 
 /* Write the workbook for run at path (opt may be NULL). 0 or a negative CP_E* code. */

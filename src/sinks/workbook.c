@@ -74,16 +74,51 @@ static lxw_worksheet *add_sheet(struct wb *wb, const char *want, char *name_out)
     return ws;
 }
 
+/* The sheets a table of `rows` rows needs (one even when empty, for its header). */
+static int add_pages(struct wb *wb, struct wb_pages *p, const char *name, size_t rows)
+{
+    size_t n = rows ? (rows - 1) / (size_t)wb->sheet_rows + 1 : 1;
+    if (n > WB_MAX_SHEETS)
+        return wb->rc = cp_error_set(wb->err, CP_EDATA,
+                                     "cannot write 'workbook.xlsx': %zu %s rows need more than "
+                                     "%d sheets",
+                                     rows, name, WB_MAX_SHEETS);
+    for (p->n = 0; p->n < (int)n; p->n++)
+        if (!(p->ws[p->n] = add_sheet(wb, name, p->names[p->n])))
+            return wb->rc ? wb->rc : wb_oom(wb);
+    return 0;
+}
+
+/* Rows of the Cells sheet (one per cell: cp_cells_table()) and of Fits (one per cell and
+ * configured model), as wb_sheet_cells() and wb_sheet_fits() write them. */
+static size_t cells_rows(const struct cp_run *run)
+{
+    if (run->nresults > 0)
+        return run->nresults;
+    return run->data.cells ? run->data.cells->nrows : 0;
+}
+
+static size_t fits_rows(const struct cp_run *run)
+{
+    size_t models = 0;
+    for (int m = 0; m < CP_MODEL_COUNT; m++)
+        models += run->cfg->fits.models[m] != 0;
+    return run->nresults * models;
+}
+
 static int add_sheets(struct wb *wb)
 {
     const struct cp_workbook_config *wc = &wb->run->cfg->workbook;
-    if (!(wb->summary = add_sheet(wb, "Summary", NULL)) ||
-        !(wb->cells = add_sheet(wb, "Cells", NULL)) || !(wb->fits = add_sheet(wb, "Fits", NULL)))
+    int rc;
+    if (!(wb->summary = add_sheet(wb, "Summary", NULL)))
         return wb->rc ? wb->rc : wb_oom(wb);
+    if ((rc = add_pages(wb, &wb->cells, "Cells", cells_rows(wb->run))) ||
+        (rc = add_pages(wb, &wb->fits, "Fits", fits_rows(wb->run))))
+        return rc;
     if (wb->run->statistics && !(wb->statistics = add_sheet(wb, "Statistics", NULL)))
         return wb->rc ? wb->rc : wb_oom(wb);
     if (wc->cycles_sheet) {
-        int rc = wb_plan_cycles(wb);
+        rc = wb_plan_cycles(wb);
         if (rc)
             return rc;
         for (int i = 0; i < wb->ncycles_ws; i++)

@@ -5,6 +5,10 @@
  * numeric column per model parameter (the names of include/cellpipe/fit.h) where fits.csv
  * packs them into "name=value;..." text, and like it one row per cell and configured model,
  * "not_run" included (a cell with too few cycles).
+ *
+ * Both continue on "Cells (2)", "Fits (2)", ... past wb->sheet_rows data rows (Excel's
+ * 1,048,575 by default), each sheet with its own header, filter and rules; workbook.c plans
+ * the sheets from the row counts before anything is written.
  */
 #include <math.h>
 #include <string.h>
@@ -16,7 +20,7 @@
 
 /* ---- Cells ---- */
 
-static int cells_rules(struct wb *wb, const struct cp_table *t, long last_row)
+static int cells_rules(struct wb *wb, lxw_worksheet *ws, const struct cp_table *t, long last_row)
 {
     int eol = cp_table_find(t, "eol_observed"), flags = cp_table_find(t, "flags");
     int last = (int)t->ncols - 1, rc = 0;
@@ -25,12 +29,34 @@ static int cells_rules(struct wb *wb, const struct cp_table *t, long last_row)
     if (eol >= 0) {
         lxw_col_to_name(col, (lxw_col_t)eol, 1);
         snprintf(f, sizeof f, "=ISNUMBER(%s2)", col);
-        rc = wb_add_rule(wb, wb->cells, last_row, 0, last, f, wb->fill_eol);
+        rc = wb_add_rule(wb, ws, last_row, 0, last, f, wb->fill_eol);
     }
     if (!rc && flags >= 0) {
         lxw_col_to_name(col, (lxw_col_t)flags, 1);
         snprintf(f, sizeof f, "=LEN(%s2)>0", col);
-        rc = wb_add_rule(wb, wb->cells, last_row, 0, last, f, wb->fill_flag);
+        rc = wb_add_rule(wb, ws, last_row, 0, last, f, wb->fill_flag);
+    }
+    return rc;
+}
+
+static int cells_row(struct wb *wb, struct wb_col *cols, const struct cp_table *t, size_t r)
+{
+    long row;
+    int s = wb_page_row(wb, r, &row), rc = 0;
+    for (size_t k = 0; k < t->ncols && !rc; k++)
+        rc = wb_write_value(wb, wb->cells.ws[s], wb->cells.names[s], &cols[k], row, (int)k, r);
+    return rc;
+}
+
+static int cells_finish(struct wb *wb, struct wb_col *cols, const struct cp_table *t)
+{
+    int rc = 0;
+    for (int s = 0; s < wb->cells.n && !rc; s++) {
+        long last = wb_page_rows(wb, t->nrows, s);
+        rc = wb_finish_table(wb, wb->cells.ws[s], cols, t->ncols, last,
+                             cp_table_find(t, "cell_id") == 0);
+        if (!rc)
+            rc = cells_rules(wb, wb->cells.ws[s], t, last);
     }
     return rc;
 }
@@ -47,16 +73,12 @@ static int write_cells(struct wb *wb, const struct cp_table *t, size_t nmeta)
         cols[k].quiet_nan = k >= nmeta;
         rc = wb_col_setup(wb, &cols[k]);
     }
-    if (!rc)
-        rc = wb_write_header(wb, wb->cells, cols, t->ncols);
+    for (int s = 0; s < wb->cells.n && !rc; s++)
+        rc = wb_write_header(wb, wb->cells.ws[s], cols, t->ncols);
     for (size_t r = 0; r < t->nrows && !rc; r++)
-        for (size_t k = 0; k < t->ncols && !rc; k++)
-            rc = wb_write_value(wb, wb->cells, "Cells", &cols[k], (long)r + 1, (int)k, r);
+        rc = cells_row(wb, cols, t, r);
     if (!rc)
-        rc = wb_finish_table(wb, wb->cells, cols, t->ncols, (long)t->nrows,
-                             cp_table_find(t, "cell_id") == 0);
-    if (!rc)
-        rc = cells_rules(wb, t, (long)t->nrows);
+        rc = cells_finish(wb, cols, t);
     cp_free(cols);
     return rc;
 }
@@ -74,9 +96,9 @@ int wb_sheet_cells(struct wb *wb)
     } else { /* no cells at all: the header of the one column every source has */
         struct wb_col id;
         wb_col_init(&id, "cell_id", NULL);
-        rc = wb_write_header(wb, wb->cells, &id, 1);
+        rc = wb_write_header(wb, wb->cells.ws[0], &id, 1);
         if (!rc)
-            rc = wb_finish_table(wb, wb->cells, &id, 1, 0, 0);
+            rc = wb_finish_table(wb, wb->cells.ws[0], &id, 1, 0, 0);
     }
     cp_table_free(results);
     return rc;
@@ -143,52 +165,76 @@ static void fit_layout(struct fit_layout *l)
     l->reason = name_index(l, "reason");
 }
 
+/* Where one Fits row goes. */
+struct fit_at {
+    lxw_worksheet *ws;
+    const char *sheet;
+    long row;
+};
+
 /* Numbers only for a fit that worked, as in fits.csv: the others have NaN and a reason. */
-static int fit_numbers(struct wb *wb, struct wb_col *cols, const struct fit_layout *l, long row,
-                       const struct cp_fit *f, int m)
+static int fit_numbers(struct wb *wb, struct wb_col *cols, const struct fit_layout *l,
+                       const struct fit_at *at, const struct cp_fit *f, int m)
 {
     int rc = 0;
     for (int k = 0; k < shown_params(m) && k < CP_FIT_MAXP && !rc; k++)
-        rc = wb_write_number(wb, wb->fits, "Fits", &cols[l->param[m][k]], row, l->param[m][k],
-                             f->p[k]);
+        rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->param[m][k]], at->row,
+                             l->param[m][k], f->p[k]);
     if (!rc)
-        rc = wb_write_number(wb, wb->fits, "Fits", &cols[l->rmse], row, l->rmse, f->rmse);
+        rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->rmse], at->row, l->rmse, f->rmse);
     if (!rc)
-        rc = wb_write_number(wb, wb->fits, "Fits", &cols[l->aicc], row, l->aicc, f->aicc);
+        rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->aicc], at->row, l->aicc, f->aicc);
     return rc;
 }
 
-static int fit_row(struct wb *wb, struct wb_col *cols, const struct fit_layout *l, long row,
+/* Table row `index` (zero-based over all Fits sheets). */
+static int fit_row(struct wb *wb, struct wb_col *cols, const struct fit_layout *l, size_t index,
                    const char *cell_id, const struct cp_cell_result *r, int m)
 {
     const struct cp_fit *f = &r->fits[m];
     const char *text[] = {cell_id, wb_model_name(m), wb_model_equation(m),
                           cp_fit_status_name(f->status)};
-    int rc = 0;
+    struct fit_at at;
+    int s = wb_page_row(wb, index, &at.row), rc = 0;
+    at.ws = wb->fits.ws[s];
+    at.sheet = wb->fits.names[s];
     for (int k = 0; k < 4 && !rc; k++)
-        rc = text[k] && *text[k] ? wb_write_text(wb, wb->fits, "Fits", &cols[k], row, k, text[k])
+        rc = text[k] && *text[k] ? wb_write_text(wb, at.ws, at.sheet, &cols[k], at.row, k, text[k])
                                  : 0;
     if (!rc && f->status == CP_FIT_OK)
-        rc = fit_numbers(wb, cols, l, row, f, m);
+        rc = fit_numbers(wb, cols, l, &at, f, m);
     if (!rc)
         rc = wb_lxw(wb,
-                    worksheet_write_boolean(wb->fits, (lxw_row_t)row, (lxw_col_t)l->selected,
+                    worksheet_write_boolean(at.ws, (lxw_row_t)at.row, (lxw_col_t)l->selected,
                                             r->best_model == m, NULL),
                     "boolean");
     if (!rc && f->reason[0])
-        rc = wb_write_text(wb, wb->fits, "Fits", &cols[l->reason], row, l->reason, f->reason);
+        rc = wb_write_text(wb, at.ws, at.sheet, &cols[l->reason], at.row, l->reason, f->reason);
     return rc;
 }
 
-static int fits_rules(struct wb *wb, const struct fit_layout *l, long last_row)
+static int fits_rules(struct wb *wb, lxw_worksheet *ws, const struct fit_layout *l, long last_row)
 {
     char f[64], sel[LXW_MAX_COL_NAME_LENGTH];
     lxw_col_to_name(sel, (lxw_col_t)l->selected, 1);
     snprintf(f, sizeof f, "=%s2=TRUE", sel);
-    int rc = wb_add_rule(wb, wb->fits, last_row, 0, (int)l->n - 1, f, wb->fill_best);
+    int rc = wb_add_rule(wb, ws, last_row, 0, (int)l->n - 1, f, wb->fill_best);
     if (rc)
         return rc;
-    return wb_add_rule(wb, wb->fits, last_row, 3, 3, "=AND($D2<>\"ok\",$D2<>\"\")", wb->fill_bad);
+    return wb_add_rule(wb, ws, last_row, 3, 3, "=AND($D2<>\"ok\",$D2<>\"\")", wb->fill_bad);
+}
+
+static int fits_finish(struct wb *wb, struct wb_col *cols, const struct fit_layout *l,
+                       size_t rows)
+{
+    int rc = 0;
+    for (int s = 0; s < wb->fits.n && !rc; s++) {
+        long last = wb_page_rows(wb, rows, s);
+        rc = wb_finish_table(wb, wb->fits.ws[s], cols, l->n, last, 1);
+        if (!rc)
+            rc = fits_rules(wb, wb->fits.ws[s], l, last);
+    }
+    return rc;
 }
 
 int wb_sheet_fits(struct wb *wb)
@@ -197,7 +243,7 @@ int wb_sheet_fits(struct wb *wb)
     struct fit_layout l;
     struct wb_col cols[FIT_MAX_COLS];
     char **ids = run->data.cells ? cp_table_str(run->data.cells, "cell_id") : NULL;
-    long row = 0;
+    size_t rows = 0;
     int rc;
     fit_layout(&l);
     for (size_t k = 0; k < l.n; k++) {
@@ -205,16 +251,15 @@ int wb_sheet_fits(struct wb *wb)
         if ((rc = wb_col_setup(wb, &cols[k])))
             return rc;
     }
-    if ((rc = wb_write_header(wb, wb->fits, cols, l.n)))
-        return rc;
+    for (int s = 0; s < wb->fits.n; s++)
+        if ((rc = wb_write_header(wb, wb->fits.ws[s], cols, l.n)))
+            return rc;
     for (size_t i = 0; i < run->nresults; i++) {
         const struct cp_cell_result *r = &run->results[i];
         const char *id = ids && r->cells_row >= 0 ? ids[r->cells_row] : NULL;
         for (int m = 0; m < CP_MODEL_COUNT; m++)
-            if (run->cfg->fits.models[m] && (rc = fit_row(wb, cols, &l, ++row, id, r, m)))
+            if (run->cfg->fits.models[m] && (rc = fit_row(wb, cols, &l, rows++, id, r, m)))
                 return rc;
     }
-    if ((rc = wb_finish_table(wb, wb->fits, cols, l.n, row, 1)))
-        return rc;
-    return fits_rules(wb, &l, row);
+    return fits_finish(wb, cols, &l, rows);
 }

@@ -62,18 +62,30 @@ struct wb_span {
     long rows;
 };
 
+/*
+ * A table sheet that continues on "Name (2)", "Name (3)", ... every sheet_rows data rows
+ * (Cells, Fits). The number of sheets is planned from the row count before any is added, so a
+ * fleet too big for the workbook fails before the run spends time on it.
+ */
+struct wb_pages {
+    lxw_worksheet *ws[WB_MAX_SHEETS];
+    char names[WB_MAX_SHEETS][CP_WB_SHEET_NAME_MAX];
+    int n;
+};
+
 struct wb {
     const struct cp_run *run;
     struct cp_error *err;
     int rc; /* first failure, negative CP_E* code */
     lxw_workbook *book;
-    long sheet_rows; /* data rows per Cycles sheet */
+    long sheet_rows; /* data rows per Cycles, Cells and Fits sheet */
 
-    lxw_worksheet *summary, *cells, *fits, *statistics, *validation, *quarantine, *charts;
+    lxw_worksheet *summary, *statistics, *validation, *quarantine, *charts;
+    struct wb_pages cells, fits;
     lxw_worksheet *cycles_ws[WB_MAX_SHEETS];
     char cycles_names[WB_MAX_SHEETS][CP_WB_SHEET_NAME_MAX];
     int ncycles_ws;
-    const char *sheet_names[WB_MAX_SHEETS + 8];
+    const char *sheet_names[3 * WB_MAX_SHEETS + 8];
     size_t nsheet_names;
 
     struct wb_span *spans; /* one per group of run->data.cycles */
@@ -118,6 +130,21 @@ int wb_write_time(struct wb *wb, lxw_worksheet *ws, const char *sheet, struct wb
 /* Widths, frozen header, autofilter over rows [0, last_row]. */
 int wb_finish_table(struct wb *wb, lxw_worksheet *ws, struct wb_col *cols, size_t n, long last_row,
                     int freeze_cols);
+
+/* Zero-based table row r of a paged sheet: its sheet index and its worksheet row (1-based). */
+static inline int wb_page_row(const struct wb *wb, size_t r, long *row)
+{
+    *row = (long)(r % (size_t)wb->sheet_rows) + 1;
+    return (int)(r / (size_t)wb->sheet_rows);
+}
+
+/* Data rows on sheet s of a paged table of `rows` rows. */
+static inline long wb_page_rows(const struct wb *wb, size_t rows, int s)
+{
+    size_t before = (size_t)s * (size_t)wb->sheet_rows;
+    size_t left = rows > before ? rows - before : 0;
+    return (long)(left < (size_t)wb->sheet_rows ? left : (size_t)wb->sheet_rows);
+}
 
 /* The sheets. */
 int wb_plan_cycles(struct wb *wb); /* adds the Cycles sheets (called in sheet order) */

@@ -21,6 +21,7 @@
 #include "cellpipe/error.h"
 #include "cellpipe/reader.h"
 #include "cellpipe/source.h"
+#include "cellpipe/tabread.h"
 #include "cellpipe/timeutil.h"
 
 static const struct {
@@ -64,16 +65,6 @@ static char *cell_id_of(const char *path)
     if (!end)
         end = strrchr(base, '.');
     return cp_strndup(base, end ? (size_t)(end - base) : strlen(base));
-}
-
-/* A header naming a column twice would let the last one silently win. */
-static const char *duplicate_header(const struct cp_csv *r)
-{
-    for (size_t i = 0; i < r->nfields; i++)
-        for (size_t k = 0; r->fields[i][0] && k < i; k++)
-            if (strcmp(r->fields[i], r->fields[k]) == 0)
-                return r->fields[i];
-    return NULL;
 }
 
 /* Map the header to table columns: col[i] = table column of field i, or -1. */
@@ -187,7 +178,8 @@ static int ba_read(const char *path, struct cp_reader_out *out, struct cp_error 
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    const char *dup = duplicate_header(&r);
+    /* a header naming a column twice would let the last one silently win */
+    const char *dup = cp_header_duplicate(r.fields, r.nfields);
     if (dup) {
         rc = cp_error_set(err, CP_EDATA, "%s:1: duplicate column '%s'", path, dup);
         goto cleanup;

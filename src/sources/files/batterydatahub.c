@@ -153,6 +153,9 @@ static int read_summary(const char *path, struct cp_reader_out *out, const char 
         rc = cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a header", path);
     else if (rc < 0 || cp_csv_field_index(&c, "Cycle_Index") < 0)
         rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header with Cycle_Index", path);
+    else if (cp_header_duplicate(c.fields, c.nfields))
+        rc = cp_error_set(err, CP_EDATA, "%s:1: duplicate column '%s'", path,
+                          cp_header_duplicate(c.fields, c.nfields));
     if (rc < 0)
         goto cleanup;
     if (summary_header(&s, &c, out->cycles, out) < 0 ||

@@ -45,6 +45,7 @@ struct cp_tabread {
     int col[CP_V_COUNT];
     double scale[CP_V_COUNT];
     int need;              /* fields a data row must have */
+    int nhead;             /* fields of the header (at most MAX_FIELDS) */
     unsigned best_missing; /* required variables missing from the best header candidate */
     long best_line;
     long cellrow;
@@ -254,6 +255,7 @@ static int try_header(struct cp_tabread *tr, char *line)
     }
     if (nf > MAX_FIELDS)
         nf = MAX_FIELDS;
+    tr->nhead = nf;
     for (int v = 0; v < CP_V_COUNT; v++)
         tr->col[v] = -1;
     unsigned mapped = 0;
@@ -287,6 +289,25 @@ static int try_header(struct cp_tabread *tr, char *line)
             return -1;
     }
     return 1;
+}
+
+const char *cp_header_duplicate(char *const *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; fields[i][0] && k < i; k++)
+            if (strcmp(fields[i], fields[k]) == 0)
+                return fields[i];
+    return NULL;
+}
+
+/* The header found: a column named twice would have its first one read, silently. */
+static int check_header(struct cp_tabread *tr, struct cp_error *err)
+{
+    const char *dup = cp_header_duplicate(tr->fields, (size_t)tr->nhead);
+    if (dup)
+        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path,
+                            tr->lr.line, dup);
+    return 0;
 }
 
 static int find_header(struct cp_tabread *tr, struct cp_error *err)
@@ -323,7 +344,7 @@ static int find_header(struct cp_tabread *tr, struct cp_error *err)
         if (hrc < 0)
             return cp_error_oom(err);
         if (hrc)
-            return 0;
+            return check_header(tr, err);
     }
     struct cp_strbuf names = CP_STRBUF_INIT;
     for (int v = 0; v < CP_V_COUNT; v++)

@@ -264,10 +264,73 @@ TEST(cycles_continue_on_more_sheets)
     opt.sheet_rows = 25;
     CHECK_INT(cp_workbook_write(&f.run, p, &opt, &err), 0);
     CHECK_INT(list_parts(p, &parts), 0);
-    /* 40 = 25|15, 30 = new sheet 25|5, 20 fits after the 5, then the same again: 8 sheets */
-    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 6 + 8);
+    /* 40 = 25|15, 30 = new sheet 25|5, 20 fits after the 5, then the same again: 8 sheets;
+     * and Fits (6 cells x 5 models = 30 rows) continues on "Fits (2)" */
+    CHECK_INT(count_lines(parts.buf, "xl/worksheets/sheet"), 6 + 8 + 1);
     cp_free(p);
     cp_strbuf_release(&parts);
+    fixture_release(&f);
+}
+
+/* The text of one part of an xlsx file (unzip -p). */
+static int read_part(const char *path, const char *part, struct cp_strbuf *out)
+{
+    struct cp_strbuf cmd;
+    char buf[4096];
+    size_t n;
+    cp_strbuf_init(&cmd);
+    cp_strbuf_reset(out);
+    cp_strbuf_addf(&cmd, "unzip -p '%s' '%s'", path, part);
+    FILE *p = popen(cmd.buf, "r");
+    cp_strbuf_release(&cmd);
+    if (!p)
+        return -1;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        cp_strbuf_add(out, buf, n);
+    return pclose(p) == 0 ? 0 : -1;
+}
+
+/* Old code: Cells and Fits were one sheet each, whatever their rows, so a fleet over Excel's
+ * 1,048,575 rows failed at the very end with "row or column index out of range"; here
+ * (sheet_rows 4 standing for Excel's limit) there was no "Cells (2)" and Fits had 30 rows. */
+TEST(cells_and_fits_continue_on_more_sheets)
+{
+    struct fixture f;
+    struct cp_error err = {0};
+    struct cp_strbuf part;
+    struct cp_workbook_options opt = {.sheet_rows = 4};
+    char *p = tmp_path("pages.xlsx");
+    cp_strbuf_init(&part);
+    CHECK_INT(fixture_init(&f, 6, 12, 0), 0);
+    f.cfg.workbook.cycles_sheet = 0;
+    int models = 0;
+    for (int m = 0; m < CP_MODEL_COUNT; m++)
+        models += f.cfg.fits.models[m] != 0;
+    CHECK_INT(models, 5);
+    CHECK_INT(cp_workbook_write(&f.run, p, &opt, &err), 0);
+    CHECK_INT(read_part(p, "xl/workbook.xml", &part), 0);
+    /* 6 cells = 4 + 2 rows; 6 x 5 fits = 7 x 4 + 2 rows */
+    CHECK(strstr(part.buf, "name=\"Cells (2)\"") != NULL);
+    CHECK(strstr(part.buf, "name=\"Cells (3)\"") == NULL);
+    CHECK(strstr(part.buf, "name=\"Fits (8)\"") != NULL);
+    CHECK(strstr(part.buf, "name=\"Fits (9)\"") == NULL);
+    /* sheet3 is "Cells (2)": a header and the last 2 cells; sheet4 "Fits": header + 4 */
+    CHECK_INT(read_part(p, "xl/worksheets/sheet3.xml", &part), 0);
+    CHECK(strstr(part.buf, "<row r=\"3\"") != NULL);
+    CHECK(strstr(part.buf, "<row r=\"4\"") == NULL);
+    CHECK_INT(read_part(p, "xl/worksheets/sheet4.xml", &part), 0);
+    CHECK(strstr(part.buf, "<row r=\"5\"") != NULL);
+    CHECK(strstr(part.buf, "<row r=\"6\"") == NULL);
+    /* more sheets than the workbook takes: a data error before anything is written */
+    opt.sheet_rows = 1;
+    fixture_release(&f);
+    CHECK_INT(fixture_init(&f, 14, 12, 0), 0);
+    f.cfg.workbook.cycles_sheet = 0;
+    CHECK_INT(cp_workbook_write(&f.run, p, &opt, &err), -CP_EDATA);
+    CHECK(strstr(err.msg, "70 Fits rows need more than 64 sheets") != NULL);
+    CHECK(!cp_fs_exists(p));
+    cp_free(p);
+    cp_strbuf_release(&part);
     fixture_release(&f);
 }
 
@@ -423,6 +486,7 @@ int main(void)
     RUN(in_memory_mode);
     RUN(sheets_switched_off);
     RUN(cycles_continue_on_more_sheets);
+    RUN(cells_and_fits_continue_on_more_sheets);
     RUN(cannot_create);
     RUN(empty_run);
     RUN(allocation_failures);
