@@ -124,8 +124,8 @@ static int transient(CURLcode c)
  * base64 answers of an AUTH LOGIN or CRAM-MD5 exchange) carries credentials. */
 static int plain_command(const char *line, size_t n)
 {
-    static const char *const verbs[] = {"EHLO ", "HELO ", "MAIL ", "RCPT ", "DATA", "QUIT",
-                                        "RSET", "NOOP", "STARTTLS", "VRFY ", NULL};
+    static const char *const verbs[] = {"EHLO ", "HELO ", "MAIL ",    "RCPT ", "DATA", "QUIT",
+                                        "RSET",  "NOOP",  "STARTTLS", "VRFY ", NULL};
     for (size_t i = 0; verbs[i]; i++) {
         size_t k = strlen(verbs[i]);
         if (n >= k && strncasecmp(line, verbs[i], k) == 0)

@@ -177,12 +177,11 @@ static int call(struct cp_mlflow_session *s, const char *method, const char *pat
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    struct cp_http_request req = {
-        .method = method,
-        .url = url.buf,
-        .body = text,
-        .body_len = text ? strlen(text) : 0,
-        .non_idempotent = once};
+    struct cp_http_request req = {.method = method,
+                                  .url = url.buf,
+                                  .body = text,
+                                  .body_len = text ? strlen(text) : 0,
+                                  .non_idempotent = once};
     rc = cp_http_request(s->http, &req, &resp, err);
     r->unsure = resp.unsure;
     if (rc < 0)
@@ -228,8 +227,8 @@ int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, st
     return post(s, endpoint, body, 0, r, err);
 }
 
-int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body,
-                  struct reply *r, struct cp_error *err)
+int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+                  struct cp_error *err)
 {
     return post(s, endpoint, body, 1, r, err);
 }

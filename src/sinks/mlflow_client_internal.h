@@ -33,8 +33,8 @@ int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, st
              struct cp_error *err);
 /* mlc_post for a create that must not run twice: not resent after a failure the server may
  * have acted on (r->unsure); the caller looks first whether it did. */
-int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body,
-                  struct reply *r, struct cp_error *err);
+int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+                  struct cp_error *err);
 void mlc_reply_release(struct reply *r);
 /* mlflow_ops.c */
 int mlc_exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay, struct cp_error *err);

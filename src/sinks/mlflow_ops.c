@@ -160,8 +160,8 @@ static int create_run(struct cp_mlflow_session *s, json_t *body, const char *key
         mlc_reply_release(&r);
         if (rc == 0 || !unsure || k >= tries)
             return rc;
-        cp_log(CP_LOG_WARN, "stage=mlflow op=runs/create key=\"%s\" error=\"%s\" lookup=yes",
-               key, err->msg);
+        cp_log(CP_LOG_WARN, "stage=mlflow op=runs/create key=\"%s\" error=\"%s\" lookup=yes", key,
+               err->msg);
         cp_error_clear(err);
         rc = find_run(s, key, info, err);
         if (rc < 0 || *info)
