@@ -9,7 +9,10 @@
  *    500, 502, 503, 504 are retried up to max_retries times. The wait before retry k
  *    (1-based) is backoff_factor * 2^(k-1) seconds plus a uniform jitter in
  *    [0, backoff_jitter), capped at max_backoff_s; a Retry-After header (seconds or an
- *    HTTP date) replaces the computed wait, under the same cap.
+ *    HTTP date) replaces the computed wait, under the same cap. A non_idempotent request is
+ *    retried only when the server surely did not act on it (no connection, 408, 429, 503);
+ *    after any other failure the caller gets CP_EUNAVAILABLE with resp.unsure set, and must
+ *    find out whether the work was done before it sends the request again.
  *  - TLS: peers are verified unless `insecure`; `ca_path` names a CA bundle or server cert.
  *  - Auth: `token` is sent as "Authorization: <token_scheme> <token>" (scheme "Bearer" by
  *    default, "Key" for Redash), or `username`/`password` as HTTP Basic.
@@ -74,12 +77,16 @@ struct cp_http_request {
     const char *content_type; /* sent when body is not NULL; default application/json */
     const void *body;
     size_t body_len;
+    /* 1 for a request that must not run twice (a create): it goes on a fresh connection, and
+     * a failure after which the server may have acted on it is not retried (resp.unsure). */
+    int non_idempotent;
 };
 
 struct cp_http_response {
     long status;           /* last HTTP status, 0 when none arrived */
     struct cp_strbuf body; /* last response body */
     int attempts;          /* attempts made (1 = no retry) */
+    int unsure;            /* non_idempotent failed when the server may have acted on it */
 };
 
 void cp_http_response_init(struct cp_http_response *resp);
@@ -96,6 +103,9 @@ void cp_http_free(struct cp_http_client *c);
  * response. Counts every attempt in cp_http_request_count(). */
 int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
                     struct cp_http_response *resp, struct cp_error *err);
+
+/* The client's max_retries (callers that retry a non-idempotent request themselves). */
+int cp_http_max_retries(const struct cp_http_client *c);
 
 /* Attempts sent by this client so far (benchmarks count requests with it). */
 long cp_http_request_count(const struct cp_http_client *c);

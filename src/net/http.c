@@ -34,6 +34,7 @@ struct attempt {
     CURLcode code;
     long status;
     double retry_after; /* seconds, -1 when the header was absent or unreadable */
+    long sent;          /* request bytes written (0: it never left, e.g. connect refused) */
     char curl_msg[CURL_ERROR_SIZE];
 };
 
@@ -170,6 +171,11 @@ void cp_http_free(struct cp_http_client *c)
     cp_free(c->password);
     cp_free(c->user_agent);
     cp_free(c);
+}
+
+int cp_http_max_retries(const struct cp_http_client *c)
+{
+    return c->opts.max_retries;
 }
 
 long cp_http_request_count(const struct cp_http_client *c)
@@ -312,6 +318,10 @@ static void set_options(struct cp_http_client *c, const struct cp_http_request *
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)(req->body ? req->body_len : 0));
     }
+    /* libcurl silently resends a request whose reused connection died before any answer:
+     * a create must not be sent twice behind our back */
+    if (req->non_idempotent)
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 }
 
 static void attempt_once(struct cp_http_client *c, const struct cp_http_request *req,
@@ -326,6 +336,7 @@ static void attempt_once(struct cp_http_client *c, const struct cp_http_request 
     a->code = curl_easy_perform(c->curl);
     if (a->code == CURLE_OK)
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &a->status);
+    curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &a->sent);
     resp->status = a->status;
 }
 
@@ -346,6 +357,16 @@ static int code_retryable(CURLcode code)
     default:
         return 0;
     }
+}
+
+/* Could the server have acted on this failed attempt? Then a non-idempotent request is not
+ * resent here: its caller looks first whether the work was done. 408, 429 and 503 say the
+ * server declined; a failure before the request left (connect, resolve) did nothing. */
+static int maybe_applied(const struct attempt *a)
+{
+    if (a->code == CURLE_OK)
+        return a->status != 408 && a->status != 429 && a->status != 503;
+    return a->sent > 0;
 }
 
 /* The single place a CURLcode becomes a cp_error. */
@@ -397,6 +418,7 @@ int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
     struct attempt a;
     int rc = 0;
     cp_strbuf_init(&safe_url);
+    resp->unsure = 0;
     if (build_headers(c, req, &hdrs) || cp_http_redact_url(&safe_url, req->url)) {
         rc = cp_error_oom(err);
         goto cleanup;
@@ -408,7 +430,9 @@ int cp_http_request(struct cp_http_client *c, const struct cp_http_request *req,
             a.code == CURLE_OK ? cp_http_status_retryable(a.status) : code_retryable(a.code);
         if (a.code == CURLE_OK && !again)
             break;
-        if (!again || k >= c->opts.max_retries) {
+        if (again && req->non_idempotent && maybe_applied(&a))
+            resp->unsure = 1;
+        if (!again || k >= c->opts.max_retries || resp->unsure) {
             rc = attempt_error(&a, safe_url.buf, k + 1, err);
             goto cleanup;
         }

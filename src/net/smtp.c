@@ -3,8 +3,10 @@
  * codes here and nowhere else.
  */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cellpipe/alloc.h"
@@ -118,6 +120,39 @@ static int transient(CURLcode c)
            c == CURLE_GOT_NOTHING;
 }
 
+/* Is this line we send a plain SMTP command (no secret in it)? Anything else (AUTH, and the
+ * base64 answers of an AUTH LOGIN or CRAM-MD5 exchange) carries credentials. */
+static int plain_command(const char *line, size_t n)
+{
+    static const char *const verbs[] = {"EHLO ", "HELO ", "MAIL ",    "RCPT ", "DATA", "QUIT",
+                                        "RSET",  "NOOP",  "STARTTLS", "VRFY ", NULL};
+    for (size_t i = 0; verbs[i]; i++) {
+        size_t k = strlen(verbs[i]);
+        if (n >= k && strncasecmp(line, verbs[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The trace writer: what libcurl's verbose mode prints, but every line we send that is not a
+ * plain command shows as "AUTH <mechanism> ***" or "***", since its base64 is the password. */
+static int trace_line(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx)
+{
+    (void)curl;
+    (void)ctx;
+    if (type == CURLINFO_TEXT)
+        fprintf(stderr, "* %.*s", (int)size, data);
+    else if (type == CURLINFO_HEADER_IN)
+        fprintf(stderr, "< %.*s", (int)size, data);
+    else if (type == CURLINFO_HEADER_OUT && plain_command(data, size))
+        fprintf(stderr, "> %.*s", (int)size, data);
+    else if (type == CURLINFO_HEADER_OUT && size > 5 && strncasecmp(data, "AUTH ", 5) == 0)
+        fprintf(stderr, "> AUTH %.*s ***\n", (int)strcspn(data + 5, " \r\n"), data + 5);
+    else if (type == CURLINFO_HEADER_OUT)
+        fputs("> ***\n", stderr);
+    return 0;
+}
+
 static int setup(CURL *curl, const struct cp_smtp_message *m, struct curl_slist *rcpt,
                  struct curl_slist *headers, curl_mime *mime, char *errbuf)
 {
@@ -131,9 +166,11 @@ static int setup(CURL *curl, const struct cp_smtp_message *m, struct curl_slist 
              curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 15000L) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-    /* The SMTP dialogue on stderr, for a relay that refuses us (never shows the password). */
+    /* The SMTP dialogue on stderr, for a relay that refuses us; through trace_line, as
+     * libcurl's own verbose output shows the AUTH line whose base64 is the password. */
     if (ok && getenv("CELLPIPE_SMTP_TRACE"))
-        ok = curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L) == CURLE_OK;
+        ok = curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, trace_line) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L) == CURLE_OK;
     if (ok && m->require_tls)
         ok = curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL) == CURLE_OK;
     if (ok && m->ca_file && *m->ca_file)

@@ -158,10 +158,11 @@ int mlc_call_fail(const char *what, const struct reply *r, struct cp_error *err)
                         r->code, *r->code && msg ? ": " : "", msg ? msg : "");
 }
 
-/* method on <base><path>; body (borrowed) as JSON. 0 when an answer arrived (r->status says
- * which); negative when the server could not be reached. */
-int mlc_call(struct cp_mlflow_session *s, const char *method, const char *path, json_t *body,
-             struct reply *r, struct cp_error *err)
+/* method on <base><path>; body (borrowed) as JSON; once: a create, never resent blindly
+ * (r->unsure after a failure the server may have acted on). 0 when an answer arrived
+ * (r->status says which); negative when the server could not be reached. */
+static int call(struct cp_mlflow_session *s, const char *method, const char *path, json_t *body,
+                int once, struct reply *r, struct cp_error *err)
 {
     struct cp_strbuf url;
     struct cp_http_response resp;
@@ -176,9 +177,13 @@ int mlc_call(struct cp_mlflow_session *s, const char *method, const char *path, 
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    struct cp_http_request req = {
-        .method = method, .url = url.buf, .body = text, .body_len = text ? strlen(text) : 0};
+    struct cp_http_request req = {.method = method,
+                                  .url = url.buf,
+                                  .body = text,
+                                  .body_len = text ? strlen(text) : 0,
+                                  .non_idempotent = once};
     rc = cp_http_request(s->http, &req, &resp, err);
+    r->unsure = resp.unsure;
     if (rc < 0)
         goto cleanup;
     s->sent++;
@@ -193,9 +198,14 @@ cleanup:
     return rc;
 }
 
-/* POST a JSON body to /api/2.0/mlflow/<endpoint>, demanding 200. */
-int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
-             struct cp_error *err)
+int mlc_call(struct cp_mlflow_session *s, const char *method, const char *path, json_t *body,
+             struct reply *r, struct cp_error *err)
+{
+    return call(s, method, path, body, 0, r, err);
+}
+
+static int post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, int once,
+                struct reply *r, struct cp_error *err)
 {
     struct cp_strbuf path;
     cp_strbuf_init(&path);
@@ -203,9 +213,22 @@ int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, st
         cp_strbuf_release(&path);
         return cp_error_oom(err);
     }
-    int rc = mlc_call(s, "POST", path.buf, body, r, err);
+    int rc = call(s, "POST", path.buf, body, once, r, err);
     cp_strbuf_release(&path);
     if (rc == 0 && r->status != 200)
         rc = mlc_call_fail(endpoint, r, err);
     return rc;
+}
+
+/* POST a JSON body to /api/2.0/mlflow/<endpoint>, demanding 200. */
+int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+             struct cp_error *err)
+{
+    return post(s, endpoint, body, 0, r, err);
+}
+
+int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+                  struct cp_error *err)
+{
+    return post(s, endpoint, body, 1, r, err);
 }

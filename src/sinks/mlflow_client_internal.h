@@ -22,6 +22,7 @@ struct reply {
     long status;
     json_t *json;     /* parsed body (NULL when it was not JSON) */
     const char *code; /* MLflow's error_code, "" when none */
+    int unsure;       /* a once-only POST failed when the server may have done the work */
 };
 
 /* mlflow_client.c */
@@ -30,6 +31,10 @@ int mlc_call(struct cp_mlflow_session *s, const char *method, const char *path, 
 int mlc_call_fail(const char *what, const struct reply *r, struct cp_error *err);
 int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
              struct cp_error *err);
+/* mlc_post for a create that must not run twice: not resent after a failure the server may
+ * have acted on (r->unsure); the caller looks first whether it did. */
+int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
+                  struct cp_error *err);
 void mlc_reply_release(struct reply *r);
 /* mlflow_ops.c */
 int mlc_exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay, struct cp_error *err);

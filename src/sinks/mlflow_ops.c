@@ -144,30 +144,53 @@ static int create_body(struct cp_mlflow_session *s, json_t *op, const char *ref,
     return 0;
 }
 
+/* runs/create, sent again only after the run was looked up by its journal key and not found:
+ * when the answer is lost after the server created the run (connection reset), a blind resend
+ * would leave a second run with the same key, the first one RUNNING and empty for ever. */
+static int create_run(struct cp_mlflow_session *s, json_t *body, const char *key, json_t **info,
+                      struct cp_error *err)
+{
+    int tries = cp_http_max_retries(s->http);
+    for (int k = 0;; k++) {
+        struct reply r;
+        int rc = mlc_post_once(s, "runs/create", body, &r, err);
+        int unsure = r.unsure;
+        if (rc == 0)
+            *info = json_incref(json_object_get(json_object_get(r.json, "run"), "info"));
+        mlc_reply_release(&r);
+        if (rc == 0 || !unsure || k >= tries)
+            return rc;
+        cp_log(CP_LOG_WARN, "stage=mlflow op=runs/create key=\"%s\" error=\"%s\" lookup=yes", key,
+               err->msg);
+        cp_error_clear(err);
+        rc = find_run(s, key, info, err);
+        if (rc < 0 || *info)
+            return rc;
+    }
+}
+
 static int exec_create_run(struct cp_mlflow_session *s, json_t *op, int replay, json_t *ack,
                            struct cp_error *err)
 {
     const char *ref = json_string_value(json_object_get(op, "ref"));
     json_t *info = NULL, *body = NULL;
-    struct reply r = {0};
+    struct cp_strbuf key;
     int rc = 0;
     if (!ref || !s->experiment_id[0])
         return cp_error_set(err, CP_EDATA, "journal op %lld: create_run without %s",
                             json_integer_value(json_object_get(op, "seq")),
                             ref ? "an experiment before it" : "a ref");
-    if (replay) {
-        struct cp_strbuf key;
-        cp_strbuf_init(&key);
-        rc = journal_key(s, ref, &key) ? cp_error_oom(err) : find_run(s, key.buf, &info, err);
-        cp_strbuf_release(&key);
-    }
+    cp_strbuf_init(&key);
+    if (journal_key(s, ref, &key))
+        rc = cp_error_oom(err);
+    else if (replay)
+        rc = find_run(s, key.buf, &info, err);
     if (rc == 0 && !info) {
         rc = create_body(s, op, ref, &body, err);
         if (rc == 0)
-            rc = mlc_post(s, "runs/create", body, &r, err);
-        if (rc == 0)
-            info = json_incref(json_object_get(json_object_get(r.json, "run"), "info"));
+            rc = create_run(s, body, key.buf, &info, err);
     }
+    cp_strbuf_release(&key);
     const char *id = json_string_value(json_object_get(info, "run_id"));
     json_t *uri = json_object_get(info, "artifact_uri");
     if (rc == 0 && !id)
@@ -182,7 +205,6 @@ static int exec_create_run(struct cp_mlflow_session *s, json_t *op, int replay, 
     }
     json_decref(info);
     json_decref(body);
-    mlc_reply_release(&r);
     return rc;
 }
 
