@@ -27,7 +27,7 @@ HEADERS   := $(shell find include src -name '*.h' | sort)
 TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run run-built check check-built unit functional sanitize valgrind bench install format \
-        format-check headers layers clean golden-update fuzz container-check
+        format-check headers layers clean golden-update fuzz fuzz-built container-check
 
 all: $(BUILD)/cellpipe
 
@@ -108,6 +108,27 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize CC=clang \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+# libFuzzer targets (docs/hardening.md): tests/fuzz/fuzz_<name>.c on a library built with
+# coverage and ASan + UBSan in build/fuzz; tests/fuzz/run seeds each one's corpus, runs it for
+# FUZZ_SECONDS and fails on a crash (inputs kept in build/fuzz/crashes/<name>/).
+FUZZ_SECONDS ?= 60
+FUZZ_SRC  := $(shell find tests/fuzz -name 'fuzz_*.c' 2>/dev/null | sort)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-built
+
+fuzz-built: $(BUILD)/cellpipe $(FUZZ_BIN)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcellpipe.a
+	@mkdir -p $(dir $@)
+	@echo "FUZZ $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
 valgrind: $(BUILD)/cellpipe $(TEST_BIN)
 	@BUILD=$(BUILD) CP_WRAP="valgrind -q --error-exitcode=99 --leak-check=full" tests/run-all unit

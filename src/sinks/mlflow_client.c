@@ -158,6 +158,14 @@ int mlc_call_fail(const char *what, const struct reply *r, struct cp_error *err)
                         r->code, *r->code && msg ? ": " : "", msg ? msg : "");
 }
 
+void mlc_reply_parse(struct reply *r, long status, const char *body, size_t len)
+{
+    r->status = status;
+    r->json = body ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *code = json_string_value(json_object_get(r->json, "error_code"));
+    r->code = code ? code : "";
+}
+
 /* method on <base><path>; body (borrowed) as JSON; once: a create, never resent blindly
  * (r->unsure after a failure the server may have acted on). 0 when an answer arrived
  * (r->status says which); negative when the server could not be reached. */
@@ -187,10 +195,7 @@ static int call(struct cp_mlflow_session *s, const char *method, const char *pat
     if (rc < 0)
         goto cleanup;
     s->sent++;
-    r->status = resp.status;
-    r->json = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
-    const char *code = json_string_value(json_object_get(r->json, "error_code"));
-    r->code = code ? code : "";
+    mlc_reply_parse(r, resp.status, resp.body.buf, resp.body.len);
 cleanup:
     free(text);
     cp_strbuf_release(&url);

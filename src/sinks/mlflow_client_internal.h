@@ -36,6 +36,9 @@ int mlc_post(struct cp_mlflow_session *s, const char *endpoint, json_t *body, st
 int mlc_post_once(struct cp_mlflow_session *s, const char *endpoint, json_t *body, struct reply *r,
                   struct cp_error *err);
 void mlc_reply_release(struct reply *r);
+/* An answer's body (len bytes, not necessarily NUL-terminated) into r; the fuzz target
+ * tests/fuzz/fuzz_mlflow_reply.c calls it without a server. */
+void mlc_reply_parse(struct reply *r, long status, const char *body, size_t len);
 /* mlflow_ops.c */
 int mlc_exec_and_ack(struct cp_mlflow_session *s, json_t *op, int replay, struct cp_error *err);
 

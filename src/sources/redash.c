@@ -31,6 +31,7 @@
 #include "cellpipe/source.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
+#include "redash_internal.h"
 
 struct redash {
     struct cp_http_client *http;
@@ -293,8 +294,8 @@ static int has_column(json_t *cols, const char *name)
     return 0;
 }
 
-static int fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data, long query,
-                      const char *const *required, struct cp_error *err)
+int redash_fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data,
+                      long query, const char *const *required, struct cp_error *err)
 {
     json_t *cols = json_object_get(data, "columns"), *rows = json_object_get(data, "rows");
     size_t ncols = json_array_size(cols), i;
@@ -380,7 +381,7 @@ static int load_query(struct redash *r, const struct cp_source_config *src, long
     size_t before = t->nrows;
     int rc = run_query(r, src, query, &result, err);
     if (rc == 0)
-        rc = fill_table(t, spec, json_object_get(result, "data"), query, required, err);
+        rc = redash_fill_table(t, spec, json_object_get(result, "data"), query, required, err);
     if (rc == 0)
         rc = record_input(ds, src, query, result, t->nrows - before, err);
     if (rc == 0)
