@@ -1,4 +1,5 @@
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,11 +8,27 @@
 static atomic_long alloc_count;
 static atomic_long fail_at = -1; /* -1: not read from the environment yet */
 
+/* Test hook: CP_ALLOC_COUNT=1 prints the count at exit, so a torture loop knows how many
+ * points a clean run has. stderr, after everything else the command printed. */
+static void print_count(void)
+{
+    fprintf(stderr, "cellpipe: allocations: %ld\n", atomic_load(&alloc_count));
+}
+
+static void count_at_exit(void)
+{
+    static atomic_flag once = ATOMIC_FLAG_INIT;
+    const char *c = getenv("CP_ALLOC_COUNT");
+    if (c && strcmp(c, "1") == 0 && !atomic_flag_test_and_set(&once))
+        atexit(print_count);
+}
+
 static long fail_limit(void)
 {
     long v = atomic_load(&fail_at);
     if (v >= 0)
         return v;
+    count_at_exit();
     const char *s = getenv("CP_FAIL_ALLOC_AT");
     char *end = NULL;
     long n = s ? strtol(s, &end, 10) : 0;
