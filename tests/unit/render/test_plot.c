@@ -12,28 +12,9 @@
 #include "cellpipe/plot.h"
 #include "cellpipe/strbuf.h"
 #include "harness.h"
+#include "plot_dump.h"
 
 #define EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
-
-static void dump(const char *name, const struct cp_strbuf *sb)
-{
-    const char *dir = getenv("CP_PLOT_DUMP");
-    if (!dir)
-        return;
-    struct cp_strbuf p = CP_STRBUF_INIT;
-    cp_strbuf_addf(&p, "%s/%s", dir, name);
-    cp_fs_write_atomic(p.buf, sb->buf, sb->len);
-    cp_strbuf_release(&p);
-}
-
-static int has(const struct cp_strbuf *sb, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= sb->len; i++)
-        if (memcmp(sb->buf + i, needle, n) == 0)
-            return 1;
-    return 0;
-}
 
 /* Numbers with three or more decimals inside path data (d="..."): there should be none. */
 static int long_decimals_in_paths(const char *svg)

@@ -22,6 +22,7 @@
 #include "cellpipe/text.h"
 #include "fixture.h"
 #include "harness.h"
+#include "plot_dump.h"
 
 #define NGROUPS 3
 #define NMETRICS 4
@@ -46,22 +47,6 @@ static const struct group_data gdata[NGROUPS] = {
 
 static const char *const metric_names[NMETRICS] = {"cycle_life", "fade_rate", "knee_onset",
                                                    "coulombic_efficiency_mean"};
-
-static void dump(const char *name, const struct cp_strbuf *sb)
-{
-    const char *dir = getenv("CP_PLOT_DUMP");
-    if (!dir)
-        return;
-    struct cp_strbuf p = CP_STRBUF_INIT;
-    cp_strbuf_addf(&p, "%s/%s", dir, name);
-    cp_fs_write_atomic(p.buf, sb->buf, sb->len);
-    cp_strbuf_release(&p);
-}
-
-static int has(const struct cp_strbuf *sb, const char *needle)
-{
-    return sb->buf && strstr(sb->buf, needle) != NULL;
-}
 
 /* Kaplan-Meier with Greenwood and the log-log band at 95 %, as stats.h defines it; times of a
  * group are given in increasing order. */
