@@ -19,7 +19,7 @@ pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 expect() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-finish() { echo "mlflow lost answer: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; exit $?; }
+finish() { echo "mlflowlostanswer: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; exit $?; }
 
 . tests/integration/lib/mlflow_server.bash
 
