@@ -115,8 +115,19 @@ static int put_meta(struct cp_table *cells, long row, const char *key, const cha
 
 #define META_FIELDS 64
 
-/* Header line + one value line into the cell's row. */
-static int parse_metadata(char *text, struct cp_table *cells, long row)
+/* A header name that appears twice, compared as put_meta compares keys; NULL if none. */
+static const char *duplicate_key(char *const *keys, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; keys[i][0] && k < i; k++)
+            if (strcasecmp(keys[i], keys[k]) == 0)
+                return keys[i];
+    return NULL;
+}
+
+/* Header line + one value line of `mpath` into the cell's row. */
+static int parse_metadata(const char *mpath, char *text, struct cp_table *cells, long row,
+                          struct cp_error *err)
 {
     char *nl = strchr(text, '\n');
     if (!nl)
@@ -135,9 +146,12 @@ static int parse_metadata(char *text, struct cp_table *cells, long row)
     char *keys[META_FIELDS], *vals[META_FIELDS];
     int nk = cp_split(text, ',', keys, META_FIELDS);
     int nv = cp_split(values, ',', vals, META_FIELDS);
+    const char *dup = duplicate_key(keys, nk < META_FIELDS ? nk : META_FIELDS);
+    if (dup) /* which of the two is meant cannot be known */
+        return cp_error_set(err, CP_EDATA, "%s:1: duplicate column '%s'", mpath, dup);
     for (int i = 0; i < nk && i < nv && i < META_FIELDS; i++)
         if (put_meta(cells, row, keys[i], vals[i]) < 0)
-            return -1;
+            return cp_error_oom(err);
     return 0;
 }
 
@@ -155,8 +169,7 @@ static int read_sibling_metadata(const char *path, struct cp_reader_out *out, st
         goto cleanup;
     id = out->cell_id ? NULL : cp_reader_cell_id(path);
     long row = cp_dataset_cell_row(out->cells, out->cell_id ? out->cell_id : id ? id : "");
-    if (row < 0 || parse_metadata(text, out->cells, row) < 0)
-        rc = cp_error_oom(err);
+    rc = row < 0 ? cp_error_oom(err) : parse_metadata(mpath, text, out->cells, row, err);
 cleanup:
     cp_free(id);
     cp_free(text);

@@ -138,6 +138,8 @@ TEST(bad_inputs)
               "break)"},
         {DATA "mixed_encoding_arbin.csv", CP_EDATA,
          DATA "mixed_encoding_arbin.csv:3: voltage_v: expected a number, got byte 0xE9"},
+        {DATA "arbin_duplicate_metadata.csv", CP_EDATA,
+         DATA "arbin_duplicate_metadata_Metadata.csv:1: duplicate column 'ITEM_ID'"},
         {DATA "no_such_file.csv", CP_ENOINPUT, "cannot open '" DATA "no_such_file.csv'"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
