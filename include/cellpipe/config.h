@@ -220,6 +220,7 @@ struct cp_report_config {
     int cycles_csv;  /* default 1 */
     int summary_pdf; /* default 1 */
     int html;        /* default 1 */
+    long threads;    /* sinks writing at once; 0 = number of cores, 1 = one at a time */
 };
 
 enum cp_starttls { CP_STARTTLS_AUTO, CP_STARTTLS_REQUIRED, CP_STARTTLS_OFF };

@@ -260,6 +260,8 @@ static const struct cp_field report_fields[] = {
     {"cycles_csv", F_BOOL, RE(cycles_csv), 0, NULL, NULL, NOR, "true", "write results/cycles.csv"},
     {"summary_pdf", F_BOOL, RE(summary_pdf), 0, NULL, NULL, NOR, "true", "write summary.pdf"},
     {"html", F_BOOL, RE(html), 0, NULL, NULL, NOR, "true", "write index.html"},
+    {"threads", F_LONG, RE(threads), 0, NULL, NULL, 0, 1024, "0",
+     "outputs written at once, 0 = cores, 1 = one after another"},
     {.key = NULL},
 };
 

@@ -326,7 +326,8 @@ int cp_plot_render(const struct cp_figure *fig, enum cp_plot_format fmt, double 
     if (st != CAIRO_STATUS_SUCCESS)
         return cairo_error(err, st, what);
     if (fmt == CP_PLOT_SVG &&
-        (svg_shorten_paths(out, start) != 0 || svg_annotate(fig, out, start) != 0))
+        (svg_shorten_paths(out, start) != 0 || cp_svg_renumber_ids(out, start) != 0 ||
+         svg_annotate(fig, out, start) != 0))
         return cp_error_oom(err);
     return 0;
 }

@@ -89,6 +89,11 @@ int plt_draw_intervals(struct dc *dc, const struct cp_panel *p, struct rect r);
 int plt_draw_heatmap(struct dc *dc, const struct cp_panel *p, struct rect r);
 /* plot_xy.c */
 int plt_draw_xy(struct dc *dc, const struct cp_panel *p, struct rect r);
+
+/* svg_ids.c: cairo's process-wide ids in the SVG at out->buf + start renumbered from 0 in
+ * order of first use, so the file does not depend on other threads' drawing. 0 or -1 (out
+ * of memory). */
+int cp_svg_renumber_ids(struct cp_strbuf *out, size_t start);
 void plt_stroke_style(cairo_t *cr, const struct cp_series *s);
 
 #endif

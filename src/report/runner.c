@@ -13,6 +13,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
+#include "cellpipe/pool.h"
 #include "cellpipe/progress.h"
 #include "cellpipe/report.h"
 #include "cellpipe/run.h"
@@ -152,28 +153,94 @@ static int run_stages(struct cp_run *run, struct cp_error *err)
     return 0;
 }
 
-static int run_sinks(struct cp_run *run, enum cp_sink_phase phase, struct cp_error *err)
+#define GROUP_MAX (CP_SINK_LANES * CP_SINK_LANE_LEN)
+
+/* One group's enabled sinks: lane[l] lists indexes into sink[]. */
+struct sink_job {
+    struct cp_run *run;
+    const struct cp_sink_ops *sink[GROUP_MAX];
+    size_t lane[CP_SINK_LANES][CP_SINK_LANE_LEN], lane_len[CP_SINK_LANES], nlanes;
+    struct cp_error err[GROUP_MAX];
+    int rc[GROUP_MAX];
+    int ran[GROUP_MAX];
+    double ms[GROUP_MAX];
+};
+
+/* The sinks of lane l, in order, until one fails. */
+static int lane_run(void *ctx, size_t l)
 {
-    for (size_t i = 0; cp_sinks[i]; i++) {
-        const struct cp_sink_ops *s = cp_sinks[i];
-        if (s->phase != phase || (s->enabled && !s->enabled(run)))
-            continue;
+    struct sink_job *job = ctx;
+    for (size_t k = 0; k < job->lane_len[l]; k++) {
+        size_t i = job->lane[l][k];
         double t0 = cp_monotonic_ms();
-        cp_progress_begin(s->name);
-        int rc = s->write(run, err);
-        cp_progress_end();
-        cp_run_timing(run, s->name, cp_monotonic_ms() - t0);
-        if (rc < 0)
-            return rc;
+        job->rc[i] = job->sink[i]->write(job->run, &job->err[i]);
+        job->ms[i] = cp_monotonic_ms() - t0;
+        job->ran[i] = 1;
+        if (job->rc[i] < 0)
+            return job->rc[i];
     }
     return 0;
 }
 
+static size_t enabled_sinks(struct cp_run *run, const struct cp_sink_group *g,
+                            enum cp_sink_phase phase, struct sink_job *job)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < CP_SINK_LANES; l++) {
+        size_t len = 0;
+        for (size_t k = 0; k < CP_SINK_LANE_LEN && g->lane[l][k]; k++) {
+            const struct cp_sink_ops *s = g->lane[l][k];
+            if (s->phase == phase && (!s->enabled || s->enabled(run))) {
+                job->lane[job->nlanes][len++] = n;
+                job->sink[n++] = s;
+            }
+        }
+        if (len)
+            job->lane_len[job->nlanes++] = len;
+    }
+    return n;
+}
+
+/* The enabled sinks of one group, its lanes at once. Timings and the error are what a serial
+ * run would give: in registry order, the error of the first sink that failed. */
+static int run_group(struct cp_run *run, const struct cp_sink_group *g, enum cp_sink_phase phase,
+                     struct cp_error *err)
+{
+    struct sink_job job = {.run = run};
+    size_t n = enabled_sinks(run, g, phase, &job);
+    if (n == 0)
+        return 0;
+    cp_progress_begin(n == 1 ? job.sink[0]->name : "outputs");
+    int rc = cp_pool_run(run->cfg->report.threads, job.nlanes, lane_run, &job, err);
+    cp_progress_end();
+    for (size_t i = 0; i < n; i++)
+        if (job.ran[i])
+            cp_run_timing(run, job.sink[i]->name, job.ms[i]);
+    for (size_t i = 0; i < n; i++)
+        if (job.rc[i] < 0) {
+            *err = job.err[i];
+            return job.rc[i];
+        }
+    return rc;
+}
+
+static int run_sinks(struct cp_run *run, enum cp_sink_phase phase, struct cp_error *err)
+{
+    int rc = 0;
+    for (size_t g = 0; rc == 0 && g < cp_sink_ngroups; g++)
+        rc = run_group(run, &cp_sink_groups[g], phase, err);
+    return rc;
+}
+
 static void sinks_failed(struct cp_run *run, const struct cp_error *failure)
 {
-    for (size_t i = 0; cp_sinks[i]; i++)
-        if (cp_sinks[i]->failed)
-            cp_sinks[i]->failed(run, failure);
+    for (size_t g = 0; g < cp_sink_ngroups; g++)
+        for (size_t l = 0; l < CP_SINK_LANES; l++)
+            for (size_t k = 0; k < CP_SINK_LANE_LEN; k++) {
+                const struct cp_sink_ops *s = cp_sink_groups[g].lane[l][k];
+                if (s && s->failed)
+                    s->failed(run, failure);
+            }
 }
 
 static int resolve_date(struct cp_run *run, const char *date, struct cp_error *err)
