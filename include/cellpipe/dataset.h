@@ -57,6 +57,10 @@ struct cp_colspec {
 };
 extern const struct cp_colspec cp_cells_columns[];  /* terminated by a NULL name */
 extern const struct cp_colspec cp_cycles_columns[]; /* terminated by a NULL name */
+/* Nonzero when `name` is a column the cycles table can hold after the stages: a canonical
+ * one, a feature (include/cellpipe/features.h; retention_mean_<w>, retention_std_<w> for any
+ * window w) or the models stage's `anomaly`. For checking configuration up front. */
+int cp_cycles_column_known(const char *name);
 /* Add every canonical column to a table. 0 or -1. */
 int cp_add_canonical_columns(struct cp_table *t, const struct cp_colspec *spec);
 

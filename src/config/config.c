@@ -9,6 +9,7 @@
 #include <yaml.h>
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/strbuf.h"
@@ -106,6 +107,17 @@ static const yaml_node_t *find_key(yaml_document_t *doc, const yaml_node_t *map,
     return NULL;
 }
 
+/* The value of `key` in `map`, or NULL. */
+static const yaml_node_t *find_value(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+        if (strcmp(cfg_scalar_text(yaml_document_get_node(doc, p->key)), key) == 0)
+            return yaml_document_get_node(doc, p->value);
+    return NULL;
+}
+
 /* statistics.compare: "all" alone, or pairs "A vs B" of two different names. */
 static int check_statistics(struct ctx *c, struct cp_config *cfg, const yaml_node_t *key)
 {
@@ -121,6 +133,24 @@ static int check_statistics(struct ctx *c, struct cp_config *cfg, const yaml_nod
     }
     if (cfg->statistics.metrics.n == 0)
         return cfg_fail(c, key, "expected at least one name in 'metrics'");
+    return 0;
+}
+
+static int check_workbook(struct ctx *c, const struct cp_config *cfg, const yaml_node_t *key)
+{
+    const struct cp_strlist *l = &cfg->workbook.cycles_columns;
+    if (l->n == 1 && strcmp(l->v[0], "all") == 0)
+        return 0;
+    if (l->n == 0)
+        return cfg_fail(c, key, "expected at least one column in 'cycles_columns' (or [all])");
+    for (size_t i = 0; i < l->n; i++) {
+        if (!cp_cycles_column_known(l->v[i]))
+            return cfg_fail(c, key, "expected a per-cycle column in 'cycles_columns', got '%s' "
+                            "(the columns of results/cycles.csv, or [all])", l->v[i]);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(l->v[i], l->v[k]) == 0)
+                return cfg_fail(c, key, "'cycles_columns' names '%s' twice", l->v[i]);
+    }
     return 0;
 }
 
@@ -149,6 +179,9 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
                                 "in the plot",
                                 c->file, cfg->plots.list[i].line);
     int rc = check_statistics(c, cfg, find_key(c->doc, root, "statistics"));
+    if (rc == 0)
+        rc = check_workbook(c, cfg, find_key(c->doc, find_value(c->doc, root, "workbook"),
+                                             "cycles_columns"));
     if (rc < 0)
         return rc;
     if (!cfg->validate.rules)

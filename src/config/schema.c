@@ -216,6 +216,11 @@ static const struct cp_field workbook_fields[] = {
     {"max_series", F_LONG, W(max_series), 0, NULL, NULL, 1, 255, "12", "series per chart"},
     {"constant_memory", F_BOOL, W(constant_memory), 0, NULL, NULL, NOR, "true",
      "stream large sheets (flat memory)"},
+    {"cycles_columns", F_STRLIST, W(cycles_columns), 0, NULL, NULL, NOR,
+     "cell_id,cycle_index,days_since_start,charge_capacity_ah,discharge_capacity_ah,"
+     "discharge_energy_wh,capacity_retention,coulombic_efficiency,energy_efficiency,v_max,v_min,"
+     "temperature_avg_c,internal_resistance_ohm,anomaly",
+     "columns of the Cycles sheets, in order; [all] for every column of results/cycles.csv"},
     {.key = NULL},
 };
 

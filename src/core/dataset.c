@@ -42,6 +42,37 @@ const struct cp_colspec cp_cycles_columns[] = {
     {NULL, CP_F64},
 };
 
+/* What the features and models stages add (features.h, models.c). */
+static const char *const derived_columns[] = {
+    "coulombic_efficiency", "energy_efficiency", "capacity_retention",
+    "temperature_compensated_capacity", "fade_rate", "cycle_fraction", "days_since_start",
+    "equivalent_full_cycles", "anomaly", NULL,
+};
+
+static int window_column(const char *name)
+{
+    const char *p = strncmp(name, "retention_mean_", 15) == 0  ? name + 15
+                    : strncmp(name, "retention_std_", 14) == 0 ? name + 14
+                                                               : NULL;
+    if (!p || !*p)
+        return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+int cp_cycles_column_known(const char *name)
+{
+    for (size_t i = 0; cp_cycles_columns[i].name; i++)
+        if (strcmp(name, cp_cycles_columns[i].name) == 0)
+            return 1;
+    for (size_t i = 0; derived_columns[i]; i++)
+        if (strcmp(name, derived_columns[i]) == 0)
+            return 1;
+    return window_column(name);
+}
+
 int cp_add_canonical_columns(struct cp_table *t, const struct cp_colspec *spec)
 {
     for (size_t i = 0; spec[i].name; i++)

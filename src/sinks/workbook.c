@@ -193,6 +193,7 @@ static void wb_release(struct wb *wb)
         lxw_workbook_free(wb->book);
     wb->book = NULL;
     cp_free(wb->spans);
+    cp_free(wb->cycles_cols);
     cp_free(wb->notes);
     cp_strbuf_release(&wb->scratch);
 }

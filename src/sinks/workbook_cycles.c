@@ -1,5 +1,6 @@
 /*
- * The Cycles sheets: every row of run->data.cycles with its features. Excel stops at
+ * The Cycles sheets: every row of run->data.cycles, with the columns workbook.cycles_columns
+ * names (those the table has, in that order; [all]: every column). Excel stops at
  * 1,048,576 rows, so the table continues on "Cycles (2)", "Cycles (3)", ... A cell starts on a
  * fresh sheet when its cycles would not fit in what is left of the current one, so that one
  * cell's curve is one range a chart can plot; only a cell with more cycles than a whole sheet
@@ -59,6 +60,33 @@ static void group_range(const struct cp_table *t, size_t g, size_t *from, size_t
     }
 }
 
+/* The table columns of the sheet, in workbook.cycles_columns order; a name the table lacks
+ * (a source without that measurement) is left out. */
+static int select_columns(struct wb *wb, const struct cp_table *t)
+{
+    const struct cp_strlist *l = &wb->run->cfg->workbook.cycles_columns;
+    int all = l->n == 0 || (l->n == 1 && strcmp(l->v[0], "all") == 0);
+    size_t n = all ? t->ncols : l->n;
+    if (n && !(wb->cycles_cols = cp_calloc(n, sizeof *wb->cycles_cols)))
+        return wb_oom(wb);
+    for (size_t i = 0; i < n; i++) {
+        int k = all ? (int)i : cp_table_find(t, l->v[i]);
+        if (k >= 0)
+            wb->cycles_cols[wb->ncycles_cols++] = (size_t)k;
+    }
+    return 0;
+}
+
+/* Position of a table column on the sheet, or -1. */
+static int sheet_col(const struct wb *wb, const struct cp_table *t, const char *name)
+{
+    int k = cp_table_find(t, name);
+    for (size_t i = 0; k >= 0 && i < wb->ncycles_cols; i++)
+        if (wb->cycles_cols[i] == (size_t)k)
+            return (int)i;
+    return -1;
+}
+
 int wb_plan_cycles(struct wb *wb)
 {
     const struct cp_table *t = wb->run->data.cycles;
@@ -86,9 +114,11 @@ int wb_plan_cycles(struct wb *wb)
                                      "%d sheets",
                                      t->nrows, WB_MAX_SHEETS);
     if (t) {
-        wb->col_cell_id = cp_table_find(t, "cell_id");
-        wb->col_cycle_index = cp_table_find(t, "cycle_index");
-        wb->col_retention = cp_table_find(t, "capacity_retention");
+        if (select_columns(wb, t))
+            return wb->rc;
+        wb->col_cell_id = sheet_col(wb, t, "cell_id");
+        wb->col_cycle_index = sheet_col(wb, t, "cycle_index");
+        wb->col_retention = sheet_col(wb, t, "capacity_retention");
     }
     return 0;
 }
@@ -141,7 +171,7 @@ static int write_rows(struct wb *wb, struct wb_col *cols, long *last_rows)
         cursor_group(&cur, (long)(to - from));
         for (size_t r = from; r < to; r++) {
             long row = cursor_row(&cur);
-            int rc = write_row(wb, cols, t->ncols, cur.sheet, row, r);
+            int rc = write_row(wb, cols, wb->ncycles_cols, cur.sheet, row, r);
             if (rc)
                 return rc;
             last_rows[cur.sheet] = row;
@@ -181,25 +211,27 @@ int wb_sheet_cycles(struct wb *wb)
     const struct cp_table *t = wb->run->data.cycles;
     if (wb->ncycles_ws == 0)
         return 0;
-    if (!t || t->ncols == 0)
+    if (!t || wb->ncycles_cols == 0)
         return cycles_empty(wb);
-    struct wb_col *cols = cp_calloc(t->ncols, sizeof *cols);
+    size_t n = wb->ncycles_cols;
+    struct wb_col *cols = cp_calloc(n, sizeof *cols);
     long *last_rows = cp_calloc((size_t)wb->ncycles_ws, sizeof *last_rows);
     int rc = 0;
     if (!cols || !last_rows) {
         rc = wb_oom(wb);
         goto cleanup;
     }
-    for (size_t k = 0; k < t->ncols && !rc; k++) {
-        wb_col_init(&cols[k], t->cols[k].name, &t->cols[k]);
+    for (size_t k = 0; k < n && !rc; k++) {
+        const struct cp_column *c = &t->cols[wb->cycles_cols[k]];
+        wb_col_init(&cols[k], c->name, c);
         rc = wb_col_setup(wb, &cols[k]);
     }
     for (int s = 0; s < wb->ncycles_ws && !rc; s++)
-        rc = wb_write_header(wb, wb->cycles_ws[s], cols, t->ncols);
+        rc = wb_write_header(wb, wb->cycles_ws[s], cols, n);
     if (!rc)
         rc = write_rows(wb, cols, last_rows);
     if (!rc)
-        rc = finish_sheets(wb, cols, t->ncols, last_rows);
+        rc = finish_sheets(wb, cols, n, last_rows);
 cleanup:
     cp_free(cols);
     cp_free(last_rows);

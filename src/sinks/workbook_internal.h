@@ -91,6 +91,8 @@ struct wb {
     struct wb_span *spans; /* one per group of run->data.cycles */
     size_t nspans;
     int col_cycle_index, col_retention, col_cell_id; /* in the Cycles sheets, -1 absent */
+    size_t *cycles_cols; /* columns of run->data.cycles on the Cycles sheets, in order */
+    size_t ncycles_cols;
 
     lxw_format *header, *title, *label, *date, *datetime, *link, *wrap;
     lxw_format *fill_flag, *fill_eol, *fill_bad, *fill_best;

@@ -131,6 +131,37 @@ else
     skipped "workbook run" "cellpipe run pipelines/demo.yaml is not available yet"
 fi
 
+# ---- 4b. the Cycles columns: the configured ones, in their order; [all] is cycles.csv's ----
+cycles_header() { # workbook -> its Cycles header, comma-separated
+    $PY -c 'import openpyxl, sys
+ws = openpyxl.load_workbook(sys.argv[1], read_only=True)["Cycles"]
+print(",".join(str(c.value) for c in next(ws.iter_rows(max_row=1))))' "$1"
+}
+if [ -x "$CP" ]; then
+    "$CP" validate --print pipelines/demo.yaml 2>/dev/null | $PY -c 'import json, sys
+print(",".join(json.load(sys.stdin)["workbook"]["cycles_columns"]))' >"$tmp/want_default"
+    book=$(find "$tmp/r1" -name workbook.xlsx | head -n 1)
+    if [ -n "$book" ] && [ "$(cycles_header "$book")" = "$(cat "$tmp/want_default")" ] &&
+       grep -q '^cell_id,cycle_index,.*capacity_retention' "$tmp/want_default"; then ok; else
+        bad "default Cycles columns: '$(cycles_header "$book")', want '$(cat "$tmp/want_default")'"
+    fi
+    "$CP" --quiet run pipelines/demo.yaml --out "$tmp/r3" --date 2026-01-01 \
+        --set 'workbook.cycles_columns=[cycle_index, cell_id, capacity_retention, v_max]' \
+        --set source.cells=6 >/dev/null 2>&1
+    book=$(find "$tmp/r3" -name workbook.xlsx | head -n 1)
+    if [ -n "$book" ] && [ "$(cycles_header "$book")" = "cycle_index,cell_id,capacity_retention,v_max" ]; then
+        ok; check_py tests/integration/workbook_check.py run "$book" "$(dirname "$book")"
+    else
+        bad "chosen Cycles columns: '$(cycles_header "$book")'"
+    fi
+    "$CP" --quiet run pipelines/demo.yaml --out "$tmp/r4" --date 2026-01-01 \
+        --set 'workbook.cycles_columns=[all]' --set source.cells=6 >/dev/null 2>&1
+    book=$(find "$tmp/r4" -name workbook.xlsx | head -n 1)
+    csv=$(find "$tmp/r4" -name cycles.csv | head -n 1)
+    if [ -n "$book" ] && [ -n "$csv" ] && [ "$(cycles_header "$book")" = "$(head -n 1 "$csv")" ]; then
+        ok; else bad "[all]: Cycles header is not cycles.csv's"; fi
+fi
+
 # ---- 5. real cycler data ----
 REAL=${CELLPIPE_REAL_DATA:-../shared/data}
 ba=$REAL/battdat/batteryarchive/CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv

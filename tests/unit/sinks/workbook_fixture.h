@@ -234,6 +234,15 @@ static int fixture_init(struct fixture *f, long ncells, long ncycles, int flags)
     cp_free(f->cfg.name);
     f->cfg.name = cp_strdup("fixture");
     f->cfg.workbook.max_series = 2;
+    /* every column of the fixture's cycles table: the checks read them all back */
+    struct cp_strlist *cols = &f->cfg.workbook.cycles_columns;
+    for (size_t i = 1; i < cols->n; i++)
+        cp_free(cols->v[i]);
+    cols->n = cols->n ? 1 : 0;
+    if (cols->n) {
+        cp_free(cols->v[0]);
+        cols->v[0] = cp_strdup("all");
+    }
     f->run.cfg = &f->cfg;
     memcpy(f->run.date, "2026-01-01", 11);
     cp_parse_date(f->run.date, &f->run.epoch);
