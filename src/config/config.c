@@ -97,25 +97,28 @@ static int valid_name(const char *s)
     return 1;
 }
 
-static const yaml_node_t *find_key(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+/* The pair of `key` in the mapping `map`, or NULL. */
+static const yaml_node_pair_t *find_pair(yaml_document_t *doc, const yaml_node_t *map,
+                                         const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
         if (strcmp(cfg_scalar_text(yaml_document_get_node(doc, p->key)), key) == 0)
-            return yaml_document_get_node(doc, p->key);
+            return p;
     return NULL;
 }
 
-/* The value of `key` in `map`, or NULL. */
+static const yaml_node_t *find_key(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+    const yaml_node_pair_t *p = find_pair(doc, map, key);
+    return p ? yaml_document_get_node(doc, p->key) : NULL;
+}
+
 static const yaml_node_t *find_value(yaml_document_t *doc, const yaml_node_t *map, const char *key)
 {
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
-        if (strcmp(cfg_scalar_text(yaml_document_get_node(doc, p->key)), key) == 0)
-            return yaml_document_get_node(doc, p->value);
-    return NULL;
+    const yaml_node_pair_t *p = find_pair(doc, map, key);
+    return p ? yaml_document_get_node(doc, p->value) : NULL;
 }
 
 /* statistics.compare: "all" alone, or pairs "A vs B" of two different names. */
