@@ -1,0 +1,338 @@
+/*
+ * Shortest round-trip double formatting: see include/cellpipe/dtoa.h.
+ *
+ * The digits come from Ryu: Ulf Adams, "Ryu: fast float-to-string conversion", PLDI 2018
+ * (https://doi.org/10.1145/3192366.3192369). The value and the two ends of its rounding
+ * interval are scaled by a 125-bit power of 5 (dtoa_tables.h, generated exactly by
+ * gen_dtoa_tables.py), then digits are removed while the interval still holds a shorter
+ * decimal. Trailing-zero bookkeeping handles the exact-tie and closed-interval cases.
+ *
+ * Why not printf: the previous "shortest of %.15g .. %.17g that reads back" cost up to three
+ * snprintf and three strtod per value, about two thirds of writing cycles.csv (perf). Why not
+ * double-conversion (DESIGN.md's library for this): it is C++ only, which would bring the C++
+ * runtime into a C11 program for one function; this file is about 250 lines and is tested
+ * against strtod on 10^7 values (tests/unit/core/test_dtoa.c).
+ */
+#include <string.h>
+
+#include "cellpipe/dtoa.h"
+#include "dtoa_tables.h"
+
+#define MANTISSA_BITS 52
+#define EXPONENT_BIAS 1023
+
+typedef unsigned __int128 u128;
+
+/* ceil(log2(5^e)) for 0 < e < 3529 (1 for e = 0), by a fixed-point log2(5). */
+static int pow5bits(int e)
+{
+    return (int)(((uint32_t)e * 1217359u) >> 19) + 1;
+}
+
+/* floor(log10(2^e)) and floor(log10(5^e)) for 0 <= e <= 1650. */
+static uint32_t log10_pow2(int e)
+{
+    return ((uint32_t)e * 78913u) >> 18;
+}
+
+static uint32_t log10_pow5(int e)
+{
+    return ((uint32_t)e * 732923u) >> 20;
+}
+
+static int pow5_factor(uint64_t v)
+{
+    int n = 0;
+    while (v % 5 == 0) {
+        v /= 5;
+        n++;
+    }
+    return n;
+}
+
+static int multiple_of_pow5(uint64_t v, uint32_t p)
+{
+    return pow5_factor(v) >= (int)p;
+}
+
+static int multiple_of_pow2(uint64_t v, uint32_t p)
+{
+    return (v & ((1ull << p) - 1)) == 0;
+}
+
+/* (m * mul) >> j, mul a 128-bit table entry, 64 < j; the result fits 64 bits. */
+static uint64_t mul_shift(uint64_t m, const uint64_t *mul, int j)
+{
+    u128 lo = (u128)m * mul[0];
+    u128 hi = (u128)m * mul[1];
+    return (uint64_t)(((lo >> 64) + hi) >> (j - 64));
+}
+
+struct interval {
+    uint64_t vr, vp, vm; /* the value and the ends of its interval, scaled to base 10 */
+    int e10;
+    int vm_zeros, vr_zeros; /* were the digits dropped by the scaling all zero? */
+};
+
+/* Step 3 of the paper for e2 >= 0: multiply by 2^e2 / 10^q. */
+static void scale_pos(uint64_t m2, int e2, uint32_t mm_shift, int even, struct interval *iv)
+{
+    uint64_t mv = 4 * m2;
+    uint32_t q = log10_pow2(e2) - (e2 > 3);
+    int k = DTOA_POW5_INV_BITS + pow5bits((int)q) - 1;
+    int i = -e2 + (int)q + k;
+    iv->e10 = (int)q;
+    iv->vr = mul_shift(mv, dtoa_pow5_inv[q], i);
+    iv->vp = mul_shift(mv + 2, dtoa_pow5_inv[q], i);
+    iv->vm = mul_shift(mv - 1 - mm_shift, dtoa_pow5_inv[q], i);
+    if (q > 21) /* the paper's bound: no dropped digits can all be zero for larger q */
+        return;
+    if (mv % 5 == 0)
+        iv->vr_zeros = multiple_of_pow5(mv, q);
+    else if (even)
+        iv->vm_zeros = multiple_of_pow5(mv - 1 - mm_shift, q);
+    else
+        iv->vp -= (uint64_t)multiple_of_pow5(mv + 2, q);
+}
+
+/* The same for e2 < 0: multiply by 5^-e2 / 10^q. */
+static void scale_neg(uint64_t m2, int e2, uint32_t mm_shift, int even, struct interval *iv)
+{
+    uint64_t mv = 4 * m2;
+    uint32_t q = log10_pow5(-e2) - (-e2 > 1);
+    int i = -e2 - (int)q;
+    int k = pow5bits(i) - DTOA_POW5_BITS;
+    int j = (int)q - k;
+    iv->e10 = (int)q + e2;
+    iv->vr = mul_shift(mv, dtoa_pow5[i], j);
+    iv->vp = mul_shift(mv + 2, dtoa_pow5[i], j);
+    iv->vm = mul_shift(mv - 1 - mm_shift, dtoa_pow5[i], j);
+    if (q <= 1) {
+        /* mv = 4 m2 has two trailing zero bits; mm has one exactly when mm_shift is 1 */
+        iv->vr_zeros = 1;
+        if (even)
+            iv->vm_zeros = mm_shift == 1;
+        else
+            iv->vp--;
+    } else if (q < 63) {
+        iv->vr_zeros = multiple_of_pow2(mv, q);
+    }
+}
+
+/* Step 4, the rare general case: some dropped digits may be exact zeros (ties, bounds). */
+static uint64_t shorten_exact(struct interval *iv, int even, int *removed)
+{
+    unsigned last = 0;
+    while (iv->vp / 10 > iv->vm / 10) {
+        iv->vm_zeros &= iv->vm % 10 == 0;
+        iv->vr_zeros &= last == 0;
+        last = (unsigned)(iv->vr % 10);
+        iv->vr /= 10;
+        iv->vp /= 10;
+        iv->vm /= 10;
+        ++*removed;
+    }
+    if (iv->vm_zeros) {
+        while (iv->vm % 10 == 0) {
+            iv->vr_zeros &= last == 0;
+            last = (unsigned)(iv->vr % 10);
+            iv->vr /= 10;
+            iv->vp /= 10;
+            iv->vm /= 10;
+            ++*removed;
+        }
+    }
+    if (iv->vr_zeros && last == 5 && iv->vr % 2 == 0)
+        last = 4; /* exactly ...50..0: round half to even */
+    return iv->vr + ((iv->vr == iv->vm && (!even || !iv->vm_zeros)) || last >= 5);
+}
+
+/* Step 4, the common case (no exact zeros to track): two digits at a time, then one. */
+static uint64_t shorten_fast(struct interval *iv, int *removed)
+{
+    int round_up = 0;
+    if (iv->vp / 100 > iv->vm / 100) {
+        round_up = iv->vr % 100 >= 50;
+        iv->vr /= 100;
+        iv->vp /= 100;
+        iv->vm /= 100;
+        *removed += 2;
+    }
+    while (iv->vp / 10 > iv->vm / 10) {
+        round_up = iv->vr % 10 >= 5;
+        iv->vr /= 10;
+        iv->vp /= 10;
+        iv->vm /= 10;
+        ++*removed;
+    }
+    return iv->vr + (iv->vr == iv->vm || round_up);
+}
+
+static int count_digits(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* Integers below 2^53 are exact: their own digits (trailing zeros moved to the exponent) are
+ * the shortest, and this skips the 128-bit work for counts and indices. */
+static int small_integer(uint64_t m2, int e2, uint64_t *digits, int *exp10)
+{
+    if (e2 > 0 || e2 < -MANTISSA_BITS)
+        return 0;
+    uint64_t frac = m2 & ((1ull << -e2) - 1);
+    if (frac)
+        return 0;
+    uint64_t d = m2 >> -e2;
+    int e = 0;
+    while (d % 10 == 0) {
+        d /= 10;
+        e++;
+    }
+    *digits = d;
+    *exp10 = e;
+    return count_digits(d);
+}
+
+int cp_dtoa_shortest(double v, uint64_t *digits, int *exp10)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint64_t mant = bits & ((1ull << MANTISSA_BITS) - 1);
+    int bexp = (int)((bits >> MANTISSA_BITS) & 0x7ff);
+    uint64_t m2 = bexp ? mant | (1ull << MANTISSA_BITS) : mant;
+    int e2 = (bexp ? bexp : 1) - EXPONENT_BIAS - MANTISSA_BITS;
+    int n = small_integer(m2, e2, digits, exp10);
+    if (n)
+        return n;
+    /* the interval is [mv - 1 - mm_shift, mv + 2] in units of 2^(e2 - 2); it is narrower below
+     * a power of two (mm_shift = 0) */
+    int even = (m2 & 1) == 0;
+    uint32_t mm_shift = mant != 0 || bexp <= 1;
+    struct interval iv = {0};
+    e2 -= 2;
+    if (e2 >= 0)
+        scale_pos(m2, e2, mm_shift, even, &iv);
+    else
+        scale_neg(m2, e2, mm_shift, even, &iv);
+    int removed = 0;
+    uint64_t out = iv.vm_zeros || iv.vr_zeros ? shorten_exact(&iv, even, &removed)
+                                              : shorten_fast(&iv, &removed);
+    int e = iv.e10 + removed;
+    while (out % 10 == 0) { /* the shortest need not drop every zero (closest wins) */
+        out /= 10;
+        e++;
+    }
+    *digits = out;
+    *exp10 = e;
+    return count_digits(out);
+}
+
+/* Write the n digits of d into out, most significant first. */
+static void put_digits(uint64_t d, int n, char *out)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + d % 10);
+        d /= 10;
+    }
+}
+
+/* The layout rules of dtoa.h: what %.Pg (P = 15..17) and the old short-decimal path wrote. */
+static int plain_notation(int x, int n)
+{
+    int p = n > 15 ? n : 15;
+    return (x >= -4 && x < p) || (x == -5 && n <= 5) || (x == -6 && n <= 4);
+}
+
+static size_t format_plain(const char *dig, int n, int x, char *out)
+{
+    size_t o = 0;
+    if (x < 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int z = 0; z < -x - 1; z++)
+            out[o++] = '0';
+        memcpy(out + o, dig, (size_t)n);
+        return o + (size_t)n;
+    }
+    if (x >= n - 1) {
+        memcpy(out, dig, (size_t)n);
+        o = (size_t)n;
+        for (int z = 0; z < x - n + 1; z++)
+            out[o++] = '0';
+        return o;
+    }
+    memcpy(out, dig, (size_t)x + 1);
+    o = (size_t)x + 1;
+    out[o++] = '.';
+    memcpy(out + o, dig + x + 1, (size_t)(n - x - 1));
+    return o + (size_t)(n - x - 1);
+}
+
+static size_t format_exponent(const char *dig, int n, int x, char *out)
+{
+    size_t o = 0;
+    out[o++] = dig[0];
+    if (n > 1) {
+        out[o++] = '.';
+        memcpy(out + o, dig + 1, (size_t)n - 1);
+        o += (size_t)n - 1;
+    }
+    out[o++] = 'e';
+    out[o++] = x < 0 ? '-' : '+';
+    int a = x < 0 ? -x : x;
+    if (a >= 100)
+        out[o++] = (char)('0' + a / 100);
+    out[o++] = (char)('0' + a / 10 % 10);
+    out[o++] = (char)('0' + a % 10);
+    return o;
+}
+
+size_t cp_dtoa_format(double v, char *out)
+{
+    if (v != v)
+        return 0;
+    if (v == 0) {
+        out[0] = '0';
+        return 1;
+    }
+    size_t o = 0;
+    if (v < 0) {
+        out[o++] = '-';
+        v = -v;
+    }
+    if (v > 1.7976931348623157e308) {
+        memcpy(out + o, "inf", 3);
+        return o + 3;
+    }
+    uint64_t d;
+    int e;
+    char dig[20];
+    int n = cp_dtoa_shortest(v, &d, &e);
+    put_digits(d, n, dig);
+    int x = e + n - 1;
+    return o + (plain_notation(x, n) ? format_plain(dig, n, x, out + o)
+                                     : format_exponent(dig, n, x, out + o));
+}
+
+size_t cp_dtoa_format_i64(int64_t v, char *out)
+{
+    char tmp[20];
+    /* through uint64_t so that INT64_MIN negates without overflow */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    return o;
+}
