@@ -147,10 +147,18 @@ static uint64_t shorten_exact(struct interval *iv, int even, int *removed)
     return iv->vr + ((iv->vr == iv->vm && (!even || !iv->vm_zeros)) || last >= 5);
 }
 
-/* Step 4, the common case (no exact zeros to track): two digits at a time, then one. */
+/* Step 4, the common case (no exact zeros to track): the rounding only needs the leading
+ * removed digit, so digits can go four and two at a time (measured values have few digits). */
 static uint64_t shorten_fast(struct interval *iv, int *removed)
 {
     int round_up = 0;
+    while (iv->vp / 10000 > iv->vm / 10000) {
+        round_up = iv->vr % 10000 >= 5000;
+        iv->vr /= 10000;
+        iv->vp /= 10000;
+        iv->vm /= 10000;
+        *removed += 4;
+    }
     if (iv->vp / 100 > iv->vm / 100) {
         round_up = iv->vr % 100 >= 50;
         iv->vr /= 100;
@@ -158,7 +166,7 @@ static uint64_t shorten_fast(struct interval *iv, int *removed)
         iv->vm /= 100;
         *removed += 2;
     }
-    while (iv->vp / 10 > iv->vm / 10) {
+    if (iv->vp / 10 > iv->vm / 10) {
         round_up = iv->vr % 10 >= 5;
         iv->vr /= 10;
         iv->vp /= 10;
@@ -168,14 +176,34 @@ static uint64_t shorten_fast(struct interval *iv, int *removed)
     return iv->vr + (iv->vr == iv->vm || round_up);
 }
 
+static const uint64_t pow10_table[20] = {1ull,
+                                         10ull,
+                                         100ull,
+                                         1000ull,
+                                         10000ull,
+                                         100000ull,
+                                         1000000ull,
+                                         10000000ull,
+                                         100000000ull,
+                                         1000000000ull,
+                                         10000000000ull,
+                                         100000000000ull,
+                                         1000000000000ull,
+                                         10000000000000ull,
+                                         100000000000000ull,
+                                         1000000000000000ull,
+                                         10000000000000000ull,
+                                         100000000000000000ull,
+                                         1000000000000000000ull,
+                                         10000000000000000000ull};
+
+/* Decimal digits of v > 0: from its bit length (log10(2) ~ 1233 / 4096), then one compare,
+ * instead of a chain of divisions (which perf showed as a third of this file's time). */
 static int count_digits(uint64_t v)
 {
-    int n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
+    int bits = 64 - __builtin_clzll(v | 1);
+    int n = (bits * 1233) >> 12;
+    return n + 1 - (v < pow10_table[n]); /* n <= 19: the table has every index */
 }
 
 /* Integers below 2^53 are exact: their own digits (trailing zeros moved to the exponent) are
@@ -232,13 +260,39 @@ int cp_dtoa_shortest(double v, uint64_t *digits, int *exp10)
     return count_digits(out);
 }
 
-/* Write the n digits of d into out, most significant first. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+/* Exactly 8 digits of v < 10^8: four independent pairs. */
+static void put8(char *p, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(p, digit_pairs + 2 * (hi / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (hi % 100), 2);
+    memcpy(p + 4, digit_pairs + 2 * (lo / 100), 2);
+    memcpy(p + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
+/* Write the n digits of d into out, most significant first: eight at a time in 32 bits, so
+ * the divisions do not form one long chain (perf: the digit loop was most of the layout). */
 static void put_digits(uint64_t d, int n, char *out)
 {
-    for (int i = n - 1; i >= 0; i--) {
-        out[i] = (char)('0' + d % 10);
-        d /= 10;
+    int i = n;
+    while (d >= 100000000) {
+        put8(out + i - 8, (uint32_t)(d % 100000000));
+        d /= 100000000;
+        i -= 8;
     }
+    uint32_t s = (uint32_t)d;
+    while (i >= 2) {
+        memcpy(out + i - 2, digit_pairs + 2 * (s % 100), 2);
+        s /= 100;
+        i -= 2;
+    }
+    if (i)
+        out[0] = (char)('0' + s);
 }
 
 /* The layout rules of dtoa.h: what %.Pg (P = 15..17) and the old short-decimal path wrote. */
