@@ -11,13 +11,13 @@
  *  - no trailing zeros, no "+", no leading zeros beyond "0.";
  *  - 0 and -0 are "0"; infinities are "inf" and "-inf"; NaN is the empty string.
  *
- * Buffers must hold CP_DTOA_BUFSIZE bytes; the output is not NUL-terminated, the length is
- * returned.
+ * Buffers must hold CP_DTOA_BUFSIZE bytes (bytes past the returned length may be written);
+ * the output is not NUL-terminated, the length is returned.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_DTOA_BUFSIZE 32
+#define CP_DTOA_BUFSIZE 48 /* more than the longest text (24): the writer copies fixed blocks */
 
 /* Shortest digits of a finite, nonzero |v|: v = *digits x 10^*exp10, digits without trailing
  * zeros, and the closest to v of the shortest decimals that read back to v. Returns the number

@@ -3,13 +3,17 @@
  *
  * Rows are formatted straight into output buffers, no printf or allocation per value, in
  * batches of BATCH_ROWS rows on the pool's threads (ROUND batches at a time, each into its own
- * buffer), then written with fwrite in row order: the text does not depend on the thread
- * count. polars' write_csv formats on every core too; one thread was 1.5 x slower than it. Before, each value went through
+ * buffer), then written with fwrite in row order while the next round is formatted: the text
+ * does not depend on the thread count. polars' write_csv formats on every core too; one thread was 1.5 x slower than it. Before, each value went through
  * a strbuf append and up to three snprintf + strtod (the %.15g .. %.17g search), which perf
  * showed as about 85 % of the results stage; numbers now come from cp_dtoa_format (Ryu) and
  * times from a civil-date conversion instead of gmtime_r + strftime. The text is the same as
  * cp_table_format_cell's (tests/unit/core/test_table_csv.c checks it cell by cell).
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* sync_file_range */
+#include <fcntl.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +29,7 @@
 #include "cellpipe/timeutil.h"
 
 #define BATCH_ROWS 4096
-#define ROUND 8 /* batches formatted before they are written: about 16 MiB for cycles.csv */
+#define ROUND 4 /* batches per round; two rounds in memory: about 16 MiB for cycles.csv */
 #define OUT_INIT (64u << 10)
 
 /* A growing buffer for one batch's text. */
@@ -174,17 +178,22 @@ static int put_header(struct out *o, const struct cp_table *t)
     return rc ? -1 : 0;
 }
 
+/* Two sets of ROUND batch buffers: while one round is formatted into one set, the other set
+ * (the round before) is written, as one more item of the same pool run. */
 struct batches {
     const struct cp_table *t;
-    size_t first; /* row of batch 0 of this round */
-    struct out out[ROUND];
+    FILE *f;
+    size_t round;          /* round being formatted */
+    size_t nfill, nwrite;  /* batches to format / to write in this run */
+    int write_errno;       /* errno is per thread: the write item's, for the caller */
+    off_t synced;          /* bytes handed to the disk write-back so far */
+    struct out out[2][ROUND];
 };
 
-static int format_batch(void *ctx, size_t i)
+static int format_batch(struct batches *b, size_t i)
 {
-    struct batches *b = ctx;
-    struct out *o = &b->out[i];
-    size_t from = b->first + i * BATCH_ROWS, to = from + BATCH_ROWS;
+    struct out *o = &b->out[b->round % 2][i];
+    size_t from = (b->round * ROUND + i) * BATCH_ROWS, to = from + BATCH_ROWS;
     if (to > b->t->nrows)
         to = b->t->nrows;
     o->len = 0;
@@ -194,23 +203,65 @@ static int format_batch(void *ctx, size_t i)
     return 0;
 }
 
-static int write_all(struct batches *b, FILE *f, long threads)
+/* Start the disk write-back of what the last round wrote (Linux), so that the fsync of
+ * cp_afile_commit waits for the tail only: it was a sixth of writing cycles.csv. */
+static void start_writeback(struct batches *b)
+{
+#ifdef __linux__
+    off_t end = ftello(b->f);
+    if (end > b->synced && sync_file_range(fileno(b->f), b->synced, end - b->synced,
+                                           SYNC_FILE_RANGE_WRITE) == 0)
+        b->synced = end;
+#else
+    (void)b;
+#endif
+}
+
+static int write_batches(struct batches *b)
+{
+    struct out *set = b->out[(b->round + 1) % 2];
+    for (size_t i = 0; i < b->nwrite; i++) {
+        if (out_flush(&set[i], b->f) < 0) {
+            b->write_errno = errno;
+            return -CP_ECANTCREAT;
+        }
+    }
+    if (b->nwrite && fflush(b->f) != 0) {
+        b->write_errno = errno;
+        return -CP_ECANTCREAT;
+    }
+    start_writeback(b);
+    return 0;
+}
+
+/* Item 0 writes the previous round (first, as it is the longest item), items 1.. format. */
+static int round_item(void *ctx, size_t i)
+{
+    struct batches *b = ctx;
+    return i == 0 ? write_batches(b) : format_batch(b, i - 1);
+}
+
+static int write_all(struct batches *b, long threads)
 {
     struct cp_error err = {0};
-    if (put_header(&b->out[0], b->t) < 0 || out_flush(&b->out[0], f) < 0)
+    if (put_header(&b->out[0][0], b->t) < 0 || out_flush(&b->out[0][0], b->f) < 0)
         return -1;
-    for (b->first = 0; b->first < b->t->nrows; b->first += (size_t)ROUND * BATCH_ROWS) {
-        size_t left = b->t->nrows - b->first;
-        size_t n = (left + BATCH_ROWS - 1) / BATCH_ROWS;
-        n = n < ROUND ? n : ROUND;
-        if (cp_pool_run(threads, n, format_batch, b, &err) < 0) {
+    size_t per_round = (size_t)ROUND * BATCH_ROWS, nbatch = (b->t->nrows + BATCH_ROWS - 1) / BATCH_ROWS;
+    size_t nrounds = (nbatch + ROUND - 1) / ROUND;
+    for (b->round = 0; b->round <= nrounds; b->round++) { /* the last run only writes */
+        size_t done = b->round * ROUND;
+        b->nwrite = b->nfill;
+        b->nfill = b->round < nrounds ? (nbatch - done < ROUND ? nbatch - done : ROUND) : 0;
+        int rc = cp_pool_run(threads, 1 + b->nfill, round_item, b, &err);
+        if (rc == -CP_ECANTCREAT)
+            errno = b->write_errno;
+        else if (rc < 0)
             errno = ENOMEM;
+        if (rc < 0)
             return -1;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (out_flush(&b->out[i], f) < 0)
-                return -1;
-        cp_progress_add(left < (size_t)ROUND * BATCH_ROWS ? left : (size_t)ROUND * BATCH_ROWS);
+        size_t written = (b->round - (b->round > 0)) * per_round; /* rows before this write */
+        if (b->round > 0)
+            cp_progress_add(b->t->nrows - written < per_round ? b->t->nrows - written : per_round);
     }
     return 0;
 }
@@ -220,11 +271,13 @@ int cp_table_write_csv_threads(const struct cp_table *t, const char *path, long 
     struct cp_afile af;
     if (cp_afile_open(&af, path) < 0)
         return -1;
-    struct batches b = {.t = t};
-    int rc = write_all(&b, af.f, threads);
+    struct batches b = {.t = t, .f = af.f};
+    int rc = write_all(&b, threads);
     int e = errno;
-    for (int i = 0; i < ROUND; i++)
-        cp_free(b.out[i].buf);
+    for (int i = 0; i < ROUND; i++) {
+        cp_free(b.out[0][i].buf);
+        cp_free(b.out[1][i].buf);
+    }
     if (rc < 0) {
         cp_afile_abort(&af);
         errno = e;

@@ -77,21 +77,26 @@ static void expected(const struct cp_table *t, struct cp_strbuf *sb)
     }
 }
 
-static char *write_read(const struct cp_table *t, size_t *len)
+static char *write_read_threads(const struct cp_table *t, size_t *len, long threads)
 {
     char path[] = "/tmp/cp_test_table_csv_XXXXXX";
     int fd = mkstemp(path);
     close(fd);
     char *text = NULL;
-    if (cp_table_write_csv(t, path) < 0 || cp_fs_read_file(path, &text, len) < 0)
+    if (cp_table_write_csv_threads(t, path, threads) < 0 || cp_fs_read_file(path, &text, len) < 0)
         text = NULL;
     unlink(path);
     return text;
 }
 
+static char *write_read(const struct cp_table *t, size_t *len)
+{
+    return write_read_threads(t, len, 0);
+}
+
 TEST(same_as_cell_formatter)
 {
-    struct cp_table *t = make(60000); /* several 1 MiB chunks */
+    struct cp_table *t = make(60000); /* several rounds of batches, a short last one */
     struct cp_strbuf want;
     cp_strbuf_init(&want);
     expected(t, &want);
@@ -104,6 +109,12 @@ TEST(same_as_cell_formatter)
         CHECK(memcmp(got, want.buf, len) == 0);
     CHECK(got && strstr(got, "\"say \"\"hi\"\"\""));
     CHECK(got && strstr(got, ",1970-01-01T"));
+    for (long th = 1; th <= 3; th += 2) { /* batches may be written by any thread, in order */
+        size_t n = 0;
+        char *other = write_read_threads(t, &n, th);
+        CHECK(other && n == want.len && memcmp(other, want.buf, n) == 0);
+        cp_free(other);
+    }
     cp_free(got);
     cp_strbuf_release(&want);
     cp_table_free(t);
