@@ -4,11 +4,12 @@
  * Rows are formatted straight into output buffers, no printf or allocation per value, in
  * batches of BATCH_ROWS rows on the pool's threads (ROUND batches at a time, each into its own
  * buffer), then written with fwrite in row order while the next round is formatted: the text
- * does not depend on the thread count. polars' write_csv formats on every core too; one thread was 1.5 x slower than it. Before, each value went through
- * a strbuf append and up to three snprintf + strtod (the %.15g .. %.17g search), which perf
- * showed as about 85 % of the results stage; numbers now come from cp_dtoa_format (Ryu) and
- * times from a civil-date conversion instead of gmtime_r + strftime. The text is the same as
- * cp_table_format_cell's (tests/unit/core/test_table_csv.c checks it cell by cell).
+ * does not depend on the thread count. polars' write_csv formats on every core too; one thread
+ * was 1.5 x slower than it. Before, each value went through a strbuf append and up to three
+ * snprintf + strtod (the %.15g .. %.17g search), which perf showed as about 85 % of the results
+ * stage; numbers now come from cp_dtoa_format (Ryu) and times from a civil-date conversion instead
+ * of gmtime_r + strftime. The text is the same as cp_table_format_cell's
+ * (tests/unit/core/test_table_csv.c checks it cell by cell).
  */
 #ifdef __linux__
 #define _GNU_SOURCE /* sync_file_range */
@@ -183,10 +184,10 @@ static int put_header(struct out *o, const struct cp_table *t)
 struct batches {
     const struct cp_table *t;
     FILE *f;
-    size_t round;          /* round being formatted */
-    size_t nfill, nwrite;  /* batches to format / to write in this run */
-    int write_errno;       /* errno is per thread: the write item's, for the caller */
-    off_t synced;          /* bytes handed to the disk write-back so far */
+    size_t round;         /* round being formatted */
+    size_t nfill, nwrite; /* batches to format / to write in this run */
+    int write_errno;      /* errno is per thread: the write item's, for the caller */
+    off_t synced;         /* bytes handed to the disk write-back so far */
     struct out out[2][ROUND];
 };
 
@@ -209,8 +210,8 @@ static void start_writeback(struct batches *b)
 {
 #ifdef __linux__
     off_t end = ftello(b->f);
-    if (end > b->synced && sync_file_range(fileno(b->f), b->synced, end - b->synced,
-                                           SYNC_FILE_RANGE_WRITE) == 0)
+    if (end > b->synced &&
+        sync_file_range(fileno(b->f), b->synced, end - b->synced, SYNC_FILE_RANGE_WRITE) == 0)
         b->synced = end;
 #else
     (void)b;
@@ -246,7 +247,8 @@ static int write_all(struct batches *b, long threads)
     struct cp_error err = {0};
     if (put_header(&b->out[0][0], b->t) < 0 || out_flush(&b->out[0][0], b->f) < 0)
         return -1;
-    size_t per_round = (size_t)ROUND * BATCH_ROWS, nbatch = (b->t->nrows + BATCH_ROWS - 1) / BATCH_ROWS;
+    size_t per_round = (size_t)ROUND * BATCH_ROWS,
+           nbatch = (b->t->nrows + BATCH_ROWS - 1) / BATCH_ROWS;
     size_t nrounds = (nbatch + ROUND - 1) / ROUND;
     for (b->round = 0; b->round <= nrounds; b->round++) { /* the last run only writes */
         size_t done = b->round * ROUND;

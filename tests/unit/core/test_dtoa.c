@@ -113,9 +113,9 @@ TEST(fixed_cases)
     CHECK_STR(fmt(100.0), "100");
     CHECK_STR(fmt(123456.789), "123456.789");
     CHECK_STR(fmt(0.0001), "0.0001");
-    CHECK_STR(fmt(0.00001), "0.00001");         /* the old short-decimal path: plain */
-    CHECK_STR(fmt(1.2345e-5), "0.000012345");   /* 9 decimals: plain */
-    CHECK_STR(fmt(1.23456e-5), "1.23456e-05");  /* 10 decimals: %g */
+    CHECK_STR(fmt(0.00001), "0.00001");        /* the old short-decimal path: plain */
+    CHECK_STR(fmt(1.2345e-5), "0.000012345");  /* 9 decimals: plain */
+    CHECK_STR(fmt(1.23456e-5), "1.23456e-05"); /* 10 decimals: %g */
     CHECK_STR(fmt(0.000001), "0.000001");
     CHECK_STR(fmt(1.5e-7), "1.5e-07");
     CHECK_STR(fmt(1e14), "100000000000000");
@@ -175,8 +175,7 @@ static void check_one(double v, struct tally *t)
     char tmp[64], old[64], dig[24], edig[24];
     const char *s = fmt(v);
     double back = strtod(s, NULL);
-    if (!(back == v && (v != 0 || back == 0)) ||
-        (v != 0 && memcmp(&back, &v, sizeof v) != 0)) {
+    if (!(back == v && (v != 0 || back == 0)) || (v != 0 && memcmp(&back, &v, sizeof v) != 0)) {
         if (t->bad_roundtrip++ < 5)
             fprintf(stderr, "round-trip: %.17g -> '%s'\n", v, s);
         return;
@@ -233,8 +232,7 @@ TEST(random_values)
         check_one(random_double((int)(i & 1)), &t);
     printf("dtoa: %ld random doubles: %ld not reading back, %ld not shortest, %ld not closest, "
            "%ld (normal) and %ld (subnormal) with other digits than the old writer\n",
-           count, t.bad_roundtrip, t.not_shortest, t.not_closest, t.digits_diff,
-           t.subnormal_diff);
+           count, t.bad_roundtrip, t.not_shortest, t.not_closest, t.digits_diff, t.subnormal_diff);
     CHECK_INT(t.bad_roundtrip, 0);
     CHECK_INT(t.not_shortest, 0);
     CHECK_INT(t.not_closest, 0);

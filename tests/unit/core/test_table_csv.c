@@ -41,7 +41,10 @@ static void fill_row(struct cp_table *t, size_t r)
     /* times from year -3000 to 12000, NA, and around the epoch */
     int64_t span = (int64_t)15000 * 31556952;
     int64_t tm = (int64_t)(next64() % (uint64_t)span) - (int64_t)4970 * 31556952;
-    cp_table_set_i64(t, 3, r, k % 5 == 0 ? CP_I64_NA : k % 5 == 1 ? (int64_t)(k % 200000) - 100000 : tm);
+    cp_table_set_i64(t, 3, r,
+                     k % 5 == 0   ? CP_I64_NA
+                     : k % 5 == 1 ? (int64_t)(k % 200000) - 100000
+                                  : tm);
     cp_table_set_str(t, 4, r, k % 7 == 0 ? NULL : texts[k / 7 % 6]);
 }
 
