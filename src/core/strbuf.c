@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/dtoa.h"
 #include "cellpipe/strbuf.h"
 
 static char empty[1];
@@ -96,68 +97,12 @@ int cp_strbuf_addf(struct cp_strbuf *sb, const char *fmt, ...)
     return rc;
 }
 
-/*
- * Fast path for values with few decimals (what cyclers write): if v == D / 10^k for an
- * integer D < 2^53 and k <= 9, "D with k decimals" reads back to v exactly, because the
- * division and strtod both round the same exact rational correctly. The smallest such k
- * gives the shortest text. printf and strtod are about two thirds of the results stage
- * (perf); this path skips them for measured values, while computed features still take the
- * printf round-trip path below.
- */
-static int add_short_decimal(struct cp_strbuf *sb, double v)
-{
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    double a = fabs(v);
-    if (!(a < 1e15) || (a != 0 && a < 1e-6))
-        return 1;
-    for (int k = 0; k <= 9; k++) {
-        double d = nearbyint(a * p10[k]);
-        if (d >= 9007199254740992.0)
-            return 1;
-        if (d / p10[k] != a)
-            continue;
-        char digits[32], out[40];
-        int n = snprintf(digits, sizeof(digits), "%.0f", d), o = 0;
-        if (v < 0)
-            out[o++] = '-';
-        if (n <= k) { /* 0.00ddd */
-            out[o++] = '0';
-            out[o++] = '.';
-            for (int z = 0; z < k - n; z++)
-                out[o++] = '0';
-            memcpy(out + o, digits, (size_t)n);
-            o += n;
-        } else {
-            memcpy(out + o, digits, (size_t)(n - k));
-            o += n - k;
-            if (k) {
-                out[o++] = '.';
-                memcpy(out + o, digits + n - k, (size_t)k);
-                o += k;
-            }
-        }
-        return cp_strbuf_add(sb, out, (size_t)o);
-    }
-    return 1;
-}
-
+/* The digits and layout are cp_dtoa_format's (Ryu): no printf, no locale. */
 int cp_strbuf_add_double(struct cp_strbuf *sb, double v)
 {
-    if (isnan(v))
-        return 0;
-    if (isinf(v))
-        return cp_strbuf_adds(sb, v > 0 ? "inf" : "-inf");
-    int rc = add_short_decimal(sb, v);
-    if (rc <= 0)
-        return rc;
-    char tmp[40];
-    /* shortest of %.15g .. %.17g that reads back to the same bits */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (prec == 17 || strtod(tmp, NULL) == v)
-            break;
-    }
-    return cp_strbuf_adds(sb, tmp);
+    char tmp[CP_DTOA_BUFSIZE];
+    size_t n = cp_dtoa_format(v, tmp);
+    return n ? cp_strbuf_add(sb, tmp, n) : 0;
 }
 
 int cp_strbuf_add_csv(struct cp_strbuf *sb, const char *s)

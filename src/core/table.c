@@ -5,10 +5,9 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
-#include "cellpipe/fs.h"
+#include "cellpipe/dtoa.h"
 #include "cellpipe/timeutil.h"
 #include "cellpipe/strbuf.h"
-#include "cellpipe/progress.h"
 #include "cellpipe/table.h"
 
 static size_t type_size(enum cp_type type)
@@ -208,8 +207,10 @@ int cp_table_format_cell(const struct cp_table *t, int col, size_t row, struct c
         return cp_strbuf_add_double(sb, c->v.f64[row]);
     case CP_STR:
         return cp_strbuf_add_csv(sb, c->v.str[row]);
-    case CP_I64:
-        return cp_strbuf_addf(sb, "%lld", (long long)c->v.i64[row]);
+    case CP_I64: {
+        char tmp[24];
+        return cp_strbuf_add(sb, tmp, cp_dtoa_format_i64(c->v.i64[row], tmp));
+    }
     case CP_TIME: {
         char tmp[32];
         cp_format_time(c->v.i64[row], tmp, sizeof(tmp));
@@ -385,41 +386,4 @@ long cp_table_copy_row(struct cp_table *dst, const struct cp_table *src, size_t 
             cp_table_set_i64(dst, d, (size_t)r, s->v.i64[row]);
     }
     return r;
-}
-
-static int write_row(const struct cp_table *t, long row, struct cp_strbuf *sb)
-{
-    int rc = 0;
-    cp_strbuf_reset(sb);
-    for (size_t c = 0; c < t->ncols && rc == 0; c++) {
-        if (c)
-            rc = cp_strbuf_addch(sb, ',');
-        if (rc == 0)
-            rc = row < 0 ? cp_strbuf_add_csv(sb, t->cols[c].name)
-                         : cp_table_format_cell(t, (int)c, (size_t)row, sb);
-    }
-    return rc ? rc : cp_strbuf_addch(sb, '\n');
-}
-
-int cp_table_write_csv(const struct cp_table *t, const char *path)
-{
-    struct cp_afile af;
-    if (cp_afile_open(&af, path) < 0)
-        return -1;
-    struct cp_strbuf sb;
-    cp_strbuf_init(&sb);
-    int rc = 0;
-    for (long r = -1; r < (long)t->nrows && rc == 0; r++) {
-        rc = write_row(t, r, &sb);
-        if (rc == 0 && fwrite(sb.buf, 1, sb.len, af.f) != sb.len)
-            rc = -1;
-        if ((r & 4095) == 4095)
-            cp_progress_add(4096);
-    }
-    cp_strbuf_release(&sb);
-    if (rc < 0) {
-        cp_afile_abort(&af);
-        return -1;
-    }
-    return cp_afile_commit(&af);
 }
