@@ -92,7 +92,8 @@ int cp_ml_fit_ridge_gcv(const double *X, const double *y, size_t n, size_t p, co
  * L2-regularised logistic regression, the objective of scikit-learn's
  * LogisticRegression(C=C) (intercept unpenalised):
  *   C sum_i [log(1 + e^z_i) - y_i z_i] + ||b||^2 / 2,  z_i = b0 + x_i b,  y_i in {0, 1}.
- * Newton steps with a halving line search. CP_EDATA when it does not converge.
+ * Newton steps with a halving line search from the start in coef and *intercept (zeros, or a
+ * warm start), which receive the solution. CP_EDATA when it does not converge.
  */
 int cp_ml_fit_logistic(const double *X, const double *y, size_t n, size_t p, double C,
                        const struct cp_ml_solver *s, double *coef, double *intercept,

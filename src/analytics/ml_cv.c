@@ -97,12 +97,13 @@ static double mean_loss(const struct cvctx *c, const double *X, const double *y,
     return loss / (double)n;
 }
 
-/* Grid indices in decreasing order of value, for warm starts from the sparsest fit. */
-static void order_desc(const double *g, size_t n, size_t *ord)
+/* Grid indices from the most to the least regularised (alpha decreasing, C increasing), so
+ * each fit starts warm from its neighbour's solution. */
+static void order_path(const double *g, size_t n, int ascending, size_t *ord)
 {
     for (size_t i = 0; i < n; i++) {
         size_t k = i;
-        while (k > 0 && g[ord[k - 1]] < g[i]) {
+        while (k > 0 && (ascending ? g[ord[k - 1]] > g[i] : g[ord[k - 1]] < g[i])) {
             ord[k] = ord[k - 1];
             k--;
         }
@@ -122,14 +123,14 @@ static int score_split(const struct cvctx *c, const struct split *s, double *sco
     if (!rc && c->algo == CP_ML_ENET && cp_ml_gram_init(&g, s->Xtr, s->ytr, s->ntr, p))
         rc = cp_error_oom(err);
     if (!rc)
-        order_desc(c->grid, c->ngrid, ord);
+        order_path(c->grid, c->ngrid, c->algo == CP_ML_LOGISTIC, ord);
     size_t nl = c->algo == CP_ML_ENET ? c->nl1 : 1;
     for (size_t l = 0; !rc && l < nl; l++) {
         for (size_t j = 0; j < p; j++)
             coef[j] = 0;
+        double b0 = 0;
         for (size_t r = 0; !rc && r < c->ngrid; r++) {
             size_t a = ord[r];
-            double b0;
             if (c->algo == CP_ML_ENET)
                 rc = cp_ml_enet_gram(&g, c->grid[a], c->l1[l], c->solver, coef, &b0, err);
             else

@@ -158,6 +158,9 @@ int cp_ml_fit_logistic(const double *X, const double *y, size_t n, size_t p, dou
         rc = cp_error_oom(err);
         goto cleanup;
     }
+    theta[0] = *intercept; /* the caller's start: zeros, or a warm start along a path */
+    for (size_t j = 0; j < p; j++)
+        theta[1 + j] = coef[j];
     predictor(&m, theta, m.z);
     long it = 0;
     for (; it < max_iter; it++) {
