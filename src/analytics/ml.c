@@ -105,11 +105,11 @@ int cp_ml_standardize_where(const double *X, size_t n, size_t p, const char *con
         if (!(sd[j] > 10 * 2.220446049250313e-16 * fabs(m)) || sd[j] == 0) {
             if (names)
                 return cp_error_set(err, CP_EDATA,
-                                    "feature '%s' is constant (%.17g) in %s: it cannot be "
+                                    "feature '%s' is constant (%.6g) in %s: it cannot be "
                                     "standardised",
                                     names[j], m, where);
             return cp_error_set(err, CP_EDATA,
-                                "feature %zu is constant (%.17g) in %s: it cannot be "
+                                "feature %zu is constant (%.6g) in %s: it cannot be "
                                 "standardised",
                                 j, m, where);
         }
