@@ -58,9 +58,9 @@ void cp_ml_standardize_apply(const double *X, size_t n, size_t p, const double *
 
 /* Solver controls; NULL means the defaults (tol 1e-12, max_iter 100000). */
 struct cp_ml_solver {
-    double tol;      /* enet: stop when max |delta b_j| of a sweep <= tol * max(max |b|, 1e-300);
-                        logistic: when max |Newton step| <= tol * max(max |theta|, 1) */
-    long max_iter;   /* enet sweeps, logistic Newton steps */
+    double tol;    /* enet: stop when max |delta b_j| of a sweep <= tol * max(max |b|, 1e-300);
+                      logistic: when max |Newton step| <= tol * max(max |theta|, 1) */
+    long max_iter; /* enet sweeps, logistic Newton steps */
 };
 
 /*
@@ -70,8 +70,8 @@ struct cp_ml_solver {
  * or a warm start) and the solution on return. CP_EDATA when it does not converge.
  */
 int cp_ml_fit_enet(const double *X, const double *y, size_t n, size_t p, double alpha,
-                   double l1_ratio, const struct cp_ml_solver *s, double *coef,
-                   double *intercept, struct cp_error *err);
+                   double l1_ratio, const struct cp_ml_solver *s, double *coef, double *intercept,
+                   struct cp_error *err);
 
 /* Ridge, the objective of scikit-learn's Ridge: ||y - X b - b0||^2 + lambda ||b||^2, b0
  * unpenalised (X and y centred). Needs n > p. */
@@ -100,8 +100,8 @@ int cp_ml_fit_logistic(const double *X, const double *y, size_t n, size_t p, dou
                        struct cp_error *err);
 
 /* out[i] = b0 + x_i b. */
-void cp_ml_predict_linear(const double *X, size_t n, size_t p, const double *coef,
-                          double intercept, double *out);
+void cp_ml_predict_linear(const double *X, size_t n, size_t p, const double *coef, double intercept,
+                          double *out);
 
 /* ---- metrics ------------------------------------------------------------------------------ */
 
@@ -157,7 +157,7 @@ struct cp_ml_model {
 };
 
 struct cp_ml_cv_fold {
-    struct cp_ml_model model; /* fitted on the fold's training cells */
+    struct cp_ml_model model;               /* fitted on the fold's training cells */
     struct cp_ml_metrics metrics, baseline; /* on the fold's test cells */
 };
 
@@ -165,12 +165,12 @@ struct cp_ml_cv {
     enum cp_ml_algo algo;
     size_t n, p;
     int folds, inner_folds;
-    int *fold;       /* n: outer test fold of each cell */
-    int *inner_fold; /* folds x n: [f * n + i] inner fold of cell i in outer fold f's training
-                        set, -1 for f's test cells (ridge: NULL) */
-    double *pred;    /* n: out-of-fold log10 life or P(class 1) */
+    int *fold;             /* n: outer test fold of each cell */
+    int *inner_fold;       /* folds x n: [f * n + i] inner fold of cell i in outer fold f's training
+                              set, -1 for f's test cells (ridge: NULL) */
+    double *pred;          /* n: out-of-fold log10 life or P(class 1) */
     double *baseline_pred; /* n: the baseline's out-of-fold log10 mean life or P(class 1) */
-    struct cp_ml_cv_fold *per_fold; /* folds */
+    struct cp_ml_cv_fold *per_fold;         /* folds */
     struct cp_ml_metrics metrics, baseline; /* pooled over every out-of-fold prediction */
     int beats_baseline; /* regression: rmse < baseline rmse; classification: balanced accuracy > */
     /* Hyperparameters chosen by CV over the outer folds on all cells, refitted on all cells. */
@@ -211,11 +211,11 @@ struct cp_ml_features_config {
  */
 struct cp_ml_features {
     size_t ncells, p;
-    char **cell_id;    /* ncells */
+    char **cell_id;     /* ncells */
     const char **names; /* p, static strings */
-    double *X;         /* ncells x p; NaN where not computed */
-    char **left_out;   /* ncells: NULL when usable, else the reason */
-    size_t nused;      /* cells with left_out == NULL */
+    double *X;          /* ncells x p; NaN where not computed */
+    char **left_out;    /* ncells: NULL when usable, else the reason */
+    size_t nused;       /* cells with left_out == NULL */
 };
 
 int cp_ml_features_compute(const struct cp_table *cycles, const struct cp_ml_features_config *c,

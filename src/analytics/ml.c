@@ -63,15 +63,14 @@ int cp_ml_folds_stratified(int *fold, const double *label, size_t n, int k, uint
     size_t count[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         if (label[i] != 0 && label[i] != 1)
-            return cp_error_set(err, CP_EDATA, "class label of row %zu is %g, expected 0 or 1",
-                                i, label[i]);
+            return cp_error_set(err, CP_EDATA, "class label of row %zu is %g, expected 0 or 1", i,
+                                label[i]);
         count[label[i] == 1]++;
     }
     for (int c = 0; c < 2; c++)
         if (count[c] < (size_t)k)
-            return cp_error_set(err, CP_EDATA,
-                                "class %d has %zu cells, fewer than the %d folds", c, count[c],
-                                k);
+            return cp_error_set(err, CP_EDATA, "class %d has %zu cells, fewer than the %d folds", c,
+                                count[c], k);
     size_t *perm = cp_malloc(n * sizeof *perm);
     if (!perm)
         return cp_error_oom(err);
@@ -133,8 +132,8 @@ void cp_ml_standardize_apply(const double *X, size_t n, size_t p, const double *
             out[i * p + j] = (X[i * p + j] - mean[j]) / sd[j];
 }
 
-void cp_ml_predict_linear(const double *X, size_t n, size_t p, const double *coef,
-                          double intercept, double *out)
+void cp_ml_predict_linear(const double *X, size_t n, size_t p, const double *coef, double intercept,
+                          double *out)
 {
     for (size_t i = 0; i < n; i++) {
         double z = intercept;

@@ -134,8 +134,8 @@ static int score_split(const struct cvctx *c, const struct split *s, double *sco
             if (c->algo == CP_ML_ENET)
                 rc = cp_ml_enet_gram(&g, c->grid[a], c->l1[l], c->solver, coef, &b0, err);
             else
-                rc = cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, p, c->grid[a], c->solver, coef,
-                                        &b0, err);
+                rc = cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, p, c->grid[a], c->solver, coef, &b0,
+                                        err);
             if (!rc)
                 score[a * nl + l] += mean_loss(c, s->Xte, s->yte, s->nte, coef, b0);
         }
@@ -207,8 +207,8 @@ static int fit_split(const struct cvctx *c, const struct split *s, struct cp_ml_
     case CP_ML_RIDGE: {
         size_t k = 0;
         m->l1_ratio = NAN;
-        rc = cp_ml_fit_ridge_gcv(s->Xtr, s->ytr, s->ntr, c->p, c->grid, c->ngrid, NULL, &k,
-                                 m->coef, &m->intercept, err);
+        rc = cp_ml_fit_ridge_gcv(s->Xtr, s->ytr, s->ntr, c->p, c->grid, c->ngrid, NULL, &k, m->coef,
+                                 &m->intercept, err);
         m->param = c->grid[k];
         return rc;
     }
@@ -320,8 +320,8 @@ static int final_model(const struct cvctx *c, const double *X, const double *y, 
     struct cp_ml_model *m = &out->final;
     int rc = 0;
     if (c->algo != CP_ML_RIDGE)
-        rc = select_params(c, X, y, n, out->fold, c->folds, "all cells", &m->param,
-                           &m->l1_ratio, err);
+        rc = select_params(c, X, y, n, out->fold, c->folds, "all cells", &m->param, &m->l1_ratio,
+                           err);
     int *none = cp_malloc((n + 1) * sizeof *none);
     if (!none)
         return rc ? rc : cp_error_oom(err);
@@ -373,15 +373,19 @@ static int check_input(const struct cp_ml_cv_config *cfg, const struct cvctx *c,
             if (!isfinite(X[i * p + j])) {
                 cell_name(who, sizeof who, cfg->row_names, i);
                 if (c->names)
-                    return cp_error_set(err, CP_EDATA, "feature '%s' of %s is %g, expected a "
-                                        "finite number", c->names[j], who, X[i * p + j]);
-                return cp_error_set(err, CP_EDATA, "feature %zu of %s is %g, expected a finite "
-                                    "number", j, who, X[i * p + j]);
+                    return cp_error_set(err, CP_EDATA,
+                                        "feature '%s' of %s is %g, expected a "
+                                        "finite number",
+                                        c->names[j], who, X[i * p + j]);
+                return cp_error_set(err, CP_EDATA,
+                                    "feature %zu of %s is %g, expected a finite "
+                                    "number",
+                                    j, who, X[i * p + j]);
             }
         if (!isfinite(y[i])) {
             cell_name(who, sizeof who, cfg->row_names, i);
-            return cp_error_set(err, CP_EDATA, "target of %s is %g, expected a finite number",
-                                who, y[i]);
+            return cp_error_set(err, CP_EDATA, "target of %s is %g, expected a finite number", who,
+                                y[i]);
         }
     }
     double *mean = cp_malloc(2 * p * sizeof *mean);
@@ -412,14 +416,20 @@ static int cv_alloc(struct cp_ml_cv *out, const struct cvctx *c, size_t n, size_
 static int ctx_init(struct cvctx *c, const struct cp_ml_cv_config *cfg, size_t p, double *buf,
                     struct cp_error *err)
 {
-    *c = (struct cvctx){.algo = cfg->algo, .folds = cfg->folds ? cfg->folds : 5,
-                        .inner = cfg->inner_folds ? cfg->inner_folds : 5, .seed = cfg->seed,
-                        .names = cfg->feature_names, .solver = cfg->solver, .p = p};
+    *c = (struct cvctx){.algo = cfg->algo,
+                        .folds = cfg->folds ? cfg->folds : 5,
+                        .inner = cfg->inner_folds ? cfg->inner_folds : 5,
+                        .seed = cfg->seed,
+                        .names = cfg->feature_names,
+                        .solver = cfg->solver,
+                        .p = p};
     if (cfg->algo != CP_ML_ENET && cfg->algo != CP_ML_RIDGE && cfg->algo != CP_ML_LOGISTIC)
         return cp_error_set(err, CP_EUSAGE, "unknown ML algorithm %d", (int)cfg->algo);
     if (c->folds < 2 || c->inner < 2)
-        return cp_error_set(err, CP_EUSAGE, "cross-validation needs at least 2 folds (folds %d, "
-                            "inner_folds %d)", c->folds, c->inner);
+        return cp_error_set(err, CP_EUSAGE,
+                            "cross-validation needs at least 2 folds (folds %d, "
+                            "inner_folds %d)",
+                            c->folds, c->inner);
     c->grid = cfg->grid && cfg->ngrid ? cfg->grid : default_grid(cfg->algo, buf, &c->ngrid);
     if (cfg->grid && cfg->ngrid)
         c->ngrid = cfg->ngrid;
@@ -440,9 +450,9 @@ int cp_ml_cv_run(const struct cp_ml_cv_config *cfg, const double *X, const doubl
     if (!rc)
         rc = cv_alloc(out, &c, n, p, err);
     if (!rc)
-        rc = c.algo == CP_ML_LOGISTIC ? cp_ml_folds_stratified(out->fold, y, n, c.folds, c.seed,
-                                                               err)
-                                      : cp_ml_folds(out->fold, n, c.folds, c.seed, err);
+        rc = c.algo == CP_ML_LOGISTIC
+                 ? cp_ml_folds_stratified(out->fold, y, n, c.folds, c.seed, err)
+                 : cp_ml_folds(out->fold, n, c.folds, c.seed, err);
     for (int f = 0; !rc && f < c.folds; f++)
         rc = outer_fold(&c, X, y, n, f, out, err);
     if (!rc)

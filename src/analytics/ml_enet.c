@@ -124,17 +124,18 @@ int cp_ml_enet_gram(const struct cp_ml_gram *g, double alpha, double l1_ratio,
 }
 
 int cp_ml_fit_enet(const double *X, const double *y, size_t n, size_t p, double alpha,
-                   double l1_ratio, const struct cp_ml_solver *s, double *coef,
-                   double *intercept, struct cp_error *err)
+                   double l1_ratio, const struct cp_ml_solver *s, double *coef, double *intercept,
+                   struct cp_error *err)
 {
     if (n < 2 || !(alpha >= 0) || !(l1_ratio >= 0 && l1_ratio <= 1))
         return cp_error_set(err, CP_EUSAGE,
                             "elastic net needs n >= 2, alpha >= 0 and 0 <= l1_ratio <= 1 "
-                            "(n %zu, alpha %g, l1_ratio %g)", n, alpha, l1_ratio);
+                            "(n %zu, alpha %g, l1_ratio %g)",
+                            n, alpha, l1_ratio);
     struct cp_ml_gram g = {0};
-    int rc = cp_ml_gram_init(&g, X, y, n, p) ? cp_error_oom(err)
-                                             : cp_ml_enet_gram(&g, alpha, l1_ratio, s, coef,
-                                                               intercept, err);
+    int rc = cp_ml_gram_init(&g, X, y, n, p)
+                 ? cp_error_oom(err)
+                 : cp_ml_enet_gram(&g, alpha, l1_ratio, s, coef, intercept, err);
     cp_ml_gram_release(&g);
     return rc;
 }

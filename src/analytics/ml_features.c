@@ -13,9 +13,15 @@
 
 enum { F_QD2, F_QMAX, F_SLOPE, F_ICPT, F_CEMEAN, F_CESD, F_TEMP, F_IR2, F_IRCHG, F_COUNT };
 
-static const char *const feature_name[F_COUNT] = {
-    "qd_2",    "qd_max_minus_qd_2", "qd_slope_last10", "qd_intercept_last10", "ce_mean",
-    "ce_sd",   "temperature_mean_c", "ir_2",           "ir_change"};
+static const char *const feature_name[F_COUNT] = {"qd_2",
+                                                  "qd_max_minus_qd_2",
+                                                  "qd_slope_last10",
+                                                  "qd_intercept_last10",
+                                                  "ce_mean",
+                                                  "ce_sd",
+                                                  "temperature_mean_c",
+                                                  "ir_2",
+                                                  "ir_change"};
 
 struct cols {
     const int64_t *cyc;
@@ -164,7 +170,8 @@ static int resolve(const struct cp_table *t, struct cols *c, int *in, struct cp_
     c->qd = cp_table_f64(t, "discharge_capacity_ah");
     c->id = cp_table_str(t, "cell_id");
     if (!c->cyc || !c->qd || !c->id)
-        return cp_error_set(err, CP_EDATA, "cycles table needs cell_id, cycle_index and "
+        return cp_error_set(err, CP_EDATA,
+                            "cycles table needs cell_id, cycle_index and "
                             "discharge_capacity_ah for early-life features");
     if (!t->group_start)
         return cp_error_set(err, CP_EUSAGE, "cycles table is not grouped by cell_id");
@@ -178,8 +185,9 @@ static int resolve(const struct cp_table *t, struct cols *c, int *in, struct cp_
     if (!any_finite(c->ir, t->nrows))
         c->ir = NULL;
     for (int k = 0; k < F_COUNT; k++)
-        in[k] = k < F_CEMEAN || (k < F_TEMP ? c->qc != NULL : k == F_TEMP ? c->temp != NULL
-                                                                          : c->ir != NULL);
+        in[k] = k < F_CEMEAN || (k < F_TEMP    ? c->qc != NULL
+                                 : k == F_TEMP ? c->temp != NULL
+                                               : c->ir != NULL);
     return 0;
 }
 

@@ -124,14 +124,15 @@ static int check_labels(const double *y, size_t n, double C, struct cp_error *er
     size_t ones = 0;
     for (size_t i = 0; i < n; i++) {
         if (y[i] != 0 && y[i] != 1)
-            return cp_error_set(err, CP_EDATA, "class label of row %zu is %g, expected 0 or 1",
-                                i, y[i]);
+            return cp_error_set(err, CP_EDATA, "class label of row %zu is %g, expected 0 or 1", i,
+                                y[i]);
         ones += y[i] == 1;
     }
     if (ones == 0 || ones == n)
         return cp_error_set(err, CP_EDATA,
                             "logistic regression needs both classes: all %zu training cells "
-                            "are class %d", n, ones ? 1 : 0);
+                            "are class %d",
+                            n, ones ? 1 : 0);
     return 0;
 }
 

@@ -40,7 +40,8 @@ static int ridge_init(struct ridge *r, const double *X, const double *y, size_t 
     if (n <= p || p == 0)
         return cp_error_set(err, CP_EDATA,
                             "ridge needs more training cells than features (%zu cells, %zu "
-                            "features)", n, p);
+                            "features)",
+                            n, p);
     r->n = n;
     r->p = p;
     r->X = gsl_matrix_alloc(n, p);
@@ -91,8 +92,7 @@ static int ridge_solve(struct ridge *r, double lambda, double *coef, double *int
 static int check_lambda(double lambda, struct cp_error *err)
 {
     if (!(lambda >= 0) || !isfinite(lambda))
-        return cp_error_set(err, CP_EUSAGE, "ridge lambda must be finite and >= 0, not %g",
-                            lambda);
+        return cp_error_set(err, CP_EUSAGE, "ridge lambda must be finite and >= 0, not %g", lambda);
     return 0;
 }
 

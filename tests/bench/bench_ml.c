@@ -58,8 +58,8 @@ int main(void)
             struct cp_error err = {0};
             cp_ml_cv_release(&cv);
             double t0 = now_s();
-            if (cp_ml_cv_run(&cfg, X, algos[a] == CP_ML_LOGISTIC ? label : y, CELLS, FEATURES,
-                             &cv, &err)) {
+            if (cp_ml_cv_run(&cfg, X, algos[a] == CP_ML_LOGISTIC ? label : y, CELLS, FEATURES, &cv,
+                             &err)) {
                 fprintf(stderr, "bench_ml: %s\n", err.msg);
                 return 1;
             }

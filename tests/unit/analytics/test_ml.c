@@ -241,20 +241,23 @@ TEST(cv_bad_input)
 {
     static double Xb[N * P];
     memcpy(Xb, X, sizeof X);
-    CHECK(cv_error(X, y, 9, CP_ML_ENET, "too few cells for 5-fold cross-validation: 9, need at "
-                                        "least 10"));
+    CHECK(cv_error(X, y, 9, CP_ML_ENET,
+                   "too few cells for 5-fold cross-validation: 9, need at "
+                   "least 10"));
     Xb[7 * P + 1] = NAN;
     CHECK(cv_error(Xb, y, N, CP_ML_RIDGE, "feature 'ce_mean' of row 7 is nan"));
     memcpy(Xb, X, sizeof X);
     for (int i = 0; i < N; i++)
         Xb[i * P + 2] = 0.015;
-    CHECK(cv_error(Xb, y, N, CP_ML_ENET, "feature 'ir_2' is constant (0.015) in "
-                                         "all 60 cells"));
+    CHECK(cv_error(Xb, y, N, CP_ML_ENET,
+                   "feature 'ir_2' is constant (0.015) in "
+                   "all 60 cells"));
     memcpy(Xb, X, sizeof X);
     for (int i = 0; i < N; i++) /* constant in every cell but one: one training set sees it */
         Xb[i * P + 3] = i == 0 ? 2.0 : 1.0;
-    CHECK(cv_error(Xb, y, N, CP_ML_RIDGE, "feature 'qd_slope_last10' is constant (1) in the 48 "
-                                          "training cells of outer fold"));
+    CHECK(cv_error(Xb, y, N, CP_ML_RIDGE,
+                   "feature 'qd_slope_last10' is constant (1) in the 48 "
+                   "training cells of outer fold"));
     CHECK(cv_error(X, y, N, CP_ML_LOGISTIC, "expected 0 or 1"));
 }
 
