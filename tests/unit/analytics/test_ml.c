@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/ml.h"
 #include "harness.h"
@@ -289,9 +290,34 @@ TEST(cv_deterministic_and_consistent)
     cp_ml_cv_release(&a); /* released twice: harmless */
 }
 
+/* Every allocation of a nested CV fails in turn: a clean error, nothing leaked (valgrind). */
+TEST(torture)
+{
+    static const enum cp_ml_algo algos[] = {CP_ML_ENET, CP_ML_RIDGE, CP_ML_LOGISTIC};
+    double grid[2] = {0.01, 0.1};
+    for (int a = 0; a < 3; a++) {
+        int bad = 0, ok = 0;
+        struct cp_ml_cv_config cfg = {
+            .algo = algos[a], .folds = 2, .inner_folds = 2, .grid = grid, .ngrid = 2};
+        for (long k = 1; k < 400 && !ok; k++) {
+            struct cp_ml_cv cv;
+            struct cp_error err = {0};
+            cp_alloc_fail_at(cp_alloc_count() + k);
+            int rc = cp_ml_cv_run(&cfg, X, a == 2 ? label : y, N, P, &cv, &err);
+            cp_alloc_fail_at(0);
+            bad += rc != 0 && rc != -CP_EINTERNAL;
+            ok += rc == 0;
+            cp_ml_cv_release(&cv);
+        }
+        CHECK_INT(bad, 0);
+        CHECK(ok > 0);
+    }
+}
+
 int main(void)
 {
     make_data();
+    RUN(torture);
     RUN(splitmix64_reference);
     RUN(folds_balanced_and_deterministic);
     RUN(folds_stratified);
