@@ -148,7 +148,7 @@ int cp_ml_fit_logistic(const double *X, const double *y, size_t n, size_t p, dou
     cp_ml_solver_defaults(s, &tol, &max_iter);
     size_t q = p + 1;
     struct lr m = {.X = X, .y = y, .n = n, .p = p, .C = C};
-    double *theta = cp_calloc(2 * q, sizeof(double)), *trial = theta + q;
+    double *theta = cp_calloc(2 * q, sizeof(double)), *trial;
     double *zbuf = cp_malloc(2 * n * sizeof(double));
     m.z = zbuf;
     m.H = gsl_matrix_alloc(q, q);
@@ -159,6 +159,7 @@ int cp_ml_fit_logistic(const double *X, const double *y, size_t n, size_t p, dou
         rc = cp_error_oom(err);
         goto cleanup;
     }
+    trial = theta + q;
     theta[0] = *intercept; /* the caller's start: zeros, or a warm start along a path */
     for (size_t j = 0; j < p; j++)
         theta[1 + j] = coef[j];
