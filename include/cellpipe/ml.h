@@ -152,8 +152,9 @@ struct cp_ml_model {
     size_t p;
     double *mean, *sd, *coef; /* p each */
     double intercept;
-    double param;    /* the chosen alpha / lambda / C */
-    double l1_ratio; /* enet; NaN otherwise */
+    double param;     /* the chosen alpha / lambda / C */
+    double l1_ratio;  /* enet; NaN otherwise */
+    int at_grid_edge; /* param is the grid's smallest or largest value: widen the grid */
 };
 
 struct cp_ml_cv_fold {

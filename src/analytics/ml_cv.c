@@ -176,6 +176,17 @@ static int select_params(const struct cvctx *c, const double *X, const double *y
     return rc;
 }
 
+/* Is v the smallest or largest grid value? A choice there may lie outside the grid. */
+static int grid_edge(const double *g, size_t n, double v)
+{
+    int lo = 1, hi = 1;
+    for (size_t k = 0; k < n; k++) {
+        lo &= g[k] >= v;
+        hi &= g[k] <= v;
+    }
+    return n > 1 && (lo || hi);
+}
+
 static int model_alloc(struct cp_ml_model *m, size_t p, struct cp_error *err)
 {
     m->p = p;
@@ -199,25 +210,30 @@ static int fit_split(const struct cvctx *c, const struct split *s, struct cp_ml_
     }
     switch (c->algo) {
     case CP_ML_ENET:
-        return cp_ml_fit_enet(s->Xtr, s->ytr, s->ntr, c->p, m->param, m->l1_ratio, c->solver,
-                              m->coef, &m->intercept, err);
+        rc = cp_ml_fit_enet(s->Xtr, s->ytr, s->ntr, c->p, m->param, m->l1_ratio, c->solver, m->coef,
+                            &m->intercept, err);
+        break;
     case CP_ML_LOGISTIC:
-        return cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, c->p, m->param, c->solver, m->coef,
-                                  &m->intercept, err);
+        rc = cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, c->p, m->param, c->solver, m->coef,
+                                &m->intercept, err);
+        break;
     case CP_ML_RIDGE: {
         size_t k = 0;
         m->l1_ratio = NAN;
         rc = cp_ml_fit_ridge_gcv(s->Xtr, s->ytr, s->ntr, c->p, c->grid, c->ngrid, NULL, &k, m->coef,
                                  &m->intercept, err);
         m->param = c->grid[k];
-        return rc;
+        break;
     }
+    default:
+        return cp_error_set(err, CP_EUSAGE, "unknown ML algorithm %d", (int)c->algo);
     }
-    return cp_error_set(err, CP_EUSAGE, "unknown ML algorithm %d", (int)c->algo);
+    m->at_grid_edge = grid_edge(c->grid, c->ngrid, m->param);
+    return rc;
 }
 
 /* Inner folds of the rows with outer[i] != f (the training cells of outer fold f), in row order,
- * from seed + 1 + f; -1 for f's test cells. k < 0: all rows (final model: no outer test). */
+ * from seed + 1 + f; -1 for f's test cells. */
 static int inner_folds(const struct cvctx *c, const double *y, size_t n, const int *outer, int f,
                        int *inner, struct cp_error *err)
 {

@@ -278,14 +278,21 @@ TEST(cv_deterministic_and_consistent)
     CHECK_NEAR(m.rmse, a.metrics.rmse, 1e-12);
     CHECK_INT(a.beats_baseline, a.metrics.rmse < a.baseline.rmse);
     CHECK(a.final.param > 0 && a.final.coef != NULL);
+    CHECK_INT(a.final.at_grid_edge, a.final.param == 1e-4 || a.final.param == 1.0);
     cp_ml_cv_release(&a);
     cp_ml_cv_release(&b);
     cfg.algo = CP_ML_LOGISTIC;
     CHECK_INT(cp_ml_cv_run(&cfg, X, label, N, P, &a, &err), 0);
-    if (err.code)
-        fprintf(stderr, "%s\n", err.msg);
     CHECK(a.metrics.auc > 0.5 && a.metrics.auc <= 1);
-    CHECK_NEAR(a.baseline.balanced_accuracy, 0.5, 1e-15);
+    CHECK_NEAR(a.baseline.balanced_accuracy, 0.5, 1e-15); /* one majority class in every fold */
+    cp_ml_cv_release(&a);
+    double edge[3] = {1e8, 1e6, 1e7}; /* all far too strong: GCV takes the weakest, an edge */
+    cfg.algo = CP_ML_RIDGE;
+    cfg.grid = edge;
+    cfg.ngrid = 3;
+    CHECK_INT(cp_ml_cv_run(&cfg, X, y, N, P, &a, &err), 0);
+    CHECK(a.final.param == 1e6);
+    CHECK_INT(a.final.at_grid_edge, 1);
     cp_ml_cv_release(&a);
     cp_ml_cv_release(&a); /* released twice: harmless */
 }
