@@ -214,7 +214,7 @@ def main(d):
     run(d, "logistic", X, label)
     check_gcv(d, X, y)
     check_raw_enet(d, X, y)
-    print(f"ml_sklearn: {passed} passed, {failed} failed, 0 skipped")
+    print(f"sklearn: {passed} passed, {failed} failed, 0 skipped")
     return 1 if failed else 0
 
 
