@@ -51,6 +51,47 @@ static int cmp_xy(const void *a, const void *b)
     return (p->y > q->y) - (p->y < q->y);
 }
 
+/*
+ * pts in cmp_xy order. x is nearly always a cycle number: then a counting sort by x and a
+ * sort of each x's few values (one per cell) replaces a sort of every point, which took most
+ * of a 1,000-cell plot's time. Any other x takes qsort. -1 when out of memory.
+ */
+static int sort_xy(struct xy *pts, size_t n)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    int integral = 1;
+    for (size_t i = 0; i < n && integral; i++) {
+        integral = pts[i].x == floor(pts[i].x);
+        lo = fmin(lo, pts[i].x);
+        hi = fmax(hi, pts[i].x);
+    }
+    if (n < 2 || !integral || hi - lo > 4.0 * (double)n + 1024) {
+        qsort(pts, n, sizeof(*pts), cmp_xy);
+        return 0;
+    }
+    size_t nb = (size_t)(hi - lo) + 1;
+    size_t *at = cp_calloc(nb + 1, sizeof(size_t));
+    struct xy *tmp = cp_malloc(n * sizeof(*tmp));
+    if (!at || !tmp) {
+        cp_free(at);
+        cp_free(tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        at[(size_t)(pts[i].x - lo) + 1]++;
+    for (size_t k = 0; k < nb; k++)
+        at[k + 1] += at[k];
+    for (size_t i = 0; i < n; i++)
+        tmp[at[(size_t)(pts[i].x - lo)]++] = pts[i];
+    memcpy(pts, tmp, n * sizeof(*pts));
+    /* at[k] is now the end of x = lo + k: sort each run by y */
+    for (size_t k = 0, b = 0; k < nb; b = at[k++])
+        qsort(pts + b, at[k] - b, sizeof(*pts), cmp_xy);
+    cp_free(at);
+    cp_free(tmp);
+    return 0;
+}
+
 static double median_sorted(const double *v, size_t n)
 {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -76,8 +117,7 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
                 pts[n++] = q;
         }
     }
-    qsort(pts, n, sizeof(*pts), cmp_xy);
-    double *ys = cp_malloc((n ? n : 1) * sizeof(double));
+    double *ys = sort_xy(pts, n) == 0 ? cp_malloc((n ? n : 1) * sizeof(double)) : NULL;
     if (!ys)
         return -1;
     /* collapse equal x to their median, in place: pts[0..m). Only where at least half the
@@ -124,6 +164,44 @@ static int add_group_medians(struct cp_panel *p, const struct spec *sp)
     return rc;
 }
 
+/* One cell's line (faint under a group median) and its overlays. */
+static int add_cell(struct cp_panel *p, const struct spec *sp, size_t row, int faint)
+{
+    int g = sp->groups.of_cell[row];
+    int rc = chart_add_cell_series(p, sp, row, sp->groups.names[g], g);
+    if (rc == 0 && faint && p->nseries > 0 && p->series[p->nseries - 1].label) {
+        p->series[p->nseries - 1].faint = 1;
+        cp_free(p->series[p->nseries - 1].label);
+        p->series[p->nseries - 1].label = NULL;
+    }
+    return rc == 0 ? chart_add_overlays(p, sp, row, g, sp->pc->overlays) : rc;
+}
+
+/*
+ * Every cell, or past plots.max_cells the cells chart_pick_cells() chooses drawn over each
+ * group's 5-95 % band and under its median (charts_sample.c); the subtitle says how many.
+ */
+static int add_cells(struct cp_figure *fig, struct cp_panel *p, const struct spec *sp)
+{
+    size_t n = chart_ncells(sp->run);
+    int sampled = chart_sampled(sp), rc = 0;
+    unsigned char *drawn = sampled ? cp_malloc(n) : NULL;
+    long got = drawn ? chart_pick_cells(sp, drawn) : 0;
+    if (sampled && got < 0)
+        rc = -1;
+    if (rc == 0 && sampled && !sp->summary)
+        rc = chart_add_bands(p, sp, 0);
+    for (size_t row = 0; row < n && rc == 0; row++)
+        if (!sampled || drawn[row])
+            rc = add_cell(p, sp, row, sp->summary || sampled);
+    if (rc == 0 && sampled && !sp->summary)
+        rc = chart_add_bands(p, sp, 1);
+    if (rc == 0 && sampled)
+        rc = chart_sample_caption(fig, sp, (size_t)got);
+    cp_free(drawn);
+    return rc;
+}
+
 int chart_build_xy_all(struct cp_figure *fig, const struct spec *sp)
 {
     struct cp_panel *p = cp_figure_add_panel(fig, CP_PANEL_XY, NULL, sp->xlabel, sp->ylabel);
@@ -141,17 +219,8 @@ int chart_build_xy_all(struct cp_figure *fig, const struct spec *sp)
     int rc = chart_add_threshold(p, sp);
     if (rc == 0)
         rc = group_legend(fig, sp, NULL);
-    for (size_t row = 0; row < chart_ncells(sp->run) && rc == 0; row++) {
-        int g = sp->groups.of_cell[row];
-        rc = chart_add_cell_series(p, sp, row, sp->groups.names[g], g);
-        if (rc == 0 && sp->summary && p->nseries > 0 && p->series[p->nseries - 1].label) {
-            p->series[p->nseries - 1].faint = 1;
-            cp_free(p->series[p->nseries - 1].label);
-            p->series[p->nseries - 1].label = NULL;
-        }
-        if (rc == 0)
-            rc = chart_add_overlays(p, sp, row, g, sp->pc->overlays);
-    }
+    if (rc == 0)
+        rc = add_cells(fig, p, sp);
     if (rc == 0 && sp->summary)
         rc = add_group_medians(p, sp);
     if (rc == 0 && chart_ncells(sp->run) == 0)
