@@ -52,9 +52,9 @@ static int cmp_xy(const void *a, const void *b)
 }
 
 /*
- * pts in cmp_xy order. x is nearly always a cycle number: then a counting sort by x and a
- * sort of each x's few values (one per cell) replaces a sort of every point, which took most
- * of a 1,000-cell plot's time. Any other x takes qsort. -1 when out of memory.
+ * pts ascending in x (equal x together; their y in any order: medians are selected). x is
+ * nearly always a cycle number: then a counting sort by x replaces a sort of every point,
+ * which took most of a 1,000-cell plot's time. Any other x takes qsort. -1: out of memory.
  */
 static int sort_xy(struct xy *pts, size_t n)
 {
@@ -84,22 +84,13 @@ static int sort_xy(struct xy *pts, size_t n)
     for (size_t i = 0; i < n; i++)
         tmp[at[(size_t)(pts[i].x - lo)]++] = pts[i];
     memcpy(pts, tmp, n * sizeof(*pts));
-    /* at[k] is now the end of x = lo + k: sort each run by y */
-    for (size_t k = 0, b = 0; k < nb; b = at[k++])
-        qsort(pts + b, at[k] - b, sizeof(*pts), cmp_xy);
     cp_free(at);
     cp_free(tmp);
     return 0;
 }
 
-static double median_sorted(const double *v, size_t n)
-{
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Median of y over the cells of a group at each x, then a centred rolling median of
- * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. ys values at one
- * x are sorted by cmp_xy, so median_sorted applies. */
+ * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
 #define SUMMARY_WINDOW 21
 static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, struct xy *pts)
 {
@@ -133,7 +124,7 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
             j++;
         }
         if (j - i >= need)
-            pts[m++] = (struct xy){pts[i].x, median_sorted(ys, j - i)};
+            pts[m++] = (struct xy){pts[i].x, chart_median(ys, j - i)};
         i = j;
     }
     struct cp_series *s = cp_panel_add_series(p, sp->groups.names[g], g, m);
@@ -143,9 +134,8 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
         size_t hi = i + SUMMARY_WINDOW / 2 + 1 < m ? i + SUMMARY_WINDOW / 2 + 1 : m;
         for (size_t k = lo; k < hi; k++)
             ys[k - lo] = pts[k].y;
-        qsort(ys, hi - lo, sizeof(double), chart_cmp_double);
         s->x[i] = pts[i].x;
-        s->y[i] = median_sorted(ys, hi - lo);
+        s->y[i] = chart_median(ys, hi - lo);
     }
     if (s)
         s->bold = 1;

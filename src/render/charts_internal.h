@@ -86,7 +86,9 @@ int chart_build_xy_all(struct cp_figure *fig, const struct spec *sp);
 size_t chart_ncells(const struct cp_run *run);
 /* charts_sample.c */
 size_t chart_max_cells(const struct cp_run *run);
-int chart_sampled(const struct spec *sp); /* more cells than plots.max_cells */
+double chart_kth(double *v, size_t n, size_t k); /* k-th smallest; reorders v */
+double chart_median(double *v, size_t n);        /* as of sorted v; reorders v, n > 0 */
+int chart_sampled(const struct spec *sp);        /* more cells than plots.max_cells */
 long chart_pick_cells(const struct spec *sp, unsigned char *drawn);
 int chart_add_bands(struct cp_panel *p, const struct spec *sp, int median);
 int chart_sample_caption(struct cp_figure *fig, const struct spec *sp, size_t drawn);

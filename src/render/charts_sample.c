@@ -132,12 +132,76 @@ static void band_release(struct band *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* Linear interpolation between order statistics (numpy's default). v sorted, n > 0. */
-static double quantile(const double *v, size_t n, double q)
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The k-th smallest of v[0..n) (Hoare's selection, median-of-three pivot), reordering v so
+ * that v[k] holds it, smaller values before and larger after. A bin or a cycle of a large
+ * fleet holds thousands of values and needs three order statistics, not a sorted copy. */
+double chart_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo])
+            swap_d(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap_d(&v[hi], &v[lo]);
+        if (v[hi] < v[mid])
+            swap_d(&v[hi], &v[mid]);
+        double pivot = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_d(&v[i], &v[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[k];
+}
+
+/* The smallest of v[from..n): after chart_kth(v, n, from - 1), the next order statistic. */
+static double min_from(const double *v, size_t from, size_t n)
+{
+    double m = v[from];
+    for (size_t i = from + 1; i < n; i++)
+        m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+double chart_median(double *v, size_t n)
+{
+    if (n % 2)
+        return chart_kth(v, n, n / 2);
+    double a = chart_kth(v, n, n / 2 - 1);
+    return (a + min_from(v, n / 2, n)) / 2;
+}
+
+/* Linear interpolation between order statistics (numpy's default); reorders v, n > 0. */
+static double quantile(double *v, size_t n, double q)
 {
     double h = q * (double)(n - 1);
     size_t i = (size_t)floor(h);
-    return i + 1 < n ? v[i] + (h - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+    double a = chart_kth(v, n, i);
+    return i + 1 < n ? a + (h - (double)i) * (min_from(v, i + 1, n) - a) : a;
 }
 
 /* The group's finite points, in the order of the cells table; *members counts its cells with
@@ -255,7 +319,6 @@ static int band_compute(const struct spec *sp, int g, struct pt *pts, struct ban
         if (bn.cells[k] < need || c == 0)
             continue;
         double *v = bn.ys + bn.start[k];
-        qsort(v, c, sizeof(double), chart_cmp_double);
         out->x[out->n] = bn.xs[k] / (double)c; /* mean x of the bin: exact for one cycle */
         out->lo[out->n] = quantile(v, c, BAND_LO);
         out->mid[out->n] = quantile(v, c, 0.5);
