@@ -177,7 +177,7 @@ static int add_cells(struct cp_figure *fig, struct cp_panel *p, const struct spe
     int sampled = chart_sampled(sp), rc = 0;
     unsigned char *drawn = sampled ? cp_malloc(n) : NULL;
     long got = drawn ? chart_pick_cells(sp, drawn) : 0;
-    if (sampled && got < 0)
+    if (sampled && (!drawn || got < 0))
         rc = -1;
     if (rc == 0 && sampled && !sp->summary)
         rc = chart_add_bands(p, sp, 0);

@@ -198,11 +198,56 @@ TEST(summary_pages_bounded)
     fx_release(&fx);
 }
 
+/* Fail each allocation of a sampled build and of a capped summary in turn: success or a
+ * clean CP_EINTERNAL every time (as test_charts.c does for the default path). */
+TEST(allocation_failures_are_clean)
+{
+    struct fixture fx;
+    struct cp_chart_list l;
+    struct cp_strbuf pdf = CP_STRBUF_INIT;
+    fx_init(&fx, NULL);
+    fx.cfg.plots.max_cells = 3;
+    fx.cfg.report.summary_cells = 2;
+    long base = cp_alloc_count(), bad = 0, failed = 0;
+    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
+    long need = cp_alloc_count() - base;
+    cp_charts_release(&l);
+    for (long k = 1; k <= need + 1; k++) {
+        cp_error_clear(&fx.err);
+        cp_alloc_fail_at(k);
+        int rc = cp_charts_build(&fx.run, &l, &fx.err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+        failed += rc != 0;
+        if (rc == 0)
+            cp_charts_release(&l);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(failed >= need);
+    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
+    base = cp_alloc_count();
+    CHECK_INT(cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err), 0);
+    need = cp_alloc_count() - base;
+    for (long k = 1; k <= need; k++) {
+        cp_strbuf_reset(&pdf);
+        cp_error_clear(&fx.err);
+        cp_alloc_fail_at(k);
+        int rc = cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+    }
+    CHECK_INT(bad, 0);
+    cp_strbuf_release(&pdf);
+    cp_charts_release(&l);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     RUN(subset_over_band);
     RUN(small_fleet_draws_every_cell);
     RUN(summary_rows_capped);
     RUN(summary_pages_bounded);
+    RUN(allocation_failures_are_clean);
     return DONE();
 }
