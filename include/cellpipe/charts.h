@@ -12,6 +12,10 @@
  * metadata column; group colours follow the sorted group values over all cells, so a group
  * has the same colour in every plot of a run.
  *
+ * Large fleets: a curve plot of more than plots.max_cells cells draws that many (extremes,
+ * flagged, an even sample by rank) over each group's median and 5-95 % band of all cells,
+ * and its subtitle says "N of M cells drawn" (docs/plots.md "Large fleets").
+ *
  * Errors: a configured plot naming a column that does not exist is CP_ECONFIG,
  * "pipeline.yaml:12: unknown column 'foo' in plot 'bar'". Data problems (empty, NaN, one
  * point, non-positive on a log axis) are not errors: the figure says "no data".

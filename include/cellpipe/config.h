@@ -40,9 +40,9 @@ enum cp_source_kind {
 struct cp_source_config {
     enum cp_source_kind kind;
     /* sample */
-    long seed;   /* default 42 */
-    long cells;  /* default 24 */
-    long cycles; /* default 1000: cycles of the longest-lived cell */
+    long seed;          /* default 42 */
+    long cells;         /* default 24 */
+    long cycles;        /* default 1000: cycles of the longest-lived cell */
     double life_spread; /* default 1: how far the designs' lives differ (sample.h) */
     /* files */
     struct cp_strlist paths; /* files, folders or globs; relative to the pipeline file */
@@ -179,6 +179,7 @@ struct cp_plots_config {
     int defaults;               /* add the default plot set, default 1 */
     int svg, pdf;               /* formats, default both */
     double width_pt, height_pt; /* default 720 x 432 */
+    long max_cells;             /* curve plots draw at most this many cells, default 60 */
     struct cp_plot_config *list;
     size_t nlist;
 };
@@ -218,12 +219,13 @@ struct cp_mlflow_config {
 };
 
 struct cp_report_config {
-    char *root;      /* default "reports", relative to the working directory */
-    long keep_days;  /* 0 = keep everything */
-    int cycles_csv;  /* default 1 */
-    int summary_pdf; /* default 1 */
-    int html;        /* default 1 */
-    long threads;    /* sinks writing at once; 0 = number of cores, 1 = one at a time */
+    char *root;         /* default "reports", relative to the working directory */
+    long keep_days;     /* 0 = keep everything */
+    int cycles_csv;     /* default 1 */
+    int summary_pdf;    /* default 1 */
+    int html;           /* default 1 */
+    long summary_cells; /* rows of cells in summary.pdf's tables, default 100 */
+    long threads;       /* sinks writing at once; 0 = number of cores, 1 = one at a time */
 };
 
 enum cp_starttls { CP_STARTTLS_AUTO, CP_STARTTLS_REQUIRED, CP_STARTTLS_OFF };

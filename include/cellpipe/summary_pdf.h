@@ -5,7 +5,8 @@
  *   page 1   pipeline, date, data window, six KPI tiles (cells, cycles, cells past EOL,
  *            median forecast EOL, worst fade, validation issues), flagged cells with reasons;
  *   then     the rest of the flagged-cells table, the fleet table (one row per cell),
- *            paginated with the header repeated on every page;
+ *            paginated with the header repeated on every page; past report.summary_cells
+ *            both list only the cells summary_rows.h chooses, and say where the rest is;
  *   then     when the statistics stage ran, one page of fleet statistics (summary_stats.h):
  *            groups with median cycle life, the survival curves, the significant differences;
  *   then     the plots, two per page (a grid of panels gets a page of its own).

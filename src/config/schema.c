@@ -204,6 +204,9 @@ static const struct cp_field plots_fields[] = {
     {"pdf", F_BOOL, PS(pdf), 0, NULL, NULL, NOR, "true", "write plots/<name>.pdf"},
     {"width_pt", F_DOUBLE, PS(width_pt), 0, NULL, NULL, 100, 10000, "720", "plot width"},
     {"height_pt", F_DOUBLE, PS(height_pt), 0, NULL, NULL, 100, 10000, "432", "plot height"},
+    {"max_cells", F_LONG, PS(max_cells), 0, NULL, NULL, 1, 10000, "60",
+     "curve plots of more cells draw this many (flagged, extremes, a sample) over the fleet's "
+     "band"},
     {"list", F_LIST, PS(list), PS(nlist), NULL, &plot_section, NOR, NULL, "plots to draw"},
     {.key = NULL},
 };
@@ -264,6 +267,8 @@ static const struct cp_field report_fields[] = {
      "prune dated folders older than this (0 keeps all)"},
     {"cycles_csv", F_BOOL, RE(cycles_csv), 0, NULL, NULL, NOR, "true", "write results/cycles.csv"},
     {"summary_pdf", F_BOOL, RE(summary_pdf), 0, NULL, NULL, NOR, "true", "write summary.pdf"},
+    {"summary_cells", F_LONG, RE(summary_cells), 0, NULL, NULL, 1, 10000, "100",
+     "cells listed in summary.pdf's tables; past it the flagged and earliest end of life"},
     {"html", F_BOOL, RE(html), 0, NULL, NULL, NOR, "true", "write index.html"},
     {"threads", F_LONG, RE(threads), 0, NULL, NULL, 0, 1024, "0",
      "outputs written at once, 0 = cores, 1 = one after another"},

@@ -51,14 +51,46 @@ static int cmp_xy(const void *a, const void *b)
     return (p->y > q->y) - (p->y < q->y);
 }
 
-static double median_sorted(const double *v, size_t n)
+/*
+ * pts ascending in x (equal x together; their y in any order: medians are selected). x is
+ * nearly always a cycle number: then a counting sort by x replaces a sort of every point,
+ * which took most of a 1,000-cell plot's time. Any other x takes qsort. -1: out of memory.
+ */
+static int sort_xy(struct xy *pts, size_t n)
 {
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double lo = INFINITY, hi = -INFINITY;
+    int integral = 1;
+    for (size_t i = 0; i < n && integral; i++) {
+        integral = pts[i].x == floor(pts[i].x);
+        lo = fmin(lo, pts[i].x);
+        hi = fmax(hi, pts[i].x);
+    }
+    if (n < 2 || !integral || hi - lo > 4.0 * (double)n + 1024) {
+        qsort(pts, n, sizeof(*pts), cmp_xy);
+        return 0;
+    }
+    size_t nb = (size_t)(hi - lo) + 1;
+    size_t *at = cp_calloc(nb + 1, sizeof(size_t));
+    struct xy *tmp = cp_malloc(n * sizeof(*tmp));
+    if (!at || !tmp) {
+        cp_free(at);
+        cp_free(tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        at[(size_t)(pts[i].x - lo) + 1]++;
+    for (size_t k = 0; k < nb; k++)
+        at[k + 1] += at[k];
+    for (size_t i = 0; i < n; i++)
+        tmp[at[(size_t)(pts[i].x - lo)]++] = pts[i];
+    memcpy(pts, tmp, n * sizeof(*pts));
+    cp_free(at);
+    cp_free(tmp);
+    return 0;
 }
 
 /* Median of y over the cells of a group at each x, then a centred rolling median of
- * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. ys values at one
- * x are sorted by cmp_xy, so median_sorted applies. */
+ * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
 #define SUMMARY_WINDOW 21
 static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, struct xy *pts)
 {
@@ -76,8 +108,7 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
                 pts[n++] = q;
         }
     }
-    qsort(pts, n, sizeof(*pts), cmp_xy);
-    double *ys = cp_malloc((n ? n : 1) * sizeof(double));
+    double *ys = sort_xy(pts, n) == 0 ? cp_malloc((n ? n : 1) * sizeof(double)) : NULL;
     if (!ys)
         return -1;
     /* collapse equal x to their median, in place: pts[0..m). Only where at least half the
@@ -93,7 +124,7 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
             j++;
         }
         if (j - i >= need)
-            pts[m++] = (struct xy){pts[i].x, median_sorted(ys, j - i)};
+            pts[m++] = (struct xy){pts[i].x, chart_median(ys, j - i)};
         i = j;
     }
     struct cp_series *s = cp_panel_add_series(p, sp->groups.names[g], g, m);
@@ -103,9 +134,8 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
         size_t hi = i + SUMMARY_WINDOW / 2 + 1 < m ? i + SUMMARY_WINDOW / 2 + 1 : m;
         for (size_t k = lo; k < hi; k++)
             ys[k - lo] = pts[k].y;
-        qsort(ys, hi - lo, sizeof(double), chart_cmp_double);
         s->x[i] = pts[i].x;
-        s->y[i] = median_sorted(ys, hi - lo);
+        s->y[i] = chart_median(ys, hi - lo);
     }
     if (s)
         s->bold = 1;
@@ -121,6 +151,44 @@ static int add_group_medians(struct cp_panel *p, const struct spec *sp)
     for (size_t g = 0; g < sp->groups.n && rc == 0; g++)
         rc = add_group_median(p, sp, (int)g, pts);
     cp_free(pts);
+    return rc;
+}
+
+/* One cell's line (faint under a group median) and its overlays. */
+static int add_cell(struct cp_panel *p, const struct spec *sp, size_t row, int faint)
+{
+    int g = sp->groups.of_cell[row];
+    int rc = chart_add_cell_series(p, sp, row, sp->groups.names[g], g);
+    if (rc == 0 && faint && p->nseries > 0 && p->series[p->nseries - 1].label) {
+        p->series[p->nseries - 1].faint = 1;
+        cp_free(p->series[p->nseries - 1].label);
+        p->series[p->nseries - 1].label = NULL;
+    }
+    return rc == 0 ? chart_add_overlays(p, sp, row, g, sp->pc->overlays) : rc;
+}
+
+/*
+ * Every cell, or past plots.max_cells the cells chart_pick_cells() chooses drawn over each
+ * group's 5-95 % band and under its median (charts_sample.c); the subtitle says how many.
+ */
+static int add_cells(struct cp_figure *fig, struct cp_panel *p, const struct spec *sp)
+{
+    size_t n = chart_ncells(sp->run);
+    int sampled = chart_sampled(sp), rc = 0;
+    unsigned char *drawn = sampled ? cp_malloc(n) : NULL;
+    long got = drawn ? chart_pick_cells(sp, drawn) : 0;
+    if (sampled && (!drawn || got < 0))
+        rc = -1;
+    if (rc == 0 && sampled && !sp->summary)
+        rc = chart_add_bands(p, sp, 0);
+    for (size_t row = 0; row < n && rc == 0; row++)
+        if (!sampled || drawn[row])
+            rc = add_cell(p, sp, row, sp->summary || sampled);
+    if (rc == 0 && sampled && !sp->summary)
+        rc = chart_add_bands(p, sp, 1);
+    if (rc == 0 && sampled)
+        rc = chart_sample_caption(fig, sp, (size_t)got);
+    cp_free(drawn);
     return rc;
 }
 
@@ -141,17 +209,8 @@ int chart_build_xy_all(struct cp_figure *fig, const struct spec *sp)
     int rc = chart_add_threshold(p, sp);
     if (rc == 0)
         rc = group_legend(fig, sp, NULL);
-    for (size_t row = 0; row < chart_ncells(sp->run) && rc == 0; row++) {
-        int g = sp->groups.of_cell[row];
-        rc = chart_add_cell_series(p, sp, row, sp->groups.names[g], g);
-        if (rc == 0 && sp->summary && p->nseries > 0 && p->series[p->nseries - 1].label) {
-            p->series[p->nseries - 1].faint = 1;
-            cp_free(p->series[p->nseries - 1].label);
-            p->series[p->nseries - 1].label = NULL;
-        }
-        if (rc == 0)
-            rc = chart_add_overlays(p, sp, row, g, sp->pc->overlays);
-    }
+    if (rc == 0)
+        rc = add_cells(fig, p, sp);
     if (rc == 0 && sp->summary)
         rc = add_group_medians(p, sp);
     if (rc == 0 && chart_ncells(sp->run) == 0)

@@ -3,6 +3,7 @@
  * calls only those above it in this list:
  *   charts_labels.c  labels and units of columns and metadata, results as named values
  *   charts_data.c    colour groups, a plot resolved against the run, per-cell series, overlays
+ *   charts_sample.c  large fleets: the cells drawn past plots.max_cells, group bands
  *   charts_fleet.c   every cell on one panel with group medians, flagged cells,
  *                    distributions, end of life per cell
  *   charts_curves.c  dQ/dV curves, one panel per cell
@@ -31,8 +32,12 @@
 #define BAND_Z 1.96
 #define CURVE_X "voltage_v"
 #define CURVE_Y "dqdv_ah_per_v"
-#define DQDV_CYCLES 5  /* curves per cell: first, last and three between */
-#define FULL_CYCLE 0.5 /* share of a cell's largest discharge that makes a comparable curve */
+#define DQDV_CYCLES 5      /* curves per cell: first, last and three between */
+#define FULL_CYCLE 0.5     /* share of a cell's largest discharge that makes a comparable curve */
+#define CHART_MAX_CELLS 60 /* plots.max_cells when the config has none */
+#define BAND_BINS 300      /* x bins of a fleet band: about one per 2 pt of a 720 pt plot */
+#define BAND_LO 0.05
+#define BAND_HI 0.95
 
 struct groups {
     char **names; /* sorted, unique */
@@ -79,6 +84,14 @@ int chart_build_eol(struct cp_figure *fig, const struct spec *sp);
 int chart_build_flagged(struct cp_figure *fig, const struct spec *sp);
 int chart_build_xy_all(struct cp_figure *fig, const struct spec *sp);
 size_t chart_ncells(const struct cp_run *run);
+/* charts_sample.c */
+size_t chart_max_cells(const struct cp_run *run);
+double chart_kth(double *v, size_t n, size_t k); /* k-th smallest; reorders v */
+double chart_median(double *v, size_t n);        /* as of sorted v; reorders v, n > 0 */
+int chart_sampled(const struct spec *sp);        /* more cells than plots.max_cells */
+long chart_pick_cells(const struct spec *sp, unsigned char *drawn);
+int chart_add_bands(struct cp_panel *p, const struct spec *sp, int median);
+int chart_sample_caption(struct cp_figure *fig, const struct spec *sp, size_t drawn);
 /* charts_labels.c */
 double chart_cell_value(const struct cp_cell_result *r, const char *name);
 int chart_is_cell_value(const char *name);

@@ -18,6 +18,7 @@
 #include "cellpipe/run.h"
 #include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
+#include "cellpipe/summary_rows.h"
 #include "cellpipe/summary_stats.h"
 #include "cellpipe/table.h"
 #include "cellpipe/text.h"
@@ -53,6 +54,7 @@ struct summary {
     struct cp_text tx;
     struct flag_ref *flags;
     size_t nflags;
+    struct cp_summary_rows rows; /* the cells listed: all, or past the cap the ones acted on */
     struct page *pages;
     size_t npages, pages_cap;
 };
@@ -88,17 +90,21 @@ static int add_page(struct summary *s, enum page_kind kind, size_t first, size_t
     return 0;
 }
 
+/* The attention flags of the cells chosen for the flagged table, in its order. */
 static int collect_flags(struct summary *s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ncells(s->run); i++) {
-        const struct cp_cell_result *r = result_of(s->run, i);
+    if (cp_summary_rows_pick(s->run, &s->rows) != 0)
+        return -1;
+    for (size_t k = 0; k < s->rows.nflagged; k++) {
+        const struct cp_cell_result *r = result_of(s->run, s->rows.flagged[k]);
         n += r ? (size_t)(r->nflags < CP_MAX_FLAGS ? r->nflags : CP_MAX_FLAGS) : 0;
     }
     s->flags = cp_malloc((n ? n : 1) * sizeof(*s->flags));
     if (!s->flags)
         return -1;
-    for (size_t i = 0; i < ncells(s->run); i++) {
+    for (size_t k = 0; k < s->rows.nflagged; k++) {
+        size_t i = s->rows.flagged[k];
         const struct cp_cell_result *r = result_of(s->run, i);
         for (int f = 0; r && f < r->nflags && f < CP_MAX_FLAGS; f++)
             if (r->flags[f].attention) /* notes on method stay in the workbook and CSV */
@@ -120,18 +126,30 @@ static int is_big(const struct cp_figure *fig)
     return fig->npanels > 1 || cp_charts_height(fig, PAGE_W, PAGE_H * 0.4) > PAGE_H * 0.4;
 }
 
+/* Past report.summary_cells a table ends each page with a line saying where the rest is. */
+static int flags_capped(const struct summary *s)
+{
+    return s->rows.nflagged < s->rows.flagged_cells;
+}
+
+static int fleet_capped(const struct summary *s)
+{
+    return s->rows.nfleet < s->rows.ncells;
+}
+
 static int plan(struct summary *s)
 {
-    size_t per_first = rows_fit(FIRST_TABLE_Y, FLAG_ROW_H);
-    size_t per_flag_page = rows_fit(TOP, FLAG_ROW_H), per_page = rows_fit(TOP, ROW_H);
+    double note_f = flags_capped(s) ? FLAG_ROW_H : 0, note = fleet_capped(s) ? ROW_H : 0;
+    size_t per_first = rows_fit(FIRST_TABLE_Y + note_f, FLAG_ROW_H);
+    size_t per_flag_page = rows_fit(TOP + note_f, FLAG_ROW_H);
+    size_t per_page = rows_fit(TOP + note, ROW_H), nrows = s->rows.nfleet;
     size_t n = s->nflags < per_first ? s->nflags : per_first;
     int rc = add_page(s, PAGE_FIRST, 0, n);
     for (size_t i = n; i < s->nflags && rc == 0; i += per_flag_page)
         rc = add_page(s, PAGE_FLAGGED, i,
                       s->nflags - i < per_flag_page ? s->nflags - i : per_flag_page);
-    for (size_t i = 0; i < ncells(s->run) && rc == 0; i += per_page)
-        rc = add_page(s, PAGE_FLEET, i,
-                      ncells(s->run) - i < per_page ? ncells(s->run) - i : per_page);
+    for (size_t i = 0; i < nrows && rc == 0; i += per_page)
+        rc = add_page(s, PAGE_FLEET, i, nrows - i < per_page ? nrows - i : per_page);
     /* one page whatever the statistics hold: summary_stats.c caps its rows and findings */
     if (s->run->statistics && rc == 0)
         rc = add_page(s, PAGE_STATS, 0, 0);
@@ -434,13 +452,32 @@ static void table_row(struct summary *s, const struct col *cols, size_t nc, char
     }
 }
 
+/* "N more <what> are in results/cells.csv ...": where a capped table continues. */
+static void draw_rest(struct summary *s, double y, size_t more, const char *what)
+{
+    char buf[200];
+    snprintf(buf, sizeof(buf),
+             "%zu more %s are in results/cells.csv and workbook.xlsx (sheet Cells), with "
+             "every column",
+             more, what);
+    grey(s->cr, 0.35);
+    cp_text_draw(&s->tx, buf, MARGIN + 4, y + ROW_H / 2 + 2, FS_BODY, 0, 0, 0.5, 0,
+                 PAGE_W - 2 * MARGIN - 8);
+}
+
 static void draw_flags(struct summary *s, const struct page *pg, double y, int continued)
 {
     char cells[4][160];
-    char title[64];
-    snprintf(title, sizeof(title), "Flagged cells (%zu flag%s on %ld cell%s)%s", s->nflags,
-             s->nflags == 1 ? "" : "s", s->run->flagged_cells,
-             s->run->flagged_cells == 1 ? "" : "s", continued ? ", continued" : "");
+    char title[160];
+    if (flags_capped(s))
+        snprintf(title, sizeof(title),
+                 "Flagged cells: %zu of %zu, earliest end of life first (%zu flags)%s",
+                 s->rows.nflagged, s->rows.flagged_cells, s->nflags,
+                 continued ? ", continued" : "");
+    else
+        snprintf(title, sizeof(title), "Flagged cells (%zu flag%s on %ld cell%s)%s", s->nflags,
+                 s->nflags == 1 ? "" : "s", s->run->flagged_cells,
+                 s->run->flagged_cells == 1 ? "" : "s", continued ? ", continued" : "");
     table_head(s, title, flag_cols, 4, y);
     y += TITLE_H + HEAD_H;
     if (s->nflags == 0) {
@@ -458,6 +495,9 @@ static void draw_flags(struct summary *s, const struct page *pg, double y, int c
         snprintf(cells[3], sizeof(cells[3]), "%s", fl->reason);
         table_row(s, flag_cols, 4, cells, y + i * FLAG_ROW_H, FLAG_ROW_H, i % 2, 1);
     }
+    if (flags_capped(s))
+        draw_rest(s, y + pg->count * FLAG_ROW_H, s->rows.flagged_cells - s->rows.nflagged,
+                  "flagged cells");
 }
 
 /* v with `decimals` digits and a suffix, or a dash when missing. */
@@ -507,15 +547,22 @@ static void fleet_cells(const struct cp_run *run, size_t row, char cells[][160])
 static void draw_fleet(struct summary *s, const struct page *pg)
 {
     char cells[8][160];
-    char title[64];
-    snprintf(title, sizeof(title), "Fleet (%zu cells)%s", ncells(s->run),
-             pg->first > 0 ? ", continued" : "");
+    char title[160];
+    if (fleet_capped(s))
+        snprintf(title, sizeof(title),
+                 "Fleet: %zu of %zu cells, the flagged and the earliest end of life%s",
+                 s->rows.nfleet, s->rows.ncells, pg->first > 0 ? ", continued" : "");
+    else
+        snprintf(title, sizeof(title), "Fleet (%zu cells)%s", ncells(s->run),
+                 pg->first > 0 ? ", continued" : "");
     table_head(s, title, fleet_cols, 8, TOP);
     double y = TOP + TITLE_H + HEAD_H;
     for (size_t i = 0; i < pg->count; i++) {
-        fleet_cells(s->run, pg->first + i, cells);
+        fleet_cells(s->run, s->rows.fleet[pg->first + i], cells);
         table_row(s, fleet_cols, 8, cells, y + i * ROW_H, ROW_H, i % 2, 0);
     }
+    if (fleet_capped(s))
+        draw_rest(s, y + pg->count * ROW_H, s->rows.ncells - s->rows.nfleet, "cells");
 }
 
 /* ---- plot pages ---- */
@@ -642,6 +689,7 @@ cleanup:
         cairo_surface_destroy(surface);
     cp_free(s.flags);
     cp_free(s.pages);
+    cp_summary_rows_release(&s.rows);
     if (rc == -1)
         rc = cp_error_oom(err);
     return rc;
