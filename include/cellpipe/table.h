@@ -90,7 +90,7 @@ int cp_table_filter(struct cp_table *t, const unsigned char *keep);
 long cp_table_copy_row(struct cp_table *dst, const struct cp_table *src, size_t row);
 
 /* Write the table as CSV (header + rows, RFC 4180 quoting) to path via a temp file and
- * rename. 0 or -1 with errno set. */
+ * rename. 0 or -1 with errno set (ENOMEM when out of memory). */
 int cp_table_write_csv(const struct cp_table *t, const char *path);
 
 #endif

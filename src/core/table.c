@@ -408,17 +408,19 @@ int cp_table_write_csv(const struct cp_table *t, const char *path)
         return -1;
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
-    int rc = 0;
+    int rc = 0, e = 0;
     for (long r = -1; r < (long)t->nrows && rc == 0; r++) {
-        rc = write_row(t, r, &sb);
-        if (rc == 0 && fwrite(sb.buf, 1, sb.len, af.f) != sb.len)
-            rc = -1;
+        if ((rc = write_row(t, r, &sb)) < 0)
+            e = ENOMEM; /* the caller tells out of memory from a full disk by errno */
+        else if (fwrite(sb.buf, 1, sb.len, af.f) != sb.len)
+            rc = -1, e = errno;
         if ((r & 4095) == 4095)
             cp_progress_add(4096);
     }
     cp_strbuf_release(&sb);
     if (rc < 0) {
         cp_afile_abort(&af);
+        errno = e ? e : EIO;
         return -1;
     }
     return cp_afile_commit(&af);
