@@ -161,6 +161,14 @@ TEST(out_of_memory_is_not_a_config_error)
     }
     T_REPORT(bad == 0, "%d of %ld failed allocations gave another result", bad, total);
     CHECK(total > 50);
+    /* an empty value is an allocation too: its failure once came back as NULL with no
+     * error set, which the loader turned into a bare "failed" */
+    cp_error_clear(&err);
+    cp_alloc_fail_at(1);
+    char *empty = cp_config_expand("", &err);
+    cp_alloc_fail_at(0);
+    CHECK(empty == NULL);
+    CHECK_INT(err.code, CP_EINTERNAL);
     /* and an unset variable is still the config error it was, with its place */
     CHECK_INT(load(&cfg, "source:\n  cells: ${CP_T_NONE}\n", &err), -CP_ECONFIG);
     CHECK(strncmp(err.msg, "dir/p.yaml:2:10: ", 17) == 0);
