@@ -5,7 +5,7 @@
 #   - cellpipe validate pipelines/demo.yaml, cellpipe inspect on one small file of each
 #     shared format and on a `cellpipe sample` Battery Archive file: every point 1..count;
 #   - cellpipe run of a small demo pipeline (4 cells, 60 cycles, plots, MLflow journal
-#     only): TORTURE_RUN_POINTS points (2000; 500 in a sanitizer build, about 3 times slower),
+#     only): TORTURE_RUN_POINTS points (2000; 300 in a sanitizer build, 3 to 4 times slower),
 #     one seeded (TORTURE_SEED) in each equal slice of its allocation count.
 # Every point must exit 70 (out of memory) or the clean run's own failure code, print exactly
 # one "cellpipe: " message (no sanitizer report, no signal), and a failed run must publish
@@ -26,6 +26,8 @@ tmpbase=${TMPDIR:-/tmp}
 [ -d /dev/shm ] && [ -w /dev/shm ] && tmpbase=/dev/shm
 tmp=$(mktemp -d "$tmpbase/torture.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# Stopped (Ctrl-C, a test runner's timeout): stop the lanes too, and still clean up.
+trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
 pass=0 fail=0 skip=0 points=0
 check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 now() { date +%s.%N; }
@@ -38,7 +40,7 @@ export UBSAN_OPTIONS=halt_on_error=1:exitcode=99
 unset MLFLOW_TRACKING_URI CP_FAIL_ALLOC_AT CP_ALLOC_COUNT
 if grep -q __asan_init "$CELLPIPE" 2>/dev/null; then
     leaks=1
-    RUN_POINTS=${TORTURE_RUN_POINTS:-500}
+    RUN_POINTS=${TORTURE_RUN_POINTS:-300}
 else
     leaks=0 skip=$((skip + 1))
     RUN_POINTS=${TORTURE_RUN_POINTS:-2000}
