@@ -284,8 +284,8 @@ int cp_config_load_buffer(struct cp_config *cfg, const char *path, const char *t
                           struct cp_error *err);
 void cp_config_release(struct cp_config *cfg);
 
-/* Expand ${VAR} and ${VAR:-default} in s into a new string (cp_free). NULL with err set
- * (CP_ECONFIG, "unset variable") when a variable without default is unset. */
+/* Expand ${VAR} and ${VAR:-default} in s into a new string (cp_free). NULL with err set:
+ * CP_ECONFIG when a variable without default is unset, CP_EINTERNAL when out of memory. */
 char *cp_config_expand(const char *s, struct cp_error *err);
 
 /* The configuration in effect (after defaults, overrides and ${VAR} expansion) as a JSON

@@ -45,6 +45,14 @@ int cp_error_vset(struct cp_error *err, int code, const char *fmt, va_list ap)
 /* Out-of-memory shorthand: sets CP_EINTERNAL "out of memory" and returns its negative code. */
 int cp_error_oom(struct cp_error *err);
 
+/*
+ * After a failed call that reports its cause in errno (cp_fs_*, cp_table_write_csv, fopen):
+ * out of memory (as cp_error_oom) when errno is ENOMEM, so that it never passes for an I/O
+ * error; otherwise code with the message fmt followed by ": strerror(errno)".
+ */
+int cp_error_errno(struct cp_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The exit status for a negative return code (or 0). */
 int cp_error_exit_code(int rc);
 

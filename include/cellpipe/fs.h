@@ -25,7 +25,8 @@ int cp_fs_write_atomic(const char *path, const void *data, size_t len);
 int cp_fs_mkdirs(const char *path);
 /* rm -rf; a missing path is success. */
 int cp_fs_rmtree(const char *path);
-/* Read a whole file; *out is NUL-terminated (cp_free). */
+/* Read a whole file; *out is NUL-terminated (cp_free). 0, or -1 with errno (ENOMEM when out of
+ * memory, never a value left over from an earlier call). */
 int cp_fs_read_file(const char *path, char **out, size_t *len);
 int cp_fs_exists(const char *path);
 int cp_fs_is_dir(const char *path);

@@ -93,7 +93,7 @@ long cp_table_copy_row(struct cp_table *dst, const struct cp_table *src, size_t 
  * rename. Numbers as cp_dtoa_format writes them (shortest round-trip, docs/output-numbers.md),
  * times as cp_format_time, missing values empty. Rows are formatted on `threads` threads
  * (0 = every core; cp_table_write_csv uses 0); the file is the same for any count.
- * 0 or -1 with errno set. */
+ * 0 or -1 with errno set (ENOMEM when out of memory). */
 int cp_table_write_csv(const struct cp_table *t, const char *path);
 int cp_table_write_csv_threads(const struct cp_table *t, const char *path, long threads);
 

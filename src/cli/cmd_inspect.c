@@ -68,21 +68,24 @@ static int inspect_one(const char *path, const char *format, struct inspection *
     return rc;
 }
 
-/* Metadata of the (first) cell row as key -> text, skipping cell_id and missing values. */
-static void print_metadata(const struct cp_table *cells, json_t *obj)
+/* Metadata of the (first) cell row as key -> text, skipping cell_id and missing values.
+ * 0, or -1 when out of memory (a value left out would pass for one the file lacks). */
+static int print_metadata(const struct cp_table *cells, json_t *obj)
 {
     for (size_t c = 0; cells->nrows > 0 && c < cells->ncols; c++) {
         if (cp_table_is_na(cells, (int)c, 0))
             continue;
         struct cp_strbuf sb = CP_STRBUF_INIT;
-        if (cp_table_format_cell(cells, (int)c, 0, &sb) == 0) {
-            if (obj)
-                json_object_set_new(obj, cells->cols[c].name, json_string(sb.buf));
-            else
-                printf("    %s: %s\n", cells->cols[c].name, sb.buf);
-        }
+        int rc = cp_table_format_cell(cells, (int)c, 0, &sb);
+        if (rc == 0 && obj)
+            json_object_set_new(obj, cells->cols[c].name, json_string(sb.buf));
+        else if (rc == 0)
+            printf("    %s: %s\n", cells->cols[c].name, sb.buf);
         cp_strbuf_release(&sb);
+        if (rc < 0)
+            return -1;
     }
+    return 0;
 }
 
 static void print_columns(const struct cp_table *cols, json_t *arr)
@@ -101,15 +104,16 @@ static void print_columns(const struct cp_table *cols, json_t *arr)
     }
 }
 
-static void print_text(const char *path, const struct inspection *in, int rc,
-                       const struct cp_error *err)
+/* 0, or -1 when out of memory. */
+static int print_text(const char *path, const struct inspection *in, int rc,
+                      const struct cp_error *err)
 {
     printf("%s\n", path);
     if (in->ops)
         printf("  format: %s (%s)\n", in->ops->name, in->ops->description);
     if (rc < 0) {
         printf("  error: %s\n", err->msg);
-        return;
+        return 0;
     }
     printf("  rows: %lld\n", in->out.rows_read);
     if (in->first != CP_I64_NA)
@@ -120,7 +124,7 @@ static void print_text(const char *path, const struct inspection *in, int rc,
     printf("  columns:\n");
     print_columns(in->columns, NULL);
     printf("  metadata:\n");
-    print_metadata(in->cells, NULL);
+    return print_metadata(in->cells, NULL);
 }
 
 static json_t *to_json(const char *path, const struct inspection *in, int rc,
@@ -142,9 +146,13 @@ static json_t *to_json(const char *path, const struct inspection *in, int rc,
                         in->last == CP_I64_NA ? json_null() : json_integer(in->last));
     json_t *cols = json_array(), *meta = json_object();
     print_columns(in->columns, cols);
-    print_metadata(in->cells, meta);
+    int mrc = print_metadata(in->cells, meta);
     json_object_set_new(o, "columns", cols);
     json_object_set_new(o, "metadata", meta);
+    if (mrc < 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -187,11 +195,15 @@ static int inspect_main(int argc, char **argv)
             fprintf(stderr, "cellpipe: %s\n", err.msg);
         if (rc < 0 && first_rc == 0)
             first_rc = rc;
-        if (all)
-            json_array_append_new(all, to_json(a.pos[i], &in, rc, &err));
-        else
-            print_text(a.pos[i], &in, rc, &err);
+        json_t *one = all ? to_json(a.pos[i], &in, rc, &err) : NULL;
+        int prc = all ? (one ? json_array_append_new(all, one) : -1)
+                      : print_text(a.pos[i], &in, rc, &err);
         inspection_release(&in);
+        if (prc < 0) { /* what would be printed is incomplete: out of memory, not a report */
+            json_decref(all);
+            fprintf(stderr, "cellpipe: out of memory\n");
+            return CP_EINTERNAL;
+        }
     }
     if (all) {
         json_dumpf(all, stdout, JSON_INDENT(2));

@@ -278,8 +278,9 @@ int cp_config_load_with(struct cp_config *cfg, const char *path,
     size_t len = 0;
     memset(cfg, 0, sizeof(*cfg));
     if (cp_fs_read_file(path, &text, &len) < 0)
-        return cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_ECONFIG, "cannot read '%s': %s",
-                            path, strerror(errno));
+        return errno == ENOMEM ? cp_error_oom(err)
+                               : cp_error_set(err, errno == ENOENT ? CP_ENOINPUT : CP_ECONFIG,
+                                              "cannot read '%s': %s", path, strerror(errno));
     int rc = load_buffer(cfg, path, text, len, ov, err);
     cp_free(text);
     return rc;

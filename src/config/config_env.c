@@ -71,5 +71,8 @@ char *cp_config_expand(const char *s, struct cp_error *err)
             return NULL;
         }
     }
-    return cp_strbuf_detach(&out);
+    char *text = cp_strbuf_detach(&out); /* an empty value is a "" allocated here */
+    if (!text)
+        cp_error_oom(err);
+    return text;
 }

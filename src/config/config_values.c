@@ -217,7 +217,8 @@ int cfg_apply_defaults(struct ctx *c, const struct cp_section *s, void *base)
             }
         } else if (f->def) {
             char *text = cp_config_expand(f->def, c->err);
-            rc = text ? cfg_set_scalar(c, NULL, f, base, text) : -CP_ECONFIG;
+            /* NULL: err says why (an unset variable, or out of memory) */
+            rc = text ? cfg_set_scalar(c, NULL, f, base, text) : -c->err->code;
             cp_free(text);
         }
         if (rc < 0)

@@ -40,9 +40,12 @@ int cfg_fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     return cp_error_set(c->err, CP_ECONFIG, "%s: %s", c->file, msg);
 }
 
-/* Re-set an error raised without a position (variable expansion) with file:line:col. */
+/* Re-set an error raised without a position (variable expansion) with file:line:col. Only a
+ * config error: out of memory stays what it is, with no position that would blame the file. */
 int cfg_refail(struct ctx *c, const yaml_node_t *n)
 {
+    if (c->err->code != CP_ECONFIG)
+        return -c->err->code;
     char msg[CP_ERROR_MSG_MAX];
     snprintf(msg, sizeof(msg), "%s", c->err->msg);
     cp_error_clear(c->err);

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +34,19 @@ int cp_error_set(struct cp_error *err, int code, const char *fmt, ...)
 int cp_error_oom(struct cp_error *err)
 {
     return cp_error_set(err, CP_EINTERNAL, "out of memory");
+}
+
+int cp_error_errno(struct cp_error *err, int code, const char *fmt, ...)
+{
+    int e = errno;
+    if (e == ENOMEM)
+        return cp_error_oom(err);
+    char what[CP_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return cp_error_set(err, code, "%s: %s", what, strerror(e));
 }
 
 int cp_error_exit_code(int rc)

@@ -153,21 +153,25 @@ int cp_fs_read_file(const char *path, char **out, size_t *len)
     cp_strbuf_init(&sb);
     char tmp[65536];
     size_t n;
-    int rc = 0;
+    int rc = 0, e = 0;
     while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        rc = cp_strbuf_add(&sb, tmp, n);
-    if (ferror(f))
+        if ((rc = cp_strbuf_add(&sb, tmp, n)) < 0)
+            e = ENOMEM; /* errno still holds whatever fopen() left there */
+    if (ferror(f)) {
         rc = -1;
-    int e = errno;
+        e = errno;
+    }
     fclose(f);
     if (rc < 0) {
         cp_strbuf_release(&sb);
-        errno = e ? e : ENOMEM;
+        errno = e ? e : EIO;
         return -1;
     }
     if (len)
         *len = sb.len;
     *out = cp_strbuf_detach(&sb);
+    if (!*out)
+        errno = ENOMEM; /* an empty file's "" */
     return *out ? 0 : -1;
 }
 

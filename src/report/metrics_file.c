@@ -100,8 +100,7 @@ int cp_metrics_file_write(const char *path, const struct cp_metrics_run *m, stru
     if (bad)
         rc = cp_error_oom(err);
     else if (cp_fs_write_atomic(path, sb.buf, sb.len) < 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write the metrics file '%s': %s", path,
-                          strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write the metrics file '%s'", path);
     cp_strbuf_release(&sb);
     return rc;
 }

@@ -20,14 +20,14 @@ int cp_report_lock(struct cp_report_lock *lk, const char *base, struct cp_error 
 {
     lk->fd = -1;
     if (cp_fs_mkdirs(base) < 0)
-        return cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", base, strerror(errno));
+        return cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", base);
     char *path = cp_path_join(base, ".lock");
     if (!path)
         return cp_error_oom(err);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     int rc = 0;
     if (fd < 0) {
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot open '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot open '%s'", path);
     } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         char pid[32] = "";
         ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
@@ -89,11 +89,12 @@ int cp_report_stage(struct cp_run *run, const char *base, struct cp_error *err)
     static const char *const subdirs[] = {"", "plots", "results", "mlflow"};
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
         char *p = cp_path_join(run->staging_dir, subdirs[i]);
-        int bad = !p || cp_fs_mkdirs(p) < 0;
+        if (!p) /* errno says nothing here: a stale value would name the wrong cause */
+            return cp_error_oom(err);
+        int bad = cp_fs_mkdirs(p) < 0;
         cp_free(p);
         if (bad)
-            return cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", run->staging_dir,
-                                strerror(errno));
+            return cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", run->staging_dir);
     }
     return 0;
 }
@@ -173,8 +174,7 @@ int cp_report_publish(struct cp_run *run, const char *base, struct cp_error *err
         return cp_error_oom(err);
     int rc = 0;
     if (swap_into_place(run->staging_dir, run->report_dir, old.buf) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot publish '%s': %s", run->report_dir,
-                          strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot publish '%s'", run->report_dir);
     if (rc == 0) {
         cp_fs_rmtree(old.buf);
         if (update_latest(base) != 0)

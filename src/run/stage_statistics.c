@@ -159,10 +159,10 @@ static void inputs_release(struct inputs *x, const struct cp_statistics_config *
         cp_free(x->group[i]);
     for (size_t j = 0; x->metric && j < sc->metrics.n; j++)
         cp_free(x->metric[j]);
-    for (size_t i = 0; x->pair_a && i < sc->compare.n; i++) {
+    for (size_t i = 0; x->pair_a && i < sc->compare.n; i++)
         cp_free(x->pair_a[i]);
+    for (size_t i = 0; x->pair_b && i < sc->compare.n; i++) /* NULL when its calloc failed */
         cp_free(x->pair_b[i]);
-    }
     cp_free(x->group);
     cp_free(x->metric);
     cp_free(x->time);

@@ -81,7 +81,7 @@ static int fits_write(struct cp_run *run, struct cp_error *err)
         goto cleanup;
     }
     if (cp_fs_mkdirs(dir) != 0 || cp_fs_write_atomic(path, sb.buf, sb.len) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
 cleanup:
     cp_strbuf_release(&sb);
     cp_free(dir);

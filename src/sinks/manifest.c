@@ -154,7 +154,7 @@ static int manifest_write(struct cp_run *run, struct cp_error *err)
     if (!text || !path)
         rc = cp_error_oom(err);
     else if (cp_fs_write_atomic(path, text, strlen(text)) < 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     free(text); /* allocated by jansson */
     cp_free(path);
     json_decref(m);

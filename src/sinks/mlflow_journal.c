@@ -52,7 +52,7 @@ static int write_line(struct cp_mlflow_journal *j, json_t *obj, struct cp_error 
     int bad = fputs(text, j->f) < 0 || fputc('\n', j->f) == EOF || fflush(j->f) != 0;
     free(text); /* jansson allocates with malloc */
     if (bad)
-        return cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path, strerror(errno));
+        return cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", j->path);
     return 0;
 }
 
@@ -83,9 +83,8 @@ static int make_parent_dir(const char *path, struct cp_error *err)
     char *dir = cp_strndup(path, (size_t)(slash - path));
     if (!dir)
         return cp_error_oom(err);
-    int rc = cp_fs_mkdirs(dir) == 0
-                 ? 0
-                 : cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", dir, strerror(errno));
+    int rc =
+        cp_fs_mkdirs(dir) == 0 ? 0 : cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir);
     cp_free(dir);
     return rc;
 }
@@ -178,8 +177,7 @@ int cp_mlflow_journal_close(struct cp_mlflow_journal *j, struct cp_error *err)
     int rc = 0;
     if (j->f) {
         if (fflush(j->f) != 0 || fsync(fileno(j->f)) != 0 || fclose(j->f) != 0)
-            rc =
-                cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", j->path, strerror(errno));
+            rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", j->path);
         j->f = NULL;
     }
     cp_free(j->path);

@@ -81,7 +81,7 @@ static int refresh_manifest(struct cp_mlflow_session *s, const char *report_dir,
         goto cleanup;
     }
     if (cp_fs_write_atomic(path, text, strlen(text)) < 0) {
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
         goto cleanup;
     }
     json_t *op =

@@ -32,7 +32,7 @@ static int write_file(const struct cp_run *run, const char *name, const char *ex
     if (!path)
         rc = cp_error_oom(err);
     else if (cp_fs_write_atomic(path, data->buf, data->len) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     cp_free(path);
     cp_strbuf_release(&rel);
     return rc;
@@ -74,7 +74,7 @@ static int plots_write(struct cp_run *run, struct cp_error *err)
     if (!dir)
         return cp_error_oom(err);
     if (cp_fs_mkdirs(dir) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", dir, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir);
     cp_free(dir);
     if (rc != 0)
         return rc;

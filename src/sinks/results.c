@@ -22,7 +22,7 @@ static int write_table(const struct cp_run *run, const struct cp_table *t, const
     int rc = 0;
     cp_progress_total(t->nrows, rel);
     if (cp_table_write_csv(t, path) < 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     cp_free(path);
     return rc;
 }

@@ -32,7 +32,7 @@ static int summary_write(struct cp_run *run, struct cp_error *err)
     if (rc == 0 && !(path = cp_run_path(run, "summary.pdf")))
         rc = cp_error_oom(err);
     if (rc == 0 && cp_fs_write_atomic(path, pdf.buf, pdf.len) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", path, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     if (rc == 0)
         cp_log(CP_LOG_INFO, "stage=summary bytes=%zu", pdf.len);
     cp_free(path);

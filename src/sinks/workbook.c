@@ -207,7 +207,7 @@ static int make_tmpdir(const char *path, char **out, struct cp_error *err)
         return cp_error_oom(err);
     *out = cp_strbuf_detach(&t);
     if (cp_fs_mkdirs(*out) < 0)
-        return cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", *out, strerror(errno));
+        return cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", *out);
     return 0;
 }
 

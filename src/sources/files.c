@@ -107,8 +107,7 @@ static int expand_path(const struct cp_config *cfg, const char *rel, struct cp_s
             globfree(&g);
     } else if (cp_fs_is_dir(path)) {
         if (list_dir(path, out) < 0)
-            rc = cp_error_set(err, CP_ENOINPUT, "cannot read folder '%s': %s", path,
-                              strerror(errno));
+            rc = cp_error_errno(err, CP_ENOINPUT, "cannot read folder '%s'", path);
     } else if (!cp_fs_exists(path)) {
         rc = cp_error_set(err, CP_ENOINPUT, "%s: input '%s' does not exist", cfg->path, path);
     } else if (!is_regular(path)) {
@@ -206,9 +205,12 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
     long *lines = NULL;
     size_t first = cells->nrows, linecap = 0;
     if (cp_csv_open(&r, path, ',') < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
-    if (cp_csv_next(&r) != 1 || cp_csv_field_index(&r, "cell_id") < 0) {
-        rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header with a 'cell_id' column", path);
+        return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", path);
+    if ((rc = cp_csv_next(&r)) != 1 || cp_csv_field_index(&r, "cell_id") < 0) {
+        rc = rc < 0 && errno == ENOMEM
+                 ? cp_error_oom(err)
+                 : cp_error_set(err, CP_EDATA, "%s:1: expected a header with a 'cell_id' column",
+                                path);
         goto cleanup;
     }
     size_t n = r.nfields;
@@ -218,7 +220,10 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
     }
     for (size_t i = 0; i < n; i++) {
         int c = cp_table_find(cells, r.fields[i]);
-        col[i] = c >= 0 ? c : cp_table_add_column(cells, r.fields[i], CP_STR);
+        if ((col[i] = c >= 0 ? c : cp_table_add_column(cells, r.fields[i], CP_STR)) < 0) {
+            rc = cp_error_oom(err);
+            goto cleanup;
+        }
     }
     while ((rc = cp_csv_next(&r)) == 1) {
         if (r.nfields != n) {
@@ -238,7 +243,9 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
                 goto cleanup;
         (*rows)++;
     }
-    if (rc < 0)
+    if (rc < 0 && errno == ENOMEM)
+        rc = cp_error_oom(err);
+    else if (rc < 0)
         rc = cp_error_set(err, CP_EDATA, "%s:%ld: unreadable line", path, r.next_line);
     else
         rc = check_unique_ids(path, cells, first, lines, err);
@@ -298,7 +305,7 @@ static int load_one(const struct cp_config *cfg, const char *path, int implicit,
     char hex[65];
     long long bytes = 0;
     if (cp_sha256_file(path, hex, &bytes) < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot read '%s': %s", path, strerror(errno));
+        return cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", path);
     return cp_dataset_add_input(ds, path, hex, bytes, format, out.rows_read, err);
 }
 

@@ -506,7 +506,7 @@ int cp_pg_ingest_file(PGconn *conn, const char *path, int *unchanged, long long 
     *unchanged = 0;
     *rows = 0;
     if (cp_sha256_file(path, fi.sha, &fi.size) < 0 || stat(path, &st) < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot read '%s': %s", path, strerror(errno));
+        return cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", path);
     cp_format_time((int64_t)st.st_mtime, fi.mtime, sizeof(fi.mtime));
     int rc = already_ingested(conn, fi.sha, err);
     if (rc != 0) {

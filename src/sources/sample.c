@@ -417,7 +417,7 @@ static int write_cell_file(const struct cp_table *cy, size_t from, size_t to, co
     if (rc < 0)
         rc = cp_error_oom(err);
     else if (cp_fs_write_atomic(name.buf, sb.buf, sb.len) < 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s': %s", name.buf, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", name.buf);
     cp_strbuf_release(&sb);
     cp_strbuf_release(&name);
     return rc;
@@ -427,7 +427,7 @@ int cp_sample_write(const struct cp_dataset *ds, const struct cp_table *truth, c
                     struct cp_error *err)
 {
     if (cp_fs_mkdirs(dir) < 0)
-        return cp_error_set(err, CP_ECANTCREAT, "cannot create '%s': %s", dir, strerror(errno));
+        return cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir);
     char **id = cp_table_str(ds->cycles, "cell_id");
     size_t from = 0;
     for (size_t r = 1; r <= ds->cycles->nrows; r++) {
@@ -445,7 +445,7 @@ int cp_sample_write(const struct cp_dataset *ds, const struct cp_table *truth, c
         rc = cp_error_oom(err);
     else if (cp_table_write_csv(ds->cells, cells) < 0 ||
              (truth && cp_table_write_csv(truth, tr) < 0))
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write into '%s': %s", dir, strerror(errno));
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write into '%s'", dir);
     cp_free(cells);
     cp_free(tr);
     return rc;

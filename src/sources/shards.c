@@ -92,8 +92,11 @@ static int read_rows(struct cp_table *t, const char *path, struct cp_error *err)
     int map[512];
     size_t nmap = 0;
     if (cp_csv_open(&r, path, ',') < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
-    int rc = cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s: no header", path);
+        return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", path);
+    int rc = cp_csv_next(&r);
+    rc = rc == 1                     ? 0
+         : rc < 0 && errno == ENOMEM ? cp_error_oom(err)
+                                     : cp_error_set(err, CP_EDATA, "%s: no header", path);
     for (size_t i = 0; rc == 0 && i < r.nfields; i++) {
         if (i >= sizeof(map) / sizeof(map[0]) || (map[i] = cp_table_find(t, r.fields[i])) < 0)
             rc = cp_error_set(err, CP_EDATA, "%s: column '%s' is not in schema.json", path,
@@ -117,7 +120,9 @@ static int read_rows(struct cp_table *t, const char *path, struct cp_error *err)
         }
     }
     if (rc == 0 && more < 0)
-        rc = cp_error_set(err, CP_EDATA, "%s:%ld: unreadable CSV", path, r.lineno);
+        rc = errno == ENOMEM
+                 ? cp_error_oom(err)
+                 : cp_error_set(err, CP_EDATA, "%s:%ld: unreadable CSV", path, r.lineno);
     cp_csv_close(&r);
     return rc;
 }

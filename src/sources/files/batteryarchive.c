@@ -143,6 +143,8 @@ static int read_rows(struct cp_csv *r, const char *path, const char *cell, const
                 return rc;
         out->rows_read++;
     }
+    if (rc < 0 && errno == ENOMEM)
+        return cp_error_oom(err);
     if (rc < 0)
         return cp_error_set(err, CP_EDATA, "%s:%ld: %s", path, r->lineno,
                             errno == EILSEQ ? "unterminated quoted field (truncated file?)"
@@ -169,7 +171,9 @@ static int ba_read(const char *path, struct cp_reader_out *out, struct cp_error 
                             path, strerror(errno));
     rc = cp_csv_next(&r);
     if (rc != 1) {
-        rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header line", path);
+        rc = rc < 0 && errno == ENOMEM
+                 ? cp_error_oom(err)
+                 : cp_error_set(err, CP_EDATA, "%s:1: expected a header line", path);
         goto cleanup;
     }
     cell = out->cell_id ? cp_strdup(out->cell_id) : cell_id_of(path);

@@ -147,10 +147,12 @@ static int read_summary(const char *path, struct cp_reader_out *out, const char 
     struct cp_csv c;
     struct summary s;
     if (cp_csv_open(&c, path, ',') < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
+        return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", path);
     int rc = cp_csv_next(&c);
     if (rc == 0)
         rc = cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a header", path);
+    else if (rc < 0 && errno == ENOMEM)
+        rc = cp_error_oom(err);
     else if (rc < 0 || cp_csv_field_index(&c, "Cycle_Index") < 0)
         rc = cp_error_set(err, CP_EDATA, "%s:1: expected a header with Cycle_Index", path);
     else if (cp_header_duplicate(c.fields, c.nfields))
@@ -172,7 +174,9 @@ static int read_summary(const char *path, struct cp_reader_out *out, const char 
         if (rc < 0)
             break;
     }
-    if (rc == -1 && err->code == 0) /* the CSV reader: an unterminated quote at the end */
+    if (rc == -1 && err->code == 0 && errno == ENOMEM)
+        rc = cp_error_oom(err);
+    else if (rc == -1 && err->code == 0) /* the CSV reader: an unterminated quote at the end */
         rc = cp_error_set(err, CP_EDATA, "%s:%ld: truncated row: unterminated quote", path,
                           c.lineno);
 cleanup:

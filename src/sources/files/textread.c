@@ -19,7 +19,7 @@ int cp_lines_open(struct cp_lines *lr, const char *path, struct cp_error *err)
     lr->path = path;
     lr->fd = open(path, O_RDONLY);
     if (lr->fd < 0)
-        return cp_error_set(err, CP_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
+        return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", path);
     lr->buf = cp_malloc(CP_LINES_BUF);
     if (!lr->buf) {
         cp_lines_close(lr);
@@ -64,7 +64,7 @@ static int lines_fill(struct cp_lines *lr, struct cp_error *err)
         n = read(lr->fd, lr->buf + lr->end, lr->cap - 1 - lr->end);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
-        return cp_error_set(err, CP_EINTERNAL, "cannot read '%s': %s", lr->path, strerror(errno));
+        return cp_error_errno(err, CP_EINTERNAL, "cannot read '%s'", lr->path);
     if (n == 0) {
         lr->eof = 1;
         return 0;

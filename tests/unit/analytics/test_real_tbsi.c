@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "tbsi.h"
+#include "cellpipe/alloc.h"
 #include "cellpipe/log.h"
 #include "cellpipe/statistics.h"
 
@@ -152,6 +153,34 @@ TEST(statistics_by_temperature)
     cp_config_release(&scfg);
 }
 
+/* Each allocation of the statistics stage failed in turn: out of memory, never a crash in
+ * the cleanup (it once read the pair table whose calloc had just failed). */
+TEST(statistics_out_of_memory)
+{
+    struct cp_config scfg;
+    struct cp_error err = {0};
+    static const char yaml[] = "name: tbsi-stats\nstatistics: {group_by: experiment_group}\n";
+    CHECK_INT(cp_config_load_buffer(&scfg, "tbsi-stats.yaml", yaml, sizeof yaml - 1, &err), 0);
+    struct cp_run run;
+    CHECK_INT(tbsi_run(&scfg, &fleet, NULL, &run), 0);
+    long before = cp_alloc_count();
+    CHECK_INT(cp_stage_statistics(&run, &err), 0);
+    long total = cp_alloc_count() - before;
+    int bad = 0;
+    for (long n = 1; n <= total; n++) {
+        cp_error_clear(&err);
+        cp_alloc_fail_at(n);
+        int rc = cp_stage_statistics(&run, &err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+    }
+    T_REPORT(bad == 0, "%d of %ld failed allocations gave another error", bad, total);
+    CHECK(total > 10);
+    cp_run_statistics_release(&run);
+    tbsi_run_release(&run);
+    cp_config_release(&scfg);
+}
+
 int main(void)
 {
     const char *dir = getenv("CELLPIPE_REAL_DATA");
@@ -173,6 +202,7 @@ int main(void)
     RUN(forecast_leave_one_out);
     RUN(forecast_none_finished);
     RUN(statistics_by_temperature);
+    RUN(statistics_out_of_memory);
     cp_config_release(&cfg);
     tbsi_release(&fleet);
     return DONE();

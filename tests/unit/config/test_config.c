@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "harness.h"
@@ -129,6 +130,50 @@ TEST(schema_documents_every_section)
     free(buf);
 }
 
+/* Every allocation of a load failed in turn: out of memory (CP_EINTERNAL, no file:line:col
+ * that would blame the pipeline), never a config error. Defaults, ${VAR:-default} values,
+ * lists and list items each expand through their own path; the loader once reported a failed
+ * expansion there as CP_ECONFIG. */
+TEST(out_of_memory_is_not_a_config_error)
+{
+    const char *text = "name: ${CP_T_NONE:-oom}\n"
+                       "source: {kind: files, paths: [a, '${CP_T_NONE:-b}'], format: auto}\n"
+                       "select:\n  where: {chemistry: '${CP_T_NONE:-LFP}'}\n"
+                       "plots:\n  list:\n    - {name: p1, kind: scatter, overlays: [fit]}\n";
+    struct cp_config cfg;
+    struct cp_error err = {0};
+    unsetenv("CP_T_NONE");
+    long before = cp_alloc_count();
+    CHECK_INT(load(&cfg, text, &err), 0);
+    long total = cp_alloc_count() - before;
+    cp_config_release(&cfg);
+    int bad = 0;
+    for (long n = 1; n <= total; n++) {
+        cp_alloc_fail_at(n);
+        int rc = load(&cfg, text, &err);
+        cp_alloc_fail_at(0);
+        if (rc != -CP_EINTERNAL || strcmp(err.msg, "out of memory") != 0) {
+            if (bad++ == 0)
+                fprintf(stderr, "allocation %ld of %ld: %d '%s'\n", n, total, rc, err.msg);
+        }
+        if (rc == 0)
+            cp_config_release(&cfg);
+    }
+    T_REPORT(bad == 0, "%d of %ld failed allocations gave another result", bad, total);
+    CHECK(total > 50);
+    /* an empty value is an allocation too: its failure once came back as NULL with no
+     * error set, which the loader turned into a bare "failed" */
+    cp_error_clear(&err);
+    cp_alloc_fail_at(1);
+    char *empty = cp_config_expand("", &err);
+    cp_alloc_fail_at(0);
+    CHECK(empty == NULL);
+    CHECK_INT(err.code, CP_EINTERNAL);
+    /* and an unset variable is still the config error it was, with its place */
+    CHECK_INT(load(&cfg, "source:\n  cells: ${CP_T_NONE}\n", &err), -CP_ECONFIG);
+    CHECK(strncmp(err.msg, "dir/p.yaml:2:10: ", 17) == 0);
+}
+
 int main(void)
 {
     RUN(defaults);
@@ -136,5 +181,6 @@ int main(void)
     RUN(env_expansion);
     RUN(errors_name_the_place);
     RUN(schema_documents_every_section);
+    RUN(out_of_memory_is_not_a_config_error);
     return DONE();
 }

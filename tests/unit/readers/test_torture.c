@@ -35,6 +35,10 @@ TEST(every_allocation_fails_cleanly)
     torture(DATA "maccor_decimal_comma_minutes_milli.txt");
     torture(DATA "neware_layered.csv");
     torture(DATA "arbin_bom_units_clock_reset.csv");
+    /* these two read through the shared CSV reader, whose failed allocation shows only in
+     * errno: they once reported it as a bad header (CP_EDATA) */
+    torture(DATA "batteryarchive_small_cycle_data.csv");
+    torture(DATA "batterydatahub_small_summary.csv");
 }
 
 int main(void)
