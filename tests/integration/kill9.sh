@@ -7,12 +7,14 @@
 #   CP_KILL_SEED=N     the seed of the kill points (default 16); a failure names it
 #   CP_KILL_POINTS=N   how many kill points (default 20)
 #
-# Kill points, by their index i: i % 5 in 0,1: the Nth allocation (CP_KILL_AT_ALLOC, see
-# include/cellpipe/alloc.h) among the last TAIL of a clean run's count (TAIL_NEW for a new
-# date), where the manifest, publish, latest link and the removal of the replaced report
-# happen; 2,3: the Nth allocation in [1, count]; 4: kill -9
-# after a random delay in [0, a clean run's wall time]. Every fifth point starts a new date, so
-# a publish into a new folder (and the move of `latest`) is killed too, not only a replace.
+# Kill points, by their index i, i % 5 being
+#   0, 1  the Nth allocation (CP_KILL_AT_ALLOC, include/cellpipe/alloc.h) among the last TAIL of
+#         the run's clean count (TAIL_NEW for a new date): manifest, publish, the removal of the
+#         replaced report, the latest link;
+#   2, 3  the Nth allocation in [1, count];
+#   4     kill -9 after a random delay in [0, a clean run's wall time].
+# Every fifth point starts a new date, so a publish into a new folder (and the move of
+# `latest`) is killed too, not only a replace.
 set -u
 CELLPIPE=${CELLPIPE:-build/cellpipe}
 SEED=${CP_KILL_SEED:-16}
