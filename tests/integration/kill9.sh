@@ -259,5 +259,5 @@ next_run_ok "$d" "after the restore"
 check '[ ! -e "$base/.old-$d-99998" ] && [ -z "$(complete "$base/$d" "$d")" ]' \
     "an .old- folder beside its report should be removed, the report complete"
 
-echo "kill9: $pass passed, $fail failed"
+echo "kill: $pass passed, $fail failed"
 [ "$fail" = 0 ]
