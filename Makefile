@@ -27,7 +27,7 @@ HEADERS   := $(shell find include src -name '*.h' | sort)
 TEST_HDR  := $(shell find tests/unit -name '*.h' | sort)
 
 .PHONY: docs all bootstrap bootstrap-tests run run-built check check-built unit functional sanitize valgrind bench install format \
-        format-check headers layers clean golden-update fuzz fuzz-built container-check
+        format-check headers layers clean golden-update fuzz fuzz-built fuzz-replay container-check
 
 all: $(BUILD)/cellpipe
 
@@ -129,6 +129,14 @@ $(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
 	@echo "FUZZ $@"
 	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
+
+# The regression inputs (tests/fuzz/regress/<target>/) and seeds, replayed through the same
+# entry points by a unit test built with $(CC): `make check` runs it with the other unit
+# tests, `make sanitize` under ASan + UBSan. It includes the targets' sources.
+$(BUILD)/tests/fuzz/test_fuzz_regressions: $(FUZZ_SRC) tests/fuzz/fuzz.h
+
+fuzz-replay: $(BUILD)/tests/fuzz/test_fuzz_regressions
+	@$(BUILD)/tests/fuzz/test_fuzz_regressions
 
 valgrind: $(BUILD)/cellpipe $(TEST_BIN)
 	@BUILD=$(BUILD) CP_WRAP="valgrind -q --error-exitcode=99 --leak-check=full" tests/run-all unit

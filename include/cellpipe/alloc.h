@@ -4,8 +4,10 @@
  * All allocation goes through these wrappers so a test build can fail the Nth allocation
  * (curl's "torture" idea): set CP_FAIL_ALLOC_AT=N in the environment, or call
  * cp_alloc_fail_at(N). They return NULL on failure like the libc calls; callers check.
- * CP_ALLOC_COUNT=1 prints "cellpipe: allocations: N" on stderr at exit (both variables
- * are test hooks, read once at the first allocation; tests/integration/torture.sh uses them).
+ * CP_ALLOC_COUNT=1 prints "cellpipe: allocations: N" on stderr at exit, and
+ * CP_KILL_AT_ALLOC=N makes the Nth allocation raise SIGKILL (a kill -9 at a reproducible
+ * point). All three are test hooks, read once at the first allocation;
+ * tests/integration/torture.sh and tests/integration/kill9.sh use them.
  */
 #include <stddef.h>
 

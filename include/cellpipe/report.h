@@ -6,11 +6,16 @@
  *   <root>/<pipeline>/.staging-<date>-<pid>/   built here, then renamed into place
  *   <root>/<pipeline>/.lock           flock()ed for the whole run: one run per pipeline
  *   <root>/<pipeline>/latest -> <YYYY-MM-DD>   the newest complete report
+ *   <root>/<pipeline>/.old-<date>-<pid>/   the replaced report, until removed after publish
+ *   <root>/<pipeline>/.latest.tmp      the new `latest` link, until renamed over it
  *
  * Publishing swaps the staging folder and the published one atomically (renameat2 with
  * RENAME_EXCHANGE; two renames where the file system cannot exchange), then removes the old
  * one: a reader sees the old report or the new one, never a mix. A failed run removes its
- * staging folder; a killed run leaves one, which the next run (holding the lock) removes.
+ * staging folder; a killed run may leave the three dot names above, which the next run
+ * (holding the lock) removes, except an `.old-<date>-*` with no `<date>` beside it (a run
+ * killed between the two renames): that is the previous report, and it is renamed back.
+ * tests/integration/kill9.sh kills runs at seeded points and checks this.
  */
 #include "cellpipe/run.h"
 

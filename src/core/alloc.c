@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 static atomic_long alloc_count;
 static atomic_long fail_at = -1; /* -1: not read from the environment yet */
+static atomic_long kill_at;      /* 0: no kill point (read with fail_at) */
 
 /* Test hook: CP_ALLOC_COUNT=1 prints the count at exit, so a torture loop knows how many
  * points a clean run has. stderr, after everything else the command printed. */
@@ -23,17 +25,23 @@ static void count_at_exit(void)
         atexit(print_count);
 }
 
+/* A positive number from the environment, or 0. */
+static long env_count(const char *name)
+{
+    const char *s = getenv(name);
+    char *end = NULL;
+    long n = s ? strtol(s, &end, 10) : 0;
+    return !s || *end || n < 0 ? 0 : n;
+}
+
 static long fail_limit(void)
 {
     long v = atomic_load(&fail_at);
     if (v >= 0)
         return v;
     count_at_exit();
-    const char *s = getenv("CP_FAIL_ALLOC_AT");
-    char *end = NULL;
-    long n = s ? strtol(s, &end, 10) : 0;
-    if (!s || *end || n < 0)
-        n = 0;
+    atomic_store(&kill_at, env_count("CP_KILL_AT_ALLOC"));
+    long n = env_count("CP_FAIL_ALLOC_AT");
     atomic_store(&fail_at, n);
     return n;
 }
@@ -42,6 +50,10 @@ static int should_fail(void)
 {
     long n = atomic_fetch_add(&alloc_count, 1) + 1;
     long limit = fail_limit();
+    /* Test hook CP_KILL_AT_ALLOC=N: die here as `kill -9` would, at a point a seed can name
+     * again (tests/integration/kill9.sh); nothing after it runs, not even atexit. */
+    if (n == atomic_load(&kill_at))
+        raise(SIGKILL);
     return limit > 0 && n >= limit;
 }
 

@@ -55,7 +55,36 @@ void cp_report_unlock(struct cp_report_lock *lk)
     lk->fd = -1;
 }
 
-/* Remove `.staging-*` and `.old-*` folders: we hold the lock, so they are leftovers. */
+static int is_date_name(const char *s)
+{
+    int64_t t;
+    return strlen(s) == 10 && cp_parse_date(s, &t) == 0;
+}
+
+/* `.old-<date>-<pid>` with no `<date>` beside it: a publish without RENAME_EXCHANGE was killed
+ * between its two renames, and this is the only copy of the previous report. Put it back
+ * (1); 0 when it is garbage (the new report is in place), -1 when the rename failed. */
+static int restore_old(const char *base, const char *name, const char *path)
+{
+    char date[11];
+    if (strlen(name) < 16 || name[15] != '-')
+        return 0;
+    memcpy(date, name + 5, 10);
+    date[10] = '\0';
+    if (!is_date_name(date))
+        return 0;
+    char *final = cp_path_join(base, date);
+    int rc = !final ? -1 : cp_fs_exists(final) ? 0 : rename(path, final) == 0 ? 1 : -1;
+    if (rc == 1)
+        cp_log(CP_LOG_WARN, "stage=report msg=\"restored the previous report\" path=\"%s\"", final);
+    else if (rc < 0)
+        cp_log(CP_LOG_ERROR, "stage=report msg=\"cannot restore '%s': %s\"", path, strerror(errno));
+    cp_free(final);
+    return rc;
+}
+
+/* `.staging-*` and `.old-*` folders: we hold the lock, so they are leftovers of a killed run.
+ * Removed, except an `.old-*` that is still the only copy of a report (restore_old). */
 static void remove_leftovers(const char *base)
 {
     DIR *d = opendir(base);
@@ -63,10 +92,11 @@ static void remove_leftovers(const char *base)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, ".staging-", 9) != 0 && strncmp(e->d_name, ".old-", 5) != 0)
+        int old = strncmp(e->d_name, ".old-", 5) == 0;
+        if (strncmp(e->d_name, ".staging-", 9) != 0 && !old)
             continue;
         char *p = cp_path_join(base, e->d_name);
-        if (p) {
+        if (p && !(old && restore_old(base, e->d_name, p) != 0)) {
             cp_log(CP_LOG_INFO, "stage=report msg=\"removing leftover\" path=\"%s\"", p);
             cp_fs_rmtree(p);
         }
@@ -112,12 +142,6 @@ static int swap_into_place(const char *staging, const char *final, const char *o
         return -1;
     }
     return 0;
-}
-
-static int is_date_name(const char *s)
-{
-    int64_t t;
-    return strlen(s) == 10 && cp_parse_date(s, &t) == 0;
 }
 
 /* `latest` -> the newest dated folder (by name), replaced atomically. */

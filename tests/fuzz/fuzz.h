@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellpipe/fs.h"
 #include "cellpipe/log.h"
 
 /* Logs only for errors: the library's info lines would drown libFuzzer's own output. */
@@ -24,16 +25,27 @@ static inline void fuzz_quiet(void)
     done = 1;
 }
 
-/* <private temp dir>/name, in a buffer the next call reuses. Readers and journals are read from files, and the directory keeps
- * siblings (Arbin's _Metadata.csv) of one run from meeting those of another. */
+static char fuzz_dir[256];
+
+/* At exit (libFuzzer exits through exit() after -max_total_time): no temp dir per run left. */
+static inline void fuzz_remove_dir(void)
+{
+    cp_fs_rmtree(fuzz_dir);
+}
+
+/* <private temp dir>/name, in a buffer the next call reuses. Readers and journals are read from
+ * files, and the directory keeps siblings (Arbin's _Metadata.csv) of one run from meeting
+ * those of another. */
 static inline const char *fuzz_path(const char *name)
 {
-    static char dir[256], path[512];
+    static char path[512];
+    char *dir = fuzz_dir;
     if (!dir[0]) {
         const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof(dir), "%s/cellpipe-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        snprintf(dir, sizeof(fuzz_dir), "%s/cellpipe-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(dir))
             abort();
+        atexit(fuzz_remove_dir);
     }
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     return path;

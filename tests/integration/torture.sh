@@ -189,6 +189,7 @@ mlflow:
   enabled: true # no tracking URI: the journal only
 report:
   root: @ROOT@
+  threads: 1 # the outputs one after another too, for the same reason
 EOF
 }
 t0=$(now)
