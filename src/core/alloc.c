@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,7 +55,10 @@ static int should_fail(void)
      * again (tests/integration/kill9.sh); nothing after it runs, not even atexit. */
     if (n == atomic_load(&kill_at))
         raise(SIGKILL);
-    return limit > 0 && n >= limit;
+    if (limit <= 0 || n < limit)
+        return 0;
+    errno = ENOMEM; /* as a failing malloc sets it (POSIX), so the failure is the real one */
+    return 1;
 }
 
 void cp_alloc_fail_at(long n)

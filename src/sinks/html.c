@@ -225,7 +225,7 @@ static int render_plot(const char *plots, const char *file, size_t index, struct
     if (!path)
         return cp_error_oom(err);
     if (cp_fs_read_file(path, &svg, &len) != 0) {
-        rc = cp_error_set(err, CP_ECANTCREAT, "index.html: cannot read '%s'", path);
+        rc = cp_error_errno(err, CP_ECANTCREAT, "index.html: cannot read '%s'", path);
         goto cleanup;
     }
     snprintf(prefix, sizeof(prefix), "p%zu-", index);
@@ -299,7 +299,7 @@ static int html_write(struct cp_run *run, struct cp_error *err)
     char *path = cp_path_join(run->staging_dir, "index.html");
     int rc = path ? cp_html_render(run, run->staging_dir, &sb, err) : cp_error_oom(err);
     if (rc == 0 && cp_fs_write_atomic(path, sb.buf, sb.len) != 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot write '%s'", path);
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     if (rc == 0)
         cp_log(CP_LOG_INFO, "sink=html bytes=%zu", sb.len);
     cp_strbuf_release(&sb);

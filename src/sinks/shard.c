@@ -86,7 +86,7 @@ static int write_text(const char *dir, const char *name, const char *text, size_
         return cp_error_oom(err);
     int rc = cp_fs_write_atomic(path, text, len) == 0
                  ? 0
-                 : cp_error_set(err, CP_ECANTCREAT, "cannot write '%s'", path);
+                 : cp_error_errno(err, CP_ECANTCREAT, "cannot write '%s'", path);
     cp_free(path);
     return rc;
 }
@@ -129,7 +129,7 @@ static int shard_write(struct cp_run *run, struct cp_error *err)
     size_t ncyc = source_columns(run->data.cycles);
     int rc = dir ? 0 : cp_error_oom(err);
     if (rc == 0 && cp_fs_mkdirs(dir) < 0)
-        rc = cp_error_set(err, CP_ECANTCREAT, "cannot create '%s'", dir);
+        rc = cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir);
     if (rc == 0)
         rc = write_schema(run, dir, ncyc, err);
     if (rc == 0 && table_csv(&sb, run->data.cells, run->data.cells->ncols, NULL) < 0)
