@@ -28,6 +28,9 @@ struct cp_table;
 /* splitmix64 (Steele, Lea, Flood 2014): state += 0x9e3779b97f4a7c15, then the output mix
  * z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9; z = (z ^ z >> 27) * 0x94d049bb133111eb; z ^ z >> 31. */
 uint64_t cp_ml_splitmix64(uint64_t *state);
+/* A standard normal draw from two splitmix64 outputs (Box-Muller), for seeded simulations and
+ * tests: u, v = ((x >> 11) + 0.5) / 2^53, result sqrt(-2 ln u) cos(2 pi v). */
+double cp_ml_normal(uint64_t *state);
 
 /*
  * Permutation of 0..n-1 from a seed: perm = identity; for i = n-1 down to 1,

@@ -17,6 +17,13 @@ uint64_t cp_ml_splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+double cp_ml_normal(uint64_t *state)
+{
+    double u = ((double)(cp_ml_splitmix64(state) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(cp_ml_splitmix64(state) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
 void cp_ml_permutation(size_t *perm, size_t n, uint64_t seed)
 {
     uint64_t state = seed;

@@ -122,29 +122,28 @@ static void scale_neg(uint64_t m2, int e2, uint32_t mm_shift, int even, struct i
     }
 }
 
+/* Drop the last digit of the interval; `last` becomes the digit of vr dropped. */
+static void drop_digit(struct interval *iv, unsigned *last, int *removed)
+{
+    iv->vr_zeros &= *last == 0;
+    *last = (unsigned)(iv->vr % 10);
+    iv->vr /= 10;
+    iv->vp /= 10;
+    iv->vm /= 10;
+    ++*removed;
+}
+
 /* Step 4, the rare general case: some dropped digits may be exact zeros (ties, bounds). */
 static uint64_t shorten_exact(struct interval *iv, int even, int *removed)
 {
     unsigned last = 0;
     while (iv->vp / 10 > iv->vm / 10) {
         iv->vm_zeros &= iv->vm % 10 == 0;
-        iv->vr_zeros &= last == 0;
-        last = (unsigned)(iv->vr % 10);
-        iv->vr /= 10;
-        iv->vp /= 10;
-        iv->vm /= 10;
-        ++*removed;
+        drop_digit(iv, &last, removed);
     }
-    if (iv->vm_zeros) {
-        while (iv->vm % 10 == 0) {
-            iv->vr_zeros &= last == 0;
-            last = (unsigned)(iv->vr % 10);
-            iv->vr /= 10;
-            iv->vp /= 10;
-            iv->vm /= 10;
-            ++*removed;
-        }
-    }
+    if (iv->vm_zeros)
+        while (iv->vm % 10 == 0)
+            drop_digit(iv, &last, removed);
     if (iv->vr_zeros && last == 5 && iv->vr % 2 == 0)
         last = 4; /* exactly ...50..0: round half to even */
     return iv->vr + ((iv->vr == iv->vm && (!even || !iv->vm_zeros)) || last >= 5);

@@ -22,26 +22,19 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double normal(uint64_t *s)
-{
-    double u = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* Correlated features (one common factor), life from a third of them. */
 static void fill(void)
 {
     uint64_t s = 42;
     for (int i = 0; i < CELLS; i++) {
-        double common = normal(&s), lin = 0;
+        double common = cp_ml_normal(&s), lin = 0;
         for (int j = 0; j < FEATURES; j++) {
-            double z = 0.5 * common + 0.85 * normal(&s);
+            double z = 0.5 * common + 0.85 * cp_ml_normal(&s);
             X[i * FEATURES + j] = (1 + j) * (1 + 0.1 * z);
             if (j % 3 == 0)
                 lin += (j % 2 ? -0.04 : 0.05) * z;
         }
-        y[i] = 2.9 + lin + 0.05 * normal(&s);
+        y[i] = 2.9 + lin + 0.05 * cp_ml_normal(&s);
         label[i] = y[i] > 2.9;
     }
 }

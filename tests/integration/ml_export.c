@@ -21,25 +21,18 @@
 
 static double X[N * P], y[N], label[N];
 
-static double normal(uint64_t *s)
-{
-    double u = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* Correlated features on different scales; life depends on three of them. */
 static void make_data(void)
 {
     uint64_t s = 2019;
     static const double scale[P] = {1.1, 0.02, 3e-5, 0.9995, 30, 0.015};
     for (int i = 0; i < N; i++) {
-        double z[P], common = normal(&s);
+        double z[P], common = cp_ml_normal(&s);
         for (int j = 0; j < P; j++) {
-            z[j] = 0.6 * common + 0.8 * normal(&s);
+            z[j] = 0.6 * common + 0.8 * cp_ml_normal(&s);
             X[i * P + j] = scale[j] * (1 + 0.1 * z[j]) + (j == 3 ? 0 : 0.01 * scale[j]);
         }
-        y[i] = 2.9 + 0.12 * z[0] - 0.08 * z[2] + 0.05 * z[4] + 0.06 * normal(&s);
+        y[i] = 2.9 + 0.12 * z[0] - 0.08 * z[2] + 0.05 * z[4] + 0.06 * cp_ml_normal(&s);
         label[i] = pow(10, y[i]) > 800;
     }
 }

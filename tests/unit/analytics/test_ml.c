@@ -17,22 +17,15 @@
 
 static double X[N * P], y[N], label[N];
 
-static double normal(uint64_t *s)
-{
-    double u = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(cp_ml_splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 static void make_data(void)
 {
     uint64_t s = 5;
     for (int i = 0; i < N; i++) {
-        double c = normal(&s);
+        double c = cp_ml_normal(&s);
         for (int j = 0; j < P; j++)
-            X[i * P + j] = (j + 1) * (0.5 * c + normal(&s)) + 3 * j;
-        y[i] = 2.8 + 0.1 * X[i * P] - 0.05 * X[i * P + 2] + 0.1 * normal(&s);
-        label[i] = y[i] + 0.1 * normal(&s) > 2.5; /* about half of each class */
+            X[i * P + j] = (j + 1) * (0.5 * c + cp_ml_normal(&s)) + 3 * j;
+        y[i] = 2.8 + 0.1 * X[i * P] - 0.05 * X[i * P + 2] + 0.1 * cp_ml_normal(&s);
+        label[i] = y[i] + 0.1 * cp_ml_normal(&s) > 2.5; /* about half of each class */
     }
 }
 
