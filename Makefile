@@ -58,7 +58,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_HDR) $(BUILD)/libcellpipe.a
 	@echo "TEST $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(TEST_HDR) $(BUILD)/libcellpipe.a
+$(BUILD)/bench/%: tests/bench/%.c $(TEST_HDR) $(wildcard tests/bench/*.h) $(BUILD)/libcellpipe.a
 	@mkdir -p $(dir $@)
 	@echo "BENCH $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcellpipe.a $(LDLIBS)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../unit/sinks/workbook_fixture.h"
+#include "bench_sample.h"
 #include "cellpipe/dtoa.h"
 #include "cellpipe/features.h"
 #include "cellpipe/fs.h"
@@ -23,21 +24,6 @@
 #include "cellpipe/sample.h"
 #include "cellpipe/select.h"
 #include "cellpipe/stages.h"
-
-static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_error *err)
-{
-    struct cp_sample_params p = {.seed = 42, .cells = ncells, .cycles = ncycles};
-    cp_table_free(f->run.data.cells);
-    cp_table_free(f->run.data.cycles);
-    cp_free(f->run.results);
-    memset(&f->run.data, 0, sizeof f->run.data);
-    f->run.results = NULL;
-    f->run.nresults = 0;
-    if (cp_dataset_init(&f->run.data, err) < 0 ||
-        cp_sample_generate(&p, &f->run.data, NULL, err) < 0 || cp_stage_select(&f->run, err) < 0)
-        return -1;
-    return cp_stage_features(&f->run, err) < 0 ? -1 : 0;
-}
 
 /* Seconds to format every finite f64 of t with fn; *bytes gets the text length (a checksum
  * of sorts, so the loop is not optimised away). */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../unit/sinks/workbook_fixture.h"
+#include "bench_sample.h"
 #include "cellpipe/features.h"
 #include "cellpipe/stages.h"
 #include "cellpipe/fs.h"
@@ -77,22 +78,6 @@ static int raw_write(const struct cp_table *t, const char *path)
         }
     }
     return workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
-}
-
-/* The sample lab's data with its features, in place of the fixture's tables. */
-static int sample_input(struct fixture *f, long ncells, long ncycles, struct cp_error *err)
-{
-    struct cp_sample_params p = {.seed = 42, .cells = ncells, .cycles = ncycles};
-    cp_table_free(f->run.data.cells);
-    cp_table_free(f->run.data.cycles);
-    cp_free(f->run.results);
-    memset(&f->run.data, 0, sizeof f->run.data);
-    f->run.results = NULL;
-    f->run.nresults = 0;
-    if (cp_dataset_init(&f->run.data, err) < 0 ||
-        cp_sample_generate(&p, &f->run.data, NULL, err) < 0 || cp_stage_select(&f->run, err) < 0)
-        return -1;
-    return cp_stage_features(&f->run, err) < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -106,6 +106,15 @@ TEST(forecast_none_finished)
     }
 }
 
+/* The fleet's run under a pipeline grouping the statistics by chamber temperature. */
+static int stats_run(struct cp_config *scfg, struct cp_run *run, struct cp_error *err)
+{
+    static const char yaml[] = "name: tbsi-stats\nstatistics: {group_by: experiment_group}\n";
+    if (cp_config_load_buffer(scfg, "tbsi-stats.yaml", yaml, sizeof yaml - 1, err) != 0)
+        return -1;
+    return tbsi_run(scfg, &fleet, NULL, run);
+}
+
 /* The statistics stage on the fleet grouped by chamber temperature (experiment_group T25..T55).
  * Every cell reached end of life, so each Kaplan-Meier median is the ceil(n/2)-th smallest
  * EOL80 of its group; by hand from SOURCE.md: T25 1011 (9 cells), T35 944 (9), T45 712 (7),
@@ -115,10 +124,8 @@ TEST(statistics_by_temperature)
 {
     struct cp_config scfg;
     struct cp_error err = {0};
-    static const char yaml[] = "name: tbsi-stats\nstatistics: {group_by: experiment_group}\n";
-    CHECK_INT(cp_config_load_buffer(&scfg, "tbsi-stats.yaml", yaml, sizeof yaml - 1, &err), 0);
     struct cp_run run;
-    CHECK_INT(tbsi_run(&scfg, &fleet, NULL, &run), 0);
+    CHECK_INT(stats_run(&scfg, &run, &err), 0);
     CHECK_INT(cp_stage_statistics(&run, &err), 0);
     const struct cp_statistics *s = run.statistics;
     CHECK(s != NULL && s->ngroups == 4);
@@ -159,10 +166,8 @@ TEST(statistics_out_of_memory)
 {
     struct cp_config scfg;
     struct cp_error err = {0};
-    static const char yaml[] = "name: tbsi-stats\nstatistics: {group_by: experiment_group}\n";
-    CHECK_INT(cp_config_load_buffer(&scfg, "tbsi-stats.yaml", yaml, sizeof yaml - 1, &err), 0);
     struct cp_run run;
-    CHECK_INT(tbsi_run(&scfg, &fleet, NULL, &run), 0);
+    CHECK_INT(stats_run(&scfg, &run, &err), 0);
     long before = cp_alloc_count();
     CHECK_INT(cp_stage_statistics(&run, &err), 0);
     long total = cp_alloc_count() - before;

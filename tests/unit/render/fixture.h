@@ -12,11 +12,14 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/charts.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/results.h"
 #include "cellpipe/run.h"
 #include "cellpipe/source.h"
+#include "cellpipe/strbuf.h"
+#include "cellpipe/summary_pdf.h"
 #include "cellpipe/table.h"
 
 #define FX_CELLS 8
@@ -172,6 +175,58 @@ static void fx_release(struct fixture *fx)
     cp_free(fx->run.results);
     cp_free(fx->run.staging_dir);
     cp_config_release(&fx->cfg);
+}
+
+/* Allocation torture of cp_charts_build: each of its allocations failed in turn. `need` is
+ * the clean build's count, `failed` the points that failed (at least `need` when every
+ * counted allocation is checked), `bad` those that failed other than with CP_EINTERNAL. */
+struct fx_torture {
+    long need, failed, bad;
+};
+
+static inline struct fx_torture fx_torture_charts(struct fixture *fx)
+{
+    struct fx_torture t = {0};
+    struct cp_chart_list l;
+    long base = cp_alloc_count();
+    if (cp_charts_build(&fx->run, &l, &fx->err) != 0) {
+        t.bad = 1;
+        return t;
+    }
+    t.need = cp_alloc_count() - base;
+    cp_charts_release(&l);
+    for (long k = 1; k <= t.need + 1; k++) {
+        cp_error_clear(&fx->err);
+        cp_alloc_fail_at(k); /* counts from now: the k-th allocation fails */
+        int rc = cp_charts_build(&fx->run, &l, &fx->err);
+        cp_alloc_fail_at(0);
+        t.bad += rc != 0 && rc != -CP_EINTERNAL;
+        t.failed += rc != 0;
+        if (rc == 0)
+            cp_charts_release(&l);
+    }
+    return t;
+}
+
+/* The same for cp_summary_pdf_render of the charts `l`: the points that failed other than
+ * with CP_EINTERNAL (1 when the clean render fails). */
+static inline long fx_torture_summary(struct fixture *fx, const struct cp_chart_list *l)
+{
+    struct cp_strbuf pdf = CP_STRBUF_INIT;
+    long base = cp_alloc_count(), bad = 0;
+    if (cp_summary_pdf_render(&fx->run, l, &pdf, &fx->err) != 0)
+        bad = 1;
+    long need = bad ? 0 : cp_alloc_count() - base;
+    for (long k = 1; k <= need; k++) {
+        cp_strbuf_reset(&pdf);
+        cp_error_clear(&fx->err);
+        cp_alloc_fail_at(k);
+        int rc = cp_summary_pdf_render(&fx->run, l, &pdf, &fx->err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+    }
+    cp_strbuf_release(&pdf);
+    return bad;
 }
 
 #endif

@@ -28,4 +28,16 @@ static inline int has(const struct cp_strbuf *sb, const char *needle)
     return 0;
 }
 
+/* Pages of a PDF: its "/Type /Page" objects (not "/Type /Pages"). */
+static inline int count_pages(const struct cp_strbuf *pdf)
+{
+    int n = 0;
+    const char *key = "/Type /Page";
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k < pdf->len; i++)
+        if (memcmp(pdf->buf + i, key, k) == 0 && pdf->buf[i + k] != 's')
+            n++;
+    return n;
+}
+
 #endif

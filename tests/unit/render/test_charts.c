@@ -16,6 +16,7 @@
 #include "cellpipe/summary_pdf.h"
 #include "fixture.h"
 #include "harness.h"
+#include "plot_dump.h"
 
 extern const struct cp_sink_ops cp_sink_plots;
 extern const struct cp_sink_ops cp_sink_summary;
@@ -194,17 +195,6 @@ TEST(normalize_first_cycles)
     fx_release(&fx);
 }
 
-static int count_pages(const struct cp_strbuf *pdf)
-{
-    int n = 0;
-    const char *key = "/Type /Page";
-    size_t k = strlen(key);
-    for (size_t i = 0; i + k < pdf->len; i++)
-        if (memcmp(pdf->buf + i, key, k) == 0 && pdf->buf[i + k] != 's')
-            n++;
-    return n;
-}
-
 TEST(summary_paginates)
 {
     struct fixture fx;
@@ -234,37 +224,11 @@ TEST(allocation_failures_are_clean)
     struct fixture fx;
     struct cp_chart_list l;
     fx_init(&fx, NULL);
-    long base = cp_alloc_count(), bad = 0, failed = 0;
+    struct fx_torture t = fx_torture_charts(&fx);
+    CHECK_INT(t.bad, 0);
+    CHECK(t.failed >= t.need); /* every counted allocation was checked */
     CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
-    long need = cp_alloc_count() - base;
-    cp_charts_release(&l);
-    for (long k = 1; k <= need + 1; k++) {
-        cp_error_clear(&fx.err);
-        cp_alloc_fail_at(k); /* counts from now: the k-th allocation fails */
-        int rc = cp_charts_build(&fx.run, &l, &fx.err);
-        cp_alloc_fail_at(0);
-        bad += rc != 0 && rc != -CP_EINTERNAL;
-        failed += rc != 0;
-        if (rc == 0)
-            cp_charts_release(&l);
-    }
-    CHECK_INT(bad, 0);
-    CHECK(failed >= need); /* every counted allocation was checked */
-    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
-    base = cp_alloc_count();
-    struct cp_strbuf pdf = CP_STRBUF_INIT;
-    CHECK_INT(cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err), 0);
-    need = cp_alloc_count() - base;
-    for (long k = 1; k <= need; k++) {
-        cp_strbuf_reset(&pdf);
-        cp_error_clear(&fx.err);
-        cp_alloc_fail_at(k); /* counts from now: the k-th allocation fails */
-        int rc = cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err);
-        cp_alloc_fail_at(0);
-        bad += rc != 0 && rc != -CP_EINTERNAL;
-    }
-    CHECK_INT(bad, 0);
-    cp_strbuf_release(&pdf);
+    CHECK_INT(fx_torture_summary(&fx, &l), 0);
     cp_charts_release(&l);
     fx_release(&fx);
 }

@@ -293,28 +293,14 @@ TEST(no_curves_says_why)
 TEST(allocation_failures_are_clean)
 {
     struct fixture fx;
-    struct cp_chart_list l;
     setup(&fx);
     struct cp_plot_config pc = curve_plot("voltage_v", "dqdv_ah_per_v");
     fx.cfg.plots.list = &pc;
     fx.cfg.plots.nlist = 1;
     fx.cfg.plots.defaults = 0;
-    long base = cp_alloc_count(), bad = 0, failed = 0;
-    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
-    long need = cp_alloc_count() - base;
-    cp_charts_release(&l);
-    for (long k = 1; k <= need + 1; k++) {
-        cp_error_clear(&fx.err);
-        cp_alloc_fail_at(k);
-        int rc = cp_charts_build(&fx.run, &l, &fx.err);
-        cp_alloc_fail_at(0);
-        bad += rc != 0 && rc != -CP_EINTERNAL;
-        failed += rc != 0;
-        if (rc == 0)
-            cp_charts_release(&l);
-    }
-    CHECK_INT(bad, 0);
-    CHECK(failed >= need);
+    struct fx_torture t = fx_torture_charts(&fx);
+    CHECK_INT(t.bad, 0);
+    CHECK(t.failed >= t.need);
     teardown(&fx);
 }
 

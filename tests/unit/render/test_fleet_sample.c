@@ -16,6 +16,7 @@
 #include "cellpipe/summary_rows.h"
 #include "fixture.h"
 #include "harness.h"
+#include "plot_dump.h"
 
 static double fx_retention(int i, long n)
 {
@@ -167,17 +168,6 @@ TEST(summary_rows_capped)
     fx_release(&fx);
 }
 
-static int count_pages(const struct cp_strbuf *pdf)
-{
-    int n = 0;
-    const char *key = "/Type /Page";
-    size_t k = strlen(key);
-    for (size_t i = 0; i + k < pdf->len; i++)
-        if (memcmp(pdf->buf + i, key, k) == 0 && pdf->buf[i + k] != 's')
-            n++;
-    return n;
-}
-
 /* 64 flags on 8 cells take two pages after page one (test_charts.c); with two cells listed,
  * their 16 flags and the note fit under the KPI tiles: 6 pages, as with few flags. */
 TEST(summary_pages_bounded)
@@ -204,40 +194,14 @@ TEST(allocation_failures_are_clean)
 {
     struct fixture fx;
     struct cp_chart_list l;
-    struct cp_strbuf pdf = CP_STRBUF_INIT;
     fx_init(&fx, NULL);
     fx.cfg.plots.max_cells = 3;
     fx.cfg.report.summary_cells = 2;
-    long base = cp_alloc_count(), bad = 0, failed = 0;
+    struct fx_torture t = fx_torture_charts(&fx);
+    CHECK_INT(t.bad, 0);
+    CHECK(t.failed >= t.need);
     CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
-    long need = cp_alloc_count() - base;
-    cp_charts_release(&l);
-    for (long k = 1; k <= need + 1; k++) {
-        cp_error_clear(&fx.err);
-        cp_alloc_fail_at(k);
-        int rc = cp_charts_build(&fx.run, &l, &fx.err);
-        cp_alloc_fail_at(0);
-        bad += rc != 0 && rc != -CP_EINTERNAL;
-        failed += rc != 0;
-        if (rc == 0)
-            cp_charts_release(&l);
-    }
-    CHECK_INT(bad, 0);
-    CHECK(failed >= need);
-    CHECK_INT(cp_charts_build(&fx.run, &l, &fx.err), 0);
-    base = cp_alloc_count();
-    CHECK_INT(cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err), 0);
-    need = cp_alloc_count() - base;
-    for (long k = 1; k <= need; k++) {
-        cp_strbuf_reset(&pdf);
-        cp_error_clear(&fx.err);
-        cp_alloc_fail_at(k);
-        int rc = cp_summary_pdf_render(&fx.run, &l, &pdf, &fx.err);
-        cp_alloc_fail_at(0);
-        bad += rc != 0 && rc != -CP_EINTERNAL;
-    }
-    CHECK_INT(bad, 0);
-    cp_strbuf_release(&pdf);
+    CHECK_INT(fx_torture_summary(&fx, &l), 0);
     cp_charts_release(&l);
     fx_release(&fx);
 }
