@@ -3,12 +3,14 @@
  * one past 80 %, with check-up recoveries. Truth comes from the folder's SOURCE.md. Skipped by
  * name when the real data are absent.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "harness.h"
 #include "tbsi.h"
 #include "cellpipe/alloc.h"
 #include "cellpipe/log.h"
+#include "cellpipe/ml.h"
 #include "cellpipe/statistics.h"
 
 static struct tbsi_fleet fleet;
@@ -186,6 +188,56 @@ TEST(statistics_out_of_memory)
     cp_config_release(&scfg);
 }
 
+/* The early-life features of the ML layer on the real cells, each recomputed here from the
+ * cell's own CSV column (docs/ml.md): Q at cycle 2, max Q over cycles 1..100 minus it, and the
+ * least-squares line through cycles 91..100 (its slope, its value at cycle 0). The files have
+ * no charge capacity, temperature or resistance, so those features are not in the catalogue. */
+TEST(early_life_features)
+{
+    struct cp_run run;
+    struct cp_error err = {0};
+    CHECK_INT(tbsi_run(&cfg, &fleet, NULL, &run), 0);
+    struct cp_ml_features_config fc = {.early_cycles = 100};
+    struct cp_ml_features f;
+    CHECK_INT(cp_ml_features_compute(run.data.cycles, &fc, &f, &err), 0);
+    CHECK_INT(f.p, 4);
+    CHECK_INT(f.ncells, fleet.n);
+    static const char *const names[4] = {"qd_2", "qd_max_minus_qd_2", "qd_slope_last10",
+                                         "qd_intercept_last10"};
+    for (size_t k = 0; k < 4 && k < f.p; k++)
+        CHECK_STR(f.names[k], names[k]);
+    size_t checked = 0;
+    for (size_t c = 0; c < f.ncells && f.p == 4; c++) {
+        long i = tbsi_index(&fleet, f.cell_id[c]);
+        if (i < 0 || fleet.cell[i].ncycles < 100) {
+            CHECK(i >= 0 && f.left_out[c] != NULL); /* fewer than N cycles */
+            continue;
+        }
+        const double *q = fleet.cell[i].q;
+        double qmax = q[0], sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (int k = 1; k < 100; k++)
+            qmax = q[k] > qmax ? q[k] : qmax;
+        for (int k = 91; k <= 100; k++) {
+            sx += k;
+            sy += q[k - 1];
+            sxx += (double)k * k;
+            sxy += k * q[k - 1];
+        }
+        double slope = (10 * sxy - sx * sy) / (10 * sxx - sx * sx);
+        double intercept = (sy - slope * sx) / 10;
+        const double *x = f.X + c * f.p;
+        CHECK(f.left_out[c] == NULL);
+        CHECK_NEAR(x[0], q[1], 1e-12);
+        CHECK_NEAR(x[1], qmax - q[1], 1e-12);
+        CHECK_NEAR(x[2], slope, 1e-9 * fabs(slope) + 1e-15);
+        CHECK_NEAR(x[3], intercept, 1e-9 * fabs(intercept));
+        checked++;
+    }
+    CHECK_INT(checked, fleet.n); /* every cell ran past cycle 533 (SOURCE.md's shortest life) */
+    cp_ml_features_release(&f);
+    tbsi_run_release(&run);
+}
+
 int main(void)
 {
     const char *dir = getenv("CELLPIPE_REAL_DATA");
@@ -208,6 +260,7 @@ int main(void)
     RUN(forecast_none_finished);
     RUN(statistics_by_temperature);
     RUN(statistics_out_of_memory);
+    RUN(early_life_features);
     cp_config_release(&cfg);
     tbsi_release(&fleet);
     return DONE();
