@@ -17,6 +17,7 @@
 #include "cellpipe/table.h"
 
 struct cp_error;
+struct cp_ts_point;
 
 struct cp_reader_out {
     struct cp_table *cells;  /* metadata rows (cp_cells_columns) */
@@ -32,11 +33,25 @@ struct cp_reader_out {
      * also in the batch adds no cycle rows (the summary's are the published ones). */
     const char *const *batch;
     size_t nbatch;
+    /* Optional: every raw point of a time series, in file order, as the reader pushes it into
+     * cp_ts (after stitching nothing: the point as read, canonical units). For `cellpipe ingest`
+     * (timeseries_data) and the BDF writer. A negative return stops the read with that error.
+     * NULL = not wanted. */
+    int (*on_point)(void *ctx, const char *cell_id, const struct cp_ts_point *p,
+                    struct cp_error *err);
+    void *on_point_ctx;
+    /* Set by the reader: the dialect it recognised (one of its ops' dialects, or a more exact
+     * description), for `inspect` and the log. "" when the format has one dialect. */
+    char dialect[96];
 };
+
+enum { CP_READER_BINARY = 1 }; /* cp_reader_ops.flags: may claim files holding NUL bytes */
 
 struct cp_reader_ops {
     const char *name; /* e.g. "batteryarchive" */
     const char *description;
+    unsigned flags;                /* CP_READER_* */
+    const char *const *dialects;   /* NULL-terminated, for `inspect --formats`; may be NULL */
     /* Score 0..100: how sure the reader is that this is its format, from the path and the
      * first bytes of the file (head, len <= 64 KiB). 0 = not mine. */
     int (*sniff)(const char *path, const char *head, size_t len);

@@ -27,7 +27,7 @@
  * Cycle index missing (CP_I64_NA): cycles are inferred, starting at 1, a new one at each
  * charge that follows a discharge.
  *
- * Errors: only out of memory (CP_EINTERNAL).
+ * Errors: out of memory (CP_EINTERNAL), or what the reader's out->on_point hook returned.
  */
 #include <stdint.h>
 

@@ -210,8 +210,8 @@ cleanup:
 }
 
 const struct cp_reader_ops cp_reader_batteryarchive = {
-    "batteryarchive",
-    "Battery Archive per-cycle CSV (<cell>_cycle_data.csv)",
-    sniff,
-    ba_read,
+    .name = "batteryarchive",
+    .description = "Battery Archive per-cycle CSV (<cell>_cycle_data.csv)",
+    .sniff = sniff,
+    .read = ba_read,
 };

@@ -66,13 +66,11 @@ const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign, s
         return cp_error_set(err, CP_EDATA, "%s:1: empty file (expected a cycler export)", path),
                NULL;
     const char *nul = memchr(head, '\0', len);
-    if (nul)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: binary file (expected a text cycler export)",
-                            path, line_of(head, nul)),
-               NULL;
     const struct cp_reader_ops *best = NULL;
     int best_score = 0;
     for (size_t i = 0; cp_readers[i]; i++) {
+        if (nul && !(cp_readers[i]->flags & CP_READER_BINARY))
+            continue;
         int s = cp_readers[i]->sniff(path, head, len);
         if (s > best_score) {
             best_score = s;
@@ -81,6 +79,12 @@ const struct cp_reader_ops *cp_reader_identify(const char *path, int *foreign, s
     }
     if (best)
         return best;
+    if (nul)
+        return cp_error_set(err, CP_EDATA,
+                            "%s:%ld: binary file (expected a cycler export: text, or a binary "
+                            "format listed by 'cellpipe inspect --formats')",
+                            path, line_of(head, nul)),
+               NULL;
     if (truncated_header(head, len, sizeof(head) - 1))
         return cp_error_set(err, CP_EDATA,
                             "%s:1: truncated header line (expected a header ending in a line "

@@ -310,6 +310,11 @@ static int64_t cycle_of(struct cp_ts *ts, const struct cp_ts_point *p)
 
 int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err)
 {
+    if (ts->out->on_point) {
+        int hr = ts->out->on_point(ts->out->on_point_ctx, ts->cell_id, p, err);
+        if (hr < 0)
+            return hr;
+    }
     int64_t cycle = cycle_of(ts, p);
     double t = stitched_time(ts, p);
     int new_cycle = !ts->started || cycle != ts->c.index;
