@@ -61,6 +61,8 @@ struct cp_source_config {
     size_t nparameters;
     long max_age;     /* seconds, default 0 (always fresh) */
     double timeout_s; /* default 300 */
+    /* cells.csv / metadata columns read as numbers (an unparsable value is a data error) */
+    struct cp_strlist numeric_columns;
 };
 
 struct cp_select_config {
@@ -218,6 +220,41 @@ struct cp_mlflow_config {
     int artifacts;      /* default 1 */
 };
 
+/* `models:` (issue 17; docs/ml.md): early-life models trained, or applied, on each run. */
+enum cp_model_task { CP_TASK_REGRESSION, CP_TASK_CLASSIFICATION };
+enum cp_model_algorithm { CP_ALGO_AUTO, CP_ALGO_ELASTIC_NET, CP_ALGO_RIDGE, CP_ALGO_LOGISTIC };
+
+struct cp_model_config {
+    char *name;
+    int task;                   /* enum cp_model_task, default regression */
+    char *target;               /* regression: log10_cycle_life; classification: a rule */
+    struct cp_strlist features; /* empty: every feature of the catalogue the data has */
+    int algorithm;              /* enum cp_model_algorithm; auto: elastic_net / logistic */
+    long early_cycles;          /* default 100 */
+    long folds, inner_folds;    /* default 5, 5 */
+    long seed;                  /* default 1 */
+    struct cp_filter *train_on; /* metadata filters on the training cells */
+    size_t ntrain_on;
+    char *register_as; /* registered model name, NULL: not registered */
+    char *alias;       /* default champion */
+    char *use;         /* predict with models:/NAME@ALIAS, models:/NAME/V or a model.json */
+    int line;
+};
+
+/* A classification target: `COLUMN OP NUMBER` (op one of < <= > >= == !=) labels a cell 1 when
+ * the comparison holds; a bare `COLUMN` is a 0/1 (or true/false) per-cell column. COLUMN is
+ * cycle_life (the observed end of life, in cycles) or a cell column. */
+enum cp_rule_op { CP_OP_NONE, CP_OP_LT, CP_OP_LE, CP_OP_GT, CP_OP_GE, CP_OP_EQ, CP_OP_NE };
+struct cp_model_rule {
+    char column[128];
+    enum cp_rule_op op;
+    double value;
+};
+/* 0, or -1 when `text` is not a rule. */
+int cp_model_rule_parse(const char *text, struct cp_model_rule *r);
+/* 1 when the comparison holds for v (v must not be NaN). */
+int cp_model_rule_holds(const struct cp_model_rule *r, double v);
+
 struct cp_report_config {
     char *root;         /* default "reports", relative to the working directory */
     long keep_days;     /* 0 = keep everything */
@@ -258,6 +295,8 @@ struct cp_config {
     struct cp_plots_config plots;
     struct cp_workbook_config workbook;
     struct cp_statistics_config statistics;
+    struct cp_model_config *models;
+    size_t nmodels;
     struct cp_mlflow_config mlflow;
     struct cp_report_config report;
     struct cp_email_config email;

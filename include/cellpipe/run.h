@@ -17,6 +17,7 @@
 #include "cellpipe/table.h"
 
 struct cp_statistics;
+struct cp_ml_run;
 
 #define CP_MAX_TIMINGS 32
 
@@ -46,6 +47,7 @@ struct cp_run {
     struct cp_cell_result *results; /* one per row of data.cells, same order */
     size_t nresults;
     struct cp_statistics *statistics; /* the statistics stage's; NULL when disabled */
+    struct cp_ml_run *ml;             /* the ml stage's (include/cellpipe/ml_run.h); NULL: none */
 
     char pipeline_sha256[65];
     char data_sha256[65];

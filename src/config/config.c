@@ -86,7 +86,7 @@ int cp_config_defaults(struct cp_config *cfg, const char *path, struct cp_error 
     return cfg_apply_defaults(&c, &cp_schema_root, cfg);
 }
 
-static int valid_name(const char *s)
+int cfg_valid_name(const char *s)
 {
     if (!*s || *s == '.' || strlen(s) > 100)
         return 0;
@@ -163,7 +163,7 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
     const yaml_node_t *src = find_key(c->doc, root, "source");
     if (!cfg->name && !(cfg->name = stem_of(cfg->path)))
         return cp_error_oom(c->err);
-    if (!valid_name(cfg->name))
+    if (!cfg_valid_name(cfg->name))
         return cfg_fail(c, find_key(c->doc, root, "name"),
                         "expected a pipeline name of letters, digits, '.', '_' or '-', got '%s'",
                         cfg->name);
@@ -176,7 +176,7 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
     if (cfg->fits.ce_min >= cfg->fits.ce_max)
         return cfg_fail(c, find_key(c->doc, root, "fits"), "expected 'ce_min' below 'ce_max'");
     for (size_t i = 0; i < cfg->plots.nlist; i++)
-        if (!cfg->plots.list[i].name || !valid_name(cfg->plots.list[i].name))
+        if (!cfg->plots.list[i].name || !cfg_valid_name(cfg->plots.list[i].name))
             return cp_error_set(c->err, CP_ECONFIG,
                                 "%s:%d: expected a 'name' of letters, digits, '.', '_' or '-' "
                                 "in the plot",
@@ -185,6 +185,8 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
     if (rc == 0)
         rc = check_workbook(c, cfg, find_key(c->doc, find_value(c->doc, root, "workbook"),
                                              "cycles_columns"));
+    if (rc == 0)
+        rc = cfg_check_models(c, cfg);
     if (rc < 0)
         return rc;
     if (!cfg->validate.rules)

@@ -54,6 +54,10 @@ int cfg_apply_sets(struct ctx *c);
 int cfg_apply_selects(struct ctx *c, struct cp_config *cfg);
 int cfg_record_overrides(struct ctx *c, struct cp_config *cfg);
 const char *cfg_override_text(const struct ctx *c, const yaml_node_t *n);
+/* config.c */
+int cfg_valid_name(const char *s); /* letters, digits, '.', '_', '-'; not starting with '.' */
+/* config_models.c */
+int cfg_check_models(struct ctx *c, struct cp_config *cfg);
 /* config_yaml.c */
 int cfg_fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -21,6 +21,7 @@
 #define RE(field) offsetof(struct cp_report_config, field)
 #define E(field) offsetof(struct cp_email_config, field)
 #define C(field) offsetof(struct cp_config, field)
+#define MO(field) offsetof(struct cp_model_config, field)
 
 static const char *const source_kinds[] = {"sample", "files", "postgres", "redash", NULL};
 static const char *const policies[] = {"fail", "quarantine", "warn", NULL};
@@ -70,6 +71,9 @@ static const struct cp_field source_fields[] = {
      "redash: accept a cached result this many seconds old"},
     {"timeout_s", F_DOUBLE, S(timeout_s), 0, NULL, NULL, 1, 86400, "300",
      "redash: give up waiting for a query job after this long"},
+    {"numeric_columns", F_STRLIST, S(numeric_columns), 0, NULL, NULL, NOR, "",
+     "metadata columns of cells.csv read as numbers (a value that does not parse is a data "
+     "error); model features may use them"},
     {.key = NULL},
 };
 
@@ -299,6 +303,42 @@ static const struct cp_field email_fields[] = {
             &(const struct cp_section){#key, fields, 0, (size_t)-1 }, NOR, NULL, doc               \
     }
 
+static const char *const model_tasks[] = {"regression", "classification", NULL};
+static const char *const model_algorithms[] = {"auto", "elastic_net", "ridge", "logistic", NULL};
+
+static const struct cp_field model_fields[] = {
+    {"name", F_STR, MO(name), 0, NULL, NULL, NOR, NULL,
+     "model name (required): results/models.csv, models/<name>/; [A-Za-z0-9._-]"},
+    {"task", F_ENUM, MO(task), 0, model_tasks, NULL, NOR, "regression",
+     "regression (cycle life) or classification"},
+    {"target", F_STR, MO(target), 0, NULL, NULL, NOR, NULL,
+     "regression: log10_cycle_life (the default); classification (required): a rule "
+     "'COLUMN OP NUMBER' (cycle_life < 550) or a 0/1 per-cell column"},
+    {"features", F_STRLIST, MO(features), 0, NULL, NULL, NOR, "",
+     "feature catalogue names or numeric cell columns (docs/ml.md); empty: the whole catalogue"},
+    {"algorithm", F_ENUM, MO(algorithm), 0, model_algorithms, NULL, NOR, "auto",
+     "elastic_net, ridge (regression), logistic (classification); auto picks elastic_net or "
+     "logistic"},
+    {"early_cycles", F_LONG, MO(early_cycles), 0, NULL, NULL, 10, 100000, "100",
+     "features from cycles 1..N"},
+    {"folds", F_LONG, MO(folds), 0, NULL, NULL, 2, 50, "5", "outer cross-validation folds"},
+    {"inner_folds", F_LONG, MO(inner_folds), 0, NULL, NULL, 2, 50, "5",
+     "inner folds that choose the hyperparameters"},
+    {"seed", F_LONG, MO(seed), 0, NULL, NULL, 0, 2147483647, "1", "fold assignment seed"},
+    {"train_on", F_FILTERS, MO(train_on), MO(ntrain_on), NULL, NULL, NOR, NULL,
+     "metadata filters on the training cells (besides a known target)"},
+    {"register_as", F_STR, MO(register_as), 0, NULL, NULL, NOR, NULL,
+     "registered model name in MLflow's model registry (empty: not registered)"},
+    {"alias", F_STR, MO(alias), 0, NULL, NULL, NOR, "champion",
+     "alias moved to the new version when its cross-validated error is better"},
+    {"use", F_STR, MO(use), 0, NULL, NULL, NOR, NULL,
+     "predict instead of training: models:/NAME@ALIAS, models:/NAME/VERSION or a model.json"},
+    {.key = NULL},
+};
+
+static const struct cp_section model_section = {"models[]", model_fields,
+                                                sizeof(struct cp_model_config), MO(line)};
+
 static const struct cp_field root_fields[] = {
     {"name", F_STR, C(name), 0, NULL, NULL, NOR, NULL,
      "pipeline name (default: file name without .yaml); [A-Za-z0-9._-]"},
@@ -311,6 +351,8 @@ static const struct cp_field root_fields[] = {
     SECTION(plots, plots_fields, "SVG/PDF plots"),
     SECTION(workbook, workbook_fields, "workbook.xlsx"),
     SECTION(statistics, statistics_fields, "fleet statistics: groups, comparisons, survival"),
+    {"models", F_LIST, C(models), C(nmodels), NULL, &model_section, NOR, NULL,
+     "early-life models: train (cross-validated), register, or predict"},
     SECTION(mlflow, mlflow_fields, "MLflow tracking"),
     SECTION(report, report_fields, "the report folder"),
     SECTION(email, email_fields, "emailed summary"),

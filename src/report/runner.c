@@ -13,6 +13,8 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/hash.h"
 #include "cellpipe/log.h"
+#include "cellpipe/ml_inputs.h"
+#include "cellpipe/ml_run.h"
 #include "cellpipe/pool.h"
 #include "cellpipe/progress.h"
 #include "cellpipe/report.h"
@@ -136,6 +138,7 @@ static const struct stage stages[] = {
     {"cache", stage_reuse}, /* incremental runs: the source restores unchanged cells */
     {"models", cp_stage_models}, /* fits, end of life, knee, forecasts, anomalies */
     {"statistics", cp_stage_statistics}, /* groups, comparisons, survival of cycle life */
+    {"ml", cp_report_ml_stage}, /* early-life models: train, register, predict */
 };
 /* clang-format on */
 
@@ -295,6 +298,8 @@ static void release_run(struct cp_run *run)
     cp_free(run->validation.cells);
     cp_free(run->results);
     cp_run_statistics_release(run);
+    cp_ml_run_free(run->ml);
+    run->ml = NULL;
     cp_free(run->report_dir);
     cp_free(run->staging_dir);
     cp_free(run->tracking.url);

@@ -197,8 +197,21 @@ static int check_unique_ids(const char *path, const struct cp_table *cells, size
     return rc;
 }
 
-static int read_metadata(const char *path, struct cp_table *cells, long long *rows,
-                         struct cp_error *err)
+/* A column of a metadata file: text unless the pipeline declares it numeric
+ * (source.numeric_columns), so that a value that does not parse is an error on its line. */
+static int meta_column(struct cp_table *cells, const char *name, const struct cp_strlist *numeric)
+{
+    int c = cp_table_find(cells, name);
+    if (c >= 0)
+        return c;
+    for (size_t i = 0; i < numeric->n; i++)
+        if (strcmp(numeric->v[i], name) == 0)
+            return cp_table_add_column(cells, name, CP_F64);
+    return cp_table_add_column(cells, name, CP_STR);
+}
+
+static int read_metadata(const char *path, const struct cp_strlist *numeric,
+                         struct cp_table *cells, long long *rows, struct cp_error *err)
 {
     struct cp_csv r;
     int *col = NULL, rc;
@@ -219,8 +232,7 @@ static int read_metadata(const char *path, struct cp_table *cells, long long *ro
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
-        int c = cp_table_find(cells, r.fields[i]);
-        if ((col[i] = c >= 0 ? c : cp_table_add_column(cells, r.fields[i], CP_STR)) < 0) {
+        if ((col[i] = meta_column(cells, r.fields[i], numeric)) < 0) {
             rc = cp_error_oom(err);
             goto cleanup;
         }
@@ -292,7 +304,7 @@ static int load_one(const struct cp_config *cfg, const char *path, int implicit,
     const char *format = "cells";
     int rc;
     if (is_metadata(path)) {
-        rc = read_metadata(path, ds->cells, &out.rows_read, err);
+        rc = read_metadata(path, &cfg->source.numeric_columns, ds->cells, &out.rows_read, err);
     } else {
         const struct cp_reader_ops *ops = pick_reader(cfg, path, implicit, err);
         if (!ops)
