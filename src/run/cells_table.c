@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cellpipe/cells_table.h"
+#include "cellpipe/ml_tables.h"
 #include "cellpipe/run.h"
 #include "cellpipe/table.h"
 
@@ -93,6 +94,8 @@ struct cp_table *cp_cells_table(const struct cp_run *run)
     for (size_t r = 0; r < run->nresults; r++)
         if (fill_row(t, col, r, &run->results[r]) < 0)
             goto fail;
+    if (cp_ml_add_cell_columns(run, t) < 0)
+        goto fail;
     return t;
 fail:
     cp_table_free(t);

@@ -15,6 +15,7 @@ extern const struct cp_sink_ops cp_sink_results;
 extern const struct cp_sink_ops cp_sink_manifest;
 extern const struct cp_sink_ops cp_sink_workbook;
 extern const struct cp_sink_ops cp_sink_fits;
+extern const struct cp_sink_ops cp_sink_models;
 extern const struct cp_sink_ops cp_sink_plots;
 extern const struct cp_sink_ops cp_sink_summary;
 extern const struct cp_sink_ops cp_sink_shard;
@@ -32,7 +33,7 @@ const struct cp_sink_group cp_sink_groups[] = {
     {{{&cp_sink_workbook},
       {&cp_sink_results},
       {&cp_sink_plots, &cp_sink_summary},
-      {&cp_sink_fits},
+      {&cp_sink_fits, &cp_sink_models},
       {&cp_sink_shard}}}, /* shard runs only: the data `cellpipe merge` reads */
     /* params, metrics, child runs; lists the files it uploads once published */
     {{{&cp_sink_mlflow}}},
