@@ -11,12 +11,13 @@
 #include "cellpipe/ml.h"
 #include "cellpipe/table.h"
 
-enum { F_QD2, F_QMAX, F_SLOPE, F_ICPT, F_CEMEAN, F_CESD, F_TEMP, F_IR2, F_IRCHG, F_COUNT };
+enum { F_QD2, F_QMAX, F_SLOPE, F_ICPT, F_FADE, F_CEMEAN, F_CESD, F_TEMP, F_IR2, F_IRCHG, F_COUNT };
 
 static const char *const feature_name[F_COUNT] = {"qd_2",
                                                   "qd_max_minus_qd_2",
                                                   "qd_slope_last10",
                                                   "qd_intercept_last10",
+                                                  "qd_fade_rel",
                                                   "ce_mean",
                                                   "ce_sd",
                                                   "temperature_mean_c",
@@ -121,6 +122,9 @@ static void cell_features(const struct cell *e, double *f)
     f[F_QMAX] = qmax - f[F_QD2];
     if (last10_line(e, &f[F_SLOPE], &f[F_ICPT]))
         f[F_SLOPE] = f[F_ICPT] = NAN;
+    /* the fade to cycle N as a fraction of cycle 2: the line's value at N, so that one noisy
+     * cycle does not decide it */
+    f[F_FADE] = 1.0 - (f[F_ICPT] + f[F_SLOPE] * (double)e->N) / f[F_QD2];
     f[F_CEMEAN] = f[F_CESD] = f[F_TEMP] = f[F_IR2] = f[F_IRCHG] = NAN;
     if (c->qc)
         ce_stats(e, &f[F_CEMEAN], &f[F_CESD]);
@@ -135,6 +139,7 @@ static void cell_features(const struct cell *e, double *f)
 static const char *const reason_of[F_COUNT] = {
     "no discharge capacity at cycle 2",
     "no discharge capacity at cycle 2",
+    "fewer than 2 discharge capacities in the last 10 early cycles",
     "fewer than 2 discharge capacities in the last 10 early cycles",
     "fewer than 2 discharge capacities in the last 10 early cycles",
     "no coulombic efficiency (charge capacity) in cycles 2..N",

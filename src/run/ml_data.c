@@ -35,7 +35,7 @@ static int find_catalogue(const struct cp_ml_features *F, const char *name)
 static int catalogue_name(const char *name)
 {
     static const char *const all[] = {"qd_2",      "qd_max_minus_qd_2", "qd_slope_last10",
-                                      "qd_intercept_last10", "ce_mean", "ce_sd",
+                                      "qd_intercept_last10", "qd_fade_rel", "ce_mean", "ce_sd",
                                       "temperature_mean_c",  "ir_2",    "ir_change"};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
         if (strcmp(all[k], name) == 0)

@@ -64,7 +64,7 @@ TEST(catalogue_values)
     struct cp_error err = {0};
     CHECK_INT(cp_ml_features_compute(t, NULL, &f, &err), 0);
     CHECK_INT(f.ncells, 4);
-    CHECK_INT(f.p, 9);
+    CHECK_INT(f.p, 10);
     CHECK_STR(f.cell_id[0], "a");
     CHECK(f.left_out[0] == NULL);
     CHECK_NEAR(feature(&f, 0, "qd_2"), 1.1 - 1e-5 * 324, 1e-15);
@@ -73,6 +73,8 @@ TEST(catalogue_values)
      * (k - 20)^2 = u^2 + 151 u + 5700.25 and mean(u^2) = 8.25 */
     CHECK_NEAR(feature(&f, 0, "qd_slope_last10"), -2e-5 * 75.5, 1e-13);
     CHECK_NEAR(feature(&f, 0, "qd_intercept_last10"), 1.1 - 1e-5 * (5708.5 - 151 * 95.5), 1e-11);
+    /* the line at k = 100 (u = 4.5): 8.25 + 151 * 4.5 + 5700.25 = 6388 */
+    CHECK_NEAR(feature(&f, 0, "qd_fade_rel"), 1 - (1.1 - 1e-5 * 6388) / (1.1 - 1e-5 * 324), 1e-12);
     double mean = (98 * 0.999 + 0.99) / 99;
     double ss = 98 * (0.999 - mean) * (0.999 - mean) + (0.99 - mean) * (0.99 - mean);
     CHECK_NEAR(feature(&f, 0, "ce_mean"), mean, 1e-14);
@@ -96,7 +98,7 @@ TEST(absent_columns_leave_the_catalogue)
     struct cp_error err = {0};
     struct cp_ml_features_config c = {.early_cycles = 50};
     CHECK_INT(cp_ml_features_compute(t, &c, &f, &err), 0);
-    CHECK_INT(f.p, 6); /* no temperature, no resistance anywhere */
+    CHECK_INT(f.p, 7); /* no temperature, no resistance anywhere */
     CHECK_STR(f.names[f.p - 1], "ce_sd");
     CHECK(f.left_out[0] == NULL && f.left_out[1] == NULL && f.left_out[3] == NULL);
     CHECK_INT(f.nused, 3);

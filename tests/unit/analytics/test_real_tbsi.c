@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "cellpipe/ml_run.h"
 #include "harness.h"
 #include "tbsi.h"
 #include "cellpipe/alloc.h"
@@ -200,14 +201,14 @@ TEST(early_life_features)
     struct cp_ml_features_config fc = {.early_cycles = 100};
     struct cp_ml_features f;
     CHECK_INT(cp_ml_features_compute(run.data.cycles, &fc, &f, &err), 0);
-    CHECK_INT(f.p, 4);
+    CHECK_INT(f.p, 5);
     CHECK_INT(f.ncells, fleet.n);
-    static const char *const names[4] = {"qd_2", "qd_max_minus_qd_2", "qd_slope_last10",
-                                         "qd_intercept_last10"};
-    for (size_t k = 0; k < 4 && k < f.p; k++)
+    static const char *const names[5] = {"qd_2", "qd_max_minus_qd_2", "qd_slope_last10",
+                                         "qd_intercept_last10", "qd_fade_rel"};
+    for (size_t k = 0; k < 5 && k < f.p; k++)
         CHECK_STR(f.names[k], names[k]);
     size_t checked = 0;
-    for (size_t c = 0; c < f.ncells && f.p == 4; c++) {
+    for (size_t c = 0; c < f.ncells && f.p == 5; c++) {
         long i = tbsi_index(&fleet, f.cell_id[c]);
         if (i < 0 || fleet.cell[i].ncycles < 100) {
             CHECK(i >= 0 && f.left_out[c] != NULL); /* fewer than N cycles */
@@ -231,11 +232,56 @@ TEST(early_life_features)
         CHECK_NEAR(x[1], qmax - q[1], 1e-12);
         CHECK_NEAR(x[2], slope, 1e-9 * fabs(slope) + 1e-15);
         CHECK_NEAR(x[3], intercept, 1e-9 * fabs(intercept));
+        CHECK_NEAR(x[4], 1 - (intercept + 100 * slope) / q[1], 1e-9);
         checked++;
     }
     CHECK_INT(checked, fleet.n); /* every cell ran past cycle 533 (SOURCE.md's shortest life) */
     cp_ml_features_release(&f);
     tbsi_run_release(&run);
+}
+
+/* The ml stage on the 32 real cells: every cell trains (all ran past their end of life and
+ * cycle 100), its target is SOURCE.md's EOL80, and each prediction is the saved model applied
+ * to the features recomputed here from the cell's own CSV column. */
+TEST(ml_stage_on_real_cells)
+{
+    struct cp_config mcfg;
+    struct cp_run run;
+    struct cp_error err = {0};
+    static const char yaml[] = "name: tbsi-ml\nmodels:\n  - name: life\n    algorithm: ridge\n"
+                               "    features: [qd_2, qd_fade_rel]\n    folds: 4\n";
+    CHECK_INT(cp_config_load_buffer(&mcfg, "tbsi-ml.yaml", yaml, sizeof yaml - 1, &err), 0);
+    CHECK_INT(tbsi_run(&mcfg, &fleet, NULL, &run), 0);
+    struct cp_ml_inputs in = {0};
+    CHECK_INT(cp_ml_run_stage(&run, &in, &err), 0);
+    const struct cp_ml_result *r = run.ml ? &run.ml->m[0] : NULL;
+    CHECK(r && !r->skipped && r->have_cv);
+    CHECK_INT(r ? r->ntrain : 0, fleet.n);
+    char **id = cp_table_str(run.data.cells, "cell_id");
+    size_t checked = 0;
+    for (size_t i = 0; r && r->have_cv && i < r->ncells; i++) {
+        long c = tbsi_index(&fleet, id[i]);
+        CHECK(c >= 0 && r->observed[i] == (double)fleet.cell[c].eol80);
+        const double *q = fleet.cell[c].q;
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (int k = 91; k <= 100; k++)
+            sx += k, sy += q[k - 1], sxx += (double)k * k, sxy += k * q[k - 1];
+        double slope = (10 * sxy - sx * sy) / (10 * sxx - sx * sx);
+        double x[2] = {q[1], 1 - ((sy - slope * sx) / 10 + 100 * slope) / q[1]};
+        struct cp_ml_prediction p;
+        cp_ml_saved_predict(&r->model, x, &p);
+        CHECK_NEAR(r->pred[i], p.value, 1e-9 * p.value);
+        CHECK(r->lo[i] < r->pred[i] && r->pred[i] < r->hi[i]);
+        checked++;
+    }
+    CHECK_INT(checked, fleet.n);
+    if (r && r->have_cv)
+        printf("tbsi ml: ridge on qd_2, qd_fade_rel, 4 folds: cv_mape %.1f %% (baseline %.1f %%), "
+               "cv_rmse %.0f cycles (baseline %.0f)\n",
+               r->cv.metrics.mape, r->cv.baseline.mape, r->cv.metrics.rmse, r->cv.baseline.rmse);
+    cp_ml_run_free(run.ml);
+    tbsi_run_release(&run);
+    cp_config_release(&mcfg);
 }
 
 int main(void)
@@ -249,6 +295,7 @@ int main(void)
         SKIP("forecast_leave_one_out", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         SKIP("forecast_none_finished", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         SKIP("statistics_by_temperature", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
+        SKIP("ml_stage_on_real_cells", "no tbsi_sunwoda in CELLPIPE_REAL_DATA");
         tbsi_release(&fleet);
         return DONE();
     }
@@ -261,6 +308,7 @@ int main(void)
     RUN(statistics_by_temperature);
     RUN(statistics_out_of_memory);
     RUN(early_life_features);
+    RUN(ml_stage_on_real_cells);
     cp_config_release(&cfg);
     tbsi_release(&fleet);
     return DONE();
