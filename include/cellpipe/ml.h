@@ -186,7 +186,8 @@ struct cp_ml_cv {
  * 0/1 for logistic). For each outer fold: standardise on its training cells, choose the
  * hyperparameters by inner k-fold CV on them (mean over inner folds of the log10 MSE, or of the
  * mean log-loss; each inner fit standardised on its own training cells; first in grid order on
- * a tie, alpha-major for enet), refit, predict the test cells. The baseline predicts the
+ * a tie, alpha-major for enet; a grid point whose fit does not converge in an inner split is
+ * not chosen), refit, predict the test cells. The baseline predicts the
  * training cells' mean life in cycles (regression) or their majority class, scored by its
  * training share of class 1 (classification).
  * Errors (CP_EDATA): fewer than 2 x folds cells; a NaN or infinite feature or target; a

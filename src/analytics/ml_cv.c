@@ -131,12 +131,18 @@ static int score_split(const struct cvctx *c, const struct split *s, double *sco
         double b0 = 0;
         for (size_t r = 0; !rc && r < c->ngrid; r++) {
             size_t a = ord[r];
-            if (c->algo == CP_ML_ENET)
-                rc = cp_ml_enet_gram(&g, c->grid[a], c->l1[l], c->solver, coef, &b0, err);
+            struct cp_error fe = {0};
+            int fr = c->algo == CP_ML_ENET
+                         ? cp_ml_enet_gram(&g, c->grid[a], c->l1[l], c->solver, coef, &b0, &fe)
+                         : cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, p, c->grid[a], c->solver,
+                                              coef, &b0, &fe);
+            /* a grid point whose fit does not converge cannot be chosen (collinear features at
+             * the weakest penalties); the path goes on from where that fit stopped */
+            if (fr == -CP_EDATA)
+                score[a * nl + l] = INFINITY;
+            else if (fr < 0)
+                rc = cp_error_set(err, -fr, "%s", fe.msg);
             else
-                rc = cp_ml_fit_logistic(s->Xtr, s->ytr, s->ntr, p, c->grid[a], c->solver, coef, &b0,
-                                        err);
-            if (!rc)
                 score[a * nl + l] += mean_loss(c, s->Xte, s->yte, s->nte, coef, b0);
         }
     }
@@ -170,6 +176,8 @@ static int select_params(const struct cvctx *c, const double *X, const double *y
     for (size_t i = 1; !rc && i < ncombo; i++)
         if (score[i] < score[best])
             best = i;
+    if (!rc && !isfinite(score[best]))
+        rc = cp_error_set(err, CP_EDATA, "%s: no hyperparameter of the grid converged", where);
     *param = c->grid[best / nl];
     *l1 = c->algo == CP_ML_ENET ? c->l1[best % nl] : NAN;
     cp_free(score);

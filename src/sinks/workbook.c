@@ -15,6 +15,7 @@
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
+#include "cellpipe/ml_run.h"
 #include "workbook_internal.h"
 
 /* Excel's built-in "Good", "Neutral" and "Bad" colours, which readers already know. */
@@ -117,6 +118,10 @@ static int add_sheets(struct wb *wb)
         return rc;
     if (wb->run->statistics && !(wb->statistics = add_sheet(wb, "Statistics", NULL)))
         return wb->rc ? wb->rc : wb_oom(wb);
+    if (wb->run->ml && wb->run->ml->n > 0 &&
+        (!(wb->models = add_sheet(wb, "Models", NULL)) ||
+         !(wb->predictions = add_sheet(wb, "Predictions", NULL))))
+        return wb->rc ? wb->rc : wb_oom(wb);
     if (wc->cycles_sheet) {
         rc = wb_plan_cycles(wb);
         if (rc)
@@ -167,7 +172,7 @@ cleanup:
 static int write_sheets(struct wb *wb)
 {
     int (*const steps[])(struct wb *) = {
-        wb_sheet_cells,      wb_sheet_fits,   wb_sheet_statistics, wb_sheet_cycles,
+        wb_sheet_cells,      wb_sheet_fits,   wb_sheet_statistics, wb_sheet_models, wb_sheet_cycles,
         wb_sheet_quarantine, wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {

@@ -81,6 +81,7 @@ struct wb {
     long sheet_rows; /* data rows per Cycles, Cells and Fits sheet */
 
     lxw_worksheet *summary, *statistics, *validation, *quarantine, *charts;
+    lxw_worksheet *models, *predictions; /* when the run has models: */
     struct wb_pages cells, fits;
     lxw_worksheet *cycles_ws[WB_MAX_SHEETS];
     char cycles_names[WB_MAX_SHEETS][CP_WB_SHEET_NAME_MAX];
@@ -153,6 +154,10 @@ int wb_plan_cycles(struct wb *wb); /* adds the Cycles sheets (called in sheet or
 int wb_sheet_cells(struct wb *wb);
 int wb_sheet_fits(struct wb *wb);
 int wb_sheet_statistics(struct wb *wb); /* only when the statistics stage ran */
+int wb_sheet_models(struct wb *wb);     /* Models and Predictions, when the run has models */
+/* Every column of t under its own name, empty where NaN (a `note` column explains). */
+struct cp_table;
+int wb_table_sheet(struct wb *wb, lxw_worksheet *ws, const char *sheet, const struct cp_table *t);
 int wb_sheet_cycles(struct wb *wb);
 int wb_sheet_validation(struct wb *wb);
 int wb_sheet_quarantine(struct wb *wb);

@@ -26,24 +26,9 @@ int wb_sheet_statistics(struct wb *wb)
     if (!wb->statistics)
         return 0;
     struct cp_table *t = cp_statistics_table(wb->run->statistics);
-    struct wb_col *cols = t ? cp_calloc(t->ncols, sizeof *cols) : NULL;
-    int rc = cols ? 0 : wb_oom(wb);
-    for (size_t k = 0; !rc && k < t->ncols; k++) {
-        wb_col_init(&cols[k], t->cols[k].name, &t->cols[k]);
-        cols[k].quiet_nan = 1; /* an empty value is explained in `note` */
-        rc = wb_col_setup(wb, &cols[k]);
-    }
-    if (!rc)
-        rc = wb_write_header(wb, wb->statistics, cols, t->ncols);
-    for (size_t r = 0; !rc && r < t->nrows; r++)
-        for (size_t k = 0; !rc && k < t->ncols; k++)
-            rc = wb_write_value(wb, wb->statistics, "Statistics", &cols[k], (long)r + 1, (int)k,
-                                r);
-    if (!rc)
-        rc = wb_finish_table(wb, wb->statistics, cols, t->ncols, (long)t->nrows, 0);
+    int rc = t ? wb_table_sheet(wb, wb->statistics, "Statistics", t) : wb_oom(wb);
     if (!rc && t->nrows > 0)
         rc = significant_rule(wb, t);
-    cp_free(cols);
     cp_table_free(t);
     return rc;
 }

@@ -255,6 +255,27 @@ TEST(cv_bad_input)
     CHECK(cv_error(X, y, N, CP_ML_LOGISTIC, "expected 0 or 1"));
 }
 
+/* A grid point whose fit stops short is not chosen. In one sweep only a penalty that keeps
+ * every coefficient at zero converges, so that is what the search must pick; with a grid of
+ * weak penalties only, nothing converges and the error says so. */
+TEST(cv_unconverged_grid_points)
+{
+    struct cp_ml_solver one_sweep = {1e-12, 1};
+    struct cp_ml_cv_config cfg = {.algo = CP_ML_ENET, .seed = 3, .solver = &one_sweep};
+    struct cp_ml_cv cv;
+    struct cp_error err = {0};
+    CHECK_INT(cp_ml_cv_run(&cfg, X, y, N, P, &cv, &err), 0);
+    for (size_t j = 0; j < P; j++)
+        CHECK(cv.final.coef && cv.final.coef[j] == 0);
+    cp_ml_cv_release(&cv);
+    static const double weak[] = {1e-6, 1e-5};
+    cfg.grid = weak;
+    cfg.ngrid = 2;
+    CHECK_INT(cp_ml_cv_run(&cfg, X, y, N, P, &cv, &err), -CP_EDATA);
+    CHECK(strstr(err.msg, "no hyperparameter of the grid converged") != NULL);
+    cp_ml_cv_release(&cv);
+}
+
 TEST(cv_deterministic_and_consistent)
 {
     struct cp_ml_cv_config cfg = {.algo = CP_ML_ENET, .seed = 3};
@@ -328,6 +349,7 @@ int main(void)
     RUN(logistic_gradient_zero);
     RUN(metrics_by_hand);
     RUN(cv_bad_input);
+    RUN(cv_unconverged_grid_points);
     RUN(cv_deterministic_and_consistent);
     return DONE();
 }
