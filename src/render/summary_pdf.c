@@ -19,6 +19,8 @@
 #include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/summary_rows.h"
+#include "cellpipe/ml_run.h"
+#include "cellpipe/summary_models.h"
 #include "cellpipe/summary_stats.h"
 #include "cellpipe/table.h"
 #include "cellpipe/text.h"
@@ -35,7 +37,7 @@
 #define TITLE_H 26.0    /* a table's heading line */
 #define FS_BODY 8.0
 
-enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_STATS, PAGE_PLOTS };
+enum page_kind { PAGE_FIRST, PAGE_FLAGGED, PAGE_FLEET, PAGE_STATS, PAGE_MODELS, PAGE_PLOTS };
 
 struct page {
     enum page_kind kind;
@@ -153,6 +155,8 @@ static int plan(struct summary *s)
     /* one page whatever the statistics hold: summary_stats.c caps its rows and findings */
     if (s->run->statistics && rc == 0)
         rc = add_page(s, PAGE_STATS, 0, 0);
+    if (s->run->ml && s->run->ml->n > 0 && rc == 0)
+        rc = add_page(s, PAGE_MODELS, 0, 0);
     for (size_t i = 0; s->charts && i < s->charts->n && rc == 0;) {
         /* a grid of panels needs the whole page; single plots go two to a page */
         int big = is_big(s->charts->v[i].fig);
@@ -634,6 +638,10 @@ static int draw_page(struct summary *s, size_t i)
         break;
     case PAGE_STATS:
         rc = draw_stats(s);
+        break;
+    case PAGE_MODELS:
+        rc = cp_summary_models_page(s->cr, &s->tx, s->run, MARGIN, TOP, PAGE_W - 2 * MARGIN,
+                                    BOTTOM - TOP);
         break;
     case PAGE_PLOTS:
         rc = draw_plots(s, pg);

@@ -38,6 +38,27 @@ check "model=tiny is reported as not trained in the log" "grep -q 'model=tiny no
 cat "$tmp/check"
 check "the training outputs agree with their recomputation" "grep -q '^ALL OK' '$tmp/check'"
 
+pdftotext "$rep/summary.pdf" "$tmp/summary.txt"
+check "summary.pdf has the early-life models page" "grep -q 'Early-life models' '$tmp/summary.txt'"
+weak=$("$PY" -c 'import csv,sys; print(sum(r["beats_baseline"] == "0" for r in csv.DictReader(open(sys.argv[1]))))' "$rep/results/models.csv")
+check "the page warns exactly when a model does not beat its baseline ($weak do not)" \
+    "[ \$(grep -c 'do not rely' '$tmp/summary.txt') = \$([ $weak -gt 0 ] && echo 1 || echo 0) ]"
+"$PY" - "$rep" >"$tmp/wb" 2>&1 <<'PY'
+import csv, sys, openpyxl
+rep = sys.argv[1]
+wb = openpyxl.load_workbook(f"{rep}/workbook.xlsx", read_only=True)
+for sheet, path in (("Models", "results/models.csv"), ("Predictions", "results/predictions.csv")):
+    got = [[("" if v is None else v) for v in r] for r in wb[sheet].iter_rows(values_only=True)]
+    want = list(csv.reader(open(f"{rep}/{path}")))
+    assert got[0] == want[0], (sheet, got[0], want[0])
+    assert len(got) == len(want), (sheet, len(got), len(want))
+    for g, w in zip(got[1:], want[1:]):
+        for a, b in zip(g, w):
+            assert (a == b) if isinstance(a, str) else abs(a - float(b)) <= 1e-12 * max(1, abs(a)), (sheet, a, b)
+print("workbook ok")
+PY
+check "the workbook's Models and Predictions sheets hold the CSVs' values" "grep -q 'workbook ok' '$tmp/wb'"
+
 cat >"$tmp/use.yaml" <<YAML
 name: use
 source: {kind: sample, seed: 7, cells: 48, cycles: 1200, life_spread: 2}
