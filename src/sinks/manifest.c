@@ -21,6 +21,7 @@
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/run.h"
+#include "cellpipe/ml_run.h"
 #include "cellpipe/sink.h"
 #include "cellpipe/timeutil.h"
 
@@ -112,6 +113,29 @@ static json_t *strings(const struct cp_strlist *l)
     return a;
 }
 
+/* One entry per `models:` entry: what it is, whether it trained, its CV metrics (the same
+ * object as models/<name>/model.json's "metrics"). */
+static json_t *models(const struct cp_run *run)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && run->ml && i < run->ml->n; i++) {
+        const struct cp_ml_result *r = &run->ml->m[i];
+        json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:O?}", "name",
+                              r->cfg->name, "task", r->model.task, "algorithm",
+                              r->model.algorithm, "status",
+                              r->skipped ? "skipped" : r->trained ? "trained" : "applied",
+                              "source", r->source, "note", r->skipped,
+                              "train_cells",
+                              (json_int_t)(r->trained ? (long)r->ntrain : r->model.train_cells),
+                              "metrics", r->model.metrics);
+        if (!o || json_array_append_new(a, o) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 static json_t *build(const struct cp_run *run)
 {
     char created[32], shard[32];
@@ -135,6 +159,8 @@ static json_t *build(const struct cp_run *run)
     json_object_set_new(m, "validation", validation(&run->validation));
     json_object_set_new(m, "forecast",
                         json_pack("{s:o}", "backtest_mape", num_or_null(run->backtest_mape)));
+    if (run->ml)
+        json_object_set_new(m, "models", models(run));
     json_object_set_new(m, "mlflow",
                         json_pack("{s:s, s:s?, s:s?}", "status",
                                   run->tracking.status[0] ? run->tracking.status : "disabled",

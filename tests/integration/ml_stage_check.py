@@ -130,9 +130,15 @@ def main():
         check("models.csv lists the four models", sorted(models) == ["life", "life_ridge", "short", "tiny"])
         check("tiny is skipped with its reason", models["tiny"]["status"] == "skipped"
               and "needed" in models["tiny"]["note"])
+        manifest = {m["name"]: m for m in json.load(open(f"{rep}/manifest.json"))["models"]}
         for name in ("life", "life_ridge", "short"):
             check(f"{name} is trained", models[name]["status"] == "trained")
             check_trained(rep, models[name])
+            key = "cv_rmse" if models[name]["task"] == "regression" else "cv_balanced_accuracy"
+            check(f"{name}: the manifest records {key}",
+                  manifest[name]["status"] == "trained"
+                  and close(manifest[name]["metrics"][key], num(models[name][key]), 1e-15))
+        check("the manifest records why tiny was skipped", "needed" in (manifest["tiny"]["note"] or ""))
     else:
         train_rep = sys.argv[3]
         check("life is applied from the saved model", models["life"]["status"] == "applied"
