@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_errno.h>
 #include <unistd.h>
 
 #include "cellpipe/error.h"
@@ -123,6 +125,8 @@ static int wants_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* GSL's default handler aborts the process; every GSL call here checks its result */
+    gsl_set_error_handler_off();
     if (global_options(&argc, argv) < 0)
         exit(CP_EUSAGE);
     if (argc >= 3 && strcmp(argv[1], "help") == 0) {

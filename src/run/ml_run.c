@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "cellpipe/alloc.h"
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
@@ -34,6 +36,7 @@ static int apply_saved(struct cp_ml_result *r, const struct cp_run *run, const c
 int cp_ml_run_stage(struct cp_run *run, const struct cp_ml_inputs *in, struct cp_error *err)
 {
     const struct cp_config *cfg = run->cfg;
+    gsl_set_error_handler_off(); /* a GSL failure is a return code here, never an abort */
     cp_ml_run_free(run->ml);
     run->ml = NULL;
     if (cfg->nmodels == 0)
