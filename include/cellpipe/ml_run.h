@@ -37,6 +37,11 @@ struct cp_ml_result {
     char **note;          /* why a cell has no prediction or is not in training (NULL: none) */
     int *in_train;        /* 1 when the cell is a training cell */
 
+    /* applied models: how the predictions meet the cells whose target is known (the model
+     * may have trained on some of them: docs/ml.md) */
+    struct cp_ml_metrics applied;
+    int have_applied;
+
     /* training only */
     size_t ntrain;
     size_t *train_row;    /* ntrain: cells row of each training cell, in cell-id order */

@@ -2,6 +2,7 @@
  * The ml stage (include/cellpipe/ml_run.h): one result per `models:` entry, trained here or
  * applied from the saved model the runner fetched for `use:`.
  */
+#include <math.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
@@ -13,6 +14,31 @@
 #include "cellpipe/ml_run.h"
 #include "cellpipe/run.h"
 #include "ml_run_internal.h"
+
+/* The saved model's predictions against the known targets of this run's cells. */
+static int score_applied(struct cp_ml_result *r, struct cp_error *err)
+{
+    int reg = strcmp(r->model.task, "regression") == 0;
+    double *y = cp_malloc((r->ncells + 1) * sizeof(double));
+    double *yhat = cp_malloc((r->ncells + 1) * sizeof(double));
+    size_t n = 0;
+    int rc = y && yhat ? 0 : cp_error_oom(err);
+    for (size_t i = 0; rc == 0 && i < r->ncells; i++)
+        if (isfinite(r->observed[i]) && isfinite(r->pred[i])) {
+            y[n] = reg ? log10(r->observed[i]) : r->observed[i];
+            yhat[n++] = reg ? log10(r->pred[i]) : r->pred[i];
+        }
+    if (rc == 0 && n > 0) {
+        if (reg)
+            cp_ml_metrics_regression(y, yhat, n, &r->applied);
+        else
+            rc = cp_ml_metrics_classification(y, yhat, n, &r->applied, err);
+        r->have_applied = rc == 0;
+    }
+    cp_free(y);
+    cp_free(yhat);
+    return rc;
+}
 
 static int apply_saved(struct cp_ml_result *r, const struct cp_run *run, const char *text,
                        size_t len, const char *resolved, struct cp_error *err)
@@ -27,6 +53,8 @@ static int apply_saved(struct cp_ml_result *r, const struct cp_run *run, const c
     rc = ml_cells_prepare(r, run, err);
     if (rc == 0)
         rc = ml_predict(r, err);
+    if (rc == 0)
+        rc = score_applied(r, err);
     if (rc == 0)
         cp_log(CP_LOG_INFO, "model=%s predicting with %s (%zu features, trained on %ld cells)",
                r->cfg->name, resolved, r->model.p, r->model.train_cells);

@@ -50,7 +50,8 @@ static const struct tcol model_cols[] = {
     {"baseline_cv_accuracy", CP_F64}, {"baseline_cv_balanced_accuracy", CP_F64},
     {"baseline_cv_auc", CP_F64}, {"beats_baseline", CP_I64}, {"folds", CP_I64},
     {"inner_folds", CP_I64},    {"seed", CP_I64},           {"register_as", CP_STR},
-    {"alias", CP_STR},
+    {"alias", CP_STR},          {"applied_cells", CP_I64},  {"applied_rmse", CP_F64},
+    {"applied_mape", CP_F64},   {"applied_balanced_accuracy", CP_F64},
 };
 #define NMODEL (sizeof(model_cols) / sizeof(model_cols[0]))
 
@@ -93,6 +94,12 @@ static int model_row(struct cp_table *t, const int *c, size_t row, const struct 
     }
     rc |= set_s(t, c[27], row, m->register_as) |
           set_s(t, c[28], row, m->register_as ? m->alias : NULL);
+    if (r->have_applied) {
+        cp_table_set_i64(t, c[29], row, (int64_t)r->applied.n);
+        cp_table_set_f64(t, c[30], row, r->applied.rmse);
+        cp_table_set_f64(t, c[31], row, r->applied.mape);
+        cp_table_set_f64(t, c[32], row, r->applied.balanced_accuracy);
+    }
     return rc ? -1 : 0;
 }
 

@@ -148,6 +148,15 @@ def main():
         check("the same cells", sorted(a) == sorted(b))
         same = all(a[c]["predicted_cycle_life"] == b[c]["predicted_cycle_life"] for c in a)
         check("the same predictions, digit for digit", same and len(a) > 0)
+        known = [r for r in a.values() if r["observed"] != "" and r["predicted_cycle_life"] != ""]
+        err = [num(r["predicted_cycle_life"]) - num(r["observed"]) for r in known]
+        rmse = math.sqrt(sum(e * e for e in err) / len(err))
+        mape = 100 * sum(abs(e) / num(r["observed"]) for e, r in zip(err, known)) / len(err)
+        m = models["life"]
+        check(f"applied_cells {m['applied_cells']} = {len(known)} cells with a known life",
+              int(m["applied_cells"]) == len(known))
+        check(f"applied_rmse {m['applied_rmse']} recomputed {rmse}", close(num(m["applied_rmse"]), rmse, 1e-9))
+        check(f"applied_mape {m['applied_mape']} recomputed {mape}", close(num(m["applied_mape"]), mape, 1e-9))
     print("ALL OK" if fails == 0 else f"{fails} FAILED")
 
 
