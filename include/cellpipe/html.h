@@ -33,4 +33,8 @@ int cp_html_render(const struct cp_run *run, const char *dir, struct cp_strbuf *
 struct cp_statistics;
 int cp_html_statistics(const struct cp_statistics *s, const char *group_by, struct cp_strbuf *sb);
 
+/* The early-life models section (src/sinks/html_models.c): nothing when ml is NULL or empty. */
+struct cp_ml_run;
+int cp_html_models(const struct cp_ml_run *ml, struct cp_strbuf *sb);
+
 #endif

@@ -279,7 +279,8 @@ int cp_html_render(const struct cp_run *run, const char *dir, struct cp_strbuf *
 {
     if (render_head(run, dir, out) < 0 || render_kpis(run, out) < 0 ||
         render_flagged(run, out) < 0 ||
-        cp_html_statistics(run->statistics, run->cfg->statistics.group_by, out) < 0)
+        cp_html_statistics(run->statistics, run->cfg->statistics.group_by, out) < 0 ||
+        cp_html_models(run->ml, out) < 0)
         return cp_error_oom(err);
     int rc = render_plots(dir, out, err);
     if (rc == 0 && cp_strbuf_adds(out, "</body>\n</html>\n") < 0)

@@ -43,6 +43,8 @@ check "summary.pdf has the early-life models page" "grep -q 'Early-life models' 
 weak=$("$PY" -c 'import csv,sys; print(sum(r["beats_baseline"] == "0" for r in csv.DictReader(open(sys.argv[1]))))' "$rep/results/models.csv")
 check "the page warns exactly when a model does not beat its baseline ($weak do not)" \
     "[ \$(grep -c 'do not rely' '$tmp/summary.txt') = \$([ $weak -gt 0 ] && echo 1 || echo 0) ]"
+check "index.html has the models section with the baseline verdict" \
+    "grep -q '<section id=\"models\">' '$rep/index.html' && [ \$(grep -c 'do not rely on it' '$rep/index.html') = $weak ]"
 "$PY" - "$rep" >"$tmp/wb" 2>&1 <<'PY'
 import csv, sys, openpyxl
 rep = sys.argv[1]
