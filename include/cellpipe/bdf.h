@@ -43,12 +43,13 @@ int cp_bdf_writer_close(struct cp_bdf_writer *w, struct cp_error *err);
 void cp_bdf_writer_free(struct cp_bdf_writer *w);
 
 /* Convert one cycler export to BDF at out_path: read path with ops (NULL: detect the format)
- * and stream every raw point into a writer. *points (may be NULL) gets the points written.
+ * and stream every raw point into a writer. *points (may be NULL) gets the points written,
+ * *cell (may be NULL; cp_free) the cell id the reader gave the series.
  * A reader of per-cycle rows only (Battery Archive cycle files, tidy CSVs) has no time series:
  * CP_EDATA "... holds per-cycle rows only", and no file is left. Errors of the reader and the
  * writer as they come; nothing is left at out_path on failure. */
 int cp_bdf_convert(const char *path, const struct cp_reader_ops *ops, const char *out_path,
-                   long long *points, struct cp_error *err);
+                   long long *points, char **cell, struct cp_error *err);
 /* "<stem>.bdf.csv" for an input path: its base name without the last extension (cp_free).
  * NULL when out of memory. */
 char *cp_bdf_output_name(const char *path);

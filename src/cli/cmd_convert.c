@@ -43,7 +43,7 @@ static int convert_one(const char *path, const char *format, const char *dir, co
     if (!out)
         return cp_cli_fail(&err, cp_error_oom(&err));
     long long points = 0;
-    int rc = cp_bdf_convert(path, ops, out, &points, &err);
+    int rc = cp_bdf_convert(path, ops, out, &points, NULL, &err);
     if (rc == 0)
         printf("%s -> %s (%lld points)\n", path, out, points);
     cp_free(out);

@@ -52,10 +52,12 @@ cleanup:
 }
 
 int cp_bdf_convert(const char *path, const struct cp_reader_ops *ops, const char *out_path,
-                   long long *points, struct cp_error *err)
+                   long long *points, char **cell, struct cp_error *err)
 {
     if (points)
         *points = 0;
+    if (cell)
+        *cell = NULL;
     if (!ops && !(ops = cp_reader_detect(path, err)))
         return -err->code;
     struct cp_bdf_writer *w = cp_bdf_writer_new(out_path, err);
@@ -67,7 +69,16 @@ int cp_bdf_convert(const char *path, const struct cp_reader_ops *ops, const char
         return rc;
     }
     long long n = cp_bdf_writer_points(w);
+    char *id = cell ? cp_strdup(cp_bdf_writer_cell(w)) : NULL;
+    if (cell && !id) {
+        cp_bdf_writer_free(w);
+        return cp_error_oom(err);
+    }
     rc = cp_bdf_writer_close(w, err);
+    if (cell && rc == 0)
+        *cell = id;
+    else
+        cp_free(id);
     if (rc == 0 && points)
         *points = n;
     return rc;

@@ -147,7 +147,7 @@ static void round_trip(const char *path, const char *want_format, int counters)
     snprintf(out, sizeof out, "%s/rt.bdf.csv", tmpdir);
     struct cp_error err = {0};
     long long points = 0;
-    CHECK_INT(cp_bdf_convert(path, NULL, out, &points, &err), 0);
+    CHECK_INT(cp_bdf_convert(path, NULL, out, &points, NULL, &err), 0);
     CHECK_INT(points, orig.out.rows_read);
     rd_read(&back, out);
     T_REPORT(back.rc == 0, "%s: %s", out, back.err.msg);
@@ -193,7 +193,7 @@ TEST(per_cycle_only_refused)
     char out[128];
     snprintf(out, sizeof out, "%s/none.bdf.csv", tmpdir);
     struct cp_error err = {0};
-    CHECK_INT(cp_bdf_convert(DATA "batteryarchive_small_cycle_data.csv", NULL, out, NULL, &err),
+    CHECK_INT(cp_bdf_convert(DATA "batteryarchive_small_cycle_data.csv", NULL, out, NULL, NULL, &err),
               -CP_EDATA);
     CHECK(strstr(err.msg, "per-cycle rows only") != NULL);
     CHECK(access(out, F_OK) != 0); /* nothing left behind */
