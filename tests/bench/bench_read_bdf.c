@@ -39,6 +39,14 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+/* x at a cycler's resolution: the points a reader hands over were parsed from text with a
+ * few decimals, so the writer's shortest form is as short (a computed double would print
+ * 17 digits, which no export holds). */
+static double res(double x, double per_unit)
+{
+    return round(x * per_unit) / per_unit; /* dividing by a power of ten rounds right */
+}
+
 /* Cycles of 1000 points (500 charging, 500 discharging, 10 s apart) until `bytes` written. */
 static long write_bdf(const char *path, long long bytes, double *cpu)
 {
@@ -49,18 +57,18 @@ static long write_bdf(const char *path, long long bytes, double *cpu)
     double c0 = cpu_s();
     long n = 0;
     struct cp_ts_point p;
-    for (; (n & 4095) || n * 110L < bytes; n++) { /* ~110 bytes a row */
+    for (; (n & 4095) || n * 80L < bytes; n++) { /* ~80 bytes a row */
         int k = (int)(n % 1000);
         cp_ts_point_clear(&p);
         p.cycle = n / 1000 + 1;
         p.step = k < 500 ? 1 : 2;
-        p.test_time_s = n * 10.0 + 0.0125 * (n % 7);
-        p.stamp = 1.7e9 + p.test_time_s;
+        p.test_time_s = res(n * 10.0 + 0.0125 * (n % 7), 1e4);
+        p.stamp = res(1.7e9 + p.test_time_s, 1e3);
         p.current_a = k < 500 ? 1.0999 : -1.1003;
-        p.voltage_v = k < 500 ? 3.4 + 0.8 * (k / 500.0) : 4.1 - (k - 500) / 500.0;
-        p.charge_ah = k < 500 ? (k % 500) * 10.0 / 3600.0 : 1.3888;
-        p.discharge_ah = k < 500 ? 0 : (k % 500) * 10.0 / 3600.0;
-        p.temperature_c = 25 + 0.01 * (n % 100);
+        p.voltage_v = res(k < 500 ? 3.4 + 0.8 * (k / 500.0) : 4.1 - (k - 500) / 500.0, 1e6);
+        p.charge_ah = res(k < 500 ? (k % 500) * 10.0 / 3600.0 : 1.3888, 1e7);
+        p.discharge_ah = res(k < 500 ? 0 : (k % 500) * 10.0 / 3600.0, 1e7);
+        p.temperature_c = res(25 + 0.01 * (n % 100), 100);
         if (cp_bdf_writer_point(w, "bench", &p, &err) < 0) {
             cp_bdf_writer_free(w);
             return -1;
