@@ -25,7 +25,8 @@
 struct cp_error;
 struct cp_bdf_writer;
 
-/* Start writing `path` (through a temporary file beside it, include/cellpipe/fs.h). NULL with err set. */
+/* Start writing `path` (through a temporary file beside it, include/cellpipe/fs.h). NULL with err
+ * set. */
 struct cp_bdf_writer *cp_bdf_writer_new(const char *path, struct cp_error *err);
 /* Append one point of cell `cell_id` (the first point names the file's cell). 0 or negative. */
 int cp_bdf_writer_point(struct cp_bdf_writer *w, const char *cell_id, const struct cp_ts_point *p,

@@ -37,8 +37,10 @@ static int known(const char *name)
 static int check_entry(struct ctx *c, const struct cp_filter *e, const yaml_node_t *at)
 {
     if (e->values.n < 1 || e->values.n > 2)
-        return cfg_fail(c, at, "expected a canonical column or [column, unit] for '%s' in "
-                        "'columns'", e->column);
+        return cfg_fail(c, at,
+                        "expected a canonical column or [column, unit] for '%s' in "
+                        "'columns'",
+                        e->column);
     const char *to = e->values.v[0], *unit = e->values.n == 2 ? e->values.v[1] : "";
     double factor;
     if (!known(to))
@@ -49,8 +51,8 @@ static int check_entry(struct ctx *c, const struct cp_filter *e, const yaml_node
                         e->column, to);
     if (cp_units_factor(to, unit, &factor) < 0) {
         const char *ok = cp_units_accepted(to);
-        return cfg_fail(c, at, "'columns': unit '%s' of '%s' does not fit '%s' (expected %s)",
-                        unit, e->column, to, *ok ? ok : "no unit");
+        return cfg_fail(c, at, "'columns': unit '%s' of '%s' does not fit '%s' (expected %s)", unit,
+                        e->column, to, *ok ? ok : "no unit");
     }
     return 0;
 }
@@ -61,8 +63,8 @@ int cfg_check_columns(struct ctx *c, const struct cp_config *cfg, const yaml_nod
     if (!s->ncolumns)
         return 0;
     const yaml_node_t *key = NULL;
-    const yaml_node_t *map = value_of(c->doc, value_of(c->doc, root, "source", NULL), "columns",
-                                      &key);
+    const yaml_node_t *map =
+        value_of(c->doc, value_of(c->doc, root, "source", NULL), "columns", &key);
     int cycle = 0, capacity = 0;
     for (size_t i = 0; i < s->ncolumns; i++) {
         const yaml_node_t *at = key;
@@ -76,10 +78,12 @@ int cfg_check_columns(struct ctx *c, const struct cp_config *cfg, const yaml_nod
                 return cfg_fail(c, at, "'columns' maps both '%s' and '%s' to '%s'",
                                 s->columns[k].column, s->columns[i].column, to);
         cycle |= strcmp(to, "cycle_index") == 0;
-        capacity |= strcmp(to, "discharge_capacity_ah") == 0 || strcmp(to, "charge_capacity_ah") == 0;
+        capacity |=
+            strcmp(to, "discharge_capacity_ah") == 0 || strcmp(to, "charge_capacity_ah") == 0;
     }
     if (!cycle || !capacity)
-        return cfg_fail(c, key, "expected 'columns' to map a column to cycle_index and one to "
+        return cfg_fail(c, key,
+                        "expected 'columns' to map a column to cycle_index and one to "
                         "discharge_capacity_ah or charge_capacity_ah");
     return 0;
 }

@@ -58,8 +58,8 @@ static int save_one(const char *dir, const struct cp_input *in, const struct cp_
             rc = cp_error_errno(err, CP_ECANTCREAT, "cannot rename '%s' to '%s'", tmp, final);
     }
     if (rc == 0)
-        cp_log(CP_LOG_INFO, "stage=source_save file=\"%s\" bdf=\"%s\" points=%lld", in->name,
-               final, points);
+        cp_log(CP_LOG_INFO, "stage=source_save file=\"%s\" bdf=\"%s\" points=%lld", in->name, final,
+               points);
     cp_free(id);
     cp_free(final);
     cp_free(tmp);

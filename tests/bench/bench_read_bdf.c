@@ -88,8 +88,8 @@ static long write_tidy(const char *path, long long bytes)
     fputs("cell_id,cycle_index,discharge_capacity_ah,charge_capacity_ah,test_time_s\n", f);
     long n = 0;
     while (ftell(f) < bytes) {
-        fprintf(f, "C%03ld,%ld,%.4f,%.4f,%.1f\n", n / 2000, n % 2000 + 1,
-                1.1 - 1e-4 * (n % 2000), 1.12 - 1e-4 * (n % 2000), 7200.0 * (n % 2000));
+        fprintf(f, "C%03ld,%ld,%.4f,%.4f,%.1f\n", n / 2000, n % 2000 + 1, 1.1 - 1e-4 * (n % 2000),
+                1.12 - 1e-4 * (n % 2000), 7200.0 * (n % 2000));
         n++;
     }
     fclose(f);
@@ -133,8 +133,8 @@ int main(void)
     if (n < 0)
         rc = 1;
     else
-        printf("bdf    write %8.1f MiB %10ld rows  %7.1f MB/s cpu\n", file_size(bdf) / 1048576.0,
-               n, file_size(bdf) / 1048576.0 / wcpu);
+        printf("bdf    write %8.1f MiB %10ld rows  %7.1f MB/s cpu\n", file_size(bdf) / 1048576.0, n,
+               file_size(bdf) / 1048576.0 / wcpu);
     if (rc == 0 && read_rate("bdf", bdf, n) < 0)
         rc = 1;
     long t = write_tidy(tidy, (mb / 4) << 20);

@@ -74,8 +74,7 @@ static int bdf_read(const char *path, struct cp_reader_out *out, struct cp_error
         return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", path);
     head[n] = '\0';
     snprintf(out->dialect, sizeof(out->dialect), "%s",
-             cp_head_contains(head, (size_t)n, "test_time_second") ? "machine-readable"
-                                                                  : "labels");
+             cp_head_contains(head, (size_t)n, "test_time_second") ? "machine-readable" : "labels");
     char *id = out->cell_id ? NULL : bdf_cell_id(path);
     if (!out->cell_id && !id)
         return cp_error_oom(err);

@@ -35,10 +35,8 @@ static int read_into(const char *path, const struct cp_reader_ops *ops, struct c
         rc = cp_error_oom(err);
         goto cleanup;
     }
-    struct cp_reader_out out = {.cells = cells,
-                                .cycles = cycles,
-                                .on_point = cp_bdf_on_point,
-                                .on_point_ctx = w};
+    struct cp_reader_out out = {
+        .cells = cells, .cycles = cycles, .on_point = cp_bdf_on_point, .on_point_ctx = w};
     rc = ops->read(path, &out, err);
     if (rc == 0 && cp_bdf_writer_points(w) == 0)
         rc = cp_error_set(err, CP_EDATA,

@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "cellpipe/alloc.h"
-#include "cellpipe/csv.h"
 #include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
@@ -25,13 +24,18 @@ struct target {
 struct tidy {
     const char *path;
     struct cp_reader_out *out;
-    struct cp_csv r;
+    struct cp_lines lr;
+    char delim;
+    char *fields[MAX_COLS]; /* of the current line, in place */
+    size_t nfields;
+    char *names[MAX_COLS]; /* the header's (copies), for messages */
     struct target t[MAX_COLS];
     size_t ncols;
-    int id_field;        /* header field of the cell id, or -1 */
-    int cycle_field;     /* header field of cycle_index */
-    char *default_id;    /* when no column names the cell */
-    char *last_id;       /* the cell whose metadata row exists already */
+    int id_field;     /* header field of the cell id, or -1 */
+    int cycle_field;  /* header field of cycle_index */
+    int id_col;       /* cell_id in out->cycles */
+    char *default_id; /* when no column names the cell */
+    char *last_id;    /* the cell whose metadata row exists already */
 };
 
 static const struct cp_colspec *canonical(const char *name)
@@ -66,21 +70,24 @@ static int map_header(struct tidy *td, const struct cp_tidy_map *map, size_t nma
                       struct cp_error *err)
 {
     int capacity = 0;
-    td->ncols = td->r.nfields;
+    td->ncols = td->nfields;
     if (td->ncols > MAX_COLS)
         return cp_error_set(err, CP_EDATA, "%s:1: expected at most %d columns, got %zu", td->path,
                             MAX_COLS, td->ncols);
-    const char *dup = cp_header_duplicate(td->r.fields, td->ncols);
+    const char *dup = cp_header_duplicate(td->fields, td->ncols);
     if (dup)
         return cp_error_set(err, CP_EDATA, "%s:1: duplicate column '%s'", td->path, dup);
     td->id_field = td->cycle_field = -1;
+    for (size_t f = 0; f < td->ncols; f++)
+        if (!(td->names[f] = cp_strdup(td->fields[f])))
+            return cp_error_oom(err);
     for (size_t f = 0; f < td->ncols; f++) {
         double factor;
-        const struct cp_colspec *c = map_field(td->r.fields[f], map, nmap, &factor);
+        const struct cp_colspec *c = map_field(td->names[f], map, nmap, &factor);
         td->t[f] = (struct target){-2, CP_F64, factor};
         if (!c)
             continue;
-        if (cp_reader_note_column(td->out, td->r.fields[f], c->name, factor) < 0)
+        if (cp_reader_note_column(td->out, td->names[f], c->name, factor) < 0)
             return cp_error_oom(err);
         if (strcmp(c->name, "cell_id") == 0) {
             td->t[f].col = -1;
@@ -95,6 +102,10 @@ static int map_header(struct tidy *td, const struct cp_tidy_map *map, size_t nma
         td->cycle_field = strcmp(c->name, "cycle_index") == 0 ? (int)f : td->cycle_field;
         capacity |= is_capacity(c->name);
     }
+    td->id_col = cp_table_find(td->out->cycles, "cell_id");
+    if (td->id_col < 0 &&
+        (td->id_col = cp_table_add_column(td->out->cycles, "cell_id", CP_STR)) < 0)
+        return cp_error_oom(err);
     if (td->cycle_field < 0 || !capacity)
         return cp_error_set(err, CP_EDATA,
                             "%s:1: expected a per-cycle header with cycle_index and "
@@ -107,11 +118,12 @@ static int map_header(struct tidy *td, const struct cp_tidy_map *map, size_t nma
 static int put_value(struct tidy *td, size_t f, size_t row, struct cp_error *err)
 {
     const struct target *t = &td->t[f];
-    const char *text = td->r.fields[f];
+    int rc;
+    char *text = td->fields[f];
     struct cp_table *cy = td->out->cycles;
     double v;
     int64_t ts;
-    if (!*text || strcasecmp(text, "nan") == 0 || strcasecmp(text, "na") == 0)
+    if (!*text)
         return 0; /* missing: the column's NA */
     switch (t->type) {
     case CP_STR:
@@ -119,21 +131,24 @@ static int put_value(struct tidy *td, size_t f, size_t row, struct cp_error *err
     case CP_TIME:
         if (cp_parse_datetime(text, &ts) < 0)
             return cp_error_set(err, CP_EDATA, "%s:%ld: column '%s': expected a date, got '%.40s'",
-                                td->path, td->r.lineno, td->r.fields[f], text);
+                                td->path, td->lr.line, td->names[f], text);
         cp_table_set_i64(cy, t->col, row, ts);
         return 0;
     case CP_I64:
-        if (cp_csv_number(text, &v) < 0 || v != floor(v) || fabs(v) > 9e15)
+        if (cp_parse_num(text, &v) != 0 || v != floor(v) || fabs(v) > 9e15)
             return cp_error_set(err, CP_EDATA,
                                 "%s:%ld: column '%s': expected an integer, got '%.40s'", td->path,
-                                td->r.lineno, td->r.fields[f], text);
+                                td->lr.line, td->names[f], text);
         cp_table_set_i64(cy, t->col, row, (int64_t)v);
         return 0;
     default:
-        if (cp_csv_number(text, &v) < 0)
+        rc = cp_parse_num(text, &v); /* 1: "NaN", "N/A", "-": missing */
+        if (rc == 1)
+            return 0;
+        if (rc < 0)
             return cp_error_set(err, CP_EDATA,
                                 "%s:%ld: column '%s': expected a number, got '%.40s'", td->path,
-                                td->r.lineno, td->r.fields[f], text);
+                                td->lr.line, td->names[f], text);
         cp_table_set_f64(cy, t->col, row, v * t->factor);
         return 0;
     }
@@ -142,14 +157,11 @@ static int put_value(struct tidy *td, size_t f, size_t row, struct cp_error *err
 /* The row's cell: its cell_id column, else the default; its cells row made once per run. */
 static int row_cell(struct tidy *td, size_t row, struct cp_error *err)
 {
-    const char *id = td->id_field >= 0 ? td->r.fields[td->id_field] : td->default_id;
+    const char *id = td->id_field >= 0 ? td->fields[td->id_field] : td->default_id;
     if (!*id)
         return cp_error_set(err, CP_EDATA, "%s:%ld: column '%s': expected a cell id, got ''",
-                            td->path, td->r.lineno, td->r.fields[td->id_field]);
-    int col = cp_table_find(td->out->cycles, "cell_id");
-    if (col < 0 && (col = cp_table_add_column(td->out->cycles, "cell_id", CP_STR)) < 0)
-        return cp_error_oom(err);
-    if (cp_table_set_str(td->out->cycles, col, row, id) < 0)
+                            td->path, td->lr.line, td->names[td->id_field]);
+    if (cp_table_set_str(td->out->cycles, td->id_col, row, id) < 0)
         return cp_error_oom(err);
     if (td->last_id && strcmp(td->last_id, id) == 0)
         return 0;
@@ -162,12 +174,13 @@ static int row_cell(struct tidy *td, size_t row, struct cp_error *err)
 
 static int read_row(struct tidy *td, struct cp_error *err)
 {
-    if (td->r.nfields != td->ncols)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: expected %zu fields, got %zu", td->path,
-                            td->r.lineno, td->ncols, td->r.nfields);
-    if (!*td->r.fields[td->cycle_field])
+    if (td->nfields != td->ncols)
+        return cp_error_set(
+            err, CP_EDATA, "%s:%ld: %sexpected %zu fields, got %zu", td->path, td->lr.line,
+            td->lr.last_had_newline ? "" : "truncated row: ", td->ncols, td->nfields);
+    if (!*td->fields[td->cycle_field])
         return cp_error_set(err, CP_EDATA, "%s:%ld: column '%s': expected a cycle number, got ''",
-                            td->path, td->r.lineno, td->r.fields[td->cycle_field]);
+                            td->path, td->lr.line, td->names[td->cycle_field]);
     long row = cp_table_add_row(td->out->cycles);
     if (row < 0)
         return cp_error_oom(err);
@@ -179,39 +192,45 @@ static int read_row(struct tidy *td, struct cp_error *err)
     return rc;
 }
 
-static char guess_sep(const char *path)
+/* The next non-empty line split into td->fields: 1, 0 at the end, negative code. */
+static int next_fields(struct tidy *td, struct cp_error *err)
 {
-    char head[4096];
-    long n = cp_read_head(path, head, sizeof(head) - 1);
-    head[n > 0 ? n : 0] = '\0';
-    char *nl = strchr(head, '\n');
-    if (nl)
-        *nl = '\0';
-    return cp_guess_delim(head);
+    char *line;
+    size_t len;
+    for (;;) {
+        int rc = cp_lines_next(&td->lr, &line, &len, err);
+        if (rc <= 0)
+            return rc;
+        if (td->lr.line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
+        if (len == 0)
+            continue;
+        if (td->lr.line == 1)
+            td->delim = cp_guess_delim(line);
+        int nf = cp_split(line, td->delim, td->fields, MAX_COLS);
+        td->nfields = (size_t)nf; /* more than MAX_COLS: refused by the count checks */
+        return 1;
+    }
 }
 
 static int tidy_run(struct tidy *td, const struct cp_tidy_map *map, size_t nmap,
                     struct cp_error *err)
 {
-    if (cp_csv_open(&td->r, td->path, guess_sep(td->path)) < 0)
-        return cp_error_errno(err, CP_ENOINPUT, "cannot open '%s'", td->path);
-    int rc = cp_csv_next(&td->r);
+    int rc = cp_lines_open(&td->lr, td->path, err);
+    if (rc < 0)
+        return rc;
+    rc = next_fields(td, err);
     if (rc == 0)
         return cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a per-cycle header",
                             td->path);
-    if (rc < 0)
-        return errno == ENOMEM ? cp_error_oom(err)
-                               : cp_error_set(err, CP_EDATA, "%s:1: unreadable header", td->path);
-    if ((rc = map_header(td, map, nmap, err)) < 0)
+    if (rc < 0 || (rc = map_header(td, map, nmap, err)) < 0)
         return rc;
-    while ((rc = cp_csv_next(&td->r)) == 1)
+    while ((rc = next_fields(td, err)) == 1)
         if ((rc = read_row(td, err)) < 0)
             return rc;
-    if (rc < 0)
-        return errno == ENOMEM ? cp_error_oom(err)
-                               : cp_error_set(err, CP_EDATA, "%s:%ld: unterminated quote",
-                                              td->path, td->r.next_line);
-    return 0;
+    return rc;
 }
 
 int cp_tidy_read(const char *path, const struct cp_tidy_map *map, size_t nmap,
@@ -222,10 +241,12 @@ int cp_tidy_read(const char *path, const struct cp_tidy_map *map, size_t nmap,
         return cp_error_oom(err);
     td->path = path;
     td->out = out;
+    td->lr.fd = -1;
     td->default_id = out->cell_id ? cp_strdup(out->cell_id) : cp_reader_cell_id(path);
     int rc = td->default_id ? tidy_run(td, map, nmap, err) : cp_error_oom(err);
-    if (td->r.f)
-        cp_csv_close(&td->r);
+    cp_lines_close(&td->lr);
+    for (size_t f = 0; f < MAX_COLS; f++)
+        cp_free(td->names[f]);
     cp_free(td->default_id);
     cp_free(td->last_id);
     cp_free(td);

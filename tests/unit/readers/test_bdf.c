@@ -193,8 +193,9 @@ TEST(per_cycle_only_refused)
     char out[128];
     snprintf(out, sizeof out, "%s/none.bdf.csv", tmpdir);
     struct cp_error err = {0};
-    CHECK_INT(cp_bdf_convert(DATA "batteryarchive_small_cycle_data.csv", NULL, out, NULL, NULL, &err),
-              -CP_EDATA);
+    CHECK_INT(
+        cp_bdf_convert(DATA "batteryarchive_small_cycle_data.csv", NULL, out, NULL, NULL, &err),
+        -CP_EDATA);
     CHECK(strstr(err.msg, "per-cycle rows only") != NULL);
     CHECK(access(out, F_OK) != 0); /* nothing left behind */
 }
