@@ -212,6 +212,51 @@ TEST(output_names)
     cp_free(c);
 }
 
+/* Every allocation of a read, and of a conversion, fails in turn: a clean out-of-memory error
+ * or success, and (under the sanitizers) no leak and no file left behind. */
+static void torture_read(const char *path)
+{
+    long before = cp_alloc_count();
+    struct rd r;
+    rd_read(&r, path);
+    CHECK_INT(r.rc, 0);
+    rd_free(&r);
+    long total = cp_alloc_count() - before, bad = 0;
+    for (long n = 1; n <= total; n++) {
+        cp_alloc_fail_at(cp_alloc_count() + n);
+        rd_read(&r, path);
+        cp_alloc_fail_at(0);
+        bad += r.rc != 0 && r.rc != -CP_EINTERNAL;
+        rd_free(&r);
+    }
+    T_REPORT(bad == 0, "%s: %ld of %ld failed allocations gave another error", path, bad, total);
+    CHECK(total > 5);
+}
+
+TEST(every_allocation_fails_cleanly)
+{
+    torture_read(DATA "bdf_labels_handmade.bdf.csv");
+    torture_read(DATA "tidy_two_cells.csv");
+    char out[128];
+    snprintf(out, sizeof out, "%s/torture.bdf.csv", tmpdir);
+    struct cp_error err = {0};
+    long before = cp_alloc_count();
+    CHECK_INT(cp_bdf_convert(DATA "neware_flat.csv", NULL, out, NULL, NULL, &err), 0);
+    unlink(out);
+    long total = cp_alloc_count() - before, bad = 0, left = 0;
+    for (long n = 1; n <= total; n++) {
+        cp_error_clear(&err);
+        cp_alloc_fail_at(cp_alloc_count() + n);
+        int rc = cp_bdf_convert(DATA "neware_flat.csv", NULL, out, NULL, NULL, &err);
+        cp_alloc_fail_at(0);
+        bad += rc != 0 && rc != -CP_EINTERNAL;
+        left += rc != 0 && access(out, F_OK) == 0;
+        unlink(out);
+    }
+    T_REPORT(bad == 0, "convert: %ld of %ld failed allocations gave another error", bad, total);
+    CHECK_INT(left, 0);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/cp_bdf_XXXXXX");
@@ -224,6 +269,7 @@ int main(void)
     RUN(round_trip_real);
     RUN(per_cycle_only_refused);
     RUN(output_names);
+    RUN(every_allocation_fails_cleanly);
     rmdir(tmpdir);
     return DONE();
 }
