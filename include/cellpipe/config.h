@@ -48,6 +48,9 @@ struct cp_source_config {
     struct cp_strlist paths; /* files, folders or globs; relative to the pipeline file */
     char *format;            /* "auto" (content sniffing) or a reader name */
     char *on_error;          /* "stop" (default) or "skip": a bad file in a multi-file load */
+    /* tidy per-cycle CSVs: file column -> values [canonical column] or [column, unit] */
+    struct cp_filter *columns;
+    size_t ncolumns;
     /* postgres */
     char *dsn;          /* usually ${DATABASE_URL}; empty: libpq's environment */
     char *cells_query;  /* template path, default templates/queries/cells.sql */
@@ -263,6 +266,7 @@ struct cp_report_config {
     int html;           /* default 1 */
     long summary_cells; /* rows of cells in summary.pdf's tables, default 100 */
     long threads;       /* sinks writing at once; 0 = number of cores, 1 = one at a time */
+    int timeseries_bdf; /* default 0: timeseries/<cell_id>.bdf.csv of every raw-series file */
 };
 
 enum cp_starttls { CP_STARTTLS_AUTO, CP_STARTTLS_REQUIRED, CP_STARTTLS_OFF };

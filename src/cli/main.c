@@ -26,6 +26,7 @@ extern const struct cp_command cp_cmd_merge;
 extern const struct cp_command cp_cmd_mlflow;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
+extern const struct cp_command cp_cmd_convert;
 
 /* One command a line, so that each added command merges alone. */
 /* clang-format off */
@@ -38,6 +39,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_mlflow,
     &cp_cmd_ingest,
     &cp_cmd_db,
+    &cp_cmd_convert,
     NULL,
 };
 /* clang-format on */

@@ -181,7 +181,9 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
                                 "%s:%d: expected a 'name' of letters, digits, '.', '_' or '-' "
                                 "in the plot",
                                 c->file, cfg->plots.list[i].line);
-    int rc = check_statistics(c, cfg, find_key(c->doc, root, "statistics"));
+    int rc = cfg_check_columns(c, cfg, root);
+    if (rc == 0)
+        rc = check_statistics(c, cfg, find_key(c->doc, root, "statistics"));
     if (rc == 0)
         rc = check_workbook(c, cfg, find_key(c->doc, find_value(c->doc, root, "workbook"),
                                              "cycles_columns"));

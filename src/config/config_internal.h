@@ -6,6 +6,7 @@
  *   config_values.c  scalars with their ranges, lists of scalars, defaults from the schema
  *   config_walk.c    sections converted field by field through the schema table, release
  *   config_override.c --set and --select applied to the document before the walk
+ *   config_columns.c the files source's `columns:` mapping checked against the canonical columns
  *   config.c         loading a document, defaults, checks across fields, schema docs
  */
 #ifndef CELLPIPE_CONFIG_INTERNAL_H
@@ -58,6 +59,8 @@ const char *cfg_override_text(const struct ctx *c, const yaml_node_t *n);
 int cfg_valid_name(const char *s); /* letters, digits, '.', '_', '-'; not starting with '.' */
 /* config_models.c */
 int cfg_check_models(struct ctx *c, struct cp_config *cfg);
+/* config_columns.c */
+int cfg_check_columns(struct ctx *c, const struct cp_config *cfg, const yaml_node_t *root);
 /* config_yaml.c */
 int cfg_fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

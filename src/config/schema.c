@@ -52,6 +52,9 @@ static const struct cp_field source_fields[] = {
      "files: reader name, or auto (content sniffing)"},
     {"on_error", F_STR, S(on_error), 0, NULL, NULL, NOR, "stop",
      "files: stop, or skip a bad file and go on"},
+    {"columns", F_FILTERS, S(columns), S(ncolumns), NULL, NULL, NOR, NULL,
+     "files: tidy per-cycle CSVs: file column -> canonical column, or [column, unit] "
+     "(docs/readers.md)"},
     {"dsn", F_STR, S(dsn), 0, NULL, NULL, NOR, "${DATABASE_URL:-}",
      "postgres: libpq connection string (empty: libpq's PG* environment)"},
     {"cells_query", F_STR, S(cells_query), 0, NULL, NULL, NOR, "templates/queries/cells.sql",
@@ -276,6 +279,9 @@ static const struct cp_field report_fields[] = {
     {"html", F_BOOL, RE(html), 0, NULL, NULL, NOR, "true", "write index.html"},
     {"threads", F_LONG, RE(threads), 0, NULL, NULL, 0, 1024, "0",
      "outputs written at once, 0 = cores, 1 = one after another"},
+    {"timeseries_bdf", F_BOOL, RE(timeseries_bdf), 0, NULL, NULL, NOR, "false",
+     "timeseries/<cell_id>.bdf.csv (Battery Data Format) of every raw time series a files "
+     "source reads"},
     {.key = NULL},
 };
 

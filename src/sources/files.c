@@ -6,7 +6,10 @@
  * files no reader recognises are skipped with a warning; a file named explicitly must be
  * recognised, and a damaged file (empty, binary, cut inside its header line) is an error
  * wherever it lies. `source.on_error: skip` goes on past a bad file (logged, left out of the
- * inputs and listed in the manifest's data.skipped).
+ * inputs and listed in the manifest's data.skipped). With `source.columns`, a file whose
+ * header names every mapped column is a tidy per-cycle CSV read through that mapping
+ * (include/cellpipe/tidy.h); other files are recognised as usual. With report.timeseries_bdf,
+ * the source's save op writes each raw series into the report as BDF (files_timeseries.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +26,10 @@
 #include "cellpipe/log.h"
 #include "cellpipe/reader.h"
 #include "cellpipe/source.h"
+#include "cellpipe/tidy.h"
 #include "cellpipe/timeutil.h"
+#include "cellpipe/units.h"
+#include "files_internal.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -292,19 +298,45 @@ static const struct cp_reader_ops *pick_reader(const struct cp_config *cfg, cons
     return NULL;
 }
 
+/* source.columns as the tidy reader takes it (checked at config load). NULL when none or
+ * out of memory (*n = 0 then only when none). */
+static struct cp_tidy_map *columns_map(const struct cp_config *cfg, size_t *n)
+{
+    const struct cp_source_config *s = &cfg->source;
+    *n = s->ncolumns;
+    struct cp_tidy_map *m = s->ncolumns ? cp_calloc(s->ncolumns, sizeof(*m)) : NULL;
+    for (size_t i = 0; m && i < s->ncolumns; i++) {
+        const struct cp_filter *e = &s->columns[i];
+        m[i].file_column = e->column;
+        m[i].canonical = e->values.v[0];
+        if (cp_units_factor(e->values.v[0], e->values.n > 1 ? e->values.v[1] : "", &m[i].factor))
+            m[i].factor = 1; /* cannot happen: config load refuses such a unit */
+    }
+    return m;
+}
+
+struct load_ctx {
+    const char *const *batch;
+    size_t nbatch;
+    const struct cp_tidy_map *map; /* source.columns, NULL when none */
+    size_t nmap;
+};
+
 static int load_one(const struct cp_config *cfg, const char *path, int implicit,
-                    const char *const *batch, size_t nbatch, struct cp_dataset *ds,
-                    struct cp_error *err)
+                    const struct load_ctx *lc, struct cp_dataset *ds, struct cp_error *err)
 {
     struct cp_reader_out out = {.cells = ds->cells,
                                 .cycles = ds->cycles,
                                 .curves = ds->curves,
-                                .batch = batch,
-                                .nbatch = nbatch};
+                                .batch = lc->batch,
+                                .nbatch = lc->nbatch};
     const char *format = "cells";
     int rc;
     if (is_metadata(path)) {
         rc = read_metadata(path, &cfg->source.numeric_columns, ds->cells, &out.rows_read, err);
+    } else if (lc->map && cp_tidy_matches(path, lc->map, lc->nmap)) {
+        format = "tidy";
+        rc = cp_tidy_read(path, lc->map, lc->nmap, &out, err);
     } else {
         const struct cp_reader_ops *ops = pick_reader(cfg, path, implicit, err);
         if (!ops)
@@ -396,8 +428,11 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
         rc = expand_path(cfg, cfg->source.paths.v[i], &files, err);
     int skip = cfg->source.on_error && strcmp(cfg->source.on_error, "skip") == 0;
     const char **batch = cp_calloc(files.n ? files.n : 1, sizeof(*batch));
-    if (!batch)
+    size_t nmap;
+    struct cp_tidy_map *map = columns_map(cfg, &nmap);
+    if (!batch || (nmap && !map))
         rc = cp_error_oom(err);
+    const struct load_ctx lc = {batch, files.n, map, nmap};
     for (size_t i = 0; rc == 0 && i < files.n; i++)
         batch[i] = files.v[i] + (files.v[i][0] == '?');
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
@@ -405,7 +440,7 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
         const char *path = files.v[i] + implicit;
         const size_t before[3] = {ds->cells->nrows, ds->cycles->nrows,
                                   ds->curves ? ds->curves->nrows : 0};
-        rc = load_one(cfg, path, implicit, batch, files.n, ds, err);
+        rc = load_one(cfg, path, implicit, &lc, ds, err);
         if (rc < 0 && skip && rc != -CP_ECONFIG && rc != -CP_EINTERNAL)
             rc = skip_file(ds, before, path, err);
     }
@@ -413,10 +448,13 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
         rc = cp_error_set(err, CP_ENOINPUT, "%s: no readable input among source.paths", cfg->path);
     if (rc == 0)
         rc = dedupe_cells(ds->cells, err);
+    cp_free(map);
     cp_free(batch);
     list_release(&files);
     return rc;
 }
 
-const struct cp_source_ops cp_source_files = {
-    .name = "files", .kind = CP_SOURCE_FILES, .load = files_load};
+const struct cp_source_ops cp_source_files = {.name = "files",
+                                              .kind = CP_SOURCE_FILES,
+                                              .load = files_load,
+                                              .save = cp_files_save_timeseries};

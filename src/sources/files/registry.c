@@ -14,6 +14,8 @@ extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
+extern const struct cp_reader_ops cp_reader_bdf;
+extern const struct cp_reader_ops cp_reader_tidy;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -24,6 +26,8 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_neware,            /* Neware BTS CSV */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
+    &cp_reader_bdf,               /* Battery Data Format CSV */
+    &cp_reader_tidy,              /* tidy per-cycle CSV, canonical names */
     NULL,
 };
 
