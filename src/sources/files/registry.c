@@ -14,6 +14,9 @@ extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
+extern const struct cp_reader_ops cp_reader_pec;
+extern const struct cp_reader_ops cp_reader_landt;
+extern const struct cp_reader_ops cp_reader_basytec;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -24,6 +27,9 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_neware,            /* Neware BTS CSV */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
+    &cp_reader_pec,               /* PEC (SBT) CSV */
+    &cp_reader_landt,             /* Landt/Lanhe record tables */
+    &cp_reader_basytec,           /* BaSyTec result text */
     NULL,
 };
 
