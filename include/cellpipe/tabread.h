@@ -15,8 +15,9 @@
  *   3. streams the rows into a time series (include/cellpipe/ts.h), which appends per-cycle
  *      rows to out->cycles.
  * Errors (CP_EDATA, "path:line: ..."): empty file, binary file, no header with the required
- * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than the mapped columns need (truncated when it is the
- * last line), a mapped value that is not a number or not a date. CP_ENOINPUT: missing file.
+ * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than
+ * the mapped columns need (truncated when it is the last line), a mapped value that is not a number
+ * or not a date. CP_ENOINPUT: missing file.
  */
 #include "cellpipe/reader.h"
 #include "cellpipe/ts.h"
@@ -48,7 +49,7 @@ struct cp_colmap {
      * "key:unit" (cp_colkey unit, e.g. "chargecapacity:mwh") matches only a header with that
      * unit, before any plain key, and then `scale` applies instead of the header's unit. */
     const char *keys;
-    double scale;     /* used when the header carries no unit, e.g. 60 for "Test (Min)" */
+    double scale; /* used when the header carries no unit, e.g. 60 for "Test (Min)" */
 };
 
 struct cp_tabread;

@@ -49,9 +49,8 @@ static void comma(char *s)
 static void g_mims(FILE *f, long n, double t, int c, double i, double v, double q)
 {
     char buf[256];
-    snprintf(buf, sizeof(buf), "%ld\t0\t%d\t%d\t%.6f\t%.6f\t%.8f\t%.8f\t%.8f\t%.4f\t%c\t0\t", n,
-             c, i > 0 ? 2 : 4, t / 60, t / 60, q, q * 3.6, i > 0 ? i : -i, v,
-             i > 0 ? 'C' : 'D');
+    snprintf(buf, sizeof(buf), "%ld\t0\t%d\t%d\t%.6f\t%.6f\t%.8f\t%.8f\t%.8f\t%.4f\t%c\t0\t", n, c,
+             i > 0 ? 2 : 4, t / 60, t / 60, q, q * 3.6, i > 0 ? i : -i, v, i > 0 ? 'C' : 'D');
     comma(buf);
     fprintf(f, "%s4/7/2021 4:14:13 PM\t\r\n", buf);
 }
@@ -86,8 +85,9 @@ static void h_landt(FILE *f)
 }
 static void g_landt(FILE *f, long n, double t, int c, double i, double v, double q)
 {
-    fprintf(f, "%ld\t%.6f\t%.6f\t%.4f\t%.4f\t%.3f\t0\t%.4f\t%.4f\t0\t-\t-\t2026-01-15 09:00:00\t\t%d"
-               "\t%d\t%s\n",
+    fprintf(f,
+            "%ld\t%.6f\t%.6f\t%.4f\t%.4f\t%.3f\t0\t%.4f\t%.4f\t0\t-\t-\t2026-01-15 09:00:00\t\t%d"
+            "\t%d\t%s\n",
             n, t / 3600, t / 3600, i * 1000, q * 1000, q * 1e5, v, q * 3600, c, i > 0 ? 2 : 3,
             i > 0 ? "RateC" : "RateD");
 }
@@ -102,10 +102,11 @@ static void h_basytec(FILE *f)
 }
 static void g_basytec(FILE *f, long n, double t, int c, double i, double v, double q)
 {
-    fprintf(f, "%.6f\t%ld\t14.11.2022\t10:40:01\t0.000000\t%d\t%s\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\t"
-               "0.000000\t24.50\t%d\t0\n",
-            t / 3600, n, i > 0 ? 2 : 3, i > 0 ? "Charge" : "Discharge", v, i, q,
-            i > 0 ? q : 1.1, i > 0 ? 0 : -q, c);
+    fprintf(f,
+            "%.6f\t%ld\t14.11.2022\t10:40:01\t0.000000\t%d\t%s\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\t"
+            "0.000000\t24.50\t%d\t0\n",
+            t / 3600, n, i > 0 ? 2 : 3, i > 0 ? "Charge" : "Discharge", v, i, q, i > 0 ? q : 1.1,
+            i > 0 ? 0 : -q, c);
 }
 
 struct format {
@@ -115,8 +116,10 @@ struct format {
 };
 
 static const struct format formats[] = {
-    {"maccor", "maccor", h_maccor, g_maccor},     {"maccor_mims", "maccor", h_mims, g_mims},
-    {"pec", "pec", h_pec, g_pec},                 {"landt", "landt", h_landt, g_landt},
+    {"maccor", "maccor", h_maccor, g_maccor},
+    {"maccor_mims", "maccor", h_mims, g_mims},
+    {"pec", "pec", h_pec, g_pec},
+    {"landt", "landt", h_landt, g_landt},
     {"basytec", "basytec", h_basytec, g_basytec},
 };
 

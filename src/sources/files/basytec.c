@@ -51,8 +51,8 @@ static int basytec_direction(const char *state)
 static int german_stamp(const char *s, double *out)
 {
     int d, m, y, hh = 0, mm = 0, ss = 0;
-    if (sscanf(s, "%d.%d.%d %d:%d:%d", &d, &m, &y, &hh, &mm, &ss) < 3 || m < 1 || m > 12 ||
-        d < 1 || d > 31)
+    if (sscanf(s, "%d.%d.%d %d:%d:%d", &d, &m, &y, &hh, &mm, &ss) < 3 || m < 1 || m > 12 || d < 1 ||
+        d > 31)
         return -1;
     char iso[40];
     snprintf(iso, sizeof(iso), "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
@@ -74,7 +74,8 @@ static int basytec_preamble(struct cp_tabread *tr, char *line, struct cp_error *
     }
     double t;
     char date[40];
-    if (strncmp(line, "~Start of Test:", 15) == 0 && german_stamp(line + 15 + strspn(line + 15, " "), &t) == 0) {
+    if (strncmp(line, "~Start of Test:", 15) == 0 &&
+        german_stamp(line + 15 + strspn(line + 15, " "), &t) == 0) {
         cp_format_time((int64_t)t, date, sizeof(date));
         if (cp_tabread_meta(tr, "start_date", date) < 0)
             return cp_error_oom(err);

@@ -65,7 +65,8 @@ static int landt_sniff(const char *path, const char *head, size_t len)
     if (!cp_head_starts(head, len, "Record"))
         return 0;
     if (cp_head_contains(head, first, "Voltage/V") &&
-        (cp_head_contains(head, first, "Cycle-Index") || cp_head_contains(head, first, "CycleNo")) &&
+        (cp_head_contains(head, first, "Cycle-Index") ||
+         cp_head_contains(head, first, "CycleNo")) &&
         cp_head_contains(head, first, "Capacity/"))
         return 90;
     return 0;

@@ -22,7 +22,7 @@
 
 /* Every column but the test time, whose default unit depends on the header style. */
 #define MACCOR_COLUMNS                                                                             \
-    {CP_V_CYCLE, "cyc cyclec cycle", 1}, {CP_V_STEP, "step", 1}, {CP_V_STAMP, "dpttime", 1},      \
+    {CP_V_CYCLE, "cyc cyclec cycle", 1}, {CP_V_STEP, "step", 1}, {CP_V_STAMP, "dpttime", 1},       \
         {CP_V_CURRENT, "amps current amp", 1}, {CP_V_CURRENT, "mamps mamp", 1e-3},                 \
         {CP_V_VOLTAGE, "volts voltage", 1}, {CP_V_VOLTAGE, "mvolts", 1e-3},                        \
         {CP_V_Q, "amphr capacity amphrs cap", 1}, {CP_V_Q, "mamphr", 1e-3},                        \
@@ -108,8 +108,10 @@ static int mims_line(struct cp_tabread *tr, const char *line, struct cp_error *e
 {
     static const struct {
         const char *key, *meta;
-    } keys[] = {{"Name:\t", "source_file"}, {"Channel:\t", "channel"},
-                {"Procedure\t", "procedure"}, {"Tester\t", "tester_name"}};
+    } keys[] = {{"Name:\t", "source_file"},
+                {"Channel:\t", "channel"},
+                {"Procedure\t", "procedure"},
+                {"Tester\t", "tester_name"}};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         size_t n = strlen(keys[i].key);
         if (strncmp(line, keys[i].key, n) == 0)
@@ -174,8 +176,8 @@ static int maccor_sniff(const char *path, const char *head, size_t len)
     (void)path;
     if (is_eis(head, len))
         return 80;
-    int today = cp_head_starts(head, len, "Today's Date") ||
-                cp_head_starts(head, len, "Today''s Date");
+    int today =
+        cp_head_starts(head, len, "Today's Date") || cp_head_starts(head, len, "Today''s Date");
     if (today && (cp_head_contains(head, len, "Rec#") || cp_head_contains(head, len, "Rec,") ||
                   cp_head_contains(head, len, "Date of Test")))
         return 95;
@@ -218,8 +220,8 @@ static int look_header(struct look *lk, char *line)
         line += 3;
     if (strncmp(line, "Rec", 3) != 0)
         return 0;
-    static const char *const tnames[] = {"Test (Sec)", "Test (Min)", "TestTime",
-                                         "Test Time (sec)", NULL};
+    static const char *const tnames[] = {"Test (Sec)", "Test (Min)", "TestTime", "Test Time (sec)",
+                                         NULL};
     static const char *const snames[] = {"DPt Time", "DPT Time", NULL};
     static const char *const cnames[] = {"Amps", "Current [A]", "Current", "mAmps", NULL};
     static const char *const mnames[] = {"State", "Md", NULL};

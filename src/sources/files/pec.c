@@ -82,8 +82,8 @@ static const struct cp_tabspec pec_spec = {
 static int pec_sniff(const char *path, const char *head, size_t len)
 {
     (void)path;
-    int key_lines = cp_head_starts(head, len, "Request Year:,") ||
-                    cp_head_starts(head, len, "Test:,");
+    int key_lines =
+        cp_head_starts(head, len, "Request Year:,") || cp_head_starts(head, len, "Test:,");
     if (key_lines && cp_head_contains(head, len, "\nTest,Cell,Rack,") &&
         cp_head_contains(head, len, ",Total Time ("))
         return 90;

@@ -1,7 +1,7 @@
 /*
  * The Maccor dialects with no real sample, and the PEC, Landt/Lanhe and BaSyTec readers, on
- * fixtures written from documentation (tests/data/readers, names with "_doc_"): each fixture was written
- * with round numbers (a constant current for a whole number of hours), so the expected
+ * fixtures written from documentation (tests/data/readers, names with "_doc_"): each fixture was
+ * written with round numbers (a constant current for a whole number of hours), so the expected
  * per-cycle figures below follow from the current and the duration, not from the reader.
  * Bad input: one error naming the file and the line.
  */
@@ -91,7 +91,7 @@ TEST(maccor_durations_and_milli_units)
     HAS(r.out.dialect, "milli-unit columns");
     CHECK_INT(r.out.rows_read, 4);
     CHECK_NEAR(rd_get(&r, 0, "test_time_s"), 86400 + 2 * 3600 + 6.5, 1e-9);
-    CHECK_NEAR(rd_get(&r, 0, "i_max"), 1.2, 1e-12);                        /* 1200 mAmps */
+    CHECK_NEAR(rd_get(&r, 0, "i_max"), 1.2, 1e-12);                      /* 1200 mAmps */
     CHECK_NEAR(rd_get(&r, 0, "charge_capacity_ah"), 31.200123333, 1e-9); /* mAmp-hr */
     rd_free(&r);
 }
