@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -287,17 +288,16 @@ static void row_parts(const struct look *lk, char *const *row, int nrow, char *o
         add_part(out, n, "state column");
 }
 
-static void describe(const char *head, size_t len, char *out, size_t n)
+/* The dialect of the file whose first bytes are head[0..len) (NUL-terminated); head is split
+ * in place. */
+static void describe(char *head, size_t len, char *out, size_t n)
 {
-    static char copy[65536];
-    size_t m = len < sizeof(copy) - 1 ? len : sizeof(copy) - 1;
-    memcpy(copy, head, m);
-    copy[m] = '\0';
+    int mims = is_mims(head, len);
     snprintf(out, n, "maccor: %s", header_style(head, len));
     struct look lk = {.nf = 0};
-    char *row[LOOK_FIELDS];
+    char *row[LOOK_FIELDS], *save = NULL;
     int nrow = 0, found = 0;
-    for (char *line = strtok(copy, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+    for (char *line = strtok_r(head, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
         if (!found) {
             found = look_header(&lk, line);
             continue;
@@ -307,7 +307,7 @@ static void describe(const char *head, size_t len, char *out, size_t n)
     }
     if (!found)
         return;
-    const char *tk = time_kind(&lk, row, nrow, is_mims(head, len));
+    const char *tk = time_kind(&lk, row, nrow, mims);
     if (tk)
         add_part(out, n, tk);
     for (int f = 0; f < lk.nf && f < LOOK_FIELDS; f++)
@@ -318,21 +318,28 @@ static void describe(const char *head, size_t len, char *out, size_t n)
     row_parts(&lk, row, nrow, out, n);
 }
 
+#define HEAD_MAX 65536
+
 static int maccor_read(const char *path, struct cp_reader_out *out, struct cp_error *err)
 {
-    static char head[65536]; /* readers run one file at a time (source stage) */
-    long n = cp_read_head(path, head, sizeof(head) - 1);
-    if (n < 0)
+    char *head = cp_malloc(HEAD_MAX);
+    if (!head)
+        return cp_error_oom(err);
+    long n = cp_read_head(path, head, HEAD_MAX - 1);
+    if (n < 0) {
+        cp_free(head);
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
+    }
     head[n] = '\0';
-    if (is_eis(head, (size_t)n))
+    int eis = is_eis(head, (size_t)n), mims = is_mims(head, (size_t)n);
+    describe(head, (size_t)n, out->dialect, sizeof(out->dialect));
+    cp_free(head);
+    if (eis)
         return cp_error_set(err, CP_EDATA,
                             "%s:1: Maccor AC impedance (EIS) export holds no "
                             "cycling data: expected a cycling export with Cyc#, Amps, Volts",
                             path);
-    describe(head, (size_t)n, out->dialect, sizeof(out->dialect));
-    return cp_tabread_run(is_mims(head, (size_t)n) ? &maccor_mims_spec : &maccor_spec, path, out,
-                          err);
+    return cp_tabread_run(mims ? &maccor_mims_spec : &maccor_spec, path, out, err);
 }
 
 static const char *const maccor_dialects[] = {

@@ -104,7 +104,7 @@ static void describe(const char *head, size_t len, char *out, size_t n)
 
 static int pec_read(const char *path, struct cp_reader_out *out, struct cp_error *err)
 {
-    static char head[16384];
+    char head[16384];
     long n = cp_read_head(path, head, sizeof(head) - 1);
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
