@@ -237,10 +237,12 @@ static int look_header(struct look *lk, char *line)
     return 1;
 }
 
+/* Append ", part" when it fits whole: out->dialect is short, the parts come most telling first. */
 static void add_part(char *out, size_t n, const char *part)
 {
     size_t k = strlen(out);
-    snprintf(out + k, n - k, "%s%s", k > strlen("maccor: ") ? ", " : "", part);
+    if (k + 2 + strlen(part) < n)
+        snprintf(out + k, n - k, "%s%s", k > strlen("maccor: ") ? ", " : "", part);
 }
 
 static const char *header_style(const char *head, size_t len)
@@ -267,7 +269,7 @@ static const char *time_kind(const struct look *lk, char *const *row, int nrow, 
     if (lk->time < nrow && strchr(row[lk->time], 'd') && strchr(row[lk->time], ':'))
         return "d hh:mm:ss durations";
     if (strcasecmp(name, "TestTime") == 0 && mims)
-        return "TestTime in minutes";
+        return "TestTime minutes";
     return NULL;
 }
 
@@ -284,8 +286,8 @@ static void row_parts(const struct look *lk, char *const *row, int nrow, char *o
     }
     if (lk->volt >= 0 && lk->volt < nrow && lk->delim != ',' && strchr(row[lk->volt], ','))
         add_part(out, n, "decimal comma");
-    if (lk->state >= 0 && lk->current >= 0)
-        add_part(out, n, "state column");
+    if (lk->state >= 0 && strcmp(lk->fields[lk->state], "Md") == 0)
+        add_part(out, n, "unsigned current, Md");
 }
 
 /* The dialect of the file whose first bytes are head[0..len) (NUL-terminated); head is split
@@ -346,7 +348,7 @@ static const char *const maccor_dialects[] = {
     "Today's Date header line (tab), Test (Sec) or Test (Min), signed Amps",
     "Today''s Date header, blank lines between header lines",
     "two-line CSV header (Today's Date ,/Date of Test:,)",
-    "13-line Name/Channel header, Cap. [Ah]/Ener. [Wh]/Md, TestTime in minutes",
+    "13-line Name/Channel header, Cap. [Ah]/Ener. [Wh]/Md, TestTime minutes",
     "no header (re-saved table starting at Rec)",
     "TestTime as d hh:mm:ss durations",
     "12-hour or clock-only DPt Time",

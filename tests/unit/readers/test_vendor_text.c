@@ -63,7 +63,7 @@ TEST(maccor_name_channel_decimal_comma)
     CHECK_INT(r.rc, 0);
     CHECK_STR(rd_format(&r), "maccor");
     HAS(r.out.dialect, "13-line Name/Channel header");
-    HAS(r.out.dialect, "TestTime in minutes");
+    HAS(r.out.dialect, "TestTime minutes");
     HAS(r.out.dialect, "12-hour DPT Time");
     HAS(r.out.dialect, "decimal comma");
     CHECK_INT(r.out.rows_read, 9);
