@@ -15,9 +15,8 @@
  *   3. streams the rows into a time series (include/cellpipe/ts.h), which appends per-cycle
  *      rows to out->cycles.
  * Errors (CP_EDATA, "path:line: ..."): empty file, binary file, no header with the required
- * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than
- * the mapped columns need (truncated when it is the last line), a mapped value that is not a number
- * or not a date. CP_ENOINPUT: missing file.
+ * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than the mapped columns need (truncated when it is the
+ * last line), a mapped value that is not a number or not a date. CP_ENOINPUT: missing file.
  */
 #include "cellpipe/reader.h"
 #include "cellpipe/ts.h"

@@ -1,7 +1,7 @@
 /*
  * BaSyTec result files exported as text, built from documentation: no sample export was
  * available. Layout as BaSyTec's result export writes it and as the open-source readers that
- * parse it describe it (yadg's and battery-data-format's basytec parsers, lab analysis
+ * parse it describe it (a battery-data-format BaSyTec plugin and its tests, lab analysis
  * scripts): "~"-prefixed preamble lines ("~Resultfile from Basytec Battery Test System",
  * "~Name of Test: ...", "~Battery: ...", "~Start of Test: 14.11.2022 10:40:01"), then the
  * column header, also "~"-prefixed and tab-separated: "~Time[h] DataSet Date Time t-Step[h]

@@ -1,8 +1,8 @@
 /*
  * Landt / Lanhe (LANDdt, LANHE) record tables exported as text (tab or comma), built from
  * documentation: no sample export was available. The layout is the record sheet of LANDdt
- * exports as the open-source readers that parse it list its columns (monocell's Landt profile,
- * navani's Landt loader, Pinguin's and galv's column tables): "Record, TestTime/h,
+ * exports as the open-source readers that parse it list its columns (monocell's Landt profile
+ * and test fixture, Landt plotting scripts): "Record, TestTime/h,
  * StepTime/h, Current/mA, Capacity/mAh, SpeCap/mAh/g, SOC|DOD/%, Voltage/V, Energy/mWh,
  * SpeEnergy/Wh/kg, AuxTemp/dC., AuxVolt/V, SysTime, <empty spacer>, Cycle-Index, Step-Index,
  * Step-State", with the step states R (rest), RateC/CCC/CVC (charge), RateD/CCD/CVD

@@ -333,8 +333,8 @@ static int check_header(struct cp_tabread *tr, struct cp_error *err)
 {
     const char *dup = cp_header_duplicate(tr->fields, (size_t)tr->nhead);
     if (dup)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path, tr->lr.line,
-                            dup);
+        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path,
+                            tr->lr.line, dup);
     return 0;
 }
 
