@@ -44,8 +44,11 @@ enum cp_var {
 
 struct cp_colmap {
     enum cp_var var;
-    const char *keys; /* space-separated cp_colkey() keys, first match in header order wins */
-    double scale;     /* used when the header carries no unit, e.g. 60 for "Test (Min)" */
+    /* space-separated cp_colkey() keys, first match in header order wins. A key written
+     * "key:unit" (cp_colkey unit, e.g. "chargecapacity:mwh") matches only a header with that
+     * unit, before any plain key, and then `scale` applies instead of the header's unit. */
+    const char *keys;
+    double scale; /* used when the header carries no unit, e.g. 60 for "Test (Min)" */
 };
 
 struct cp_tabread;

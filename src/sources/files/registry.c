@@ -16,6 +16,9 @@ extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
 extern const struct cp_reader_ops cp_reader_bdf;
 extern const struct cp_reader_ops cp_reader_tidy;
+extern const struct cp_reader_ops cp_reader_pec;
+extern const struct cp_reader_ops cp_reader_landt;
+extern const struct cp_reader_ops cp_reader_basytec;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -28,6 +31,9 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     &cp_reader_bdf,               /* Battery Data Format CSV */
     &cp_reader_tidy,              /* tidy per-cycle CSV, canonical names */
+    &cp_reader_pec,               /* PEC (SBT) CSV */
+    &cp_reader_landt,             /* Landt/Lanhe record tables */
+    &cp_reader_basytec,           /* BaSyTec result text */
     NULL,
 };
 

@@ -241,6 +241,40 @@ static char *unwrap_line(char *line, size_t *len)
     return line;
 }
 
+/* Map field f by its key alone: the header's unit wins over the spec's default scale. */
+static void map_field(struct cp_tabread *tr, int f, const char *key, const char *unit,
+                      unsigned *mapped)
+{
+    for (const struct cp_colmap *m = tr->spec->map; m->keys; m++) {
+        if (tr->col[m->var] >= 0 || !has_key(m->keys, key))
+            continue;
+        tr->col[m->var] = f;
+        tr->scale[m->var] = unit[0] ? cp_unit_scale(unit) : m->scale;
+        *mapped |= CP_BIT(m->var);
+        return;
+    }
+}
+
+/* Map field f by "key:unit" (a spec entry naming the unit, e.g. PEC's energy written as
+ * "Charge Capacity (mWh)"): that entry's scale applies. 1 when mapped. */
+static int map_with_unit(struct cp_tabread *tr, int f, const char *key, const char *unit,
+                         unsigned *mapped)
+{
+    char both[2 * KEY_MAX + 2];
+    if (!unit[0])
+        return 0;
+    snprintf(both, sizeof(both), "%s:%s", key, unit);
+    for (const struct cp_colmap *m = tr->spec->map; m->keys; m++) {
+        if (tr->col[m->var] >= 0 || !has_key(m->keys, both))
+            continue;
+        tr->col[m->var] = f;
+        tr->scale[m->var] = m->scale;
+        *mapped |= CP_BIT(m->var);
+        return 1;
+    }
+    return 0;
+}
+
 /* Try `line` as the header: map every field; 1 when all required variables map. */
 static int try_header(struct cp_tabread *tr, char *line)
 {
@@ -261,14 +295,8 @@ static int try_header(struct cp_tabread *tr, char *line)
     unsigned mapped = 0;
     for (int f = 0; f < nf; f++) {
         cp_colkey(tr->fields[f], key, sizeof(key), unit, sizeof(unit));
-        for (const struct cp_colmap *m = spec->map; m->keys; m++) {
-            if (tr->col[m->var] >= 0 || !has_key(m->keys, key))
-                continue;
-            tr->col[m->var] = f;
-            tr->scale[m->var] = unit[0] ? cp_unit_scale(unit) : m->scale;
-            mapped |= CP_BIT(m->var);
-            break;
-        }
+        if (!map_with_unit(tr, f, key, unit, &mapped))
+            map_field(tr, f, key, unit, &mapped);
     }
     unsigned missing = spec->required & ~mapped;
     if (missing) {
