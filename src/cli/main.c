@@ -22,6 +22,7 @@ extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
 extern const struct cp_command cp_cmd_mlflow;
+extern const struct cp_command cp_cmd_models;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
 
@@ -34,6 +35,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_inspect,
     &cp_cmd_merge,
     &cp_cmd_mlflow,
+    &cp_cmd_models,
     &cp_cmd_ingest,
     &cp_cmd_db,
     NULL,
