@@ -171,7 +171,7 @@ def main():
         check("registered model.json is the report's",
               open(got, "rb").read()
               == open(os.path.join(reports[final], "models/life/model.json"), "rb").read())
-    print("models: %d passed, %d failed" % (passed, failed))
+    print("checker done: %d PASS, %d FAIL" % (passed, failed))
     return 1 if failed else 0
 
 
