@@ -14,6 +14,9 @@
  *   {"seq":4,"op":"log_batch","ref":"cell/A1","metrics":[..],"params":[..],"tags":[..]}
  *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg","after_publish":true}
  *   {"seq":6,"op":"update_run","ref":"parent","status":"FINISHED","end_time":..}
+ *   {"seq":7,"op":"artifact","ref":"model/life","path":"models/life/model/MLmodel",
+ *    "dest":"model/MLmodel"}                       (dest: the path in the run; default path)
+ *   {"seq":8,"op":"register","ref":"model/life","name":"cycle-life","alias":"champion",..}
  *   {"ack":2,"run_id":"..","artifact_uri":"mlflow-artifacts:/1/../artifacts"}
  *
  * Runs are named by local refs; their server ids come from the create_run acks. Replays are

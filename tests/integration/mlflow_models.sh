@@ -64,6 +64,7 @@ models:
     algorithm: ridge
     features: $3
     register_as: cycle-life
+${4:-}
 YAML
     MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run "$TMP/p-$1.yaml" --out "$TMP/r" --date "$1" \
         >"$TMP/run-$1.log" 2>&1
@@ -82,7 +83,9 @@ PYEOF
 }
 
 # 1. five trainings
-train 2026-01-05 48 "[qd_max_minus_qd_2, qd_slope_last10, qd_intercept_last10, ce_mean, ce_sd, temperature_mean_c, ir_2, ir_change]"
+# (training 1 also has a classifier, registered on its own)
+train 2026-01-05 48 "[qd_max_minus_qd_2, qd_slope_last10, qd_intercept_last10, ce_mean, ce_sd, temperature_mean_c, ir_2, ir_change]" \
+    "  - {name: short, task: classification, target: cycle_life < 900, features: [qd_slope_last10, ce_mean], register_as: short-life}"
 expect "training 1 exits 0" "[ $? = 0 ]"
 train 2026-01-06 48 "[qd_2, ce_mean]"
 expect "training 2 exits 0" "[ $? = 0 ]"
@@ -121,6 +124,30 @@ pass=$((pass + $(grep -c '^PASS' <<<"$out")))
 fail=$((fail + $(grep -c '^FAIL' <<<"$out")))
 grep -q '^PASS' <<<"$out" || { bad "checker ran"; tail -n 20 "$TMP/check.err"; }
 
+# the classifier: its pyfunc model against cellpipe's probabilities and classes
+out=$("$PY" -P - "$URI" "$(rep 2026-01-05)" 2>"$TMP/class.err" <<'PYEOF'
+import sys
+import mlflow
+import pandas as pd
+mlflow.set_tracking_uri(sys.argv[1])
+rep = sys.argv[2]
+m = mlflow.pyfunc.load_model("models:/short-life@champion")
+f = pd.read_csv(rep + "/models/short/features.csv", float_precision="round_trip")
+got = m.predict(f).set_index(f.cell_id)
+want = pd.read_csv(rep + "/results/predictions.csv", float_precision="round_trip")
+want = want[want.model == "short"].set_index("cell_id").loc[got.index]
+diff = (got.probability - want.probability).abs().max()
+same = (got.predicted_class == want.predicted_class).all()
+print("%s classifier probabilities (max diff %g over %d cells)" %
+      ("PASS" if diff <= 1e-12 and len(got) else "FAIL", diff, len(got)))
+print("%s classifier classes" % ("PASS" if same else "FAIL"))
+PYEOF
+)
+echo "$out"
+pass=$((pass + $(grep -c '^PASS' <<<"$out")))
+fail=$((fail + $(grep -c '^FAIL' <<<"$out")))
+grep -q '^PASS' <<<"$out" || { bad "classifier check ran"; tail -n 20 "$TMP/class.err"; }
+
 # what the client says: champion version, its report, the version count
 read -r CHAMP CHAMP_RUN NVERS < <("$PY" -P - "$URI" <<'PYEOF'
 import sys
@@ -138,6 +165,9 @@ CHAMP_REP=${CHAMP_REP%/mlflow/journal.ndjson}
 expect "models list exits 0" "[ $? = 0 ]"
 expect "models list: cycle-life, latest $NVERS, champion=$CHAMP" \
     'grep -qx "cycle-life  latest version $NVERS  aliases champion=$CHAMP" "$TMP/list"'
+expect "models list: short-life, champion=1" \
+    'grep -qx "short-life  latest version 1  aliases champion=1" "$TMP/list"'
+expect "models list: two models" '[ "$(wc -l <"$TMP/list")" = 2 ]'
 MLFLOW_TRACKING_URI=$URI "$CELLPIPE" models show cycle-life >"$TMP/show" 2>&1
 expect "models show exits 0 (URI from MLFLOW_TRACKING_URI)" "[ $? = 0 ]"
 expect "models show: $NVERS versions" '[ "$(grep -c "^version " "$TMP/show")" = "$NVERS" ]'
