@@ -62,7 +62,8 @@ static int read_cv(const char *dir, json_t *cv, struct cp_error *err)
         cp_free(path);
         return rc;
     }
-    int rc = cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
+    int rc =
+        cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
     int id = cp_csv_field_index(&r, "cell_id"), obs = cp_csv_field_index(&r, "observed"),
         pred = cp_csv_field_index(&r, "predicted");
     if (rc == 0 && (id < 0 || obs < 0 || pred < 0))
@@ -135,7 +136,8 @@ static int score_features(struct cmp_ctx *c, const char *dir, json_t *cv, struct
         cp_free(path);
         return rc;
     }
-    int rc = cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
+    int rc =
+        cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
     int id = cp_csv_field_index(&r, "cell_id"), obs = cp_csv_field_index(&r, "observed");
     if (rc == 0 && (id < 0 || obs < 0))
         rc = cp_error_set(err, CP_EDATA, "%s:1: expected columns cell_id and observed", path);

@@ -65,9 +65,8 @@ static int add_tag(json_t *tags, const char *key, const char *value)
                  : 0;
 }
 
-static int create_model_run(struct cp_mlflow_session *s, const struct cp_run *run,
-                            const char *ref, const char *name, json_t *training, int64_t ts,
-                            struct cp_error *err)
+static int create_model_run(struct cp_mlflow_session *s, const struct cp_run *run, const char *ref,
+                            const char *name, json_t *training, int64_t ts, struct cp_error *err)
 {
     struct cp_strbuf rn;
     cp_strbuf_init(&rn);
@@ -79,10 +78,10 @@ static int create_model_run(struct cp_mlflow_session *s, const struct cp_run *ru
               add_tag(tags, "cellpipe.pipeline", run->cfg->name) ||
               add_tag(tags, "cellpipe.date", run->date) || add_tag(tags, "cellpipe.task", task) ||
               add_tag(tags, "cellpipe.register_as", reg);
-    json_t *op = bad ? NULL
-                     : json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}", "op", "create_run", "ref", ref,
-                                 "parent", "parent", "run_name", rn.buf, "start_time",
-                                 (json_int_t)ts, "tags", tags);
+    json_t *op =
+        bad ? NULL
+            : json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}", "op", "create_run", "ref", ref, "parent",
+                        "parent", "run_name", rn.buf, "start_time", (json_int_t)ts, "tags", tags);
     json_decref(tags);
     cp_strbuf_release(&rn);
     return op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
@@ -178,8 +177,8 @@ static json_t *cells_sha(const char *root, const char *dir)
 {
     struct cp_strbuf p;
     cp_strbuf_init(&p);
-    json_t *m = cp_strbuf_addf(&p, "%s/%s/model.json", root, dir) ? NULL
-                                                                   : json_load_file(p.buf, 0, NULL);
+    json_t *m =
+        cp_strbuf_addf(&p, "%s/%s/model.json", root, dir) ? NULL : json_load_file(p.buf, 0, NULL);
     cp_strbuf_release(&p);
     json_t *sha = json_incref(json_object_get(m, "cells_sha256"));
     json_decref(m);
@@ -193,12 +192,11 @@ static int submit_register(struct cp_mlflow_session *s, const struct cp_run *run
     if (!json_is_string(reg) || !*json_string_value(reg))
         return 0;
     json_t *alias = json_object_get(training, "alias");
-    json_t *op = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:O*, s:O*, s:o}", "op", "register",
-                           "ref", ref, "name", reg, "alias", alias ? alias : json_null(),
-                           "model_dir", dir, "pipeline", run->cfg->name, "task",
-                           json_object_get(training, "task"), "compare",
-                           json_object_get(training, "compare"), "cells_sha256",
-                           cells_sha(run->staging_dir, dir));
+    json_t *op = json_pack(
+        "{s:s, s:s, s:O, s:O, s:s, s:s, s:O*, s:O*, s:o}", "op", "register", "ref", ref, "name",
+        reg, "alias", alias ? alias : json_null(), "model_dir", dir, "pipeline", run->cfg->name,
+        "task", json_object_get(training, "task"), "compare", json_object_get(training, "compare"),
+        "cells_sha256", cells_sha(run->staging_dir, dir));
     return op ? cp_mlflow_submit(s, op, err) : cp_error_oom(err);
 }
 

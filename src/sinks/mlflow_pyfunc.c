@@ -32,9 +32,9 @@ extern const char cp_mlflow_embed_pyfunc[];
 /* The Python the model was written for: MLflow only warns when the loading one differs. */
 #define PYFUNC_PYTHON "3.11"
 
-const char *const mlf_model_files[] = {"MLmodel",         "model.json",     "code/" MLF_LOADER ".py",
-                                       "requirements.txt", "python_env.yaml", "conda.yaml",
-                                       NULL};
+const char *const mlf_model_files[] = {
+    "MLmodel",    "model.json", "code/" MLF_LOADER ".py", "requirements.txt", "python_env.yaml",
+    "conda.yaml", NULL};
 
 const char *mlf_pyfunc_loader(void)
 {
@@ -68,8 +68,7 @@ static const char conda[] = "name: mlflow-env\n"
                             "dependencies:\n- python=" PYFUNC_PYTHON "\n- pip\n"
                             "- pip:\n  - mlflow\n  - pandas\n";
 
-static int put(const char *dir, const char *rel, const char *data, size_t len,
-               struct cp_error *err)
+static int put(const char *dir, const char *rel, const char *data, size_t len, struct cp_error *err)
 {
     char *path = cp_path_join(dir, rel);
     int rc = path ? 0 : cp_error_oom(err);

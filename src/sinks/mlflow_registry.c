@@ -241,9 +241,9 @@ static int version_model_json(struct cp_mlflow_session *s, const char *name, con
     struct cp_http_response resp;
     cp_strbuf_init(&url);
     cp_http_response_init(&resp);
-    if (rc == 0 && (cp_strbuf_addf(&url, "%s/api/2.0/mlflow-artifacts/artifacts/%s", s->base,
-                                   root) ||
-                    mlc_add_escaped_path(&url, "model.json")))
+    if (rc == 0 &&
+        (cp_strbuf_addf(&url, "%s/api/2.0/mlflow-artifacts/artifacts/%s", s->base, root) ||
+         mlc_add_escaped_path(&url, "model.json")))
         rc = cp_error_oom(err);
     struct cp_http_request req = {.method = "GET", .url = url.buf};
     if (rc == 0)
@@ -281,10 +281,10 @@ static int say(struct decision *d, const char *metric, int lower, double fresh, 
     d->move = better(fresh, held, lower);
     const char *op = d->move ? (lower ? "<" : ">") : (lower ? ">=" : "<=");
     if (d->move)
-        return cp_strbuf_addf(&d->text, "moved: %s %.6g %s %.6g of version %s on %s", metric,
-                              fresh, op, held, version, cells);
-    return cp_strbuf_addf(&d->text, "kept version %s: %s %.6g %s %.6g of version %s on %s",
-                          version, metric, fresh, op, held, version, cells);
+        return cp_strbuf_addf(&d->text, "moved: %s %.6g %s %.6g of version %s on %s", metric, fresh,
+                              op, held, version, cells);
+    return cp_strbuf_addf(&d->text, "kept version %s: %s %.6g %s %.6g of version %s on %s", version,
+                          metric, fresh, op, held, version, cells);
 }
 
 /* Holder trained on other cells: its model.json against this run's CV predictions. */
@@ -300,7 +300,8 @@ static int decide_other_cells(struct cp_mlflow_session *s, json_t *op, const cha
     struct cp_strbuf origin, cells;
     cp_strbuf_init(&origin);
     cp_strbuf_init(&cells);
-    int rc = full && !cp_strbuf_addf(&origin, "models:/%s/%s", name, holder) ? 0 : cp_error_oom(err);
+    int rc =
+        full && !cp_strbuf_addf(&origin, "models:/%s/%s", name, holder) ? 0 : cp_error_oom(err);
     if (rc == 0)
         rc = version_model_json(s, name, holder, &text, &len, err);
     struct cp_error why;
@@ -341,8 +342,7 @@ static int decide(struct cp_mlflow_session *s, json_t *op, const char *version, 
         return rc;
     if (!holder) {
         d->move = 1;
-        rc = cp_strbuf_addf(&d->text, "moved: no version held '%s'", alias) ? cp_error_oom(err)
-                                                                            : 0;
+        rc = cp_strbuf_addf(&d->text, "moved: no version held '%s'", alias) ? cp_error_oom(err) : 0;
     } else if (strcmp(holder, version) == 0) { /* a replay after the move */
         d->move = 1;
         rc = cp_strbuf_addf(&d->text, "moved: version %s holds '%s'", version, alias)
@@ -411,8 +411,7 @@ int mlc_exec_register(struct cp_mlflow_session *s, json_t *op, json_t *ack, stru
 
 /* --- reading the registry -------------------------------------------------------------- */
 
-static int open_session(struct cp_mlflow_session *s, const char *tracking_uri,
-                        struct cp_error *err)
+static int open_session(struct cp_mlflow_session *s, const char *tracking_uri, struct cp_error *err)
 {
     memset(s, 0, sizeof(*s));
     if (!tracking_uri || !*tracking_uri)
@@ -441,8 +440,7 @@ static int parse_uri(const char *uri, char **name, char **alias, char **version,
 
 /* The version number uri names, checked to exist. */
 static int resolve_version(struct cp_mlflow_session *s, const char *uri, const char *name,
-                           const char *alias, const char *version, char **out,
-                           struct cp_error *err)
+                           const char *alias, const char *version, char **out, struct cp_error *err)
 {
     struct reply r;
     const char *kv[] = {"name", name, "alias", alias, "version", version, NULL};
@@ -452,9 +450,8 @@ static int resolve_version(struct cp_mlflow_session *s, const char *uri, const c
             rc = cp_error_set(err, CP_EDATA, "%s: no alias '%s' on registered model '%s'", uri,
                               alias, name);
         else if (missing(&r))
-            rc = version ? cp_error_set(err, CP_EDATA,
-                                        "%s: no version %s of registered model '%s'", uri,
-                                        version, name)
+            rc = version ? cp_error_set(err, CP_EDATA, "%s: no version %s of registered model '%s'",
+                                        uri, version, name)
                          : cp_error_set(err, CP_EDATA, "%s: no registered model '%s'", uri, name);
         else
             rc = mlc_call_fail(alias ? "registered-models/alias" : "model-versions/get", &r, err);
@@ -561,16 +558,15 @@ int cp_mlflow_models_show(const char *tracking_uri, const char *name, json_t **m
     if (rc == 0)
         rc = get(&s, "registered-models/get", kv, &r, err);
     if (rc == 0 && r.status != 200)
-        rc = missing(&r) ? cp_error_set(err, CP_EDATA, "no registered model '%s' on the server",
-                                        name)
-                         : mlc_call_fail("registered-models/get", &r, err);
+        rc = missing(&r)
+                 ? cp_error_set(err, CP_EDATA, "no registered model '%s' on the server", name)
+                 : mlc_call_fail("registered-models/get", &r, err);
     if (rc == 0)
         *model = json_incref(json_object_get(r.json, "registered_model"));
     if (rc == 0 && cp_strbuf_addf(&filter, "name='%s'", name))
         rc = cp_error_oom(err);
     if (rc == 0)
-        rc = search_all(&s, "model-versions/search", filter.buf, "model_versions", *versions,
-                        err);
+        rc = search_all(&s, "model-versions/search", filter.buf, "model_versions", *versions, err);
     mlc_reply_release(&r);
     cp_strbuf_release(&filter);
     cp_mlflow_session_release(&s);

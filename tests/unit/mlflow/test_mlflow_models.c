@@ -22,7 +22,9 @@ static const char holder[] =
     "\"early_cycles\":100,\"features\":[\"x\"],\"mean\":[0.0],\"sd\":[1.0],\"coef\":[1.0],"
     "\"intercept\":2.0,\"param\":1.0,\"l1_ratio\":null,\"train_min\":[-5.0],\"train_max\":[5.0],"
     "\"interval\":{\"level\":0.9,\"lo\":-0.1,\"hi\":0.1},\"train_cells\":10,"
-    "\"cells_sha256\":\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"}";
+    "\"cells_sha256\":\""
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "\"}";
 
 static char dir[64];
 
@@ -52,9 +54,9 @@ TEST(compare_on_this_runs_cells)
     double fresh = 0, held = 0;
     size_t n = 0;
     struct cp_error err = {0};
-    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "models:/x/1", "regression", &fresh, &held, &n,
-                                &err),
-              0);
+    CHECK_INT(
+        mlc_compare_cells(dir, m, strlen(m), "models:/x/1", "regression", &fresh, &held, &n, &err),
+        0);
     CHECK_INT((int)n, 2);
     CHECK_NEAR(fresh, 10.0, 1e-12);
     CHECK_NEAR(held, sqrt(900.0 * 900.0 / 2), 1e-9);
@@ -88,18 +90,16 @@ TEST(compare_refusals)
     double f, h;
     size_t n;
     struct cp_error err = {0};
-    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "h", "regression", &f, &h, &n, &err),
-              -CP_EDATA);
+    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "h", "regression", &f, &h, &n, &err), -CP_EDATA);
     CHECK(strstr(err.msg, "features.csv:1: no column 'x', a feature of the holder") != NULL);
     cp_error_clear(&err);
-    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "models:/x/2", "classification", &f, &h, &n,
-                                &err),
-              -CP_EDATA);
+    CHECK_INT(
+        mlc_compare_cells(dir, m, strlen(m), "models:/x/2", "classification", &f, &h, &n, &err),
+        -CP_EDATA);
     CHECK_STR(err.msg, "models:/x/2: a regression model, this one is classification");
     cp_error_clear(&err);
     put("features.csv", "cell_id,x,observed\nz,0,100\n");
-    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "h", "regression", &f, &h, &n, &err),
-              -CP_EDATA);
+    CHECK_INT(mlc_compare_cells(dir, m, strlen(m), "h", "regression", &f, &h, &n, &err), -CP_EDATA);
     CHECK_STR(err.msg, "h: no cell of this run to compare on");
     cp_error_clear(&err);
     CHECK(mlc_compare_cells(dir, "{", 1, "h", "regression", &f, &h, &n, &err) < 0);
