@@ -93,7 +93,7 @@ train 2026-01-07 48 "[qd_slope_last10]"
 expect "training 3 exits 0" "[ $? = 0 ]"
 train 2026-01-08 40 "[qd_slope_last10]"
 expect "training 4 (other cells) exits 0" "[ $? = 0 ]"
-expect "training 1 registered live" '[ "$(unacked_register "$(rep 2026-01-05)")" = "0 1" ]'
+expect "training 1 registered both models live" '[ "$(unacked_register "$(rep 2026-01-05)")" = "0 2" ]'
 expect "trainings log their decisions" \
     '[ "$(cat "$TMP"/run-2026-01-0[5-8].log | grep -c "stage=mlflow registered=\"cycle-life\"")" = 4 ]'
 
