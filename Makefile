@@ -174,3 +174,5 @@ docs: $(BUILD)/cellpipe
 
 # src/sources/pg_embed.c includes these files' bytes (.incbin): rebuild it when they change.
 $(BUILD)/obj/src/sources/pg_embed.o: deployment/schema.sql $(wildcard templates/queries/*.sql)
+# src/sinks/mlflow_pyfunc.c includes the Python loader of a registered model the same way.
+$(BUILD)/obj/src/sinks/mlflow_pyfunc.o: templates/mlflow/cellpipe_pyfunc.py

@@ -14,6 +14,9 @@
  *   {"seq":4,"op":"log_batch","ref":"cell/A1","metrics":[..],"params":[..],"tags":[..]}
  *   {"seq":5,"op":"artifact","ref":"parent","path":"plots/fade.svg","after_publish":true}
  *   {"seq":6,"op":"update_run","ref":"parent","status":"FINISHED","end_time":..}
+ *   {"seq":7,"op":"artifact","ref":"model/life","path":"models/life/model/MLmodel",
+ *    "dest":"model/MLmodel"}                       (dest: the path in the run; default path)
+ *   {"seq":8,"op":"register","ref":"model/life","name":"cycle-life","alias":"champion",..}
  *   {"ack":2,"run_id":"..","artifact_uri":"mlflow-artifacts:/1/../artifacts"}
  *
  * Runs are named by local refs; their server ids come from the create_run acks. Replays are
@@ -156,5 +159,24 @@ int cp_mlflow_git_head(const char *dir, char out[41]);
 
 /* UI link of a run: <base>/#/experiments/<experiment>/runs/<run> (cp_free), or NULL. */
 char *cp_mlflow_run_url(const char *base, const char *experiment_id, const char *run_id);
+
+/* --- the model registry (docs/mlflow.md "Models and the registry") --------------------- */
+
+/* The model.json of a registered model: uri is "models:/NAME@ALIAS" or "models:/NAME/VERSION";
+ * *text gets its bytes (NUL-terminated, cp_free), *resolved (may be NULL) "models:/NAME/3"
+ * (cp_free). CP_EUNAVAILABLE server down (after the HTTP retries) or failing, CP_EDATA no such
+ * model, version or alias ("models:/x@champion: no alias 'champion' on registered model 'x'"),
+ * CP_ECONFIG no tracking URI or a malformed uri. */
+int cp_mlflow_model_fetch(const char *tracking_uri, const char *uri, char **text, size_t *len,
+                          char **resolved, struct cp_error *err);
+
+/* Every registered model (MLflow's RegisteredModel objects: name, latest_versions, aliases),
+ * all pages; *models a new reference. */
+int cp_mlflow_models_list(const char *tracking_uri, json_t **models, struct cp_error *err);
+
+/* One registered model and all its versions (ModelVersion objects: version, run_id, source,
+ * tags, aliases); new references. CP_EDATA when the server has no model of that name. */
+int cp_mlflow_models_show(const char *tracking_uri, const char *name, json_t **model,
+                          json_t **versions, struct cp_error *err);
 
 #endif

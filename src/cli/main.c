@@ -24,6 +24,7 @@ extern const struct cp_command cp_cmd_sample;
 extern const struct cp_command cp_cmd_inspect;
 extern const struct cp_command cp_cmd_merge;
 extern const struct cp_command cp_cmd_mlflow;
+extern const struct cp_command cp_cmd_models;
 extern const struct cp_command cp_cmd_ingest;
 extern const struct cp_command cp_cmd_db;
 extern const struct cp_command cp_cmd_convert;
@@ -37,6 +38,7 @@ static const struct cp_command *const commands[] = {
     &cp_cmd_inspect,
     &cp_cmd_merge,
     &cp_cmd_mlflow,
+    &cp_cmd_models,
     &cp_cmd_ingest,
     &cp_cmd_db,
     &cp_cmd_convert,

@@ -63,6 +63,8 @@ static int log_rest(struct cp_mlflow_session *s, const struct cp_run *run, struc
     int rc = mlf_parent_batch(s, run, ts, 1, NULL, err);
     for (size_t i = 0; rc == 0 && run->cfg->mlflow.child_runs && i < run->nresults; i++)
         rc = mlf_child_run(s, run, i, ts, err);
+    if (rc == 0) /* a training run per trained model, and its registration */
+        rc = mlf_models(s, run, ts, err);
     if (rc == 0 && run->cfg->mlflow.artifacts)
         rc = mlf_artifacts(s, run, err);
     if (rc == 0)

@@ -5,6 +5,8 @@
  *   mlflow_params.c     the parent run's params (the pipeline) and metrics (the fleet)
  *   mlflow_runs.c       creating and ending runs, the parent's note and batches, child runs
  *   mlflow_artifacts.c  the report files a run lists as artifacts
+ *   mlflow_pyfunc.c     a trained model's folder in MLflow's model format (the Python loader)
+ *   mlflow_models.c     a training run per trained model and its registration op
  *   mlflow.c            the sink ops and the run's lifecycle (open, log, publish, failed)
  */
 #ifndef CELLPIPE_MLFLOW_INTERNAL_H
@@ -45,6 +47,15 @@ struct batch {
 
 /* mlflow_artifacts.c */
 int mlf_artifacts(struct cp_mlflow_session *s, const struct cp_run *run, struct cp_error *err);
+/* mlflow_pyfunc.c: the loader module's name, the files of models/<name>/model/ (relative to
+ * it, NULL-terminated), the embedded loader, and writing the folder from model.json. */
+#define MLF_LOADER "cellpipe_pyfunc"
+extern const char *const mlf_model_files[];
+const char *mlf_pyfunc_loader(void);
+int mlf_model_folder(const char *model_dir, int64_t now_ms, struct cp_error *err);
+/* mlflow_models.c */
+int mlf_models(struct cp_mlflow_session *s, const struct cp_run *run, int64_t ts,
+               struct cp_error *err);
 /* mlflow_batch.c */
 void mlf_batch_init(struct batch *b, struct cp_mlflow_session *s, const char *ref, int64_t ts,
                     struct cp_error *err);

@@ -260,52 +260,18 @@ static int exec_update_run(struct cp_mlflow_session *s, json_t *op, struct cp_er
     return rc;
 }
 
-/* "mlflow-artifacts:/1/<run>/artifacts" or "mlflow-artifacts://host:port/1/..." -> the part
- * after the scheme and authority; NULL when the server does not proxy this run's artifacts. */
-static const char *proxied_root(const char *uri)
-{
-    static const char scheme[] = "mlflow-artifacts:";
-    if (!uri || strncmp(uri, scheme, sizeof(scheme) - 1) != 0)
-        return NULL;
-    const char *p = uri + sizeof(scheme) - 1;
-    if (p[0] == '/' && p[1] == '/') {
-        p = strchr(p + 2, '/');
-        if (!p)
-            return NULL;
-    }
-    while (*p == '/')
-        p++;
-    return p;
-}
-
-static int add_escaped_path(struct cp_strbuf *sb, const char *path)
-{
-    char *copy = cp_strdup(path);
-    if (!copy)
-        return -1;
-    int rc = 0;
-    for (char *seg = copy; rc == 0 && seg;) {
-        char *slash = strchr(seg, '/');
-        if (slash)
-            *slash = '\0';
-        rc = cp_strbuf_addch(sb, '/') || cp_http_escape(sb, seg);
-        seg = slash ? slash + 1 : NULL;
-    }
-    cp_free(copy);
-    return rc;
-}
-
 static int exec_artifact(struct cp_mlflow_session *s, json_t *op, json_t *ack, struct cp_error *err)
 {
     const char *ref = json_string_value(json_object_get(op, "ref"));
     const char *rel = json_string_value(json_object_get(op, "path"));
+    const char *dest = json_string_value(json_object_get(op, "dest")); /* default: path */
     const char *id;
     int rc = need_run(s, op, &id, err);
     if (rc < 0 || !rel)
         return rc < 0 ? rc : cp_error_set(err, CP_EDATA, "journal: artifact without a path");
     const char *uri =
         json_string_value(json_object_get(json_object_get(s->runs, ref), "artifact_uri"));
-    const char *root = proxied_root(uri);
+    const char *root = mlc_proxied_root(uri);
     char *file = cp_path_join(s->root, rel), *data = NULL;
     size_t len = 0;
     struct cp_strbuf path;
@@ -319,7 +285,7 @@ static int exec_artifact(struct cp_mlflow_session *s, json_t *op, json_t *ack, s
         cp_log(CP_LOG_WARN, "stage=mlflow artifact=\"%s\" skipped=\"%s\"", rel, why);
         rc = json_object_set_new(ack, "skipped", json_string(why)) ? cp_error_oom(err) : 0;
     } else if (cp_strbuf_addf(&path, "/api/2.0/mlflow-artifacts/artifacts/%s", root) ||
-               add_escaped_path(&path, rel)) {
+               mlc_add_escaped_path(&path, dest ? dest : rel)) {
         rc = cp_error_oom(err);
     } else {
         struct cp_strbuf url;
@@ -366,6 +332,8 @@ static int exec_op(struct cp_mlflow_session *s, json_t *op, int replay, json_t *
         return exec_artifact(s, op, ack, err);
     if (strcmp(kind, "update_run") == 0)
         return exec_update_run(s, op, err);
+    if (strcmp(kind, "register") == 0)
+        return mlc_exec_register(s, op, ack, err);
     return cp_error_set(err, CP_EDATA, "journal op %lld: unknown op '%s'",
                         json_integer_value(json_object_get(op, "seq")), kind);
 }
