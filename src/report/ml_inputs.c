@@ -6,6 +6,7 @@
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
+#include "cellpipe/mlflow.h"
 #include "cellpipe/ml_inputs.h"
 #include "cellpipe/ml_run.h"
 #include "cellpipe/run.h"
@@ -33,8 +34,20 @@ static int fetch(const struct cp_config *cfg, const struct cp_model_config *m, c
 {
     if (strncmp(m->use, "models:/", 8) != 0)
         return read_local(cfg, m, text, len, resolved, err);
-    return cp_error_set(err, CP_ECONFIG, "%s:%d: model '%s': the model registry is not built in",
-                        cfg->path, m->line, m->name);
+    const char *uri = cfg->mlflow.tracking_uri;
+    if (!uri || !*uri)
+        return cp_error_set(err, CP_ECONFIG,
+                            "%s:%d: model '%s': 'use: %s' needs mlflow.tracking_uri (or "
+                            "MLFLOW_TRACKING_URI)",
+                            cfg->path, m->line, m->name, m->use);
+    struct cp_error fe = {0};
+    int rc = cp_mlflow_model_fetch(uri, m->use, text, len, resolved, &fe);
+    if (rc < 0)
+        return cp_error_set(err, -rc, "%s:%d: model '%s': %s", cfg->path, m->line, m->name,
+                            fe.msg);
+    if (!*resolved && !(*resolved = cp_strdup(m->use)))
+        return cp_error_oom(err);
+    return 0;
 }
 
 int cp_report_ml_stage(struct cp_run *run, struct cp_error *err)

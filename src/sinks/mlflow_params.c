@@ -12,6 +12,7 @@
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
+#include "cellpipe/ml_run.h"
 #include "cellpipe/mlflow.h"
 #include "cellpipe/statistics.h"
 #include "cellpipe/strbuf.h"
@@ -242,6 +243,35 @@ static void statistics_metrics(struct batch *b, const struct cp_statistics *s)
     cp_statistics_lines_free(lines, n);
 }
 
+/* Per model of the run: how many cells it predicted; an applied model's error on the cells
+ * whose target is known; a trained model's CV metric (its own training run has the rest). */
+static void model_metrics(struct batch *b, const struct cp_ml_run *ml)
+{
+    for (size_t i = 0; i < ml->n; i++) {
+        const struct cp_ml_result *r = &ml->m[i];
+        char key[300];
+        double predicted = 0, v;
+        int lower;
+        for (size_t c = 0; r->pred && c < r->ncells; c++)
+            predicted += isfinite(r->pred[c]);
+        snprintf(key, sizeof key, "model.%s.predicted_cells", r->cfg->name);
+        mlf_batch_metric(b, key, predicted, 0);
+        if (r->have_cv) {
+            const char *metric = cp_ml_compare_metric(r, &v, &lower);
+            snprintf(key, sizeof key, "model.%s.%s", r->cfg->name, metric);
+            mlf_batch_metric(b, key, v, 0);
+        }
+        if (r->have_applied) {
+            int reg = strcmp(r->model.task, "regression") == 0;
+            snprintf(key, sizeof key, "model.%s.applied_cells", r->cfg->name);
+            mlf_batch_metric(b, key, (double)r->applied.n, 0);
+            snprintf(key, sizeof key, "model.%s.applied_%s", r->cfg->name,
+                     reg ? "mape" : "balanced_accuracy");
+            mlf_batch_metric(b, key, reg ? r->applied.mape : r->applied.balanced_accuracy, 0);
+        }
+    }
+}
+
 void mlf_parent_metrics(struct batch *b, const struct cp_run *run)
 {
     const struct cp_validation *val = &run->validation;
@@ -263,6 +293,8 @@ void mlf_parent_metrics(struct batch *b, const struct cp_run *run)
     fleet_stat(b, run, "ce_mean", offsetof(struct cp_cell_result, ce_mean));
     if (run->statistics)
         statistics_metrics(b, run->statistics);
+    if (run->ml)
+        model_metrics(b, run->ml);
     for (size_t i = 0; i < run->ntimings; i++) {
         struct cp_strbuf k;
         cp_strbuf_init(&k);

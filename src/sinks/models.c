@@ -4,6 +4,7 @@
  *   models/<name>/model.json       the saved model (include/cellpipe/ml_model.h), trained models
  *   models/<name>/training.json    what the MLflow sink logs and registers (docs/mlflow.md)
  *   models/<name>/coefficients.csv, cv_predictions.csv (with each cell's fold), features.csv
+ * An applied model (`use:`) gets models/<name>/features.csv only.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -88,6 +89,7 @@ static json_t *training_json(const struct cp_ml_result *r)
     return o;
 }
 
+/* Trained: everything; applied: the features the predictions came from. */
 static int write_model(const struct cp_run *run, const struct cp_ml_result *r, struct cp_error *err)
 {
     char rel[512];
@@ -101,6 +103,10 @@ static int write_model(const struct cp_run *run, const struct cp_ml_result *r, s
     const char *name = r->cfg->name;
 #define REL(file) (snprintf(rel, sizeof rel, "models/%s/%s", name, file), rel)
     if (rc == 0)
+        rc = write_csv(run, cp_ml_features_table(run, r), REL("features.csv"), err);
+    if (rc < 0 || !r->have_cv)
+        return rc;
+    if (rc == 0)
         rc = write_json(run, cp_ml_saved_to_json(&r->model), REL("model.json"), err);
     if (rc == 0)
         rc = write_json(run, training_json(r), REL("training.json"), err);
@@ -108,8 +114,6 @@ static int write_model(const struct cp_run *run, const struct cp_ml_result *r, s
         rc = write_csv(run, cp_ml_coefficients_table(r), REL("coefficients.csv"), err);
     if (rc == 0)
         rc = write_csv(run, cp_ml_cv_table(run, r), REL("cv_predictions.csv"), err);
-    if (rc == 0)
-        rc = write_csv(run, cp_ml_features_table(run, r), REL("features.csv"), err);
 #undef REL
     return rc;
 }
@@ -125,7 +129,7 @@ static int models_write(struct cp_run *run, struct cp_error *err)
     if (rc == 0)
         rc = write_csv(run, cp_ml_predictions_table(run), "results/predictions.csv", err);
     for (size_t k = 0; rc == 0 && k < run->ml->n; k++)
-        if (run->ml->m[k].have_cv)
+        if (!run->ml->m[k].skipped)
             rc = write_model(run, &run->ml->m[k], err);
     return rc;
 }

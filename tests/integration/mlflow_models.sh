@@ -197,4 +197,45 @@ expect "... naming it" 'grep -qx "models:/cycle-life@nosuch: no alias .nosuch. o
 expect "fetch of no version exits 65" "[ $? = 65 ]"
 "$TMP/fetch" "$URI" "models:/nomodel@champion" "$TMP/x.json" >/dev/null 2>"$TMP/fetch.err"
 expect "fetch of no model exits 65" "[ $? = 65 ]"
+
+# 5. batch prediction: a pipeline that uses the champion instead of training
+cat >"$TMP/use.yaml" <<YAML
+name: mlt-use
+source: {kind: sample, seed: 43, cells: 30, cycles: 1500, life_spread: 2.5}
+fits: {threshold: 0.8}
+models:
+  - name: nightly
+    use: models:/cycle-life@champion
+YAML
+MLFLOW_TRACKING_URI=$URI "$CELLPIPE" run "$TMP/use.yaml" --out "$TMP/r" --date 2026-02-01 \
+    >"$TMP/use.log" 2>&1
+expect "the batch-prediction run exits 0" "[ $? = 0 ]"
+USE_REP="$TMP/r/mlt-use/2026-02-01"
+expect "models.csv: applied from models:/cycle-life/$CHAMP" \
+    'grep -q "^nightly,regression,ridge,applied,models:/cycle-life/$CHAMP," "$USE_REP/results/models.csv"'
+"$PY" -P - "$URI" "$USE_REP" >"$TMP/use.check" 2>&1 <<'PYEOF'
+import sys
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+uri, rep = sys.argv[1], sys.argv[2]
+mlflow.set_tracking_uri(uri)
+feats = pd.read_csv(f"{rep}/models/nightly/features.csv")
+pred = pd.read_csv(f"{rep}/results/predictions.csv")
+pred = pred[pred.model == "nightly"].set_index("cell_id")
+feats = feats[feats.note.isna()].set_index("cell_id")
+out = mlflow.pyfunc.load_model("models:/cycle-life@champion").predict(feats.drop(columns=["observed", "in_training", "note"]))
+got = pred.loc[feats.index, "predicted_cycle_life"].to_numpy()
+want = out["predicted_cycle_life"].to_numpy()
+worst = max(abs(g - w) / abs(w) for g, w in zip(got, want))
+print("cells", len(got), "worst", worst)
+import json
+run_id = json.load(open(f"{rep}/manifest.json"))["mlflow"]["run_id"]
+m = MlflowClient(uri).get_run(run_id).data.metrics
+print("metric", m.get("model.nightly.predicted_cells"), "of", int(pred.predicted_cycle_life.notna().sum()))
+PYEOF
+expect "pyfunc on the run's features.csv equals results/predictions.csv to 1e-12 ($(head -n 1 "$TMP/use.check"))" \
+    'awk "/^cells/ { exit !(\$2 > 0 && \$4 <= 1e-12) }" "$TMP/use.check"'
+expect "the parent run records how many cells the registered model predicted ($(tail -n 1 "$TMP/use.check"))" \
+    'awk "/^metric/ { exit !(\$2 == \$4 && \$4 > 0) }" "$TMP/use.check"'
 finish
