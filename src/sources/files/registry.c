@@ -12,6 +12,7 @@ extern const struct cp_reader_ops cp_reader_maccor;
 extern const struct cp_reader_ops cp_reader_biologic;
 extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
+extern const struct cp_reader_ops cp_reader_nda;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
 
@@ -22,6 +23,7 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_biologic,          /* BioLogic .mpt/CSV */
     &cp_reader_novonix,           /* Novonix HPC/UHPC */
     &cp_reader_neware,            /* Neware BTS CSV */
+    &cp_reader_nda,               /* Neware .nda */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     NULL,
