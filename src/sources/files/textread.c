@@ -193,6 +193,10 @@ static void keep_alnum(const char *s, const char *e, char *out, size_t n, int ke
         unsigned char c = (unsigned char)*s;
         if (c < 128 && (isalnum(c) || (keep_dot && (c == '.' || c == '/'))))
             out[k++] = (char)tolower(c);
+        else if (keep_dot && c == 0xb5) /* micro sign: Latin-1/cp1252, or UTF-8's 2nd byte */
+            out[k++] = 'u';
+        else if (keep_dot && c == 0xce && s + 1 < e && (unsigned char)s[1] == 0xbc)
+            out[k++] = 'u', s++; /* UTF-8 Greek mu */
     }
     out[k] = '\0';
 }
@@ -244,6 +248,8 @@ static const struct unit_factor unit_factors[] = {
     {"minutes", 60}, {"h", 3600},    {"hr", 3600},  {"hrs", 3600},  {"hours", 3600}, {"ms", 1e-3},
     {"mohm", 1e-3},  {"kohm", 1e3},  {"mw", 1e-3},  {"c", 1},       {"a", 1},        {"v", 1},
     {"ah", 1},       {"a.h", 1},     {"wh", 1},     {"w.h", 1},     {"s", 1},        {"sec", 1},
+    /* Neware BTSDA: ampere- and watt-seconds */
+    {"mas", 1e-3 / 3600}, {"mws", 1e-3 / 3600}, {"as", 1.0 / 3600}, {"ws", 1.0 / 3600},
     {NULL, 0},
 };
 

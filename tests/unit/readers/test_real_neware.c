@@ -262,10 +262,44 @@ TEST(nda_v8)
     against_reference("fastnda/nda/nda_v8.nda", "nda_v8", "nda", "nda version 8");
 }
 
+TEST(btsda_record_csv)
+{
+    /* cp1252 "Current(\xb5A)", mAs / mWs counters, hh:mm:ss.fff times */
+    against_reference("fastnda/btsda_csv/interp-test.csv", "interp-test", "neware",
+                      "record layer");
+}
+
+/* The hierarchical export with BTSDA 8 names ("Cycle Index", "Step Index", CRLF): it was
+ * detected as Neware and refused with "missing cycle_index". Values worked out by hand from
+ * the fixture: cycle 1 charges 1000 mAh and discharges 900 mAh, cycle 2 charges 500 mAh. */
+TEST(layered_cycle_index)
+{
+    const char *files[] = {"tests/data/readers/neware_layered_index.csv",
+                           "tests/data/readers/neware_layered.csv"};
+    for (int k = 0; k < 2; k++) {
+        struct rd r;
+        rd_read(&r, files[k]);
+        if (r.rc != 0)
+            fprintf(stderr, "%s\n", r.err.msg);
+        CHECK_INT(r.rc, 0);
+        CHECK_STR(rd_format(&r), "neware");
+        CHECK_STR(r.out.dialect, "hierarchical (cycle, step, record)");
+        CHECK_INT(r.cycles->nrows, 2);
+        CHECK_NEAR(rd_get(&r, 1, "charge_capacity_ah"), 1.0, 1e-9);
+        CHECK_NEAR(rd_get(&r, 1, "discharge_capacity_ah"), 0.9, 1e-9);
+        CHECK_NEAR(rd_get(&r, 2, "charge_capacity_ah"), 0.5, 1e-9);
+        CHECK_NEAR(rd_get(&r, 1, "charge_energy_wh"), 3.8, 1e-9);
+        CHECK_NEAR(rd_get(&r, 1, "v_max"), 4.0, 1e-9);
+        rd_free(&r);
+    }
+}
+
 int main(void)
 {
     RUN(nda_v130);
     RUN(nda_v22);
     RUN(nda_v8);
+    RUN(btsda_record_csv);
+    RUN(layered_cycle_index);
     return DONE();
 }
