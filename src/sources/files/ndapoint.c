@@ -9,7 +9,7 @@
 
 void cp_nda_rec_clear(struct cp_nda_rec *r)
 {
-    r->index = r->cycle = r->step = 0;
+    r->index = r->cycle = r->step = r->step_count = 0;
     r->step_time_s = r->total_time_s = r->stamp = NAN;
     r->current_a = r->voltage_v = NAN;
     r->charge_ah = r->discharge_ah = r->charge_wh = r->discharge_wh = NAN;
@@ -47,7 +47,8 @@ static double test_time(struct cp_nda_sink *s, const struct cp_nda_rec *r)
         return r->total_time_s;
     if (isnan(r->step_time_s))
         return NAN;
-    if (s->records > 0 && r->step != s->last_step)
+    int64_t step = r->step_count ? r->step_count : r->step;
+    if (s->records > 0 && step != s->last_step)
         s->step_offset += s->last_step_time;
     s->last_step_time = r->step_time_s;
     return s->step_offset + r->step_time_s;
@@ -71,7 +72,7 @@ int cp_nda_sink_push(struct cp_nda_sink *s, const struct cp_nda_rec *r, struct c
     p.discharge_wh = r->discharge_wh;
     p.temperature_c = r->temperature_c;
     s->last_index = r->index;
-    s->last_step = r->step;
+    s->last_step = r->step_count ? r->step_count : r->step;
     s->records++;
     s->out->rows_read++;
     return cp_ts_push(s->ts, &p, err);

@@ -13,6 +13,7 @@ extern const struct cp_reader_ops cp_reader_biologic;
 extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
 extern const struct cp_reader_ops cp_reader_nda;
+extern const struct cp_reader_ops cp_reader_ndax;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
 
@@ -24,6 +25,7 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_novonix,           /* Novonix HPC/UHPC */
     &cp_reader_neware,            /* Neware BTS CSV */
     &cp_reader_nda,               /* Neware .nda */
+    &cp_reader_ndax,              /* Neware .ndax */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     NULL,

@@ -294,12 +294,41 @@ TEST(layered_cycle_index)
     }
 }
 
+TEST(ndax_interp)
+{
+    /* irregular record spacing: the records without a runInfo row are interpolated */
+    against_reference("fastnda/ndax/interp-test.ndax", "interp-test", "ndax",
+                      "ndax ndc 14, BTS Client 8.0.0.478");
+}
+
+TEST(ndax_aux_temperature)
+{
+    against_reference("fastnda/ndax/Unit27_Example_Data_File.ndax", "Unit27_Example_Data_File",
+                      "ndax", "ndax ndc 14, BTS Client 8.0.0.513");
+}
+
+TEST(ndax_150_cycles)
+{
+    against_reference("fastnda/ndax/nw4-120-1-6-53.ndax", "nw4-120-1-6-53", "ndax",
+                      "ndax ndc 14, BTS Client 8.0.0.478");
+}
+
+TEST(ndax_empty)
+{
+    against_reference("fastnda/ndax/empty.ndax", "empty", "ndax",
+                      "ndax ndc 14, BTS Client 8.0.0.478");
+}
+
 int main(void)
 {
     RUN(nda_v130);
     RUN(nda_v22);
     RUN(nda_v8);
     RUN(btsda_record_csv);
+    RUN(ndax_interp);
+    RUN(ndax_aux_temperature);
+    RUN(ndax_150_cycles);
+    RUN(ndax_empty);
     RUN(layered_cycle_index);
     return DONE();
 }
