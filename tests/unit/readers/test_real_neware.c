@@ -319,6 +319,36 @@ TEST(ndax_empty)
                       "ndax ndc 14, BTS Client 8.0.0.478");
 }
 
+/* Damaged input: one CP_EDATA message naming the file and the byte where it went wrong. */
+static void refused(const char *name, const char *reader, const char *expect)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "tests/data/readers/%s", name);
+    struct rd r;
+    rd_read(&r, path);
+    if (reader && !r.ops) { /* not claimed by sniffing (a wrong magic): read by name */
+        r.ops = cp_reader_find(reader);
+        memset(&r.err, 0, sizeof(r.err));
+        r.rc = r.ops->read(path, &r.out, &r.err);
+    }
+    CHECK_INT(r.rc, -CP_EDATA);
+    CHECK_STR(rd_format(&r), reader);
+    T_REPORT(strncmp(r.err.msg, path, strlen(path)) == 0 && strstr(r.err.msg, expect),
+             "%s: '%s' should name the file and '%s'", name, r.err.msg, expect);
+    rd_free(&r);
+}
+
+TEST(bad_input)
+{
+    refused("nda_truncated.nda", "nda", "byte 1136: truncated record");
+    refused("nda_bad_version.nda", "nda", "byte 14: nda version 99 is not supported");
+    refused("nda_bad_magic.nda", "nda", "byte 0: not a Neware .nda file");
+    refused("ndax_no_data.ndax", "ndax", "byte 0: no data.ndc in the archive");
+    refused("ndax_damaged.ndax", "ndax", "byte 0: damaged or not a zip archive");
+    refused("ndax_bad_crc.ndax", "ndax", "data.ndc byte 8192: damaged archive entry");
+    refused("ndax_truncated_page.ndax", "ndax", "data.ndc byte 4096: truncated page");
+}
+
 int main(void)
 {
     RUN(nda_v130);
@@ -330,5 +360,6 @@ int main(void)
     RUN(ndax_150_cycles);
     RUN(ndax_empty);
     RUN(layered_cycle_index);
+    RUN(bad_input);
     return DONE();
 }
