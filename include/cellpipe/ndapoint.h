@@ -14,10 +14,10 @@
 struct cp_error;
 
 struct cp_nda_rec {
-    int64_t index; /* record number, from 1 */
-    int64_t cycle; /* from 1 */
-    int64_t step;  /* step index */
-    int64_t step_count; /* steps so far, from 1; 0 when the record holds none (then from step) */
+    int64_t index;       /* record number, from 1 */
+    int64_t cycle;       /* from 1 */
+    int64_t step;        /* step index */
+    int64_t step_count;  /* steps so far, from 1; 0 when the record holds none (then from step) */
     double step_time_s;  /* NaN when the record holds none */
     double total_time_s; /* NaN when the record holds none (then from step times) */
     double stamp;        /* Unix seconds */

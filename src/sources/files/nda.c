@@ -274,8 +274,8 @@ static int nda_sniff(const char *path, const char *head, size_t len)
     return len >= 15 && memcmp(head, "NEWARE", 6) == 0 ? 95 : 0;
 }
 
-static const char *const nda_dialects[] = {"nda version 8", "nda version 22",
-                                           "nda version 130", NULL};
+static const char *const nda_dialects[] = {"nda version 8", "nda version 22", "nda version 130",
+                                           NULL};
 
 const struct cp_reader_ops cp_reader_nda = {
     .name = "nda",

@@ -101,8 +101,10 @@ static int ndc_open(struct ndc *t, zip_t *za, const char *path, const char *name
         return ndc_bad(t, 0, "empty table (expected a 4096-byte header page)", err);
     if (t->page[0] != kind || t->page[2] != NDC_VERSION) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "ndc kind %d version %d not supported (expected kind %d, "
-                 "version %d)", t->page[0], t->page[2], kind, NDC_VERSION);
+        snprintf(msg, sizeof(msg),
+                 "ndc kind %d version %d not supported (expected kind %d, "
+                 "version %d)",
+                 t->page[0], t->page[2], kind, NDC_VERSION);
         return ndc_bad(t, 0, msg, err);
     }
     return 0;
@@ -233,10 +235,14 @@ static int ndax_record(struct ndax_run *r, const unsigned char *row, struct cp_n
     o->step_count = r->step_count;
     o->step_time_s = r->step_time + r->cdt;
     o->stamp = r->stamp + r->cdt;
-    o->charge_ah = (1000 * (double)(r->qc < 0 ? -r->qc : r->qc) + (r->inc_q > 0 ? r->inc_q : 0)) / 1000;
-    o->discharge_ah = (1000 * (double)(r->qd < 0 ? -r->qd : r->qd) - (r->inc_q < 0 ? r->inc_q : 0)) / 1000;
-    o->charge_wh = (1000 * (double)(r->ec < 0 ? -r->ec : r->ec) + (r->inc_e > 0 ? r->inc_e : 0)) / 1000;
-    o->discharge_wh = (1000 * (double)(r->ed < 0 ? -r->ed : r->ed) - (r->inc_e < 0 ? r->inc_e : 0)) / 1000;
+    o->charge_ah =
+        (1000 * (double)(r->qc < 0 ? -r->qc : r->qc) + (r->inc_q > 0 ? r->inc_q : 0)) / 1000;
+    o->discharge_ah =
+        (1000 * (double)(r->qd < 0 ? -r->qd : r->qd) - (r->inc_q < 0 ? r->inc_q : 0)) / 1000;
+    o->charge_wh =
+        (1000 * (double)(r->ec < 0 ? -r->ec : r->ec) + (r->inc_e > 0 ? r->inc_e : 0)) / 1000;
+    o->discharge_wh =
+        (1000 * (double)(r->ed < 0 ? -r->ed : r->ed) - (r->inc_e < 0 ? r->inc_e : 0)) / 1000;
     return 0;
 }
 
@@ -287,12 +293,11 @@ static void ndax_dialect(zip_t *za, struct cp_reader_out *out)
         v += strlen(key);
         len = strcspn(v, "\"(");
     }
-    snprintf(out->dialect, sizeof(out->dialect), "ndax ndc %d%s%.*s", NDC_VERSION,
-             len ? ", " : "", (int)len, v ? v : "");
+    snprintf(out->dialect, sizeof(out->dialect), "ndax ndc %d%s%.*s", NDC_VERSION, len ? ", " : "",
+             (int)len, v ? v : "");
 }
 
-static int ndax_open_tables(struct ndax_run *r, zip_t *za, const char *path,
-                            struct cp_error *err)
+static int ndax_open_tables(struct ndax_run *r, zip_t *za, const char *path, struct cp_error *err)
 {
     static char aux[128];
     int rc = ndc_open(&r->main, za, path, "data.ndc", 1, 8, err);
@@ -325,8 +330,8 @@ static int ndax_open_tables(struct ndax_run *r, zip_t *za, const char *path,
     return rc;
 }
 
-static int ndax_stream(struct ndax_run *r, zip_t *za, const char *path,
-                       struct cp_reader_out *out, struct cp_error *err)
+static int ndax_stream(struct ndax_run *r, zip_t *za, const char *path, struct cp_reader_out *out,
+                       struct cp_error *err)
 {
     int rc = ndax_open_tables(r, za, path, err);
     if (rc < 0)
@@ -399,9 +404,7 @@ static int ndax_sniff(const char *path, const char *head, size_t len)
     if (n > 5 && strcmp(path + n - 5, ".ndax") == 0)
         return 95;
     /* a renamed .ndax: its entries' names are in the local headers */
-    return head_has(head, len, "VersionInfo.xml") && head_has(head, len, "data.ndc")
-               ? 90
-               : 0;
+    return head_has(head, len, "VersionInfo.xml") && head_has(head, len, "data.ndc") ? 90 : 0;
 }
 
 static const char *const ndax_dialects[] = {"ndax ndc 14", NULL};

@@ -248,14 +248,20 @@ static const struct unit_factor unit_factors[] = {
     {"minutes", 60}, {"h", 3600},    {"hr", 3600},  {"hrs", 3600},  {"hours", 3600}, {"ms", 1e-3},
     {"mohm", 1e-3},  {"kohm", 1e3},  {"mw", 1e-3},  {"c", 1},       {"a", 1},        {"v", 1},
     {"ah", 1},       {"a.h", 1},     {"wh", 1},     {"w.h", 1},     {"s", 1},        {"sec", 1},
-    /* Neware BTSDA: ampere- and watt-seconds */
-    {"mas", 1e-3 / 3600}, {"mws", 1e-3 / 3600}, {"as", 1.0 / 3600}, {"ws", 1.0 / 3600},
     {NULL, 0},
+};
+
+/* Neware BTSDA's ampere- and watt-second counters */
+static const struct unit_factor second_units[] = {
+    {"mas", 1e-3 / 3600}, {"mws", 1e-3 / 3600}, {"as", 1.0 / 3600}, {"ws", 1.0 / 3600}, {NULL, 0},
 };
 
 double cp_unit_scale(const char *unit)
 {
     for (const struct unit_factor *u = unit_factors; u->unit; u++)
+        if (strcmp(unit, u->unit) == 0)
+            return u->scale;
+    for (const struct unit_factor *u = second_units; u->unit; u++)
         if (strcmp(unit, u->unit) == 0)
             return u->scale;
     return 1.0;

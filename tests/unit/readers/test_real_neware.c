@@ -141,15 +141,16 @@ static void miss(struct miss *m, int off, size_t i)
 
 static void compare_points(const struct pts *s, const struct ref *r, size_t n)
 {
-    struct miss cyc = {0, -1}, stp = {0, -1}, v = {0, -1}, i_ = {0, -1}, q = {0, -1},
-                e = {0, -1}, t = {0, -1}, d = {0, -1}, tc = {0, -1};
+    struct miss cyc = {0, -1}, stp = {0, -1}, v = {0, -1}, i_ = {0, -1}, q = {0, -1}, e = {0, -1},
+                t = {0, -1}, d = {0, -1}, tc = {0, -1};
     for (size_t k = 0; k < n && k < s->n; k++) {
         const struct cp_ts_point *p = &s->p[k];
         miss(&cyc, p->cycle != r[k].cycle, k);
         miss(&stp, p->step != r[k].step, k);
         miss(&v, !(fabs(p->voltage_v - r[k].mv / 1000) <= 6e-5), k);
         miss(&i_, !(fabs(p->current_a * 1000 - r[k].ua / 1000) <= 0.05), k);
-        double qm = (p->charge_ah + p->discharge_ah) * 1000, em = (p->charge_wh + p->discharge_wh) * 1000;
+        double qm = (p->charge_ah + p->discharge_ah) * 1000,
+               em = (p->charge_wh + p->discharge_wh) * 1000;
         miss(&q, !(fabs(qm - fabs(r[k].mas) / 3600) <= fmax(6e-4, 1e-6 * fabs(qm))), k);
         miss(&e, !(fabs(em - fabs(r[k].mws) / 3600) <= fmax(3e-4, 1e-6 * fabs(em))), k);
         miss(&t, !(fabs(p->test_time_s - r[k].total) <= time_tol(r[k].total)), k);
@@ -265,8 +266,7 @@ TEST(nda_v8)
 TEST(btsda_record_csv)
 {
     /* cp1252 "Current(\xb5A)", mAs / mWs counters, hh:mm:ss.fff times */
-    against_reference("fastnda/btsda_csv/interp-test.csv", "interp-test", "neware",
-                      "record layer");
+    against_reference("fastnda/btsda_csv/interp-test.csv", "interp-test", "neware", "record layer");
 }
 
 /* The hierarchical export with BTSDA 8 names ("Cycle Index", "Step Index", CRLF): it was
