@@ -65,6 +65,8 @@ static int ndc_page(struct ndc *t, struct cp_error *err)
     while (got < NDC_PAGE) {
         zip_int64_t n = zip_fread(t->zf, t->page + got, (zip_uint64_t)(NDC_PAGE - got));
         if (n < 0) {
+            if (zip_error_code_zip(zip_file_get_error(t->zf)) == ZIP_ER_MEMORY)
+                return cp_error_oom(err);
             char msg[160];
             snprintf(msg, sizeof(msg), "damaged archive entry (%s)",
                      zip_error_strerror(zip_file_get_error(t->zf)));
@@ -361,6 +363,8 @@ static int ndax_read(const char *path, struct cp_reader_out *out, struct cp_erro
 {
     int zerr = 0;
     zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    if (!za && zerr == ZIP_ER_MEMORY)
+        return cp_error_oom(err);
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
