@@ -17,6 +17,7 @@
  * A container with no record is read as a cell with no cycles (BTS writes one for a test that
  * never ran). See docs/readers.md.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,16 +236,14 @@ static int ndax_record(struct ndax_run *r, const unsigned char *row, struct cp_n
     o->cycle = r->cycle ? r->cycle : 1;
     o->step = r->step_index;
     o->step_count = r->step_count;
+    if (r->step_count == 0)
+        return 0; /* before the first runInfo row: no time or counters to give */
     o->step_time_s = r->step_time + r->cdt;
     o->stamp = r->stamp + r->cdt;
-    o->charge_ah =
-        (1000 * (double)(r->qc < 0 ? -r->qc : r->qc) + (r->inc_q > 0 ? r->inc_q : 0)) / 1000;
-    o->discharge_ah =
-        (1000 * (double)(r->qd < 0 ? -r->qd : r->qd) - (r->inc_q < 0 ? r->inc_q : 0)) / 1000;
-    o->charge_wh =
-        (1000 * (double)(r->ec < 0 ? -r->ec : r->ec) + (r->inc_e > 0 ? r->inc_e : 0)) / 1000;
-    o->discharge_wh =
-        (1000 * (double)(r->ed < 0 ? -r->ed : r->ed) - (r->inc_e < 0 ? r->inc_e : 0)) / 1000;
+    o->charge_ah = (1000 * fabs(r->qc) + (r->inc_q > 0 ? r->inc_q : 0)) / 1000;
+    o->discharge_ah = (1000 * fabs(r->qd) - (r->inc_q < 0 ? r->inc_q : 0)) / 1000;
+    o->charge_wh = (1000 * fabs(r->ec) + (r->inc_e > 0 ? r->inc_e : 0)) / 1000;
+    o->discharge_wh = (1000 * fabs(r->ed) - (r->inc_e < 0 ? r->inc_e : 0)) / 1000;
     return 0;
 }
 
