@@ -9,6 +9,7 @@
  *    from the rows above them.
  * Step types containing "DChg" discharge, "Chg" charge, "Rest" rest. See docs/readers.md.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -91,10 +92,45 @@ static const struct cp_tabspec neware_layered = {
     .classify = neware_classify,
 };
 
+/* Line `k` (from 0) of the head, as [*b, *e); 0 when the head holds fewer lines. */
+static int head_line(const char *head, size_t len, int k, const char **b, const char **e)
+{
+    const char *p = head, *end = head + len;
+    if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    for (;; k--) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        if (k == 0) {
+            *b = p;
+            *e = nl;
+            return 1;
+        }
+        p = nl + 1;
+    }
+}
+
+/* Line k starts with `empty` empty fields, then a field whose key starts with `word`
+ * ("Cycle ID" / "Cycle Index", ",Step ID" / ",Step Index", ",,Record ID" / ",,Record Index"). */
+static int level_line(const char *head, size_t len, int k, int empty, const char *word)
+{
+    const char *b, *e;
+    if (!head_line(head, len, k, &b, &e))
+        return 0;
+    char delim = memchr(b, '\t', (size_t)(e - b)) ? '\t' : ',';
+    for (int i = 0; i < empty; i++, b++)
+        if (b >= e || *b != delim)
+            return 0;
+    size_t n = strlen(word);
+    return (size_t)(e - b) > n && strncasecmp(b, word, n) == 0;
+}
+
+/* BTSDA's hierarchical ("regular") export: three header lines, one per level. */
 static int is_layered(const char *head, size_t len)
 {
-    return cp_head_starts(head, len, "Cycle ID,") && cp_head_contains(head, len, "\n,Step ID") &&
-           cp_head_contains(head, len, "\n,,Record ID");
+    return level_line(head, len, 0, 0, "Cycle I") && level_line(head, len, 1, 1, "Step I") &&
+           level_line(head, len, 2, 2, "Record I");
 }
 
 static int neware_sniff(const char *path, const char *head, size_t len)
@@ -120,13 +156,19 @@ static int neware_read(const char *path, struct cp_reader_out *out, struct cp_er
     long n = cp_read_head(path, head, sizeof(head));
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
-    return cp_tabread_run(is_layered(head, (size_t)n) ? &neware_layered : &neware_flat, path, out,
-                          err);
+    int layered = is_layered(head, (size_t)n);
+    snprintf(out->dialect, sizeof(out->dialect), "%s",
+             layered ? "hierarchical (cycle, step, record)" : "record layer");
+    return cp_tabread_run(layered ? &neware_layered : &neware_flat, path, out, err);
 }
+
+static const char *const neware_dialects[] = {"record layer", "hierarchical (cycle, step, record)",
+                                              NULL};
 
 const struct cp_reader_ops cp_reader_neware = {
     .name = "neware",
     .description = "Neware BTS CSV exports (flat, and hierarchical cycle/step/record)",
+    .dialects = neware_dialects,
     .sniff = neware_sniff,
     .read = neware_read,
 };

@@ -12,6 +12,8 @@ extern const struct cp_reader_ops cp_reader_maccor;
 extern const struct cp_reader_ops cp_reader_biologic;
 extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
+extern const struct cp_reader_ops cp_reader_nda;
+extern const struct cp_reader_ops cp_reader_ndax;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
 extern const struct cp_reader_ops cp_reader_bdf;
@@ -27,6 +29,8 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_biologic,          /* BioLogic .mpt/CSV */
     &cp_reader_novonix,           /* Novonix HPC/UHPC */
     &cp_reader_neware,            /* Neware BTS CSV */
+    &cp_reader_nda,               /* Neware .nda */
+    &cp_reader_ndax,              /* Neware .ndax */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     &cp_reader_bdf,               /* Battery Data Format CSV */

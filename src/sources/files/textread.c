@@ -193,6 +193,10 @@ static void keep_alnum(const char *s, const char *e, char *out, size_t n, int ke
         unsigned char c = (unsigned char)*s;
         if (c < 128 && (isalnum(c) || (keep_dot && (c == '.' || c == '/'))))
             out[k++] = (char)tolower(c);
+        else if (keep_dot && c == 0xb5) /* micro sign: Latin-1/cp1252, or UTF-8's 2nd byte */
+            out[k++] = 'u';
+        else if (keep_dot && c == 0xce && s + 1 < e && (unsigned char)s[1] == 0xbc)
+            out[k++] = 'u', s++; /* UTF-8 Greek mu */
     }
     out[k] = '\0';
 }
@@ -247,9 +251,17 @@ static const struct unit_factor unit_factors[] = {
     {NULL, 0},
 };
 
+/* Neware BTSDA's ampere- and watt-second counters */
+static const struct unit_factor second_units[] = {
+    {"mas", 1e-3 / 3600}, {"mws", 1e-3 / 3600}, {"as", 1.0 / 3600}, {"ws", 1.0 / 3600}, {NULL, 0},
+};
+
 double cp_unit_scale(const char *unit)
 {
     for (const struct unit_factor *u = unit_factors; u->unit; u++)
+        if (strcmp(unit, u->unit) == 0)
+            return u->scale;
+    for (const struct unit_factor *u = second_units; u->unit; u++)
         if (strcmp(unit, u->unit) == 0)
             return u->scale;
     return 1.0;
