@@ -14,6 +14,8 @@ extern const struct cp_reader_ops cp_reader_novonix;
 extern const struct cp_reader_ops cp_reader_neware;
 extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
+extern const struct cp_reader_ops cp_reader_mpr;
+extern const struct cp_reader_ops cp_reader_eis;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -24,6 +26,8 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_neware,            /* Neware BTS CSV */
     &cp_reader_batteryarchive_ts, /* Battery Archive time series */
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
+    &cp_reader_mpr,               /* BioLogic .mpr binaries */
+    &cp_reader_eis,               /* impedance exports, refused */
     NULL,
 };
 
