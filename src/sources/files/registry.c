@@ -16,6 +16,7 @@ extern const struct cp_reader_ops cp_reader_batteryarchive_ts;
 extern const struct cp_reader_ops cp_reader_batterydatahub;
 extern const struct cp_reader_ops cp_reader_mpr;
 extern const struct cp_reader_ops cp_reader_eis;
+extern const struct cp_reader_ops cp_reader_arbin_res;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -28,6 +29,7 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batterydatahub,    /* DOE Battery Data Hub */
     &cp_reader_mpr,               /* BioLogic .mpr binaries */
     &cp_reader_eis,               /* impedance exports, refused */
+    &cp_reader_arbin_res,         /* Arbin .res (MS Access) */
     NULL,
 };
 

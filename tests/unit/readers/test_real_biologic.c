@@ -410,6 +410,41 @@ TEST(mpr_every_cut)
     CHECK_INT(failed_ok, cuts);
 }
 
+/* Arbin .res: no valid Access file can be written here, so only the error paths (see
+ * res_fixtures.py); detection takes an Access file for a .res. */
+static void check_res_error(const char *file, const char *needle, int code)
+{
+    const struct cp_reader_ops *ops = cp_reader_find("arbin_res");
+    CHECK(ops != NULL);
+    if (!ops)
+        return;
+    struct rd r;
+    rd_read(&r, DATA "empty.csv"); /* tables only */
+    struct cp_error err = {0};
+    int rc = ops->read(file, &r.out, &err);
+    CHECK_INT(rc, -code);
+    T_REPORT(strstr(err.msg, needle) != NULL, "%s: '%s' not in: %s", file, needle, err.msg);
+    CHECK_INT(r.out.rows_read, 0);
+    rd_free(&r);
+}
+
+TEST(res_damaged)
+{
+    check_res_error(DATA "res_not_access.res", "res_not_access.res: byte 4: not an MS Access",
+                    CP_EDATA);
+    check_res_error(DATA "res_truncated.res", "byte 0: truncated MS Access file", CP_EDATA);
+    check_res_error(DATA "res_no_catalog.res", "byte 8192: unreadable MS Access catalog", CP_EDATA);
+    check_res_error(DATA "nonexistent.res", "nonexistent.res", CP_ENOINPUT);
+    struct rd r;
+    rd_read(&r, DATA "res_no_catalog.res");
+    CHECK_STR(rd_format(&r), "arbin_res");
+    CHECK_INT(r.rc, -CP_EDATA);
+    rd_free(&r);
+    rd_read(&r, DATA "res_not_access.res");
+    CHECK(r.ops == NULL); /* NUL bytes and no Jet header: an unknown binary file */
+    rd_free(&r);
+}
+
 int main(void)
 {
     RUN(mpr_gcpl_149_new_layout);
@@ -423,5 +458,6 @@ int main(void)
     RUN(mpr_new_small_derived);
     RUN(mpr_damaged);
     RUN(mpr_every_cut);
+    RUN(res_damaged);
     return DONE();
 }
