@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Writes the damaged Arbin .res fixtures (res_*.res) next to this script.
 
-No tool here writes a valid MS Access file, so these only exercise the error paths: a file
-that is not Access at all, one cut inside its header page, and whole Jet 4 pages whose
+No tool here writes an Access file with tables, so these only exercise the error paths: a
+file that is not Access at all, one cut inside its header page, and whole Jet 4 pages whose
 catalog is missing. Run: python3 tests/data/readers/res_fixtures.py
+
+res_empty_access.res is not written here: it is the empty Jet 4 database (.mdb, 77,824 bytes,
+no user tables) that the PyPI package msaccessdb 1.0.0 (Gordon D. Thompson, Apache-2.0)
+writes with msaccessdb.create("x.mdb"): an Access file without the Arbin tables.
 """
 import os
 

@@ -410,8 +410,9 @@ TEST(mpr_every_cut)
     CHECK_INT(failed_ok, cuts);
 }
 
-/* Arbin .res: no valid Access file can be written here, so only the error paths (see
- * res_fixtures.py); detection takes an Access file for a .res. */
+/* Arbin .res: no Access file with tables can be written here, so only the error paths (see
+ * res_fixtures.py; res_empty_access.res is a valid empty Access database); detection takes an
+ * Access file for a .res. */
 static void check_res_error(const char *file, const char *needle, int code)
 {
     const struct cp_reader_ops *ops = cp_reader_find("arbin_res");
@@ -435,6 +436,10 @@ TEST(res_damaged)
     check_res_error(DATA "res_truncated.res", "byte 0: truncated MS Access file", CP_EDATA);
     check_res_error(DATA "res_no_catalog.res", "byte 8192: unreadable MS Access catalog", CP_EDATA);
     check_res_error(DATA "nonexistent.res", "nonexistent.res", CP_ENOINPUT);
+    check_res_error(DATA "res_empty_access.res",
+                    "MS Access file without the Arbin tables: expected an Arbin .res with "
+                    "Global_Table and Channel_Normal_Table",
+                    CP_EDATA);
     struct rd r;
     rd_read(&r, DATA "res_no_catalog.res");
     CHECK_STR(rd_format(&r), "arbin_res");
