@@ -189,6 +189,12 @@ static int to_num(const char *text, int len, double *out)
     return end == text || *end ? -1 : 0;
 }
 
+/* Out of range (or NaN) is missing, never a wrapped index. */
+static int64_t to_index(double v)
+{
+    return v > -9e18 && v < 9e18 ? (int64_t)v : CP_I64_NA;
+}
+
 static int bad_value(const struct res *r, const char *table, long row, const char *col,
                      const char *text, struct cp_error *err)
 {
@@ -262,8 +268,8 @@ static int row_to_point(struct res *r, struct cp_ts_point *p, struct cp_error *e
             return bad_value(r, RES_DATA, r->data.row, res_fields[f].name, r->data.buf[f], err);
     }
     cp_ts_point_clear(p);
-    p->cycle = isnan(x[F_CYCLE]) ? CP_I64_NA : (int64_t)x[F_CYCLE];
-    p->step = isnan(x[F_STEP]) ? CP_I64_NA : (int64_t)x[F_STEP];
+    p->cycle = to_index(x[F_CYCLE]);
+    p->step = to_index(x[F_STEP]);
     p->test_time_s = x[F_TIME];
     p->stamp = stamp_of(r->data.buf[F_DATE], r->data.len[F_DATE]);
     p->current_a = x[F_I];

@@ -321,9 +321,10 @@ static double role(const struct mpr_layout *L, const unsigned char *rec, int r)
     return L->off[r] < 0 ? NAN : get_value(rec + L->off[r], L->type[r]);
 }
 
+/* A damaged record may hold any double: out of range is missing, not a wrapped index. */
 static int64_t to_i64(double v)
 {
-    return isnan(v) ? CP_I64_NA : (int64_t)v;
+    return v > -9e18 && v < 9e18 ? (int64_t)v : CP_I64_NA;
 }
 
 /* Current in mA: stored, or as EC-Lab's export computes <I>: dq over the time step. */
@@ -395,8 +396,9 @@ static int read_points(struct mpr *m, long first, struct cp_error *err)
     unsigned char *buf = cp_malloc(per * rs);
     if (!buf)
         return cp_error_oom(err);
-    int rc =
-        fseek(m->f, first, SEEK_SET) == 0 ? 0 : cp_error_set(err, CP_EDATA, "%s: seek", m->path);
+    int rc = fseek(m->f, first, SEEK_SET) == 0
+                 ? 0
+                 : cp_error_set(err, CP_EDATA, "%s: byte %ld: cannot seek", m->path, first);
     struct cp_ts_point p;
     for (long done = 0; rc == 0 && done < m->lay.npts;) {
         size_t n = (size_t)(m->lay.npts - done) < per ? (size_t)(m->lay.npts - done) : per;
