@@ -21,6 +21,9 @@ extern const struct cp_reader_ops cp_reader_tidy;
 extern const struct cp_reader_ops cp_reader_pec;
 extern const struct cp_reader_ops cp_reader_landt;
 extern const struct cp_reader_ops cp_reader_basytec;
+extern const struct cp_reader_ops cp_reader_mpr;
+extern const struct cp_reader_ops cp_reader_eis;
+extern const struct cp_reader_ops cp_reader_arbin_res;
 
 const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_batteryarchive,
@@ -38,6 +41,9 @@ const struct cp_reader_ops *const cp_readers[] = {
     &cp_reader_pec,               /* PEC (SBT) CSV */
     &cp_reader_landt,             /* Landt/Lanhe record tables */
     &cp_reader_basytec,           /* BaSyTec result text */
+    &cp_reader_mpr,               /* BioLogic .mpr binaries */
+    &cp_reader_eis,               /* impedance exports, refused */
+    &cp_reader_arbin_res,         /* Arbin .res (MS Access) */
     NULL,
 };
 
