@@ -206,4 +206,28 @@ VALUES (1, 'cell, testfiles, mergedtest, cycle_data, timeseries_data, pipeline_s
 END
 $migration$;
 
+-- Migration 2: timeseries_data holds every raw point as a reader hands it over, so the
+-- `postgres` source can replay a file's series exactly as the files source reads it: its
+-- position in the file (point_index: the replay order), the Unix time stamp (the clock of a
+-- file without test time) and the resistance column; cycle and test time may be unknown (a
+-- reader that infers cycles, a file with stamps only). testfiles.timeseries_points counts the
+-- points stored for a file (NULL: ingested with --no-timeseries).
+DO $migration$
+BEGIN
+IF EXISTS (SELECT 1 FROM schema_version WHERE version = 2) THEN
+    RETURN;
+END IF;
+ALTER TABLE timeseries_data
+    ADD COLUMN point_index bigint,
+    ADD COLUMN stamp double precision,
+    ADD COLUMN internal_resistance_ohm double precision,
+    ALTER COLUMN cycle_index DROP NOT NULL,
+    ALTER COLUMN test_time_s DROP NOT NULL;
+CREATE INDEX timeseries_data_file ON timeseries_data (cell_id, file_id, point_index);
+ALTER TABLE testfiles ADD COLUMN timeseries_points bigint;
+INSERT INTO schema_version (version, description)
+VALUES (2, 'timeseries_data: point_index, stamp, internal_resistance_ohm; testfiles.timeseries_points');
+END
+$migration$;
+
 COMMIT;
