@@ -149,6 +149,35 @@ compare inl "$INL" p492-13
 cell=$(q "$DB" "SELECT cell_id FROM testfiles JOIN mergedtest USING (file_id) WHERE format = 'arbin'")
 compare arbin "$ARBIN" "$cell"
 
+# The Severson features need cycles 10 and 100: a longer series made from the INL file's
+# cycle 8 (a full discharge) repeated as cycles 1..110, clock moved on, discharge capacity
+# fading 0.1 % a cycle. Files and postgres must give the same three features.
+long=$WORK/p492-13-long.csv
+awk -F, -v OFS=, 'NR == 1 { print; next } $1 == 8 { row[n++] = $0 }
+    END { for (k = 1; k <= 110; k++) for (i = 0; i < n; i++) {
+        $0 = row[i]; $1 = k; $3 = $3 + k * 1e5; $10 = $10 + k * 1e5 / 86400
+        if ($13 != "NaN") $13 = $13 * (1 - 0.001 * k); print } }' "$INL" >"$long"
+check "the long series has 110 x 199 rows" [ "$(data_rows "$long")" = $((110 * 199)) ]
+run "$WORK/il" ingest --db "$DB" "$long"
+check "ingest of the long series exits 0" [ $? = 0 ]
+compare long "$long" p492-13-long
+features() { # cells.csv -> the three Severson columns of its one row
+    python3 -c 'import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+print(" ".join(r.get(k, "") for k in ("dq100_10_log10_var", "dq100_10_min_ah", "dq100_10_mean_ah")))' "$1"
+}
+ff=$(features "$WORK/long-of/cmp/2026-01-01/results/cells.csv")
+fp=$(features "$WORK/long-op/cmp/2026-01-01/results/cells.csv")
+echo "Severson features: files [$ff] postgres [$fp]"
+check "long: the files source computed the three Severson features" \
+    python3 -c 'import sys, math; v = [float(x) for x in sys.argv[1:]]; sys.exit(not (len(v) == 3 and all(map(math.isfinite, v)) and v[1] < 0 and v[2] < 0))' $ff
+check "long: postgres Severson features equal the files source's" [ "$ff" = "$fp" ]
+# oracle: Q100(V) - Q10(V) = (0.900 - 0.990) Q8(V), most negative at the end of discharge,
+# where Q8 is the file's largest cycle-8 Discharge_Capacity_Ah (1 % grid trim: 1 % tolerance)
+q8=$(awk -F, 'NR > 1 && $1 == 8 && $13 != "NaN" && $13 > m { m = $13 } END { print m }' "$INL")
+check "long: dQ min = -0.09 x cycle 8's capacity ($q8 Ah) within 1 %" \
+    python3 -c 'import sys; got, q = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(got + 0.09 * q) > 0.01 * 0.09 * q)' "$(echo "$fp" | cut -d" " -f2)" "$q8"
+
 # without the key, no curves from postgres (the default stays as it was)
 pipeline "$WORK/off.yaml" "  kind: postgres
   dsn: \"$DB\""
