@@ -153,8 +153,10 @@ static char *extra_json(const struct cp_table *cells, size_t row)
             canonical |= strcmp(cp_cells_columns[k].name, c->name) == 0;
         if (canonical || cp_table_is_na(cells, (int)i, row))
             continue;
+        /* JSON has no infinity (log10 of a zero variance): such a value is stored as null */
         json_t *v = c->type == CP_STR   ? json_string(c->v.str[row])
-                    : c->type == CP_F64 ? json_real(c->v.f64[row])
+                    : c->type == CP_F64 ? (isfinite(c->v.f64[row]) ? json_real(c->v.f64[row])
+                                                                   : json_null())
                                         : json_integer(c->v.i64[row]);
         bad = json_object_set_new(obj, c->name, v) != 0;
     }

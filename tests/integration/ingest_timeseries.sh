@@ -153,7 +153,7 @@ compare arbin "$ARBIN" "$cell"
 # cycle 8 (a full discharge) repeated as cycles 1..110, clock moved on, discharge capacity
 # fading 0.1 % a cycle. Files and postgres must give the same three features.
 long=$WORK/p492-13-long.csv
-awk -F, -v OFS=, 'NR == 1 { print; next } $1 == 8 { row[n++] = $0 }
+awk -F, -v OFS=, -v OFMT=%.15g -v CONVFMT=%.15g 'NR == 1 { print; next } $1 == 8 { row[n++] = $0 }
     END { for (k = 1; k <= 110; k++) for (i = 0; i < n; i++) {
         $0 = row[i]; $1 = k; $3 = $3 + k * 1e5; $10 = $10 + k * 1e5 / 86400
         if ($13 != "NaN") $13 = $13 * (1 - 0.001 * k); print } }' "$INL" >"$long"
@@ -184,6 +184,18 @@ pipeline "$WORK/off.yaml" "  kind: postgres
 run "$WORK/roff" run "$WORK/off.yaml" --out "$WORK/ooff" --date 2026-01-01
 check "postgres without timeseries: run exits 0" [ $? = 0 ]
 check "postgres without timeseries: no dqdv.csv" [ ! -e "$WORK/ooff/cmp/2026-01-01/results/dqdv.csv" ]
+
+# ---- the checks that replace the per-row foreign keys ----------------------------------------
+check_not() { local what=$1; shift; if "$@"; then bad "$what"; else ok; fi; }
+check_not "a point of an unknown cell is refused" \
+    q "$DB2" "INSERT INTO timeseries_data (cell_id, cycle_index, test_time_s) VALUES ('nobody', 1, 0)" 2>/dev/null
+check_not "a point of an unknown file is refused" \
+    q "$DB2" "INSERT INTO timeseries_data (cell_id, file_id) VALUES ('p492-13', 999999)" 2>/dev/null
+q "$DB2" "DELETE FROM testfiles"
+check "deleting the file deletes its points" [ "$(q "$DB2" 'SELECT count(*) FROM timeseries_data')" = 0 ]
+run "$WORK/n4" ingest --db "$DB2" "$INL"
+q "$DB2" "DELETE FROM cell"
+check "deleting the cell deletes its points" [ "$(q "$DB2" 'SELECT count(*) FROM timeseries_data')" = 0 ]
 
 # ---- memory: peak RSS does not follow the number of points -------------------------------------
 # One cell with the INL series once, one with it 300 times over (600k points) in a single
