@@ -1,8 +1,9 @@
 /*
  * cellpipe ingest [--db DSN] [--no-timeseries] FILE...: cycler exports into PostgreSQL, one
  * transaction per file (src/sources/pg_ingest.c); the raw points of time series go into
- * timeseries_data unless --no-timeseries (src/sources/pg_ts_copy.c). A progress bar on a terminal, key=value lines otherwise.
- * Stops at the first file that fails; the files before it stay loaded.
+ * timeseries_data unless --no-timeseries (src/sources/pg_ts_copy.c). A progress bar on a
+ * terminal, key=value lines otherwise. Stops at the first file that fails; the files before
+ * it stay loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +46,8 @@ static int ingest_all(PGconn *conn, char **files, size_t n, struct tally *t, str
     for (size_t i = 0; i < n; i++) {
         int unchanged = 0;
         long long rows = 0, points = 0;
-        int rc = cp_pg_ingest_file_ts(conn, files[i], t->timeseries, &unchanged, &rows, &points,
-                                      err);
+        int rc =
+            cp_pg_ingest_file_ts(conn, files[i], t->timeseries, &unchanged, &rows, &points, err);
         if (rc < 0) {
             if (tty && i > 0)
                 fputc('\n', stderr);
@@ -59,7 +60,8 @@ static int ingest_all(PGconn *conn, char **files, size_t n, struct tally *t, str
         if (tty)
             progress(i + 1, n, t->rows, files[i]);
         else
-            cp_log(CP_LOG_INFO, "stage=ingest file=\"%s\" status=%s cycles=%lld points=%lld done=%zu/%zu",
+            cp_log(CP_LOG_INFO,
+                   "stage=ingest file=\"%s\" status=%s cycles=%lld points=%lld done=%zu/%zu",
                    files[i], unchanged ? "unchanged" : "loaded", rows, points, i + 1, n);
     }
     return 0;
@@ -111,9 +113,8 @@ static int ingest_main(int argc, char **argv)
     cp_log(CP_LOG_INFO,
            "stage=ingest files=%zu loaded=%zu unchanged=%zu cycles=%lld points=%lld "
            "seconds=%.3f cycles_per_s=%.0f points_per_s=%.0f status=%s",
-           nfiles, t.loaded, t.unchanged, t.rows, t.points, s,
-           s > 0 ? (double)t.rows / s : 0.0, s > 0 ? (double)t.points / s : 0.0,
-           rc < 0 ? "failed" : "ok");
+           nfiles, t.loaded, t.unchanged, t.rows, t.points, s, s > 0 ? (double)t.rows / s : 0.0,
+           s > 0 ? (double)t.points / s : 0.0, rc < 0 ? "failed" : "ok");
     return cp_cli_fail(&err, rc);
 }
 

@@ -154,10 +154,10 @@ static char *extra_json(const struct cp_table *cells, size_t row)
         if (canonical || cp_table_is_na(cells, (int)i, row))
             continue;
         /* JSON has no infinity (log10 of a zero variance): such a value is stored as null */
-        json_t *v = c->type == CP_STR   ? json_string(c->v.str[row])
-                    : c->type == CP_F64 ? (isfinite(c->v.f64[row]) ? json_real(c->v.f64[row])
-                                                                   : json_null())
-                                        : json_integer(c->v.i64[row]);
+        json_t *v = c->type == CP_STR ? json_string(c->v.str[row])
+                    : c->type == CP_F64
+                        ? (isfinite(c->v.f64[row]) ? json_real(c->v.f64[row]) : json_null())
+                        : json_integer(c->v.i64[row]);
         bad = json_object_set_new(obj, c->name, v) != 0;
     }
     char *dump = bad ? NULL : json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -569,13 +569,13 @@ static int load_file(PGconn *conn, const struct cp_reader_ops *r, struct file_in
     if (rc == 0)
         rc = read_points(conn, r, fi, file_id, timeseries, out, points, err);
     fi->rows = out->rows_read;
-    if (rc < 0 || (state == FILE_NEW &&
-                   ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
-                    (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) <
-                        0 ||
-                    (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns,
-                                    "file_id", file_id, err)) < 0 ||
-                    (rc = merge_stage(conn, file_id, replaced, err)) < 0)) ||
+    if (rc < 0 ||
+        (state == FILE_NEW &&
+         ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
+          (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
+          (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id",
+                          file_id, err)) < 0 ||
+          (rc = merge_stage(conn, file_id, replaced, err)) < 0)) ||
         (rc = finish_file(conn, file_id, fi->rows, *points, err)) < 0 ||
         (rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err)) < 0)
         return rollback(conn, rc);

@@ -21,8 +21,23 @@
 #include "cellpipe/table.h"
 #include "cellpipe/ts.h"
 
-enum { F_CELL, F_FORMAT, F_CYCLE, F_STEP, F_TIME, F_STAMP, F_I, F_V, F_QC, F_QD, F_EC, F_ED,
-       F_TEMP, F_IR, NFIELDS };
+enum {
+    F_CELL,
+    F_FORMAT,
+    F_CYCLE,
+    F_STEP,
+    F_TIME,
+    F_STAMP,
+    F_I,
+    F_V,
+    F_QC,
+    F_QD,
+    F_EC,
+    F_ED,
+    F_TEMP,
+    F_IR,
+    NFIELDS
+};
 
 /* COPY takes no parameters: the cell list is bound to a setting first (as pg_fetch.c does). */
 static const char *const copy_sql =
@@ -101,8 +116,7 @@ static int end_cell(struct replay *r, struct cp_error *err)
     return rc;
 }
 
-static int start_cell(struct replay *r, const char *cell, const char *format,
-                      struct cp_error *err)
+static int start_cell(struct replay *r, const char *cell, const char *format, struct cp_error *err)
 {
     int rc = end_cell(r, err);
     if (rc < 0)
@@ -151,8 +165,8 @@ static int replay_row(struct replay *r, char *row, size_t len, struct cp_error *
 static int bind_cells(PGconn *conn, const char *cell_ids, struct cp_error *err)
 {
     const char *vals[1] = {cell_ids};
-    PGresult *res = PQexecParams(conn, "SELECT set_config('cellpipe.ts_cells', $1, true)", 1,
-                                 NULL, vals, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT set_config('cellpipe.ts_cells', $1, true)", 1, NULL,
+                                 vals, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = cp_pg_result_error(conn, res, "cannot read timeseries_data", err);
