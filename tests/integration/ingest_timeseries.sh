@@ -4,7 +4,7 @@
 # --no-timeseries), and the postgres source with `timeseries: true` gives the dQ/dV curves the
 # files source computes from the same real file; memory does not grow with the points.
 # Real files come from $CELLPIPE_REAL_DATA (skipped when absent). Prints
-# "ingest_timeseries: N passed, N failed, N skipped".
+# "timeseries: N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -18,7 +18,7 @@ check() { # description, command...
     local what=$1; shift
     if "$@"; then ok; else bad "$what"; fi
 }
-finish() { echo "ingest_timeseries: $pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
+finish() { echo "timeseries: $pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 
 # shellcheck source=tests/integration/pg-server
 source tests/integration/pg-server
