@@ -618,7 +618,8 @@ int cp_pg_ingest_file_ts(PGconn *conn, const char *path, int timeseries, int *un
         *unchanged = 1;
         rc = 0;
     }
-    *rows = (long long)out.cycles->nrows;
+    /* a file recorded before (without its points) got its points only: no cycles stored */
+    *rows = fi.file_id[0] ? 0 : (long long)out.cycles->nrows;
     if (points)
         *points = npoints > 0 ? npoints : 0;
     if (rc == 0)

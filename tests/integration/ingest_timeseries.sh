@@ -97,6 +97,7 @@ check "--no-timeseries: timeseries_points is NULL" \
     [ "$(q "$DB2" 'SELECT timeseries_points IS NULL FROM testfiles')" = t ]
 run "$WORK/n2" ingest --db "$DB2" "$INL"
 check "ingest after --no-timeseries exits 0" [ $? = 0 ]
+check "ingest after --no-timeseries stores points, no cycles" grep -q "status=loaded cycles=0 points=$inl_rows" "$WORK/n2"
 check "ingest after --no-timeseries adds the points" \
     [ "$(q "$DB2" 'SELECT count(*) FROM timeseries_data')" = "$inl_rows" ]
 check "... and keeps one testfiles row and the cycles" \
