@@ -56,6 +56,7 @@ struct cp_source_config {
     char *cells_query;  /* template path, default templates/queries/cells.sql */
     char *cycles_query; /* default templates/queries/cycles.sql */
     int incremental;    /* default 0 */
+    int timeseries;     /* default 0: replay timeseries_data (dQ/dV, Severson features) */
     /* redash */
     char *url; /* default ${REDASH_URL} */
     long cells_query_id;

@@ -25,6 +25,7 @@
 
 #include "cellpipe/config.h"
 #include "cellpipe/source.h"
+#include "cellpipe/strbuf.h"
 
 struct cp_error;
 struct cp_run;
@@ -127,6 +128,43 @@ struct cp_pg_ingest_stats {
  * sha256 is already in testfiles changes nothing (*unchanged = 1). */
 int cp_pg_ingest_file(PGconn *conn, const char *path, int *unchanged, long long *rows,
                       struct cp_error *err);
+
+/* cp_pg_ingest_file, choosing whether the file's raw points go into timeseries_data
+ * (timeseries = 1, what cp_pg_ingest_file does; `cellpipe ingest --no-timeseries` passes 0).
+ * They are COPYed while the file is read, in the file's transaction, with file_id and their
+ * position in the file (point_index); testfiles.timeseries_points records how many (NULL when
+ * not stored). A file already recorded without its points gets them on a later ingest with
+ * timeseries = 1 (its old points, if any, are deleted first), its cycle rows untouched.
+ * *points (may be NULL): the points stored. */
+int cp_pg_ingest_file_ts(PGconn *conn, const char *path, int timeseries, int *unchanged,
+                         long long *rows, long long *points, struct cp_error *err);
+
+/* The on_point hook of ingest (src/sources/pg_ts_copy.c). */
+struct cp_ts_point;
+struct cp_pg_ts_writer {
+    PGconn *conn;
+    char file_id[32];
+    struct cp_strbuf buf;
+    char *cell; /* the cell the open COPY writes, NULL before the first point */
+    int copying;
+    long long points;
+};
+void cp_pg_ts_writer_init(struct cp_pg_ts_writer *w, PGconn *conn, const char *file_id);
+/* reader.h on_point: ctx is a struct cp_pg_ts_writer. */
+int cp_pg_ts_writer_point(void *ctx, const char *cell_id, const struct cp_ts_point *p,
+                          struct cp_error *err);
+/* End the COPY: rc < 0 aborts it. Returns rc or the COPY's error. */
+int cp_pg_ts_writer_finish(struct cp_pg_ts_writer *w, int rc, struct cp_error *err);
+void cp_pg_ts_writer_release(struct cp_pg_ts_writer *w);
+
+/* The postgres source with source.timeseries (src/sources/pg_timeseries.c): stream the raw
+ * points of the cells named by `cell_ids` (a text[] literal) with COPY TO STDOUT, ordered by
+ * cell, file (oldest first) and position in the file, and replay each cell's series through
+ * a cp_ts with cp_ts_set_emit(ts, 0): dQ/dV curves into ds->curves and the Severson features
+ * into ds->cells, no cycle rows (those come from cycle_data). One cell's cp_ts at a time.
+ * *points and *bytes get the points and wire bytes read. */
+int cp_pg_timeseries_load(PGconn *conn, const char *cell_ids, struct cp_dataset *ds,
+                          long long *points, long long *bytes, struct cp_error *err);
 
 /* Replace the cells of a dataset (metadata and every cycle) in the database, one
  * transaction, COPY; used by `cellpipe sample --db`. */

@@ -1,7 +1,9 @@
 /*
- * cellpipe ingest [--db DSN] FILE...: cycler exports into PostgreSQL, one transaction per
- * file (src/sources/pg_ingest.c). A progress bar on a terminal, key=value lines otherwise.
- * Stops at the first file that fails; the files before it stay loaded.
+ * cellpipe ingest [--db DSN] [--no-timeseries] FILE...: cycler exports into PostgreSQL, one
+ * transaction per file (src/sources/pg_ingest.c); the raw points of time series go into
+ * timeseries_data unless --no-timeseries (src/sources/pg_ts_copy.c). A progress bar on a
+ * terminal, key=value lines otherwise. Stops at the first file that fails; the files before
+ * it stay loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,12 @@
 #include "cellpipe/timeutil.h"
 #include "cli.h"
 
-#define USAGE "ingest [--db DSN] FILE..."
+#define USAGE "ingest [--db DSN] [--no-timeseries] FILE..."
 
 struct tally {
     size_t loaded, unchanged;
-    long long rows;
+    long long rows, points;
+    int timeseries;
 };
 
 static void progress(size_t done, size_t total, long long rows, const char *file)
@@ -42,8 +45,9 @@ static int ingest_all(PGconn *conn, char **files, size_t n, struct tally *t, str
     int tty = isatty(STDERR_FILENO);
     for (size_t i = 0; i < n; i++) {
         int unchanged = 0;
-        long long rows = 0;
-        int rc = cp_pg_ingest_file(conn, files[i], &unchanged, &rows, err);
+        long long rows = 0, points = 0;
+        int rc =
+            cp_pg_ingest_file_ts(conn, files[i], t->timeseries, &unchanged, &rows, &points, err);
         if (rc < 0) {
             if (tty && i > 0)
                 fputc('\n', stderr);
@@ -52,17 +56,20 @@ static int ingest_all(PGconn *conn, char **files, size_t n, struct tally *t, str
         t->loaded += !unchanged;
         t->unchanged += unchanged != 0;
         t->rows += rows;
+        t->points += points;
         if (tty)
             progress(i + 1, n, t->rows, files[i]);
         else
-            cp_log(CP_LOG_INFO, "stage=ingest file=\"%s\" status=%s cycles=%lld done=%zu/%zu",
-                   files[i], unchanged ? "unchanged" : "loaded", rows, i + 1, n);
+            cp_log(CP_LOG_INFO,
+                   "stage=ingest file=\"%s\" status=%s cycles=%lld points=%lld done=%zu/%zu",
+                   files[i], unchanged ? "unchanged" : "loaded", rows, points, i + 1, n);
     }
     return 0;
 }
 
 /* Options, then files: any number of them (a shell glob of a whole archive). */
-static int parse(int argc, char **argv, const char **dsn, char ***files, size_t *nfiles)
+static int parse(int argc, char **argv, const char **dsn, int *timeseries, char ***files,
+                 size_t *nfiles)
 {
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -70,6 +77,8 @@ static int parse(int argc, char **argv, const char **dsn, char ***files, size_t 
             *dsn = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             *dsn = argv[i] + 5;
+        } else if (strcmp(argv[i], "--no-timeseries") == 0) {
+            *timeseries = 0;
         } else if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
@@ -88,12 +97,12 @@ static int ingest_main(int argc, char **argv)
     const char *dsn = getenv("DATABASE_URL");
     char **files = NULL;
     size_t nfiles = 0;
-    if (parse(argc, argv, &dsn, &files, &nfiles) < 0) {
+    struct tally t = {.timeseries = 1};
+    if (parse(argc, argv, &dsn, &t.timeseries, &files, &nfiles) < 0) {
         fprintf(stderr, "usage: cellpipe " USAGE "\n");
         return CP_EUSAGE;
     }
     struct cp_error err = {0};
-    struct tally t = {0};
     PGconn *conn = NULL;
     double t0 = cp_monotonic_ms();
     int rc = cp_pg_connect(&conn, dsn, &err);
@@ -102,13 +111,15 @@ static int ingest_main(int argc, char **argv)
     cp_pg_close(conn);
     double s = (cp_monotonic_ms() - t0) / 1000.0;
     cp_log(CP_LOG_INFO,
-           "stage=ingest files=%zu loaded=%zu unchanged=%zu cycles=%lld seconds=%.3f "
-           "cycles_per_s=%.0f status=%s",
-           nfiles, t.loaded, t.unchanged, t.rows, s, s > 0 ? (double)t.rows / s : 0.0,
-           rc < 0 ? "failed" : "ok");
+           "stage=ingest files=%zu loaded=%zu unchanged=%zu cycles=%lld points=%lld "
+           "seconds=%.3f cycles_per_s=%.0f points_per_s=%.0f status=%s",
+           nfiles, t.loaded, t.unchanged, t.rows, t.points, s, s > 0 ? (double)t.rows / s : 0.0,
+           s > 0 ? (double)t.points / s : 0.0, rc < 0 ? "failed" : "ok");
     return cp_cli_fail(&err, rc);
 }
 
 const struct cp_command cp_cmd_ingest = {
     "ingest", USAGE,
-    "  --db DSN  the database (default $DATABASE_URL, then libpq's PG* variables)\n", ingest_main};
+    "  --db DSN          the database (default $DATABASE_URL, then libpq's PG* variables)\n"
+    "  --no-timeseries   store cycles only, not the raw points (timeseries_data)\n",
+    ingest_main};

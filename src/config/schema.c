@@ -63,6 +63,8 @@ static const struct cp_field source_fields[] = {
      "postgres: SQL template for per-cycle rows"},
     {"incremental", F_BOOL, S(incremental), 0, NULL, NULL, NOR, "false",
      "postgres: recompute only cells whose data changed"},
+    {"timeseries", F_BOOL, S(timeseries), 0, NULL, NULL, NOR, "false",
+     "postgres: replay timeseries_data for dQ/dV curves and early-life features"},
     {"url", F_STR, S(url), 0, NULL, NULL, NOR, "${REDASH_URL:-}", "redash: base URL"},
     {"cells_query_id", F_LONG, S(cells_query_id), 0, NULL, NULL, 0, 1e12, "0",
      "redash: query id returning cell metadata"},

@@ -153,9 +153,11 @@ static char *extra_json(const struct cp_table *cells, size_t row)
             canonical |= strcmp(cp_cells_columns[k].name, c->name) == 0;
         if (canonical || cp_table_is_na(cells, (int)i, row))
             continue;
-        json_t *v = c->type == CP_STR   ? json_string(c->v.str[row])
-                    : c->type == CP_F64 ? json_real(c->v.f64[row])
-                                        : json_integer(c->v.i64[row]);
+        /* JSON has no infinity (log10 of a zero variance): such a value is stored as null */
+        json_t *v = c->type == CP_STR ? json_string(c->v.str[row])
+                    : c->type == CP_F64
+                        ? (isfinite(c->v.f64[row]) ? json_real(c->v.f64[row]) : json_null())
+                        : json_integer(c->v.i64[row]);
         bad = json_object_set_new(obj, c->name, v) != 0;
     }
     char *dump = bad ? NULL : json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -353,17 +355,32 @@ struct file_info {
     char mtime[32];
     const char *format;
     long long rows;
+    char file_id[32]; /* when already recorded */
 };
 
-/* 1 when a file with this digest is already recorded, 0 when not, or a negative code. */
-static int already_ingested(PGconn *conn, const char *sha, struct cp_error *err)
+enum { FILE_NEW, FILE_DONE, FILE_NO_POINTS };
+
+/* Whether the file is recorded: FILE_NEW, FILE_DONE (recorded, with its points unless
+ * `timeseries` is 0), FILE_NO_POINTS (recorded without the points now wanted; file_id set),
+ * or a negative code. lock: take the row lock (inside the file's transaction). */
+static int file_state(PGconn *conn, struct file_info *fi, int timeseries, int lock,
+                      struct cp_error *err)
 {
-    const char *vals[1] = {sha};
-    PGresult *res = PQexecParams(conn, "SELECT 1 FROM testfiles WHERE sha256 = $1", 1, NULL, vals,
-                                 NULL, NULL, 0);
-    int rc = PQresultStatus(res) == PGRES_TUPLES_OK
-                 ? PQntuples(res) > 0
-                 : cp_pg_result_error(conn, res, "cannot look up testfiles", err);
+    const char *vals[1] = {fi->sha};
+    PGresult *res =
+        PQexecParams(conn,
+                     lock ? "SELECT file_id, timeseries_points IS NOT NULL FROM testfiles "
+                            "WHERE sha256 = $1 FOR UPDATE"
+                          : "SELECT file_id, timeseries_points IS NOT NULL FROM testfiles "
+                            "WHERE sha256 = $1",
+                     1, NULL, vals, NULL, NULL, 0);
+    int rc = FILE_NEW;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = cp_pg_result_error(conn, res, "cannot look up testfiles", err);
+    } else if (PQntuples(res) > 0) {
+        snprintf(fi->file_id, sizeof(fi->file_id), "%s", PQgetvalue(res, 0, 0));
+        rc = !timeseries || PQgetvalue(res, 0, 1)[0] == 't' ? FILE_DONE : FILE_NO_POINTS;
+    }
     PQclear(res);
     return rc;
 }
@@ -371,19 +388,50 @@ static int already_ingested(PGconn *conn, const char *sha, struct cp_error *err)
 static int record_file(PGconn *conn, const struct file_info *fi, char *file_id, size_t n,
                        struct cp_error *err)
 {
-    char size[32], rows[32];
+    char size[32];
     snprintf(size, sizeof(size), "%lld", fi->size);
-    snprintf(rows, sizeof(rows), "%lld", fi->rows);
-    const char *vals[6] = {fi->path, size, fi->sha, fi->format, rows, fi->mtime};
+    const char *vals[5] = {fi->path, size, fi->sha, fi->format, fi->mtime};
     PGresult *res = PQexecParams(conn,
                                  "INSERT INTO testfiles (path, size, sha256, format, rows, "
-                                 "file_mtime) VALUES ($1, $2, $3, $4, $5, $6) RETURNING file_id",
-                                 6, NULL, vals, NULL, NULL, 0);
+                                 "file_mtime) VALUES ($1, $2, $3, $4, 0, $5) RETURNING file_id",
+                                 5, NULL, vals, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = cp_pg_result_error(conn, res, "cannot record the file in testfiles", err);
     else
         snprintf(file_id, n, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+/* What the read found: rows, and the points stored (NULL when not stored). */
+static int finish_file(PGconn *conn, const char *file_id, long long rows, long long points,
+                       struct cp_error *err)
+{
+    char r[32], pt[32];
+    snprintf(r, sizeof(r), "%lld", rows);
+    snprintf(pt, sizeof(pt), "%lld", points);
+    const char *vals[3] = {file_id, r, points >= 0 ? pt : NULL};
+    PGresult *res = PQexecParams(conn,
+                                 "UPDATE testfiles SET rows = $2, timeseries_points = $3 "
+                                 "WHERE file_id = $1",
+                                 3, NULL, vals, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = cp_pg_result_error(conn, res, "cannot record the file in testfiles", err);
+    PQclear(res);
+    return rc;
+}
+
+/* A file recorded without its points: drop any left (none, unless stored by hand). */
+static int delete_points(PGconn *conn, const char *file_id, struct cp_error *err)
+{
+    const char *vals[1] = {file_id};
+    PGresult *res = PQexecParams(conn, "DELETE FROM timeseries_data WHERE file_id = $1", 1, NULL,
+                                 vals, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = cp_pg_result_error(conn, res, "cannot replace raw points", err);
     PQclear(res);
     return rc;
 }
@@ -461,36 +509,74 @@ static int merge_stage(PGconn *conn, const char *file_id, long long *replaced, s
     return cp_pg_exec(conn, mergedtest_update_sql, "cannot update mergedtest", err);
 }
 
-static int read_export(const char *path, struct cp_reader_out *out, const char **format,
-                       struct cp_error *err)
+static const struct cp_reader_ops *open_export(const char *path, struct cp_reader_out *out,
+                                               struct cp_error *err)
 {
     const struct cp_reader_ops *r = cp_reader_detect(path, err);
     if (!r)
-        return -err->code;
-    *format = r->name;
+        return NULL;
     out->cells = cp_table_new("cells");
     out->cycles = cp_table_new("cycles");
     if (!out->cells || !out->cycles || cp_add_canonical_columns(out->cells, cp_cells_columns) ||
-        cp_add_canonical_columns(out->cycles, cp_cycles_columns))
-        return cp_error_oom(err);
-    return r->read(path, out, err);
+        cp_add_canonical_columns(out->cycles, cp_cycles_columns)) {
+        cp_error_oom(err);
+        return NULL;
+    }
+    return r;
 }
 
-static int load_file(PGconn *conn, struct file_info *fi, const struct cp_reader_out *out,
-                     long long *replaced, struct cp_error *err)
+/* Read the file inside its transaction, its points streaming into timeseries_data when
+ * wanted. *points: how many, -1 when not stored. */
+static int read_points(PGconn *conn, const struct cp_reader_ops *r, const struct file_info *fi,
+                       const char *file_id, int timeseries, struct cp_reader_out *out,
+                       long long *points, struct cp_error *err)
+{
+    struct cp_pg_ts_writer w;
+    cp_pg_ts_writer_init(&w, conn, file_id);
+    if (timeseries) {
+        out->on_point = cp_pg_ts_writer_point;
+        out->on_point_ctx = &w;
+    }
+    int rc = r->read(fi->path, out, err);
+    rc = cp_pg_ts_writer_finish(&w, rc, err);
+    *points = timeseries ? w.points : -1;
+    out->on_point = NULL;
+    out->on_point_ctx = NULL;
+    cp_pg_ts_writer_release(&w);
+    return rc;
+}
+
+/* One transaction: record the file (or lock its record), read it, store cells and cycles
+ * (a new file only) and the points. 1 when another host loaded it meanwhile. */
+static int load_file(PGconn *conn, const struct cp_reader_ops *r, struct file_info *fi,
+                     int timeseries, struct cp_reader_out *out, long long *replaced,
+                     long long *points, struct cp_error *err)
 {
     char file_id[32];
-    int rc;
+    int rc, state;
     if ((rc = cp_pg_exec(conn, "BEGIN", "cannot start a transaction", err)) < 0)
         return rc;
-    if ((rc = already_ingested(conn, fi->sha, err)) != 0)
-        return rollback(conn, rc); /* another host loaded it meanwhile: nothing to do */
-    if ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
-        (rc = record_file(conn, fi, file_id, sizeof(file_id), err)) < 0 ||
-        (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
-        (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id", file_id,
-                        err)) < 0 ||
-        (rc = merge_stage(conn, file_id, replaced, err)) < 0 ||
+    if ((state = file_state(conn, fi, timeseries, 1, err)) < 0)
+        return rollback(conn, state);
+    if (state == FILE_DONE)
+        return rollback(conn, 1);
+    if (state == FILE_NO_POINTS) {
+        snprintf(file_id, sizeof(file_id), "%s", fi->file_id);
+        rc = delete_points(conn, file_id, err);
+    } else {
+        rc = record_file(conn, fi, file_id, sizeof(file_id), err);
+    }
+    if (rc == 0)
+        rc = read_points(conn, r, fi, file_id, timeseries, out, points, err);
+    fi->rows = out->rows_read;
+    if (rc < 0 ||
+        (state == FILE_NEW &&
+         ((rc = store_cells(conn, out->cells, out->cycles, 0, err)) < 0 ||
+          (rc = cp_pg_exec(conn, stage_sql, "cannot create the staging table", err)) < 0 ||
+          (rc = copy_rows(conn, "cellpipe_stage", out->cycles, cp_cycles_columns, "file_id",
+                          file_id, err)) < 0 ||
+          (rc = merge_stage(conn, file_id, replaced, err)) < 0)) ||
+        (rc = finish_file(conn, file_id, fi->rows, *points, err)) < 0 ||
         (rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err)) < 0)
         return rollback(conn, rc);
     return 0;
@@ -499,32 +585,46 @@ static int load_file(PGconn *conn, struct file_info *fi, const struct cp_reader_
 int cp_pg_ingest_file(PGconn *conn, const char *path, int *unchanged, long long *rows,
                       struct cp_error *err)
 {
+    return cp_pg_ingest_file_ts(conn, path, 1, unchanged, rows, NULL, err);
+}
+
+int cp_pg_ingest_file_ts(PGconn *conn, const char *path, int timeseries, int *unchanged,
+                         long long *rows, long long *points, struct cp_error *err)
+{
     struct file_info fi = {.path = path};
     struct cp_reader_out out = {0};
     struct stat st;
-    long long replaced = 0;
+    long long replaced = 0, npoints = -1;
     *unchanged = 0;
     *rows = 0;
+    if (points)
+        *points = 0;
     if (cp_sha256_file(path, fi.sha, &fi.size) < 0 || stat(path, &st) < 0)
         return cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", path);
     cp_format_time((int64_t)st.st_mtime, fi.mtime, sizeof(fi.mtime));
-    int rc = already_ingested(conn, fi.sha, err);
-    if (rc != 0) {
-        *unchanged = rc > 0;
-        return rc > 0 ? 0 : rc;
+    int rc = file_state(conn, &fi, timeseries, 0, err);
+    if (rc != FILE_NEW && rc != FILE_NO_POINTS) {
+        *unchanged = rc == FILE_DONE;
+        return rc == FILE_DONE ? 0 : rc;
     }
-    if ((rc = read_export(path, &out, &fi.format, err)) < 0)
+    const struct cp_reader_ops *r = open_export(path, &out, err);
+    if (!r) {
+        rc = -err->code;
         goto cleanup;
-    fi.rows = out.rows_read;
-    rc = load_file(conn, &fi, &out, &replaced, err);
+    }
+    fi.format = r->name;
+    rc = load_file(conn, r, &fi, timeseries, &out, &replaced, &npoints, err);
     if (rc > 0) {
         *unchanged = 1;
         rc = 0;
     }
-    *rows = (long long)out.cycles->nrows;
+    /* a file recorded before (without its points) got its points only: no cycles stored */
+    *rows = fi.file_id[0] ? 0 : (long long)out.cycles->nrows;
+    if (points)
+        *points = npoints > 0 ? npoints : 0;
     if (rc == 0)
-        cp_log(CP_LOG_DEBUG, "stage=ingest file=%s format=%s cycles=%zu replaced=%lld", path,
-               fi.format, out.cycles->nrows, replaced);
+        cp_log(CP_LOG_DEBUG, "stage=ingest file=%s format=%s cycles=%zu replaced=%lld points=%lld",
+               path, fi.format, out.cycles->nrows, replaced, npoints);
 cleanup:
     cp_table_free(out.cells);
     cp_table_free(out.cycles);

@@ -100,6 +100,27 @@ cleanup:
     return rc;
 }
 
+/* source.timeseries: replay the raw points of the loaded cells (src/sources/pg_timeseries.c),
+ * recorded as one more input named after the table. */
+static int load_timeseries(PGconn *conn, const char *ids, struct cp_dataset *ds,
+                           struct cp_error *err)
+{
+    long long points = 0, bytes = 0;
+    size_t curves0 = ds->curves->nrows;
+    double t0 = cp_monotonic_ms();
+    int rc = cp_pg_timeseries_load(conn, ids, ds, &points, &bytes, err);
+    if (rc < 0)
+        return rc;
+    char hex[65]; /* what was read: the points of these cells */
+    if (cp_sha256_hex(ids, strlen(ids), hex) < 0)
+        return cp_error_oom(err);
+    cp_log(CP_LOG_INFO,
+           "stage=source source=postgres query=timeseries_data points=%lld bytes=%lld "
+           "curve_rows=%zu ms=%.0f",
+           points, bytes, ds->curves->nrows - curves0, cp_monotonic_ms() - t0);
+    return cp_dataset_add_input(ds, "timeseries_data", hex, bytes, "postgres", points, err);
+}
+
 static int pg_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp_error *err)
 {
     PGconn *conn = NULL;
@@ -120,6 +141,8 @@ static int pg_load(const struct cp_config *cfg, struct cp_dataset *ds, struct cp
         goto cleanup;
     }
     if ((rc = run_query(conn, cfg, cycles_q, ids, ds->cycles, ds, err)) < 0)
+        goto cleanup;
+    if (cfg->source.timeseries && (rc = load_timeseries(conn, ids, ds, err)) < 0)
         goto cleanup;
     rc = cp_pg_exec(conn, "COMMIT", "cannot commit", err);
 cleanup:

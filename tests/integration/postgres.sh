@@ -87,8 +87,8 @@ pipeline() { # file, name, kind, extra yaml lines
 run "$WORK/init1" db init --db "$DB"; rc1=$?
 run "$WORK/init2" db init --db "$DB"; rc2=$?
 check "db init twice exits 0" [ "$rc1" = 0 ] && [ "$rc2" = 0 ]
-check "db init reports schema version 1" grep -qx "schema version 1" "$WORK/init2.stdout"
-check "schema_version has one row" [ "$(sql 'SELECT count(*) FROM schema_version')" = 1 ]
+check "db init reports schema version 2" grep -qx "schema version 2" "$WORK/init2.stdout"
+check "schema_version has two rows (migrations 1 and 2)" [ "$(sql 'SELECT count(*) FROM schema_version')" = 2 ]
 
 # the sample lab into the schema, then the same report from both sources
 run "$WORK/sample" sample --cells 12 --cycles 300 --db "$DB"

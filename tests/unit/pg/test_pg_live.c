@@ -188,9 +188,9 @@ TEST(schema_applies_twice)
     int v1 = 0, v2 = 0;
     CHECK_INT(cp_pg_schema_apply(admin, &v1, &err), 0);
     CHECK_INT(cp_pg_schema_apply(admin, &v2, &err), 0);
-    CHECK_INT(v1, 1);
-    CHECK_INT(v2, 1);
-    CHECK_INT(query_ll("SELECT count(*) FROM schema_version"), 1);
+    CHECK_INT(v1, 2);
+    CHECK_INT(v2, 2);
+    CHECK_INT(query_ll("SELECT count(*) FROM schema_version"), 2);
     CHECK_INT(query_ll("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                        "('cell','testfiles','mergedtest','cycle_data','timeseries_data',"
                        "'pipeline_state','cell_results','schema_version')"),
