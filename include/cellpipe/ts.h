@@ -19,9 +19,9 @@
  * counts from 0: a file that starts mid-cycle still reports the cycle's counter value. With
  * CP_TS_LARGEST (counters cumulative within a cycle that some cyclers zero at rests: Arbin,
  * Battery Archive, Battery Data Hub) a cycle's amount is its largest segment instead of the sum,
- * which is how those cyclers' own summaries count; but when the sum of the segments agrees
- * with the integral of the current and the largest does not (counters that reset at every
- * step), the sum is taken and a note is logged. A cycle
+ * which is how those cyclers' own summaries count. CP_TS_LARGEST_OR_STEPS (Arbin): the same,
+ * but when the sum of the segments agrees with the integral of the current and the largest
+ * does not (counters that reset at every step), the sum is taken and a note is logged. A cycle
  * where a counter reports nothing falls back to integrating the current (trapezoid).
  *
  * Plausibility (include/cellpipe/plausible.h): each cycle's counters are compared with the
@@ -75,7 +75,10 @@ struct cp_ts;
 
 enum cp_ts_counting {
     CP_TS_SUM,    /* per-step counters: the cycle's amount is the sum of its segments */
-    CP_TS_LARGEST /* cycle-cumulative counters: the largest segment */
+    CP_TS_LARGEST, /* cycle-cumulative counters: the largest segment */
+    /* CP_TS_LARGEST, but a cycle whose segments' sum agrees with the integral of the current
+     * while the largest does not is summed (Arbin schedules that reset counters per step) */
+    CP_TS_LARGEST_OR_STEPS
 };
 
 /* Start a series for cell `cell_id` writing rows into out->cycles (columns are added as

@@ -124,7 +124,7 @@ long long cp_ts_discontinuities(const struct cp_ts *ts)
 
 static double counter_total(const struct counter *k, enum cp_ts_counting counting)
 {
-    if (counting == CP_TS_LARGEST)
+    if (counting != CP_TS_SUM)
         return fmax(k->best, k->hwm - k->base);
     return k->closed + (k->hwm - k->base);
 }
@@ -254,7 +254,7 @@ static double cycle_amount(const struct cp_ts *ts, int k, double integral)
     return v > 1e-9 ? v : NAN; /* below 1 nAh: counter noise */
 }
 
-/* A counter that should be cumulative within the cycle (CP_TS_LARGEST) but restarts at every
+/* A counter that should be cumulative within the cycle (CP_TS_LARGEST_OR_STEPS) but restarts at every
  * step (an Arbin schedule that zeroes per step) would report only its largest step: when the
  * sum of its segments agrees with the integral of the current and the largest does not, the
  * sum is the amount. Without an integral the file's declared counting stands. */
@@ -262,7 +262,7 @@ static int resets_per_step(const struct cp_ts *ts, int k)
 {
     const struct counter *ct = &ts->ctr[k];
     const struct cycle_acc *c = &ts->c;
-    if (ts->counting != CP_TS_LARGEST || !ct->seen || c->nint == 0)
+    if (ts->counting != CP_TS_LARGEST_OR_STEPS || !ct->seen || c->nint == 0)
         return 0;
     double largest = counter_total(ct, CP_TS_LARGEST), sum = counter_total(ct, CP_TS_SUM);
     return sum > largest + CP_PL_ABS_TOL && cp_plausible_agrees(sum, c->lo[k], c->hi[k]) &&
