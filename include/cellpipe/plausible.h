@@ -13,8 +13,10 @@
  *   capacity_vs_current  a capacity counter and the integral of the current disagree beyond
  *                        the tolerance (2 % of the larger + 1 mAh, widened by the sampling:
  *                        the current held at either end of each interval bounds the integral)
- *   v_mean_range         energy / capacity falls outside the cycle's own voltage range (the
- *                        mean is then left missing: it cannot be right)
+ *   v_mean_range         energy / capacity falls outside the cycle's own voltage range, widened
+ *                        by 2 % + 10 mV (the mean is then left missing: it cannot be right);
+ *                        not checked where counters carry in charge from before the file's
+ *                        first row
  *   current_sign         rows whose current sign contradicts their step type
  *   time_backwards       the test time went backwards inside the cycle (stitched on)
  */
@@ -43,7 +45,8 @@ double cp_plausible_volt_factor(double v, double scale);
 /* 1 when |v| (volts) is a cell voltage, or v is missing; 0 otherwise. */
 int cp_plausible_voltage(double v);
 
-/* 1 when the mean voltage is missing or inside [vmin, vmax] (with 10 mV of slack), else 0. */
+/* 1 when the mean voltage is missing or inside [vmin, vmax] widened by 2 % + 10 mV (counters
+ * written with few digits), else 0. */
 int cp_plausible_vmean(double vmean, double vmin, double vmax);
 
 /* Append the names of the failed checks in `flags` to sb, space-separated. 0 or -1 (memory). */

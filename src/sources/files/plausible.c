@@ -28,7 +28,9 @@ int cp_plausible_vmean(double vmean, double vmin, double vmax)
 {
     if (isnan(vmean) || isnan(vmin) || isnan(vmax))
         return 1;
-    return vmean >= vmin - 0.01 && vmean <= vmax + 0.01;
+    /* counters written with few digits (0.091 Wh / 0.024 Ah) move the ratio by a few percent */
+    double slack = CP_PL_REL_TOL * fmax(fabs(vmin), fabs(vmax)) + 0.01;
+    return vmean >= vmin - slack && vmean <= vmax + slack;
 }
 
 int cp_plausible_describe(unsigned flags, struct cp_strbuf *sb)

@@ -325,10 +325,14 @@ static int set_plausibility(struct cp_table *t, long row, unsigned flags)
 
 /* Mean voltage of direction d, or NaN with the flag set when it lies outside the cycle's own
  * range (energy and capacity counters that do not belong together). */
-static double checked_vmean(const struct cycle_acc *c, double e, double q, int d,
+static double checked_vmean(const struct cp_ts *ts, double e, double q, int d,
                             unsigned *flags)
 {
+    const struct cycle_acc *c = &ts->c;
     double v = mean_voltage(e, q, c->vdt[d], c->dt[d]);
+    /* counters carried in from before a file's first row span voltages the file never saw */
+    if (ts->ctr[d].mid || ts->ctr[2 + d].mid)
+        return v;
     if (cp_plausible_vmean(v, finite_or_nan(c->vmin), finite_or_nan(c->vmax)))
         return v;
     *flags |= CP_PL_VMEAN;
@@ -362,8 +366,8 @@ static int emit_cycle(struct cp_ts *ts, struct cp_error *err)
         flags |= CP_PL_SIGN;
     if (c->time_back)
         flags |= CP_PL_TIME;
-    double vcm = checked_vmean(c, ec, qc, 0, &flags);
-    double vdm = checked_vmean(c, ed, qd, 1, &flags);
+    double vcm = checked_vmean(ts, ec, qc, 0, &flags);
+    double vdm = checked_vmean(ts, ed, qd, 1, &flags);
     int rc = set_plausibility(t, row, flags);
     rc |= set_f64(t, "test_time_s", row, c->t1);
     rc |= set_f64(t, "charge_capacity_ah", row, qc);
@@ -428,6 +432,12 @@ static void net_to_counters(struct cp_ts *ts, struct cp_ts_point *q)
         ts->net_charge = ts->last_qc;
         ts->net_discharge = ts->last_qd;
     }
+    /* a signed counter that restarts at every step (Neware) falls back to about 0 at the
+     * step change: that jump moved no charge */
+    int boundary = (q->step != CP_I64_NA && q->step != ts->last_step) ||
+                   (q->cycle != CP_I64_NA && q->cycle != ts->c.index);
+    if (boundary && fabs(q->net_ah) <= 0.5 * fabs(ts->net_prev))
+        ts->net_prev = 0;
     double d = q->net_ah - ts->net_prev;
     if (d > 0)
         ts->net_charge += d;
