@@ -23,7 +23,9 @@ struct counter {
     double base;   /* value the open segment started from */
     double closed; /* sum of the cycle's closed segments */
     double best;   /* largest closed segment of the cycle */
-    int mid;       /* the file's first value fell in this cycle and was not 0 (mid-cycle start) */
+    /* the cycle's first row already counted charge (a file or a cycle starting between
+     * samples): part of the amount happened before any row of the cycle */
+    int mid;
 };
 
 struct cycle_acc {
@@ -149,7 +151,6 @@ static void counter_push(struct counter *k, double v, int boundary)
         k->have = 1;
         k->base = 0; /* the counter's first value counts from 0 (a file starting mid-cycle) */
         k->hwm = v;
-        k->mid = v > CP_PL_ABS_TOL;
         return;
     }
     double tol = fmax(1e-9, 0.01 * fabs(k->hwm));
@@ -482,6 +483,8 @@ static int ts_take(struct cp_ts *ts, const struct cp_ts_point *in, struct cp_err
     counter_push(&ts->ctr[1], p->discharge_ah, boundary);
     counter_push(&ts->ctr[2], p->charge_wh, boundary);
     counter_push(&ts->ctr[3], p->discharge_wh, boundary);
+    for (int k = 0; new_cycle && k < 4; k++)
+        ts->ctr[k].mid = counter_total(&ts->ctr[k], CP_TS_SUM) > CP_PL_ABS_TOL;
     if (!new_cycle)
         acc_integrate(ts, p, t);
     if (!new_cycle && ts->jumps != jumps) /* a restart at a cycle change splits cleanly */
