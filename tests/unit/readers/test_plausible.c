@@ -139,6 +139,19 @@ TEST(inconsistent_fixture_flagged)
     rd_free(&r);
 }
 
+/* A signed Maccor export (discharges are negative) with one D row at +1 A (line 11). */
+TEST(current_sign_against_state)
+{
+    struct rd r;
+    rd_read(&r, DATA "plausible_current_sign.txt");
+    CHECK_INT(r.rc, 0);
+    CHECK_STR(rd_format(&r), "maccor");
+    CHECK_STR(pl(&r, 1), "");
+    CHECK_STR(pl(&r, 2), "current_sign");
+    CHECK_NEAR(rd_get(&r, 2, "discharge_capacity_ah"), 1.0, 1e-12);
+    rd_free(&r);
+}
+
 int main(void)
 {
     RUN(tolerance_and_bracket);
@@ -150,5 +163,6 @@ int main(void)
     RUN(counter_against_current_warned);
     RUN(clean_fixtures_have_no_column);
     RUN(inconsistent_fixture_flagged);
+    RUN(current_sign_against_state);
     return DONE();
 }
