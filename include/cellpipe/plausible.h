@@ -22,10 +22,10 @@
  */
 #include "cellpipe/strbuf.h"
 
-#define CP_PL_VOLT_MAX 6.0   /* |V| of any cell chemistry a lab cycles */
-#define CP_PL_MV_MAX 6000.0  /* the same in millivolts */
-#define CP_PL_REL_TOL 0.02   /* counter vs integral: relative part */
-#define CP_PL_ABS_TOL 0.001  /* counter vs integral: absolute part, Ah (or Wh) */
+#define CP_PL_VOLT_MAX 6.0  /* |V| of any cell chemistry a lab cycles */
+#define CP_PL_MV_MAX 6000.0 /* the same in millivolts */
+#define CP_PL_REL_TOL 0.02  /* counter vs integral: relative part */
+#define CP_PL_ABS_TOL 0.001 /* counter vs integral: absolute part, Ah (or Wh) */
 
 enum {
     CP_PL_CAPACITY = 1u << 0,
@@ -48,6 +48,14 @@ int cp_plausible_voltage(double v);
 /* 1 when the mean voltage is missing or inside [vmin, vmax] widened by 2 % + 10 mV (counters
  * written with few digits), else 0. */
 int cp_plausible_vmean(double vmean, double vmin, double vmax);
+
+struct cp_reader_out;
+
+/* Add `text` to the `note` of out->columns' rows that map to `maps_to` and multiply their
+ * factor by `factor`: a conversion decided from the values, for `cellpipe inspect`. No-op when
+ * out->columns is NULL. 0 or -1 (memory). */
+int cp_plausible_note_column(struct cp_reader_out *out, const char *maps_to, double factor,
+                             const char *text);
 
 /* Append the names of the failed checks in `flags` to sb, space-separated. 0 or -1 (memory). */
 int cp_plausible_describe(unsigned flags, struct cp_strbuf *sb);

@@ -20,10 +20,12 @@
  *      ("path:line: check voltage_range: ..."); a signed current against the row's step type
  *      is marked for the `plausibility` column.
  * Errors (CP_EDATA, "path:line: ..."): empty file, binary file, no header with the required
- * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than the mapped columns need (truncated when it is the
- * last line), a mapped value that is not a number or not a date. CP_ENOINPUT: missing file.
+ * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than
+ * the mapped columns need (truncated when it is the last line), a mapped value that is not a number
+ * or not a date. CP_ENOINPUT: missing file.
  */
 #include "cellpipe/reader.h"
+#include "cellpipe/textread.h" /* cp_parse_duration */
 #include "cellpipe/ts.h"
 
 enum cp_var {
@@ -112,8 +114,5 @@ const char *cp_header_duplicate(char *const *fields, size_t n);
  * variable, factor. 0 or -1. */
 int cp_reader_note_column(struct cp_reader_out *out, const char *column, const char *maps_to,
                           double factor);
-
-/* "1d 02:03:04.5", "02:03:04", "123:04:05" -> seconds. 0 or -1. */
-int cp_parse_duration(const char *s, double *out);
 
 #endif

@@ -74,7 +74,7 @@ void cp_ts_point_clear(struct cp_ts_point *p);
 struct cp_ts;
 
 enum cp_ts_counting {
-    CP_TS_SUM,    /* per-step counters: the cycle's amount is the sum of its segments */
+    CP_TS_SUM,     /* per-step counters: the cycle's amount is the sum of its segments */
     CP_TS_LARGEST, /* cycle-cumulative counters: the largest segment */
     /* CP_TS_LARGEST, but a cycle whose segments' sum agrees with the integral of the current
      * while the largest does not is summed (Arbin schedules that reset counters per step) */

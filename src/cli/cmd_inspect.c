@@ -99,8 +99,8 @@ static void print_columns(const struct cp_table *cols, json_t *arr)
     for (size_t r = 0; name && to && f && r < cols->nrows; r++) {
         const char *n = note && note[r] ? note[r] : NULL;
         if (arr) {
-            json_t *o = json_pack("{s:s, s:s, s:f}", "column", name[r], "maps_to", to[r],
-                                  "factor", f[r]);
+            json_t *o =
+                json_pack("{s:s, s:s, s:f}", "column", name[r], "maps_to", to[r], "factor", f[r]);
             if (n)
                 json_object_set_new(o, "note", json_string(n));
             json_array_append_new(arr, o);
@@ -139,8 +139,8 @@ static void print_plausibility(const struct cp_table *cycles)
     for (size_t r = 0, shown = 0; r < cycles->nrows && shown < 10; r++) {
         if (!pl[r] || !*pl[r])
             continue;
-        printf("    %s cycle %lld: %s\n", id && id[r] ? id[r] : "?",
-               ix ? (long long)ix[r] : -1LL, pl[r]);
+        printf("    %s cycle %lld: %s\n", id && id[r] ? id[r] : "?", ix ? (long long)ix[r] : -1LL,
+               pl[r]);
         shown++;
     }
 }

@@ -37,7 +37,8 @@ static long write_file(const char *path, long bytes)
         for (int k = 0; k < 1000; k++, n++, t += 10) {
             int step = k < 250 ? 1 : k < 500 ? 2 : 3;
             double i = k < 500 ? 1.0 : -1.0;
-            double in_step = (k % 250) * 10 / 3600.0, q = k < 500 ? in_step : (k - 500) * 10 / 3600.0;
+            double in_step = (k % 250) * 10 / 3600.0,
+                   q = k < 500 ? in_step : (k - 500) * 10 / 3600.0;
             double v = k < 500 ? 3300 + k * 1.6 : 4100 - (k - 500) * 2.0;
             fprintf(f, "%ld,%.1f,%.1f,%.1f,%ld,%ld,%.4f,%.2f,%.8f,%.8f,%.8f,%.8f,0.017,29.5\n", n,
                     t, 1.5e9 + t, in_step * 3600, (cycles - 1) * 3 + step, cycles, i, v,

@@ -13,8 +13,8 @@
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
 
-static const char *const novonix_dialects[] = {
-    "HPC/UHPC, unquoted", "HPC, every line quoted", "BEEP per-cycle summary (_metadata.csv)", NULL};
+static const char *const novonix_dialects[] = {"HPC/UHPC, unquoted", "HPC, every line quoted",
+                                               "BEEP per-cycle summary (_metadata.csv)", NULL};
 
 static const struct cp_colmap novonix_map[] = {
     {CP_V_CYCLE, "cyclenumber", 1}, {CP_V_STEP, "stepnumber", 1},

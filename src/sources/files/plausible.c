@@ -1,7 +1,10 @@
 /* Plausibility checks of cycler data (contract in include/cellpipe/plausible.h). */
 #include <math.h>
+#include <string.h>
 
 #include "cellpipe/plausible.h"
+#include "cellpipe/reader.h"
+#include "cellpipe/table.h"
 
 int cp_plausible_agrees(double counter, double lo, double hi)
 {
@@ -44,4 +47,24 @@ int cp_plausible_describe(unsigned flags, struct cp_strbuf *sb)
             return -1;
     }
     return 0;
+}
+
+/* The conversions `inspect` shows (contract in the header). */
+int cp_plausible_note_column(struct cp_reader_out *out, const char *maps_to, double factor,
+                             const char *text)
+{
+    struct cp_table *t = out->columns;
+    if (!t)
+        return 0;
+    int note = cp_table_add_column(t, "note", CP_STR);
+    char **to = cp_table_str(t, "maps_to");
+    double *f = cp_table_f64(t, "factor");
+    for (size_t r = 0; note >= 0 && to && f && r < t->nrows; r++) {
+        if (!to[r] || strcmp(to[r], maps_to) != 0)
+            continue;
+        f[r] *= factor;
+        if (cp_table_set_str(t, note, r, text) < 0)
+            return -1;
+    }
+    return note < 0 ? -1 : 0;
 }

@@ -56,12 +56,12 @@ struct cp_tabread {
     char *own_id; /* cell id from the file name when the caller gives none */
     int64_t ctx_cycle, ctx_step;
     char ctx_state[32];
-    int volt_settled;   /* the voltage column's unit is decided (first non-zero value) */
-    int neg_current;    /* a negative current was seen: the file's current is signed */
-    int test;           /* 1, then 2... for each restarted test in the file */
-    long section_line;  /* line before the current test's first line */
-    char *test_id;      /* cell id of a restarted test (<id>_test<N>) */
-    int net_q;          /* the single capacity counter is a signed balance (ts.h net_ah) */
+    int volt_settled;  /* the voltage column's unit is decided (first non-zero value) */
+    int neg_current;   /* a negative current was seen: the file's current is signed */
+    int test;          /* 1, then 2... for each restarted test in the file */
+    long section_line; /* line before the current test's first line */
+    char *test_id;     /* cell id of a restarted test (<id>_test<N>) */
+    int net_q;         /* the single capacity counter is a signed balance (ts.h net_ah) */
     char *fields[MAX_FIELDS];
 };
 
@@ -189,39 +189,6 @@ int cp_reader_note_column(struct cp_reader_out *out, const char *column, const c
     return 0;
 }
 
-int cp_parse_duration(const char *s, double *out)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *end;
-    double days = 0;
-    const char *d = strchr(s, 'd');
-    if (d) {
-        days = strtod(s, &end);
-        if (end != d)
-            return -1;
-        s = d + 1;
-        while (*s == ' ')
-            s++;
-    }
-    double parts[3] = {0, 0, 0};
-    int n = 0;
-    for (;;) {
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        parts[n++] = strtod(s, &end);
-        s = end;
-        if (*s != ':' || n == 3)
-            break;
-        s++;
-    }
-    if (*s != '\0' || n < 2)
-        return -1;
-    double secs = n == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : parts[0] * 60 + parts[1];
-    *out = days * 86400 + secs;
-    return 0;
-}
-
 /* Does the space-separated list `keys` hold `key`? */
 static int has_key(const char *keys, const char *key)
 {
@@ -314,8 +281,8 @@ static int check_header(struct cp_tabread *tr, struct cp_error *err)
 {
     const char *dup = cp_header_duplicate(tr->fields, (size_t)tr->nhead);
     if (dup)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path,
-                            tr->lr.line, dup);
+        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path, tr->lr.line,
+                            dup);
     return 0;
 }
 
@@ -454,27 +421,6 @@ static int direction_of(struct cp_tabread *tr, double current)
     return dir;
 }
 
-/* Add `text` to the note of out->columns' rows mapping to `maps_to`, and multiply their
- * factor by `factor` (the conversions `inspect` shows). 0 or -1. */
-static int note_column(struct cp_reader_out *out, const char *maps_to, double factor,
-                       const char *text)
-{
-    struct cp_table *t = out->columns;
-    if (!t)
-        return 0;
-    int note = cp_table_add_column(t, "note", CP_STR);
-    char **to = cp_table_str(t, "maps_to");
-    double *f = cp_table_f64(t, "factor");
-    for (size_t r = 0; note >= 0 && to && f && r < t->nrows; r++) {
-        if (!to[r] || strcmp(to[r], maps_to) != 0)
-            continue;
-        f[r] *= factor;
-        if (cp_table_set_str(t, note, r, text) < 0)
-            return -1;
-    }
-    return note < 0 ? -1 : 0;
-}
-
 /* Settle the voltage column's unit on its first non-zero value (millivolts in a column
  * declared or defaulted as volts are converted, with a note), then refuse voltages no cell
  * has: a wrong unit must not become a wrong number. */
@@ -491,7 +437,8 @@ static int check_voltage(struct cp_tabread *tr, double *v, struct cp_error *err)
                    tr->path, tr->lr.line, *v);
             tr->scale[CP_V_VOLTAGE] *= f;
             *v *= f;
-            if (note_column(tr->out, "voltage_v", f, "values in mV: converted to V") < 0)
+            if (cp_plausible_note_column(tr->out, "voltage_v", f, "values in mV: converted to V") <
+                0)
                 return cp_error_oom(err);
         }
     }
@@ -712,8 +659,10 @@ int cp_tabread_run(const struct cp_tabspec *spec, const char *path, struct cp_re
     rc = cp_ts_finish(tr->ts, err);
 cleanup:
     if (rc == 0 && tr->ts && cp_ts_summed_cycles(tr->ts) > 0 &&
-        (note_column(out, "charge_capacity_ah", 1, "resets per step: summed per cycle") < 0 ||
-         note_column(out, "discharge_capacity_ah", 1, "resets per step: summed per cycle") < 0))
+        (cp_plausible_note_column(out, "charge_capacity_ah", 1,
+                                  "resets per step: summed per cycle") < 0 ||
+         cp_plausible_note_column(out, "discharge_capacity_ah", 1,
+                                  "resets per step: summed per cycle") < 0))
         rc = cp_error_oom(err);
     cp_ts_free(tr->ts);
     cp_lines_close(&tr->lr);

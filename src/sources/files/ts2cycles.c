@@ -39,7 +39,7 @@ struct cycle_acc {
     double lo[4], hi[4]; /* qc, qd, ec, ed like the counters */
     long nint;           /* intervals integrated */
     long sign_conflicts, time_back;
-    double vdt[2], dt[2];      /* for time-weighted mean voltage when no energy */
+    double vdt[2], dt[2]; /* for time-weighted mean voltage when no energy */
     double tsum, tmax;
     long tn;
     double ir;
@@ -60,8 +60,8 @@ struct cp_ts {
     long long cycles, jumps;
     struct cp_dqdv *dq;
     enum cp_ts_counting counting;
-    int quiet; /* append no cycle rows */
-    long long summed; /* cycles whose counters turned out to reset per step (summed) */
+    int quiet;                  /* append no cycle rows */
+    long long summed;           /* cycles whose counters turned out to reset per step (summed) */
     struct cp_ts_point pending; /* held back one point (cp_ts_push) */
     int pending_set;
     long long dropped; /* corrupt rows dropped */
@@ -186,8 +186,7 @@ static void acc_start(struct cycle_acc *c, int64_t index, double t, double stamp
 }
 
 /* The integral's bounds over one interval, per direction (see cycle_acc.lo/hi). */
-static void acc_bracket(struct cycle_acc *c, double i0, double i1, double v0, double v1,
-                        double dt)
+static void acc_bracket(struct cycle_acc *c, double i0, double i1, double v0, double v1, double dt)
 {
     c->nint++;
     for (int d = 0; d < 2; d++) {
@@ -255,8 +254,8 @@ static double cycle_amount(const struct cp_ts *ts, int k, double integral)
     return v > 1e-9 ? v : NAN; /* below 1 nAh: counter noise */
 }
 
-/* A counter that should be cumulative within the cycle (CP_TS_LARGEST_OR_STEPS) but restarts at every
- * step (an Arbin schedule that zeroes per step) would report only its largest step: when the
+/* A counter that should be cumulative within the cycle (CP_TS_LARGEST_OR_STEPS) but restarts at
+ * every step (an Arbin schedule that zeroes per step) would report only its largest step: when the
  * sum of its segments agrees with the integral of the current and the largest does not, the
  * sum is the amount. Without an integral the file's declared counting stands. */
 static int resets_per_step(const struct cp_ts *ts, int k)
@@ -318,16 +317,16 @@ static int set_plausibility(struct cp_table *t, long row, unsigned flags)
         return 0;
     struct cp_strbuf sb = CP_STRBUF_INIT;
     int col = cp_table_add_column(t, "plausibility", CP_STR);
-    int rc = col < 0 || cp_plausible_describe(flags, &sb) < 0 ? -1
-                                                              : cp_table_set_str(t, col, row, sb.buf);
+    int rc = col < 0 || cp_plausible_describe(flags, &sb) < 0
+                 ? -1
+                 : cp_table_set_str(t, col, row, sb.buf);
     cp_strbuf_release(&sb);
     return rc;
 }
 
 /* Mean voltage of direction d, or NaN with the flag set when it lies outside the cycle's own
  * range (energy and capacity counters that do not belong together). */
-static double checked_vmean(const struct cp_ts *ts, double e, double q, int d,
-                            unsigned *flags)
+static double checked_vmean(const struct cp_ts *ts, double e, double q, int d, unsigned *flags)
 {
     const struct cycle_acc *c = &ts->c;
     double v = mean_voltage(e, q, c->vdt[d], c->dt[d]);
@@ -566,7 +565,8 @@ int cp_ts_finish(struct cp_ts *ts, struct cp_error *err)
         ts->started = 0;
     }
     if (ts->dropped)
-        cp_log(CP_LOG_WARN, "note=rows_dropped cell=%s rows=%lld reason=time_before_both_neighbours",
+        cp_log(CP_LOG_WARN,
+               "note=rows_dropped cell=%s rows=%lld reason=time_before_both_neighbours",
                ts->cell_id, ts->dropped);
     if (ts->summed)
         cp_log(CP_LOG_INFO, "note=counters_reset_per_step cell=%s cycles=%lld action=summed",

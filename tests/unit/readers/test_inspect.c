@@ -118,8 +118,7 @@ TEST(inspect_dialect_and_conversions)
     json_t *q = column_to(o, "charge_capacity_ah");
     CHECK(q && strstr(json_string_value(json_object_get(q, "note")), "summed") != NULL);
     CHECK_INT(json_integer_value(json_object_get(o, "implausible_cycles")), 0);
-    CHECK_INT(json_integer_value(json_object_get(json_array_get(all, 1), "implausible_cycles")),
-              2);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(all, 1), "implausible_cycles")), 2);
     json_decref(all);
     cp_free(out);
     /* text: the refused file names line and check */

@@ -30,8 +30,8 @@ TEST(voltage_units)
     CHECK_NEAR(cp_plausible_volt_factor(1300, 1), 1e-3, 0);
     CHECK_NEAR(cp_plausible_volt_factor(3.8, 1), 1, 0);
     CHECK_NEAR(cp_plausible_volt_factor(-4.2, 1), 1, 0);
-    CHECK_NEAR(cp_plausible_volt_factor(12000, 1), 1, 0);   /* not mV either: refused later */
-    CHECK_NEAR(cp_plausible_volt_factor(3.8, 1e-3), 1, 0);  /* "(mV)" is the file's word */
+    CHECK_NEAR(cp_plausible_volt_factor(12000, 1), 1, 0);  /* not mV either: refused later */
+    CHECK_NEAR(cp_plausible_volt_factor(3.8, 1e-3), 1, 0); /* "(mV)" is the file's word */
     CHECK(cp_plausible_voltage(-3.79)); /* an EIS cycle's reading (INL raw file) */
     CHECK(cp_plausible_voltage(NAN));
     CHECK(!cp_plausible_voltage(6.5));
@@ -152,6 +152,20 @@ TEST(current_sign_against_state)
     rd_free(&r);
 }
 
+/* A Maccor export whose `Volts` column (no unit: volts by default) holds 3500 .. 4100 mV. */
+TEST(maccor_millivolts)
+{
+    struct rd r;
+    rd_read(&r, DATA "plausible_maccor_millivolts.txt");
+    CHECK_INT(r.rc, 0);
+    CHECK_STR(rd_format(&r), "maccor");
+    CHECK_NEAR(rd_get(&r, 1, "v_max"), 4.0, 1e-12);
+    CHECK_NEAR(rd_get(&r, 2, "v_min"), 3.1, 1e-12);
+    CHECK_NEAR(rd_get(&r, 1, "v_charge_mean"), 3.8, 1e-12); /* 3.8 Wh / 1 Ah */
+    CHECK(cp_table_find(r.cycles, "plausibility") < 0);
+    rd_free(&r);
+}
+
 int main(void)
 {
     RUN(tolerance_and_bracket);
@@ -164,5 +178,6 @@ int main(void)
     RUN(clean_fixtures_have_no_column);
     RUN(inconsistent_fixture_flagged);
     RUN(current_sign_against_state);
+    RUN(maccor_millivolts);
     return DONE();
 }

@@ -115,7 +115,7 @@ TEST(inl_counters_flagged_not_changed)
     CHECK(pl != NULL);
     long r4 = rd_row(&r, 4), r2 = rd_row(&r, 2);
     CHECK(pl && r4 >= 0 && pl[r4] && strstr(pl[r4], "capacity_vs_current"));
-    CHECK(pl && r2 >= 0 && !(pl[r2] && *pl[r2])); /* a plain cycle passes */
+    CHECK(pl && r2 >= 0 && !(pl[r2] && *pl[r2]));                   /* a plain cycle passes */
     REL_NEAR(rd_get(&r, 4, "charge_capacity_ah"), 0.0196421, 1e-6); /* summary Q_chg, cycle 4 */
     rd_free(&r);
 }
