@@ -62,11 +62,14 @@ struct cp_ts_point {
     unsigned flags; /* CP_TS_* that the reader found on this row */
     /* A signed running capacity balance (charge adds, discharge subtracts, carried across
      * steps), Ah, instead of charge_ah/discharge_ah: its rises and falls become charge and
-     * discharge counters cumulative over the test. NaN when the file has none. */
+     * discharge counters cumulative over the test. Read only with CP_TS_NET in flags. */
     double net_ah;
 };
 
-enum { CP_TS_SIGN_CONFLICT = 1 }; /* the current's sign contradicts the row's step type */
+enum {
+    CP_TS_SIGN_CONFLICT = 1, /* the current's sign contradicts the row's step type */
+    CP_TS_NET = 2            /* net_ah holds a signed balance (a zeroed point has none) */
+};
 
 /* A point with every field missing. */
 void cp_ts_point_clear(struct cp_ts_point *p);

@@ -490,6 +490,7 @@ static int row_to_point(struct cp_tabread *tr, struct cp_ts_point *p, struct cp_
     if (!isnan(x[CP_V_Q]) && (tr->net_q || x[CP_V_Q] < -1e-12)) {
         tr->net_q = 1;
         p->net_ah = x[CP_V_Q];
+        p->flags |= CP_TS_NET;
         x[CP_V_Q] = NAN;
     }
     if (dir == 1 || dir == -1) {

@@ -451,7 +451,7 @@ static void net_to_counters(struct cp_ts *ts, struct cp_ts_point *q)
 static int ts_take(struct cp_ts *ts, const struct cp_ts_point *in, struct cp_error *err)
 {
     struct cp_ts_point pt = *in, *p = &pt;
-    if (!isnan(p->net_ah))
+    if ((p->flags & CP_TS_NET) && !isnan(p->net_ah))
         net_to_counters(ts, p);
     if (!isnan(p->charge_ah))
         ts->last_qc = p->charge_ah;

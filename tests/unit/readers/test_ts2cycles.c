@@ -291,6 +291,7 @@ TEST(signed_balance)
         p.current_a = k < 3 ? -1 : k == 3 ? 0 : 1.5;
         p.voltage_v = 3.5;
         p.net_ah = bal[k];
+        p.flags = CP_TS_NET;
         CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
     }
     CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
@@ -298,6 +299,28 @@ TEST(signed_balance)
     CHECK(isnan(get(&r, 0, "charge_capacity_ah")));
     CHECK_NEAR(get(&r, 1, "charge_capacity_ah"), 0.9, 1e-12);
     CHECK(isnan(get(&r, 1, "discharge_capacity_ah")));
+    run_release(&r);
+}
+
+/* A point zeroed by its reader (not cp_ts_point_clear) carries no balance: its counters stand. */
+TEST(zeroed_point_has_no_balance)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    for (int k = 0; k < 3; k++) {
+        struct cp_ts_point p = {0};
+        p.cycle = 1;
+        p.step = 1;
+        p.test_time_s = k * 1800.0;
+        p.current_a = 1;
+        p.voltage_v = 3.6;
+        p.charge_ah = k * 0.5;
+        p.discharge_ah = p.charge_wh = p.discharge_wh = p.temperature_c = NAN;
+        p.resistance_ohm = p.stamp = NAN;
+        CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
+    }
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_NEAR(get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12);
     run_release(&r);
 }
 
@@ -356,6 +379,7 @@ int main(void)
     RUN(mean_voltage_outside_range);
     RUN(signed_balance);
     RUN(corrupt_row_dropped);
+    RUN(zeroed_point_has_no_balance);
     RUN(sign_conflict_flagged);
     return DONE();
 }
