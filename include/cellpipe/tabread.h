@@ -13,12 +13,19 @@
  *   2. converts units: the unit in the header ("(mA)", "/mA.h", "[s]") wins over the spec's
  *      default scale;
  *   3. streams the rows into a time series (include/cellpipe/ts.h), which appends per-cycle
- *      rows to out->cycles.
+ *      rows to out->cycles;
+ *   4. checks units (include/cellpipe/plausible.h): the voltage column's first non-zero value
+ *      settles its unit (millivolts in a column declared or defaulted as volts are converted,
+ *      logged and noted in out->columns' `note`); a voltage beyond 6 V is then refused
+ *      ("path:line: check voltage_range: ..."); a signed current against the row's step type
+ *      is marked for the `plausibility` column.
  * Errors (CP_EDATA, "path:line: ..."): empty file, binary file, no header with the required
- * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than the mapped columns need (truncated when it is the
- * last line), a mapped value that is not a number or not a date. CP_ENOINPUT: missing file.
+ * columns, a header naming a column twice ("duplicate column 'X'"), a row with fewer fields than
+ * the mapped columns need (truncated when it is the last line), a mapped value that is not a number
+ * or not a date. CP_ENOINPUT: missing file.
  */
 #include "cellpipe/reader.h"
+#include "cellpipe/textread.h" /* cp_parse_duration */
 #include "cellpipe/ts.h"
 
 enum cp_var {
@@ -73,6 +80,10 @@ struct cp_tabspec {
     /* Last fix of a point (fields are the split row). 0, 1 to skip the row, negative code. */
     int (*fixup)(struct cp_tabread *tr, char **fields, int nf, struct cp_ts_point *p,
                  struct cp_error *err);
+    /* A data line that starts a new test (a restarted test appended to the file: Novonix's
+     * second "[Summary]"): 1 or 0. The rest is read as the cell's next test, cell id
+     * "<id>_test<N>" (N = 2, 3 ...; cells column restart_of = <id>), from its own header. */
+    int (*restart)(const char *line);
 };
 
 /* Read path with spec into out. 0 or a negative code (err set). */
@@ -106,8 +117,5 @@ const char *cp_header_duplicate(char *const *fields, size_t n);
  * variable, factor. 0 or -1. */
 int cp_reader_note_column(struct cp_reader_out *out, const char *column, const char *maps_to,
                           double factor);
-
-/* "1d 02:03:04.5", "02:03:04", "123:04:05" -> seconds. 0 or -1. */
-int cp_parse_duration(const char *s, double *out);
 
 #endif

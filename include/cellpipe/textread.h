@@ -74,6 +74,9 @@ int cp_parse_num(char *s, double *out);
  * and the result is seconds since midnight). Returns 0 or -1. */
 int cp_parse_stamp(const char *s, double *out, int *time_only);
 
+/* "1d 02:03:04.5", "02:03:04", "123:04:05" -> seconds. 0 or -1. */
+int cp_parse_duration(const char *s, double *out);
+
 /* Case-insensitive search of needle in the first len bytes of head (for sniffing): 1 or 0. */
 int cp_head_contains(const char *head, size_t len, const char *needle);
 /* Does the first line of head (after a UTF-8 BOM and a quote) start with prefix, ignoring

@@ -19,11 +19,21 @@
  * counts from 0: a file that starts mid-cycle still reports the cycle's counter value. With
  * CP_TS_LARGEST (counters cumulative within a cycle that some cyclers zero at rests: Arbin,
  * Battery Archive, Battery Data Hub) a cycle's amount is its largest segment instead of the sum,
- * which is how those cyclers' own summaries count. A cycle
+ * which is how those cyclers' own summaries count. CP_TS_LARGEST_OR_STEPS (Arbin): the same,
+ * but when the sum of the segments agrees with the integral of the current and the largest
+ * does not (counters that reset at every step), the sum is taken and a note is logged. A cycle
  * where a counter reports nothing falls back to integrating the current (trapezoid).
  *
+ * Plausibility (include/cellpipe/plausible.h): each cycle's counters are compared with the
+ * integral of the current, its mean voltages with its voltage range, and the rows' current
+ * signs (CP_TS_SIGN_CONFLICT) and time are checked; failed checks go into the text column
+ * `plausibility`, which is added only when a cycle fails one.
+ *
  * Test time: a backwards jump (restarted test clock, concatenated files) is stitched so time
- * stays monotonic; each such jump counts as a discontinuity (cp_ts_discontinuities).
+ * stays monotonic; each such jump counts as a discontinuity (cp_ts_discontinuities). A single
+ * point whose time lies before both its neighbours' is a corrupt row and is dropped
+ * (cp_ts_dropped; its cycle gets time_backwards): cp_ts_push holds each point back until the
+ * next one arrives, so the on_point hook runs one point late (still in file order).
  * Cycle index missing (CP_I64_NA): cycles are inferred, starting at 1, a new one at each
  * charge that follows a discharge.
  *
@@ -49,6 +59,16 @@ struct cp_ts_point {
     double discharge_wh;
     double temperature_c;
     double resistance_ohm;
+    unsigned flags; /* CP_TS_* that the reader found on this row */
+    /* A signed running capacity balance (charge adds, discharge subtracts, carried across
+     * steps), Ah, instead of charge_ah/discharge_ah: its rises and falls become charge and
+     * discharge counters cumulative over the test. Read only with CP_TS_NET in flags. */
+    double net_ah;
+};
+
+enum {
+    CP_TS_SIGN_CONFLICT = 1, /* the current's sign contradicts the row's step type */
+    CP_TS_NET = 2            /* net_ah holds a signed balance (a zeroed point has none) */
 };
 
 /* A point with every field missing. */
@@ -57,8 +77,11 @@ void cp_ts_point_clear(struct cp_ts_point *p);
 struct cp_ts;
 
 enum cp_ts_counting {
-    CP_TS_SUM,    /* per-step counters: the cycle's amount is the sum of its segments */
-    CP_TS_LARGEST /* cycle-cumulative counters: the largest segment */
+    CP_TS_SUM,     /* per-step counters: the cycle's amount is the sum of its segments */
+    CP_TS_LARGEST, /* cycle-cumulative counters: the largest segment */
+    /* CP_TS_LARGEST, but a cycle whose segments' sum agrees with the integral of the current
+     * while the largest does not is summed (Arbin schedules that reset counters per step) */
+    CP_TS_LARGEST_OR_STEPS
 };
 
 /* Start a series for cell `cell_id` writing rows into out->cycles (columns are added as
@@ -77,5 +100,9 @@ void cp_ts_free(struct cp_ts *ts);
 
 long long cp_ts_cycles(const struct cp_ts *ts);          /* rows appended so far */
 long long cp_ts_discontinuities(const struct cp_ts *ts); /* stitched test-time jumps */
+/* Cycles whose counters, declared cumulative per cycle (CP_TS_LARGEST), reset at every step
+ * and were summed (the sum agreed with the integral of the current, the largest did not). */
+long long cp_ts_summed_cycles(const struct cp_ts *ts);
+long long cp_ts_dropped(const struct cp_ts *ts); /* corrupt points dropped */
 
 #endif

@@ -88,19 +88,60 @@ static int print_metadata(const struct cp_table *cells, json_t *obj)
     return 0;
 }
 
+/* Each mapped column with its factor (the unit conversion applied) and, when the reader
+ * converted or reinterpreted it from what the values showed, the note saying so. */
 static void print_columns(const struct cp_table *cols, json_t *arr)
 {
     char **name = cp_table_str(cols, "column");
     char **to = cp_table_str(cols, "maps_to");
     double *f = cp_table_f64(cols, "factor");
+    char **note = cp_table_str(cols, "note");
     for (size_t r = 0; name && to && f && r < cols->nrows; r++) {
-        if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:f}", "column", name[r], "maps_to",
-                                                 to[r], "factor", f[r]));
-        else if (f[r] != 1)
-            printf("    %-28s -> %s (x %g)\n", name[r], to[r], f[r]);
-        else
-            printf("    %-28s -> %s\n", name[r], to[r]);
+        const char *n = note && note[r] ? note[r] : NULL;
+        if (arr) {
+            json_t *o =
+                json_pack("{s:s, s:s, s:f}", "column", name[r], "maps_to", to[r], "factor", f[r]);
+            if (n)
+                json_object_set_new(o, "note", json_string(n));
+            json_array_append_new(arr, o);
+            continue;
+        }
+        printf("    %-28s -> %s", name[r], to[r]);
+        if (f[r] != 1)
+            printf(" (x %g)", f[r]);
+        if (n)
+            printf(" [%s]", n);
+        printf("\n");
+    }
+}
+
+/* Cycles that failed a plausibility check (include/cellpipe/plausible.h), per check text. */
+static size_t implausible_cycles(const struct cp_table *cycles)
+{
+    char **pl = cp_table_str(cycles, "plausibility");
+    size_t n = 0;
+    for (size_t r = 0; pl && r < cycles->nrows; r++)
+        n += pl[r] && *pl[r];
+    return n;
+}
+
+static void print_plausibility(const struct cp_table *cycles)
+{
+    char **pl = cp_table_str(cycles, "plausibility");
+    int64_t *ix = cp_table_i64(cycles, "cycle_index");
+    char **id = cp_table_str(cycles, "cell_id");
+    size_t n = implausible_cycles(cycles);
+    if (!n) {
+        printf("  plausibility: all cycles pass\n");
+        return;
+    }
+    printf("  plausibility: %zu of %zu cycles fail a check\n", n, cycles->nrows);
+    for (size_t r = 0, shown = 0; r < cycles->nrows && shown < 10; r++) {
+        if (!pl[r] || !*pl[r])
+            continue;
+        printf("    %s cycle %lld: %s\n", id && id[r] ? id[r] : "?", ix ? (long long)ix[r] : -1LL,
+               pl[r]);
+        shown++;
     }
 }
 
@@ -111,6 +152,8 @@ static int print_text(const char *path, const struct inspection *in, int rc,
     printf("%s\n", path);
     if (in->ops)
         printf("  format: %s (%s)\n", in->ops->name, in->ops->description);
+    if (in->ops && in->out.dialect[0])
+        printf("  dialect: %s\n", in->out.dialect);
     if (rc < 0) {
         printf("  error: %s\n", err->msg);
         return 0;
@@ -123,6 +166,7 @@ static int print_text(const char *path, const struct inspection *in, int rc,
         printf("  cycles: %zu\n", in->cycles->nrows);
     printf("  columns:\n");
     print_columns(in->columns, NULL);
+    print_plausibility(in->cycles);
     printf("  metadata:\n");
     return print_metadata(in->cells, NULL);
 }
@@ -133,6 +177,8 @@ static json_t *to_json(const char *path, const struct inspection *in, int rc,
     json_t *o = json_object();
     json_object_set_new(o, "file", json_string(path));
     json_object_set_new(o, "format", in->ops ? json_string(in->ops->name) : json_null());
+    json_object_set_new(o, "dialect",
+                        in->ops && in->out.dialect[0] ? json_string(in->out.dialect) : json_null());
     if (rc < 0) {
         json_object_set_new(o, "error", json_string(err->msg));
         json_object_set_new(o, "exit_code", json_integer(cp_error_exit_code(rc)));
@@ -148,6 +194,8 @@ static json_t *to_json(const char *path, const struct inspection *in, int rc,
     print_columns(in->columns, cols);
     int mrc = print_metadata(in->cells, meta);
     json_object_set_new(o, "columns", cols);
+    json_object_set_new(o, "implausible_cycles",
+                        json_integer((json_int_t)implausible_cycles(in->cycles)));
     json_object_set_new(o, "metadata", meta);
     if (mrc < 0) {
         json_decref(o);
@@ -156,10 +204,14 @@ static json_t *to_json(const char *path, const struct inspection *in, int rc,
     return o;
 }
 
+/* Every reader and the dialects it knows. */
 static int list_formats(void)
 {
-    for (size_t i = 0; cp_readers[i]; i++)
+    for (size_t i = 0; cp_readers[i]; i++) {
         printf("%-18s %s\n", cp_readers[i]->name, cp_readers[i]->description);
+        for (const char *const *d = cp_readers[i]->dialects; d && *d; d++)
+            printf("%-18s   dialect: %s\n", "", *d);
+    }
     return 0;
 }
 

@@ -2,7 +2,9 @@
  * Arbin CSV time series: old style (MITS Pro via SQL dump: "Data_Point,Test_Time,DateTime,...",
  * DateTime = Unix epoch seconds) and new style (MITS Pro / DataWatcher: "Data Point,Date Time,
  * Test Time (s),...", units in the headers, UTF-8 BOM, a leading tab in the date). Capacities
- * and energies are cumulative within a cycle (ts.h handles files that start mid-test).
+ * and energies are cumulative within a cycle (ts.h handles files that start mid-test); a
+ * schedule that zeroes them at every step is recognised by the integral of the current and
+ * summed per cycle (CP_TS_LARGEST_OR_STEPS).
  * Cell metadata comes from the sibling "<stem>_Metadata.csv" when present. See docs/readers.md.
  */
 #include <ctype.h>
@@ -41,8 +43,13 @@ static const struct cp_tabspec arbin_spec = {
     .required = CP_BIT(CP_V_TIME) | CP_BIT(CP_V_CURRENT) | CP_BIT(CP_V_VOLTAGE) | CP_BIT(CP_V_QC) |
                 CP_BIT(CP_V_QD),
     .header_max_lines = 5,
-    .counting = CP_TS_LARGEST,
+    .counting = CP_TS_LARGEST_OR_STEPS,
 };
+
+static const char *const arbin_dialects[] = {
+    "old style (MITS Pro SQL dump: Data_Point, DateTime in Unix seconds)",
+    "new style (MITS Pro / DataWatcher: units in the headers, UTF-8 BOM)",
+    "channel metadata (_Metadata.csv)", NULL};
 
 static int is_metadata(const char *head, size_t len)
 {
@@ -184,9 +191,12 @@ static int arbin_read(const char *path, struct cp_reader_out *out, struct cp_err
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
     if (is_metadata(head, (size_t)n)) { /* read with its data file; nothing on its own */
+        snprintf(out->dialect, sizeof(out->dialect), "%s", arbin_dialects[2]);
         out->rows_read += 1;
         return 0;
     }
+    int old = cp_head_starts(head, (size_t)n, "Data_Point,");
+    snprintf(out->dialect, sizeof(out->dialect), "%s", arbin_dialects[old ? 0 : 1]);
     int rc = cp_tabread_run(&arbin_spec, path, out, err);
     if (rc < 0)
         return rc;
@@ -196,6 +206,7 @@ static int arbin_read(const char *path, struct cp_reader_out *out, struct cp_err
 const struct cp_reader_ops cp_reader_arbin = {
     .name = "arbin",
     .description = "Arbin CSV time series (old and new style) + _Metadata.csv",
+    .dialects = arbin_dialects,
     .sniff = arbin_sniff,
     .read = arbin_read,
 };

@@ -6,11 +6,15 @@
  * per-cycle summary "<stem>_metadata.csv" is recognised and carries no data rows.
  * See docs/readers.md.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cellpipe/error.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
+
+static const char *const novonix_dialects[] = {"HPC/UHPC, unquoted", "HPC, every line quoted",
+                                               "BEEP per-cycle summary (_metadata.csv)", NULL};
 
 static const struct cp_colmap novonix_map[] = {
     {CP_V_CYCLE, "cyclenumber", 1}, {CP_V_STEP, "stepnumber", 1},
@@ -47,6 +51,13 @@ static int novonix_preamble(struct cp_tabread *tr, char *line, struct cp_error *
     return 0;
 }
 
+/* A second "[Summary]" among the data rows: the test crashed, was restarted and Novonix
+ * appended the new test (header, protocol, data) to the same file. */
+static int novonix_restart(const char *line)
+{
+    return strncmp(line, "[Summary]", 9) == 0 || strncmp(line, "\"[Summary]", 10) == 0;
+}
+
 static const struct cp_tabspec novonix_spec = {
     .format = "novonix",
     .map = novonix_map,
@@ -54,6 +65,7 @@ static const struct cp_tabspec novonix_spec = {
                 CP_BIT(CP_V_VOLTAGE) | CP_BIT(CP_V_Q),
     .header_max_lines = 2000,
     .preamble = novonix_preamble,
+    .restart = novonix_restart,
 };
 
 static int is_summary(const char *head, size_t len)
@@ -78,15 +90,18 @@ static int novonix_read(const char *path, struct cp_reader_out *out, struct cp_e
     if (n < 0)
         return cp_error_set(err, CP_ENOINPUT, "cannot open '%s'", path);
     if (is_summary(head, (size_t)n)) {
+        snprintf(out->dialect, sizeof(out->dialect), "%s", novonix_dialects[2]);
         out->rows_read += 1;
         return 0;
     }
+    snprintf(out->dialect, sizeof(out->dialect), "%s", novonix_dialects[n > 0 && head[0] == '"']);
     return cp_tabread_run(&novonix_spec, path, out, err);
 }
 
 const struct cp_reader_ops cp_reader_novonix = {
     .name = "novonix",
     .description = "Novonix HPC/UHPC CSV ([Summary]/[Data], quoted or not)",
+    .dialects = novonix_dialects,
     .sniff = novonix_sniff,
     .read = novonix_read,
 };

@@ -9,6 +9,8 @@
 #include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/fs.h"
+#include "cellpipe/log.h"
+#include "cellpipe/plausible.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
@@ -54,6 +56,12 @@ struct cp_tabread {
     char *own_id; /* cell id from the file name when the caller gives none */
     int64_t ctx_cycle, ctx_step;
     char ctx_state[32];
+    int volt_settled;  /* the voltage column's unit is decided (first non-zero value) */
+    int neg_current;   /* a negative current was seen: the file's current is signed */
+    int test;          /* 1, then 2... for each restarted test in the file */
+    long section_line; /* line before the current test's first line */
+    char *test_id;     /* cell id of a restarted test (<id>_test<N>) */
+    int net_q;         /* the single capacity counter is a signed balance (ts.h net_ah) */
     char *fields[MAX_FIELDS];
 };
 
@@ -181,39 +189,6 @@ int cp_reader_note_column(struct cp_reader_out *out, const char *column, const c
     return 0;
 }
 
-int cp_parse_duration(const char *s, double *out)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *end;
-    double days = 0;
-    const char *d = strchr(s, 'd');
-    if (d) {
-        days = strtod(s, &end);
-        if (end != d)
-            return -1;
-        s = d + 1;
-        while (*s == ' ')
-            s++;
-    }
-    double parts[3] = {0, 0, 0};
-    int n = 0;
-    for (;;) {
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        parts[n++] = strtod(s, &end);
-        s = end;
-        if (*s != ':' || n == 3)
-            break;
-        s++;
-    }
-    if (*s != '\0' || n < 2)
-        return -1;
-    double secs = n == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : parts[0] * 60 + parts[1];
-    *out = days * 86400 + secs;
-    return 0;
-}
-
 /* Does the space-separated list `keys` hold `key`? */
 static int has_key(const char *keys, const char *key)
 {
@@ -313,7 +288,8 @@ static int try_header(struct cp_tabread *tr, char *line)
             continue;
         if (tr->col[v] + 1 > tr->need)
             tr->need = tr->col[v] + 1;
-        if (cp_reader_note_column(tr->out, tr->fields[tr->col[v]], var_names[v], tr->scale[v]) < 0)
+        if (tr->test <= 1 &&
+            cp_reader_note_column(tr->out, tr->fields[tr->col[v]], var_names[v], tr->scale[v]) < 0)
             return -1;
     }
     return 1;
@@ -333,8 +309,8 @@ static int check_header(struct cp_tabread *tr, struct cp_error *err)
 {
     const char *dup = cp_header_duplicate(tr->fields, (size_t)tr->nhead);
     if (dup)
-        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path,
-                            tr->lr.line, dup);
+        return cp_error_set(err, CP_EDATA, "%s:%ld: duplicate column '%s'", tr->path, tr->lr.line,
+                            dup);
     return 0;
 }
 
@@ -350,7 +326,7 @@ static int find_header(struct cp_tabread *tr, struct cp_error *err)
         if (rc == 0 && tr->lr.line == 0)
             return cp_error_set(err, CP_EDATA, "%s:1: empty file: expected a %s header", tr->path,
                                 tr->spec->format);
-        if (rc == 0 || tr->lr.line > max)
+        if (rc == 0 || tr->lr.line - tr->section_line > max)
             break;
         if (tr->lr.line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
             line += 3;
@@ -473,6 +449,35 @@ static int direction_of(struct cp_tabread *tr, double current)
     return dir;
 }
 
+/* Settle the voltage column's unit on its first non-zero value (millivolts in a column
+ * declared or defaulted as volts are converted, with a note), then refuse voltages no cell
+ * has: a wrong unit must not become a wrong number. */
+static int check_voltage(struct cp_tabread *tr, double *v, struct cp_error *err)
+{
+    if (isnan(*v))
+        return 0;
+    if (!tr->volt_settled && *v != 0) {
+        tr->volt_settled = 1;
+        double f = cp_plausible_volt_factor(*v, tr->scale[CP_V_VOLTAGE]);
+        if (f != 1) {
+            cp_log(CP_LOG_WARN,
+                   "note=unit_converted file=%s line=%ld column=voltage from=mV to=V first=%g",
+                   tr->path, tr->lr.line, *v);
+            tr->scale[CP_V_VOLTAGE] *= f;
+            *v *= f;
+            if (cp_plausible_note_column(tr->out, "voltage_v", f, "values in mV: converted to V") <
+                0)
+                return cp_error_oom(err);
+        }
+    }
+    if (!cp_plausible_voltage(*v))
+        return cp_error_set(err, CP_EDATA,
+                            "%s:%ld: check voltage_range: voltage %g V, expected within -%g..%g "
+                            "V (a column in another unit?)",
+                            tr->path, tr->lr.line, *v, CP_PL_VOLT_MAX, CP_PL_VOLT_MAX);
+    return 0;
+}
+
 static int row_to_point(struct cp_tabread *tr, struct cp_ts_point *p, struct cp_error *err)
 {
     double x[CP_V_COUNT];
@@ -493,15 +498,29 @@ static int row_to_point(struct cp_tabread *tr, struct cp_ts_point *p, struct cp_
         p->step = tr->ctx_step;
     int dir = direction_of(tr, x[CP_V_CURRENT]);
     double i = x[CP_V_CURRENT];
+    if (i < -1e-9)
+        tr->neg_current = 1;
+    /* a signed current (the file has shown a negative one) against its step type */
+    if (tr->neg_current && ((dir == -1 && i > 1e-9) || (dir == 1 && i < -1e-9)))
+        p->flags |= CP_TS_SIGN_CONFLICT;
     if ((dir == -1 && i > 0) || (dir == 1 && i < 0))
         i = -i; /* unsigned current, direction in the state column */
     p->current_a = i;
+    if (check_voltage(tr, &x[CP_V_VOLTAGE], err) < 0)
+        return -CP_EDATA;
     p->voltage_v = x[CP_V_VOLTAGE];
     /* counters are amounts: BioLogic writes discharge energy negative */
     p->charge_ah = fabs(x[CP_V_QC]);
     p->discharge_ah = fabs(x[CP_V_QD]);
     p->charge_wh = fabs(x[CP_V_EC]);
     p->discharge_wh = fabs(x[CP_V_ED]);
+    /* one capacity counter gone negative is a signed balance, not per-step amounts */
+    if (!isnan(x[CP_V_Q]) && (tr->net_q || x[CP_V_Q] < -1e-12)) {
+        tr->net_q = 1;
+        p->net_ah = x[CP_V_Q];
+        p->flags |= CP_TS_NET;
+        x[CP_V_Q] = NAN;
+    }
     if (dir == 1 || dir == -1) {
         double *q = dir == 1 ? &p->charge_ah : &p->discharge_ah;
         double *e = dir == 1 ? &p->charge_wh : &p->discharge_wh;
@@ -524,6 +543,36 @@ static int short_row(struct cp_tabread *tr, int nf, struct cp_error *err)
                         tr->need, nf);
 }
 
+static int tabread_start(struct cp_tabread *tr, struct cp_error *err);
+static int find_header(struct cp_tabread *tr, struct cp_error *err);
+
+/* A new test starts inside the file (a crashed test restarted and appended, Novonix): finish
+ * the series so far and read the rest as the cell's next test, "<id>_test<N>", with its own
+ * header, metadata and cycle numbers (which start again). */
+static int restart_test(struct cp_tabread *tr, struct cp_error *err)
+{
+    int rc = cp_ts_finish(tr->ts, err);
+    if (rc < 0)
+        return rc;
+    cp_ts_free(tr->ts);
+    tr->ts = NULL;
+    const char *base = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
+    struct cp_strbuf sb = CP_STRBUF_INIT;
+    if (cp_strbuf_addf(&sb, "%s_test%d", base, ++tr->test) < 0)
+        return cp_error_oom(err);
+    cp_free(tr->test_id);
+    tr->test_id = cp_strbuf_detach(&sb);
+    cp_log(CP_LOG_INFO, "note=test_restarted file=%s line=%ld cell=%s", tr->path, tr->lr.line,
+           tr->test_id);
+    tr->section_line = tr->lr.line - 1;
+    tr->volt_settled = 0;
+    tr->net_q = 0;
+    rc = tabread_start(tr, err);
+    if (rc == 0 && cp_tabread_meta(tr, "restart_of", base) < 0)
+        rc = cp_error_oom(err);
+    return rc < 0 ? rc : find_header(tr, err);
+}
+
 static int read_rows(struct cp_tabread *tr, struct cp_error *err)
 {
     char *line;
@@ -537,6 +586,12 @@ static int read_rows(struct cp_tabread *tr, struct cp_error *err)
             line = unwrap_line(line, &len);
         if (len == 0)
             continue;
+        if (tr->spec->restart && tr->spec->restart(line)) {
+            rc = restart_test(tr, err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         int nf = cp_split(line, tr->delim, tr->fields, MAX_FIELDS);
         if (tr->spec->classify) {
             rc = tr->spec->classify(tr, tr->fields, nf, err);
@@ -584,7 +639,7 @@ static int has_summary_sibling(const char *path, const char *const swap[2],
 
 static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
 {
-    const char *id = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
+    const char *id = tr->test_id ? tr->test_id : tr->out->cell_id ? tr->out->cell_id : tr->own_id;
     if (tr->out->cells) {
         tr->cellrow = cp_dataset_cell_row(tr->out->cells, id);
         if (tr->cellrow < 0 || cp_tabread_meta(tr, "tester", tr->spec->format) < 0)
@@ -612,6 +667,7 @@ int cp_tabread_run(const struct cp_tabspec *spec, const char *path, struct cp_re
     tr->out = out;
     tr->lr.fd = -1;
     tr->ctx_cycle = tr->ctx_step = CP_I64_NA;
+    tr->test = 1;
     tr->own_id = cp_reader_cell_id(path);
     if (!tr->own_id) {
         cp_free(tr);
@@ -631,8 +687,15 @@ int cp_tabread_run(const struct cp_tabspec *spec, const char *path, struct cp_re
         goto cleanup;
     rc = cp_ts_finish(tr->ts, err);
 cleanup:
+    if (rc == 0 && tr->ts && cp_ts_summed_cycles(tr->ts) > 0 &&
+        (cp_plausible_note_column(out, "charge_capacity_ah", 1,
+                                  "resets per step: summed per cycle") < 0 ||
+         cp_plausible_note_column(out, "discharge_capacity_ah", 1,
+                                  "resets per step: summed per cycle") < 0))
+        rc = cp_error_oom(err);
     cp_ts_free(tr->ts);
     cp_lines_close(&tr->lr);
+    cp_free(tr->test_id);
     cp_free(tr->own_id);
     cp_free(tr);
     return rc;

@@ -501,3 +501,36 @@ int cp_head_starts(const char *head, size_t len, const char *prefix)
     size_t n = strlen(prefix);
     return len >= n && strncasecmp(head, prefix, n) == 0;
 }
+
+int cp_parse_duration(const char *s, double *out)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end;
+    double days = 0;
+    const char *d = strchr(s, 'd');
+    if (d) {
+        days = strtod(s, &end);
+        if (end != d)
+            return -1;
+        s = d + 1;
+        while (*s == ' ')
+            s++;
+    }
+    double parts[3] = {0, 0, 0};
+    int n = 0;
+    for (;;) {
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        parts[n++] = strtod(s, &end);
+        s = end;
+        if (*s != ':' || n == 3)
+            break;
+        s++;
+    }
+    if (*s != '\0' || n < 2)
+        return -1;
+    double secs = n == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : parts[0] * 60 + parts[1];
+    *out = days * 86400 + secs;
+    return 0;
+}

@@ -86,6 +86,60 @@ TEST(inspect_exit_codes)
     cp_free(out);
 }
 
+/* The column of `maps_to` in one inspected file's JSON, or NULL. */
+static json_t *column_to(json_t *o, const char *maps_to)
+{
+    json_t *cols = json_object_get(o, "columns");
+    for (size_t i = 0; i < json_array_size(cols); i++) {
+        json_t *c = json_array_get(cols, i);
+        if (strcmp(json_string_value(json_object_get(c, "maps_to")), maps_to) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* The dialect recognised and the conversions applied from what the values showed. */
+TEST(inspect_dialect_and_conversions)
+{
+    char *out;
+    int rc = run_inspect("--json tests/data/readers/plausible_millivolts_in_volts.csv "
+                         "tests/data/readers/plausible_counter_vs_current.csv",
+                         &out);
+    CHECK_INT(rc, 0);
+    json_error_t e;
+    json_t *all = json_loads(out, 0, &e);
+    CHECK(json_is_array(all) && json_array_size(all) == 2);
+    json_t *o = json_array_get(all, 0);
+    CHECK(strstr(json_string_value(json_object_get(o, "dialect")), "old style") != NULL);
+    json_t *v = column_to(o, "voltage_v");
+    CHECK(v != NULL);
+    CHECK_NEAR(json_real_value(json_object_get(v, "factor")), 1e-3, 0);
+    CHECK(strstr(json_string_value(json_object_get(v, "note")), "mV") != NULL);
+    json_t *q = column_to(o, "charge_capacity_ah");
+    CHECK(q && strstr(json_string_value(json_object_get(q, "note")), "summed") != NULL);
+    CHECK_INT(json_integer_value(json_object_get(o, "implausible_cycles")), 0);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(all, 1), "implausible_cycles")), 2);
+    json_decref(all);
+    cp_free(out);
+    /* text: the refused file names line and check */
+    CHECK_INT(run_inspect("tests/data/readers/plausible_voltage_range.csv", &out), 65);
+    CHECK(strstr(out, ":32: check voltage_range") != NULL);
+    cp_free(out);
+}
+
+/* --formats lists each reader's dialects under it. */
+TEST(inspect_formats_dialects)
+{
+    char *out;
+    CHECK_INT(run_inspect("--formats", &out), 0);
+    const char *arbin = strstr(out, "\narbin ");
+    const char *next = arbin ? strstr(arbin + 1, "\nmaccor") : NULL;
+    const char *d = arbin ? strstr(arbin, "dialect: new style") : NULL;
+    CHECK(arbin && d && (!next || d < next));
+    CHECK(strstr(out, "dialect: HPC, every line quoted") != NULL);
+    cp_free(out);
+}
+
 TEST(files_source_folder)
 {
     const char *root = getenv("CELLPIPE_REAL_DATA");
@@ -121,6 +175,8 @@ int main(void)
 {
     RUN(inspect_json_quirk_file);
     RUN(inspect_exit_codes);
+    RUN(inspect_dialect_and_conversions);
+    RUN(inspect_formats_dialects);
     RUN(files_source_folder);
     return DONE();
 }

@@ -207,6 +207,164 @@ TEST(q_on_grid)
     CHECK(isnan(out[4])); /* never reached */
 }
 
+static const char *text(struct run *r, size_t row, const char *col)
+{
+    char **v = cp_table_str(r->cycles, col);
+    return v && row < r->cycles->nrows && v[row] ? v[row] : "";
+}
+
+/* Constant 1 A charge for 3600 s, counters reset per step: 3 steps of 1200 s = 1/3 Ah each. */
+static void per_step_charge(struct run *r)
+{
+    for (int st = 0; st < 3; st++)
+        for (int k = 0; k <= 4; k++) {
+            double t = st * 1200.0 + k * 300.0 + (k == 0 && st ? 1e-3 : 0);
+            pt(r, 1, st + 1, t, 1.0, 3.6 + 0.1 * st, k / 12.0, NAN);
+        }
+}
+
+/* The current says 1 Ah went in: LARGEST_OR_STEPS sums the three steps, LARGEST keeps one. */
+TEST(steps_summed_when_the_current_agrees)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        struct run r;
+        run_init(&r, mode ? CP_TS_LARGEST_OR_STEPS : CP_TS_LARGEST);
+        per_step_charge(&r);
+        CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+        CHECK_NEAR(get(&r, 0, "charge_capacity_ah"), mode ? 1.0 : 1.0 / 3, 1e-9);
+        CHECK_INT(cp_ts_summed_cycles(r.ts), mode);
+        /* the largest step disagrees with the 1 Ah of current (and with the integrated energy,
+         * whose mean voltage becomes > 10 V): flagged, never silent */
+        CHECK_STR(text(&r, 0, "plausibility"), mode ? "" : "capacity_vs_current v_mean_range");
+        run_release(&r);
+    }
+}
+
+/* A counter that agrees with the current leaves no plausibility column at all. */
+TEST(clean_series_has_no_plausibility_column)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    for (int k = 0; k <= 6; k++)
+        pt(&r, 1, 1, k * 600.0, 1.0, 3.5 + 0.1 * k, k / 6.0, NAN);
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_NEAR(get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12);
+    CHECK(cp_table_find(r.cycles, "plausibility") < 0);
+    run_release(&r);
+}
+
+/* Energy whose mean voltage (E / Q) lies outside the cycle's voltages: left missing, flagged. */
+TEST(mean_voltage_outside_range)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    struct cp_ts_point p;
+    for (int k = 0; k <= 4; k++) {
+        cp_ts_point_clear(&p);
+        p.cycle = 1;
+        p.test_time_s = k * 900.0;
+        p.current_a = -1;
+        p.voltage_v = 4.0 - 0.25 * k;
+        p.discharge_ah = k / 4.0;
+        p.discharge_wh = k * 7.0; /* 28 Wh from 1 Ah between 3 and 4 V: impossible */
+        CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
+    }
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_NEAR(get(&r, 0, "discharge_capacity_ah"), 1.0, 1e-12);
+    CHECK(isnan(get(&r, 0, "v_discharge_mean")));
+    CHECK_STR(text(&r, 0, "plausibility"), "v_mean_range");
+    run_release(&r);
+}
+
+/* A signed balance: -0.4 Ah discharged, then charged up to +0.5 Ah = 0.9 Ah of charge. */
+TEST(signed_balance)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    struct cp_ts_point p;
+    static const double bal[] = {0, -0.2, -0.4, -0.4, -0.1, 0.2, 0.5};
+    static const long long cyc[] = {1, 1, 1, 2, 2, 2, 2};
+    for (int k = 0; k < 7; k++) {
+        cp_ts_point_clear(&p);
+        p.cycle = cyc[k];
+        p.test_time_s = k * 720.0;
+        p.current_a = k < 3 ? -1 : k == 3 ? 0 : 1.5;
+        p.voltage_v = 3.5;
+        p.net_ah = bal[k];
+        p.flags = CP_TS_NET;
+        CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
+    }
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_NEAR(get(&r, 0, "discharge_capacity_ah"), 0.4, 1e-12);
+    CHECK(isnan(get(&r, 0, "charge_capacity_ah")));
+    CHECK_NEAR(get(&r, 1, "charge_capacity_ah"), 0.9, 1e-12);
+    CHECK(isnan(get(&r, 1, "discharge_capacity_ah")));
+    run_release(&r);
+}
+
+/* A point zeroed by its reader (not cp_ts_point_clear) carries no balance: its counters stand. */
+TEST(zeroed_point_has_no_balance)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    for (int k = 0; k < 3; k++) {
+        struct cp_ts_point p = {0};
+        p.cycle = 1;
+        p.step = 1;
+        p.test_time_s = k * 1800.0;
+        p.current_a = 1;
+        p.voltage_v = 3.6;
+        p.charge_ah = k * 0.5;
+        p.discharge_ah = p.charge_wh = p.discharge_wh = p.temperature_c = NAN;
+        p.resistance_ohm = p.stamp = NAN;
+        CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
+    }
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_NEAR(get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12);
+    run_release(&r);
+}
+
+/* One row from another moment (time before both neighbours) is dropped; a clock that stays
+ * back is a restart and is stitched. */
+TEST(corrupt_row_dropped)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    pt(&r, 1, 1, 0, 1, 3.5, 0.0, NAN);
+    pt(&r, 1, 1, 1800, 1, 3.6, 0.5, NAN);
+    pt(&r, 1, 1, 100, 1, 2.0, 0.01, NAN); /* corrupt */
+    pt(&r, 1, 1, 3600, 1, 3.7, 1.0, NAN);
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_INT(cp_ts_dropped(r.ts), 1);
+    CHECK_INT(cp_ts_discontinuities(r.ts), 0);
+    CHECK_NEAR(get(&r, 0, "v_min"), 3.5, 0); /* the corrupt 2.0 V never counted */
+    CHECK_NEAR(get(&r, 0, "charge_capacity_ah"), 1.0, 1e-12);
+    CHECK_NEAR(get(&r, 0, "test_time_s"), 3600, 0);
+    CHECK_STR(text(&r, 0, "plausibility"), "time_backwards");
+    run_release(&r);
+}
+
+/* Rows the reader marked (current sign against the step type) flag their cycle. */
+TEST(sign_conflict_flagged)
+{
+    struct run r;
+    run_init(&r, CP_TS_SUM);
+    struct cp_ts_point p;
+    for (int k = 0; k < 3; k++) {
+        cp_ts_point_clear(&p);
+        p.cycle = k < 2 ? 1 : 2;
+        p.test_time_s = k * 10.0;
+        p.current_a = 1;
+        p.voltage_v = 3.5;
+        p.flags = k == 1 ? CP_TS_SIGN_CONFLICT : 0;
+        CHECK_INT(cp_ts_push(r.ts, &p, &r.err), 0);
+    }
+    CHECK_INT(cp_ts_finish(r.ts, &r.err), 0);
+    CHECK_STR(text(&r, 0, "plausibility"), "current_sign");
+    CHECK_STR(text(&r, 1, "plausibility"), "");
+    run_release(&r);
+}
+
 int main(void)
 {
     RUN(per_step_counters);
@@ -216,5 +374,12 @@ int main(void)
     RUN(inferred_cycles_and_clock_jumps);
     RUN(dqdv_and_severson);
     RUN(q_on_grid);
+    RUN(steps_summed_when_the_current_agrees);
+    RUN(clean_series_has_no_plausibility_column);
+    RUN(mean_voltage_outside_range);
+    RUN(signed_balance);
+    RUN(corrupt_row_dropped);
+    RUN(zeroed_point_has_no_balance);
+    RUN(sign_conflict_flagged);
     return DONE();
 }
