@@ -17,21 +17,7 @@
 #include "cellpipe/reader.h"
 #include "cellpipe/table.h"
 #include "cellpipe/timeutil.h"
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static long maxrss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
+#include "bench_reader.h"
 
 static long long file_size(const char *path)
 {
@@ -54,7 +40,7 @@ static long write_bdf(const char *path, long long bytes, double *cpu)
     struct cp_bdf_writer *w = cp_bdf_writer_new(path, &err);
     if (!w)
         return -1;
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     long n = 0;
     struct cp_ts_point p;
     for (; (n & 4095) || n * 80L < bytes; n++) { /* ~80 bytes a row */
@@ -76,7 +62,7 @@ static long write_bdf(const char *path, long long bytes, double *cpu)
     }
     if (cp_bdf_writer_close(w, &err) < 0)
         return -1;
-    *cpu = cpu_s() - c0;
+    *cpu = bench_cpu_s() - c0;
     return n;
 }
 
@@ -102,16 +88,16 @@ static int read_rate(const char *name, const char *path, long rows)
     struct cp_table *cycles = cp_table_new("cycles"), *cells = cp_table_new("cells");
     struct cp_reader_out out = {.cells = cells, .cycles = cycles};
     struct cp_error err = {0};
-    double t0 = cp_monotonic_ms(), c0 = cpu_s();
+    double t0 = cp_monotonic_ms(), c0 = bench_cpu_s();
     int rc = ops->read(path, &out, &err);
-    double cpu = cpu_s() - c0, wall = (cp_monotonic_ms() - t0) / 1000;
+    double cpu = bench_cpu_s() - c0, wall = (cp_monotonic_ms() - t0) / 1000;
     double mb = file_size(path) / 1048576.0;
     if (rc < 0)
         fprintf(stderr, "%s: %s\n", name, err.msg);
     else
         printf("%-6s read  %8.1f MiB %10ld rows %8zu cycles  %7.1f MB/s cpu  %7.1f MB/s wall  "
                "maxrss %ld KiB\n",
-               name, mb, rows, cycles->nrows, mb / cpu, mb / wall, maxrss_kb());
+               name, mb, rows, cycles->nrows, mb / cpu, mb / wall, bench_maxrss_kb());
     cp_table_free(cycles);
     cp_table_free(cells);
     return rc;

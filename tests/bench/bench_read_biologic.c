@@ -17,6 +17,7 @@
 #include "cellpipe/reader.h"
 #include "cellpipe/table.h"
 #include "cellpipe/timeutil.h"
+#include "bench_reader.h"
 
 static void put32(FILE *f, uint32_t v)
 {
@@ -119,42 +120,11 @@ static long generate(const char *path, long long bytes, int new_hdr)
     return n;
 }
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static long maxrss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-
 static int bench_one(const char *path, long long mb, int new_hdr)
 {
     if (generate(path, mb << 20, new_hdr) < 0)
         return -1;
-    const struct cp_reader_ops *ops = cp_reader_find("mpr");
-    struct cp_table *cycles = cp_table_new("cycles"), *cells = cp_table_new("cells");
-    struct cp_reader_out out = {.cells = cells, .cycles = cycles, .cell_id = "bench"};
-    struct cp_error err = {0};
-    double t0 = cp_monotonic_ms(), c0 = cpu_s();
-    int rc = ops ? ops->read(path, &out, &err) : -1;
-    double s = (cp_monotonic_ms() - t0) / 1000.0, cs = cpu_s() - c0;
-    if (rc < 0)
-        fprintf(stderr, "mpr: %s\n", err.msg);
-    else
-        printf("mpr %-10s %4lld MiB %9lld rows %6zu cycles  wall %7.1f MB/s  cpu %7.1f MB/s "
-               "%10.0f rows/s  maxrss %ld KiB\n",
-               new_hdr ? "new layout" : "old layout", mb, out.rows_read, cycles->nrows,
-               (double)(mb << 20) / 1e6 / s, (double)(mb << 20) / 1e6 / cs,
-               (double)out.rows_read / cs, maxrss_kb());
-    cp_table_free(cycles);
-    cp_table_free(cells);
+    int rc = bench_read(new_hdr ? "mpr new layout" : "mpr old layout", "mpr", path, mb);
     unlink(path);
     return rc;
 }

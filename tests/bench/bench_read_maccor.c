@@ -4,18 +4,7 @@
  * BENCH_MB (default 64) MiB large. BENCH_FORMAT=name runs one only. Not a test: prints
  * figures only.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include "cellpipe/error.h"
-#include "cellpipe/reader.h"
-#include "cellpipe/table.h"
-#include "cellpipe/timeutil.h"
-
-typedef void (*gen_fn)(FILE *f, long row, double t, int cycle, double i, double v, double q);
+#include "bench_reader.h"
 
 static void h_maccor(FILE *f)
 {
@@ -109,13 +98,7 @@ static void g_basytec(FILE *f, long n, double t, int c, double i, double v, doub
             i > 0 ? 0 : -q, c);
 }
 
-struct format {
-    const char *name, *reader;
-    void (*head)(FILE *f);
-    gen_fn row;
-};
-
-static const struct format formats[] = {
+static const struct bench_format formats[] = {
     {"maccor", "maccor", h_maccor, g_maccor},
     {"maccor_mims", "maccor", h_mims, g_mims},
     {"pec", "pec", h_pec, g_pec},
@@ -123,83 +106,7 @@ static const struct format formats[] = {
     {"basytec", "basytec", h_basytec, g_basytec},
 };
 
-/* Cycles of 1000 points: 500 charging then 500 discharging, 10 s apart. */
-static long generate(const struct format *fm, const char *path, long long bytes)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fm->head(f);
-    long n = 0;
-    while (ftell(f) < bytes) {
-        int c = (int)(n / 1000) + 1, k = (int)(n % 1000);
-        double i = k < 500 ? 1.0 : -1.0;
-        double q = (k % 500) * 10.0 / 3600.0;
-        double v = k < 500 ? 3.4 + 0.8 * (k / 500.0) : 4.1 - 1.0 * ((k - 500) / 500.0);
-        fm->row(f, n + 1, n * 10.0, c, i, v, q);
-        n++;
-    }
-    fclose(f);
-    return n;
-}
-
-/* CPU seconds used so far: on a shared machine wall time mostly measures the neighbours. */
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static long maxrss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-
-static int bench_one(const struct format *fm, const char *path, long long mb)
-{
-    if (generate(fm, path, mb << 20) < 0)
-        return -1;
-    const struct cp_reader_ops *ops = cp_reader_find(fm->reader);
-    struct cp_table *cycles = cp_table_new("cycles"), *cells = cp_table_new("cells");
-    struct cp_reader_out out = {.cells = cells, .cycles = cycles, .cell_id = "bench"};
-    struct cp_error err = {0};
-    double t0 = cp_monotonic_ms(), c0 = cpu_s();
-    int rc = ops ? ops->read(path, &out, &err) : -1;
-    double s = (cp_monotonic_ms() - t0) / 1000.0, cs = cpu_s() - c0;
-    if (rc < 0)
-        fprintf(stderr, "%s: %s\n", fm->name, ops ? err.msg : "no reader");
-    else
-        printf("%-12s %4lld MiB %8lld rows %5zu cycles  wall %6.1f MB/s  cpu %6.1f MB/s "
-               "%9.0f rows/s  maxrss %ld KiB\n",
-               fm->name, mb, out.rows_read, cycles->nrows, (double)(mb << 20) / 1e6 / s,
-               (double)(mb << 20) / 1e6 / cs, (double)out.rows_read / cs, maxrss_kb());
-    cp_table_free(cycles);
-    cp_table_free(cells);
-    unlink(path);
-    return rc;
-}
-
 int main(void)
 {
-    const char *env = getenv("BENCH_MB");
-    long long mb = env ? atoll(env) : 64;
-    char path[] = "/tmp/cp_bench_maccor_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return 1;
-    close(fd);
-    int rc = 0;
-    const char *only = getenv("BENCH_FORMAT");
-    for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
-        if (only && strcmp(only, formats[k].name) != 0)
-            continue;
-        rc |= bench_one(&formats[k], path, 4) != 0;
-        rc |= bench_one(&formats[k], path, mb) != 0;
-    }
-    unlink(path);
-    return rc;
+    return bench_formats(formats, sizeof(formats) / sizeof(formats[0]), "maccor");
 }

@@ -21,6 +21,7 @@
 #include "cellpipe/reader.h"
 #include "cellpipe/table.h"
 #include "cellpipe/timeutil.h"
+#include "bench_reader.h"
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -164,13 +165,6 @@ static void gen_layered(const char *path, long n)
     fclose(f);
 }
 
-static long maxrss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-
 static void run(const char *what, const char *path, long raw)
 {
     struct stat st;
@@ -196,7 +190,7 @@ static void run(const char *what, const char *path, long raw)
         printf("%-8s %6.1f MiB %7.1f MB/s wall %7.1f MB/s cpu%s %9.0f rows/s  %zu cycles  "
                "maxrss %ld KiB\n",
                what, mb, mb / dt, mb / cpu, tables, out.rows_read / cpu, cycles->nrows,
-               maxrss_kb());
+               bench_maxrss_kb());
     }
     cp_table_free(cells);
     cp_table_free(cycles);
