@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellpipe/alloc.h"
 #include "cellpipe/error.h"
 #include "cellpipe/reader.h"
 #include "cellpipe/source.h"
@@ -98,4 +99,27 @@ static inline const char *rd_real(const char *rel, char *buf, size_t n)
 }
 
 #define REL_NEAR(a, b, rel) CHECK_NEAR((a), (b), fabs(b) * (rel))
+
+/* curl's "torture" run over one read (include harness.h first): fail the Nth allocation for
+ * every N the read makes and demand success or CP_EINTERNAL "out of memory", never another
+ * error; the sanitizer build checks that no path leaks. A read of fewer than min_allocs
+ * allocations means the file did not exercise the reader. */
+static inline void rd_torture(const char *path, long min_allocs)
+{
+    long before = cp_alloc_count();
+    struct rd r;
+    rd_read(&r, path);
+    CHECK_INT(r.rc, 0);
+    rd_free(&r);
+    long total = cp_alloc_count() - before, bad = 0;
+    for (long n = 1; n <= total; n++) {
+        cp_alloc_fail_at(cp_alloc_count() + n);
+        rd_read(&r, path);
+        cp_alloc_fail_at(0);
+        bad += r.rc != 0 && r.rc != -CP_EINTERNAL;
+        rd_free(&r);
+    }
+    T_REPORT(bad == 0, "%s: %ld of %ld failed allocations gave another error", path, bad, total);
+    CHECK(total > min_allocs);
+}
 #endif

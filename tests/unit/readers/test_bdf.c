@@ -212,31 +212,10 @@ TEST(output_names)
     cp_free(c);
 }
 
-/* Every allocation of a read, and of a conversion, fails in turn: a clean out-of-memory error
- * or success, and (under the sanitizers) no leak and no file left behind. */
-static void torture_read(const char *path)
-{
-    long before = cp_alloc_count();
-    struct rd r;
-    rd_read(&r, path);
-    CHECK_INT(r.rc, 0);
-    rd_free(&r);
-    long total = cp_alloc_count() - before, bad = 0;
-    for (long n = 1; n <= total; n++) {
-        cp_alloc_fail_at(cp_alloc_count() + n);
-        rd_read(&r, path);
-        cp_alloc_fail_at(0);
-        bad += r.rc != 0 && r.rc != -CP_EINTERNAL;
-        rd_free(&r);
-    }
-    T_REPORT(bad == 0, "%s: %ld of %ld failed allocations gave another error", path, bad, total);
-    CHECK(total > 5);
-}
-
 TEST(every_allocation_fails_cleanly)
 {
-    torture_read(DATA "bdf_labels_handmade.bdf.csv");
-    torture_read(DATA "tidy_two_cells.csv");
+    rd_torture(DATA "bdf_labels_handmade.bdf.csv", 5);
+    rd_torture(DATA "tidy_two_cells.csv", 5);
     char out[128];
     snprintf(out, sizeof out, "%s/torture.bdf.csv", tmpdir);
     struct cp_error err = {0};
