@@ -50,20 +50,30 @@ static char *file_in(const char *dir, const char *name)
     return cp_path_join(dir, name);
 }
 
+/* Open dir/name and read its header line. 0; or an error with *path NULL when nothing is
+ * open (the file cannot be read), else with the file open (the caller closes both). */
+static int open_table(const char *dir, const char *name, struct cp_csv *r, char **path,
+                      struct cp_error *err)
+{
+    if (!(*path = file_in(dir, name)))
+        return cp_error_oom(err);
+    if (cp_csv_open(r, *path, ',') < 0) {
+        int rc = cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", *path);
+        cp_free(*path);
+        *path = NULL;
+        return rc;
+    }
+    return cp_csv_next(r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", *path);
+}
+
 /* cv_predictions.csv -> {cell_id: [observed, predicted]} of the rows with both. */
 static int read_cv(const char *dir, json_t *cv, struct cp_error *err)
 {
-    char *path = file_in(dir, "cv_predictions.csv");
     struct cp_csv r;
-    if (!path)
-        return cp_error_oom(err);
-    if (cp_csv_open(&r, path, ',') < 0) {
-        int rc = cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", path);
-        cp_free(path);
+    char *path;
+    int rc = open_table(dir, "cv_predictions.csv", &r, &path, err);
+    if (rc < 0 && !path)
         return rc;
-    }
-    int rc =
-        cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
     int id = cp_csv_field_index(&r, "cell_id"), obs = cp_csv_field_index(&r, "observed"),
         pred = cp_csv_field_index(&r, "predicted");
     if (rc == 0 && (id < 0 || obs < 0 || pred < 0))
@@ -127,17 +137,11 @@ static void score_row(struct cmp_ctx *c, struct cp_csv *r, int id, int obs, json
 
 static int score_features(struct cmp_ctx *c, const char *dir, json_t *cv, struct cp_error *err)
 {
-    char *path = file_in(dir, "features.csv");
     struct cp_csv r;
-    if (!path)
-        return cp_error_oom(err);
-    if (cp_csv_open(&r, path, ',') < 0) {
-        int rc = cp_error_errno(err, CP_ENOINPUT, "cannot read '%s'", path);
-        cp_free(path);
+    char *path;
+    int rc = open_table(dir, "features.csv", &r, &path, err);
+    if (rc < 0 && !path)
         return rc;
-    }
-    int rc =
-        cp_csv_next(&r) == 1 ? 0 : cp_error_set(err, CP_EDATA, "%s:1: expected a header", path);
     int id = cp_csv_field_index(&r, "cell_id"), obs = cp_csv_field_index(&r, "observed");
     if (rc == 0 && (id < 0 || obs < 0))
         rc = cp_error_set(err, CP_EDATA, "%s:1: expected columns cell_id and observed", path);
