@@ -26,7 +26,10 @@ static const char yaml[] = "name: ml-stage\n"
                            "  - name: short\n"
                            "    task: classification\n"
                            "    target: cycle_life < 760\n"
-                           "    features: [qd_fade_rel]\n";
+                           "    features: [qd_fade_rel]\n"
+                           "  - name: meta\n"
+                           "    algorithm: ridge\n"
+                           "    features: [qd_2, electrolyte_ppm]\n";
 
 static int lab(void)
 {
@@ -34,11 +37,15 @@ static int lab(void)
     struct cp_sample_params p = {.seed = 7, .cells = 48, .cycles = 1200, .life_spread = 2};
     memset(&run, 0, sizeof run);
     run.cfg = &cfg;
-    return cp_dataset_init(&run.data, &err) < 0 || cp_sample_generate(&p, &run.data, NULL, &err) < 0 ||
-                   cp_stage_select(&run, &err) < 0 || cp_stage_validate(&run, &err) < 0 ||
-                   cp_stage_features(&run, &err) < 0 || cp_stage_models(&run, &err) < 0
-               ? -1
-               : 0;
+    if (cp_dataset_init(&run.data, &err) < 0 || cp_sample_generate(&p, &run.data, NULL, &err) < 0 ||
+        cp_stage_select(&run, &err) < 0 || cp_stage_validate(&run, &err) < 0 ||
+        cp_stage_features(&run, &err) < 0 || cp_stage_models(&run, &err) < 0)
+        return -1;
+    /* a numeric metadata column, as source.numeric_columns makes one from cells.csv */
+    int col = cp_table_add_column(run.data.cells, "electrolyte_ppm", CP_F64);
+    for (size_t i = 0; col >= 0 && i < run.data.cells->nrows; i++)
+        cp_table_set_f64(run.data.cells, col, i, i == 3 ? NAN : 100.0 + (double)i);
+    return col >= 0 ? 0 : -1;
 }
 
 TEST(bookkeeping)
@@ -46,7 +53,7 @@ TEST(bookkeeping)
     struct cp_error err = {0};
     struct cp_ml_inputs in = {0};
     CHECK_INT(cp_ml_run_stage(&run, &in, &err), 0);
-    CHECK(run.ml && run.ml->n == 2);
+    CHECK(run.ml && run.ml->n == 3);
     const struct cp_ml_result *r = &run.ml->m[0];
     size_t known = 0, rows = 0, train = 0;
     for (size_t i = 0; i < r->ncells; i++) {
@@ -66,6 +73,13 @@ TEST(bookkeeping)
         if (run.results[i].eol_observed > 0)
             CHECK(c->observed[i] == (run.results[i].eol_observed < 760 ? 1.0 : 0.0));
     CHECK(c->have_cv && c->pred[0] >= 0 && c->pred[0] <= 1);
+    /* a metadata feature is the cell's own value; a cell without one is left out, not imputed */
+    const struct cp_ml_result *m = &run.ml->m[2];
+    CHECK(m->model.p == 2 && strcmp(m->model.features[1], "electrolyte_ppm") == 0);
+    for (size_t i = 0; i < m->ncells; i++)
+        if (m->x[i])
+            CHECK(m->x[i][1] == 100.0 + (double)i);
+    CHECK(m->x[3] == NULL && m->note[3] && strstr(m->note[3], "electrolyte_ppm"));
     cp_ml_run_free(run.ml);
     run.ml = NULL;
 }
