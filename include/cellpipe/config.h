@@ -196,6 +196,7 @@ struct cp_workbook_config {
     int charts;          /* default 1 */
     long max_series;     /* series per chart, default 12 */
     int constant_memory; /* default 1 */
+    long compression;    /* deflate level of workbook.xlsx, 1 (fastest, default) to 9 */
     /* Columns of the Cycles sheets, in order; ["all"] is every column of the cycles table.
      * Default: the columns a person reads (pipelines/README.md); results/cycles.csv has all. */
     struct cp_strlist cycles_columns;

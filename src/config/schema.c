@@ -228,6 +228,8 @@ static const struct cp_field workbook_fields[] = {
     {"max_series", F_LONG, W(max_series), 0, NULL, NULL, 1, 255, "12", "series per chart"},
     {"constant_memory", F_BOOL, W(constant_memory), 0, NULL, NULL, NOR, "true",
      "stream large sheets (flat memory)"},
+    {"compression", F_LONG, W(compression), 0, NULL, NULL, 1, 9, "1",
+     "deflate level of workbook.xlsx: 1 fastest, 9 smallest (libxlsxwriter's own is 6)"},
     {"cycles_columns", F_STRLIST, W(cycles_columns), 0, NULL, NULL, NOR,
      "cell_id,cycle_index,days_since_start,charge_capacity_ah,discharge_capacity_ah,"
      "discharge_energy_wh,capacity_retention,coulombic_efficiency,energy_efficiency,v_max,v_min,"

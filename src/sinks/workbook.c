@@ -172,8 +172,9 @@ cleanup:
 static int write_sheets(struct wb *wb)
 {
     int (*const steps[])(struct wb *) = {
-        wb_sheet_cells,      wb_sheet_fits,   wb_sheet_statistics, wb_sheet_models, wb_sheet_cycles,
-        wb_sheet_quarantine, wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
+        wb_sheet_cells,  wb_sheet_fits,       wb_sheet_statistics,
+        wb_sheet_models, wb_sheet_cycles,     wb_sheet_quarantine,
+        wb_sheet_charts, wb_sheet_validation, wb_sheet_summary,
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int rc = steps[i](wb);
@@ -240,7 +241,9 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
     if ((rc = set_properties(&wb)) || (rc = add_formats(&wb)) || (rc = add_sheets(&wb)) ||
         (rc = write_sheets(&wb)))
         goto cleanup;
+    wb_zip_set_level((int)run->cfg->workbook.compression);
     lxw_error e = workbook_close(wb.book);
+    wb_zip_set_level(0);
     wb.book = NULL; /* closed and freed, whatever the status */
     if ((rc = wb_lxw(&wb, e, "close")) == 0)
         log_done(&wb);

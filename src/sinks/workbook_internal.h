@@ -17,6 +17,10 @@
 #include "cellpipe/strbuf.h"
 #include "cellpipe/workbook.h"
 
+/* The deflate level of the zips this thread writes from now on (1-9; 0: the library's own
+ * level); workbook_zip.c. */
+void wb_zip_set_level(int level);
+
 #define WB_MAX_ROW 1048575L /* last zero-based row Excel has */
 #define WB_MAX_WIDTH 60.0
 #define WB_MAX_SHEETS 64

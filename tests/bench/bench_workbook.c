@@ -29,6 +29,8 @@
 #include "cellpipe/workbook.h"
 #include <xlsxwriter.h>
 
+#include "../../src/sinks/workbook_internal.h" /* wb_zip_set_level */
+
 /* A "VmRSS:"-style line of /proc/self/status, in KiB (-1 when unavailable). */
 static long status_kib(const char *key)
 {
@@ -53,8 +55,9 @@ static int reset_peak(void)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-/* The cycles table written with nothing but libxlsxwriter calls: what the library costs. */
-static int raw_write(const struct cp_table *t, const char *path)
+/* The cycles table written with nothing but libxlsxwriter calls, zipped at the sink's deflate
+ * level (workbook.compression): what the library costs. */
+static int raw_write(const struct cp_table *t, const char *path, int level)
 {
     lxw_workbook_options o = {.constant_memory = 1, .use_zip64 = 1};
     lxw_workbook *book = workbook_new_opt(path, &o);
@@ -77,7 +80,10 @@ static int raw_write(const struct cp_table *t, const char *path)
                 worksheet_write_number(ws, row, (lxw_col_t)k, (double)c->v.i64[r], NULL);
         }
     }
-    return workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
+    wb_zip_set_level(level);
+    int rc = workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
+    wb_zip_set_level(0);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -100,7 +106,8 @@ int main(int argc, char **argv)
     long rss0 = status_kib("VmRSS:");
     int peak_ok = reset_peak() == 0;
     double t0 = cp_monotonic_ms();
-    int rc = raw ? raw_write(f.run.data.cycles, path) : cp_workbook_write(&f.run, path, NULL, &err);
+    int rc = raw ? raw_write(f.run.data.cycles, path, (int)f.cfg.workbook.compression)
+                 : cp_workbook_write(&f.run, path, NULL, &err);
     double ms = cp_monotonic_ms() - t0;
     long hwm = status_kib("VmHWM:");
     if (rc) {

@@ -162,6 +162,33 @@ print(",".join(json.load(sys.stdin)["workbook"]["cycles_columns"]))' >"$tmp/want
         ok; else bad "[all]: Cycles header is not cycles.csv's"; fi
 fi
 
+# ---- 4c. workbook.compression: the deflate level every zip entry was written with ----
+# A zip entry's general-purpose flag bits 1-2 record the deflate option (APPNOTE 4.4.4):
+# 11 = super fast (level 1), 00 = normal (levels 3-7), 01 = maximum (levels 8-9).
+deflate_options() { # workbook -> the distinct bits-1-2 values of its deflated entries
+    $PY -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+print(",".join(sorted({str((i.flag_bits >> 1) & 3) for i in z.infolist()
+                       if i.compress_type == zipfile.ZIP_DEFLATED})))' "$1"
+}
+if [ -x "$CP" ]; then
+    for want in "1 3" "6 0" "9 1"; do
+        set -- $want
+        "$CP" --quiet run pipelines/demo.yaml --out "$tmp/z$1" --date 2026-01-01 \
+            --set "workbook.compression=$1" --set source.cells=6 >/dev/null 2>&1
+        book=$(find "$tmp/z$1" -name workbook.xlsx | head -n 1)
+        if [ -n "$book" ] && [ "$(deflate_options "$book")" = "$2" ]; then ok; else
+            bad "workbook.compression=$1: deflate options '$(deflate_options "$book")', want '$2'"
+        fi
+    done
+    size1=$(stat -c %s "$(find "$tmp/z1" -name workbook.xlsx)")
+    size9=$(stat -c %s "$(find "$tmp/z9" -name workbook.xlsx)")
+    if [ "$size9" -lt "$size1" ]; then ok; else bad "level 9 ($size9 B) is not smaller than level 1 ($size1 B)"; fi
+    book=$(find "$tmp/r1" -name workbook.xlsx | head -n 1)
+    if [ -n "$book" ] && [ "$(deflate_options "$book")" = "3" ]; then ok; else
+        bad "the default workbook was not written at level 1: '$(deflate_options "$book")'"; fi
+fi
+
 # ---- 5. real cycler data ----
 REAL=${CELLPIPE_REAL_DATA:-../shared/data}
 ba=$REAL/battdat/batteryarchive/CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv
