@@ -106,3 +106,13 @@ int cp_args_push(struct cp_args *a, const char **list, size_t *n)
     list[(*n)++] = v;
     return 0;
 }
+
+int cp_args_tracking(struct cp_args *a, int argc, char **argv, const char *usage, const char **uri)
+{
+    *uri = getenv("MLFLOW_TRACKING_URI");
+    cp_args_init(a, argc, argv);
+    while (cp_args_next(a))
+        if (cp_args_is(a, "--tracking-uri"))
+            *uri = cp_args_value(a);
+    return cp_args_ok(a, usage);
+}

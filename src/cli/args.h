@@ -34,4 +34,10 @@ int cp_args_push(struct cp_args *a, const char **list, size_t *n);
 /* Parse a whole number option value; error message naming the option on failure. */
 int cp_args_long(struct cp_args *a, const char *text, long lo, long hi, long *out);
 
+/* The whole scan of a subcommand whose one option is `--tracking-uri URI` (default
+ * $MLFLOW_TRACKING_URI): positional arguments in a. Nonzero when all went well. */
+#define CP_ARGS_TRACKING_HELP                                                                      \
+    "  --tracking-uri URI  the MLflow server (default $MLFLOW_TRACKING_URI)\n"
+int cp_args_tracking(struct cp_args *a, int argc, char **argv, const char *usage, const char **uri);
+
 #endif

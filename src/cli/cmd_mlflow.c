@@ -20,13 +20,9 @@
 
 static int push_main(int argc, char **argv)
 {
-    const char *uri = getenv("MLFLOW_TRACKING_URI");
+    const char *uri;
     struct cp_args a;
-    cp_args_init(&a, argc, argv);
-    while (cp_args_next(&a))
-        if (cp_args_is(&a, "--tracking-uri"))
-            uri = cp_args_value(&a);
-    if (!cp_args_ok(&a, "cellpipe " USAGE))
+    if (!cp_args_tracking(&a, argc, argv, "cellpipe " USAGE, &uri))
         return CP_EUSAGE;
     if (a.npos != 2 || strcmp(a.pos[0], "push") != 0) {
         fprintf(stderr, "usage: cellpipe " USAGE "\n");
@@ -52,6 +48,4 @@ static int push_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_mlflow = {
-    "mlflow", USAGE, "  --tracking-uri URI  the MLflow server (default $MLFLOW_TRACKING_URI)\n",
-    push_main};
+const struct cp_command cp_cmd_mlflow = {"mlflow", USAGE, CP_ARGS_TRACKING_HELP, push_main};

@@ -129,13 +129,9 @@ static int show_model(const char *uri, const char *name, struct cp_error *err)
 
 static int models_main(int argc, char **argv)
 {
-    const char *uri = getenv("MLFLOW_TRACKING_URI");
+    const char *uri;
     struct cp_args a;
-    cp_args_init(&a, argc, argv);
-    while (cp_args_next(&a))
-        if (cp_args_is(&a, "--tracking-uri"))
-            uri = cp_args_value(&a);
-    if (!cp_args_ok(&a, "cellpipe " USAGE))
+    if (!cp_args_tracking(&a, argc, argv, "cellpipe " USAGE, &uri))
         return CP_EUSAGE;
     int list = a.npos == 1 && strcmp(a.pos[0], "list") == 0;
     int show = a.npos == 2 && strcmp(a.pos[0], "show") == 0;
@@ -150,6 +146,4 @@ static int models_main(int argc, char **argv)
     return cp_cli_fail(&err, rc);
 }
 
-const struct cp_command cp_cmd_models = {
-    "models", USAGE, "  --tracking-uri URI  the MLflow server (default $MLFLOW_TRACKING_URI)\n",
-    models_main};
+const struct cp_command cp_cmd_models = {"models", USAGE, CP_ARGS_TRACKING_HELP, models_main};
