@@ -11,6 +11,7 @@
  * (0.5, 0.5) centre, (1, 1) bottom right.
  */
 #include <cairo.h>
+#include <stddef.h>
 
 struct cp_text {
     cairo_t *cr;
@@ -39,5 +40,9 @@ void cp_text_draw(struct cp_text *t, const char *s, double x, double y, double s
  * after max_lines lines; ay anchors the wrapped block vertically at y. */
 void cp_text_draw_wrapped(struct cp_text *t, const char *s, double x, double y, double size,
                           int flags, double ay, double max_w, int max_lines);
+
+/* v in buf with a comma between groups of three digits ("798,459", "-1,101"); returns buf.
+ * A buffer of 32 bytes holds any long long. */
+const char *cp_text_count(char *buf, size_t n, long long v);
 
 #endif

@@ -311,27 +311,30 @@ static int build_kpis(const struct cp_run *run, struct kpi k[6])
 {
     size_t nc = ncells(run), ncy = run->data.cycles ? run->data.cycles->nrows : 0;
     double *tmp = cp_malloc((nc ? nc : 1) * sizeof(double));
+    char num[32];
     if (!tmp)
         return -1;
     memset(k, 0, 6 * sizeof(*k));
     k[0].label = "Cells";
-    snprintf(k[0].value, sizeof(k[0].value), "%zu", nc);
-    snprintf(k[0].note, sizeof(k[0].note), "%ld flagged", run->flagged_cells);
+    cp_text_count(k[0].value, sizeof(k[0].value), (long long)nc);
+    snprintf(k[0].note, sizeof(k[0].note), "%s flagged",
+             cp_text_count(num, sizeof num, run->flagged_cells));
     k[0].alert = run->flagged_cells > 0;
     k[1].label = "Cycles";
-    snprintf(k[1].value, sizeof(k[1].value), "%zu", ncy);
+    cp_text_count(k[1].value, sizeof(k[1].value), (long long)ncy);
     snprintf(k[1].note, sizeof(k[1].note), "%.0f per cell on average", nc ? (double)ncy / nc : 0);
     k[2].label = "Cells past EOL";
-    snprintf(k[2].value, sizeof(k[2].value), "%ld", run->cells_past_eol);
+    cp_text_count(k[2].value, sizeof(k[2].value), run->cells_past_eol);
     snprintf(k[2].note, sizeof(k[2].note), "retention below %g %%",
              (run->cfg ? run->cfg->fits.threshold : 0.8) * 100);
     k[2].alert = run->cells_past_eol > 0;
     kpi_eol(run, &k[3], tmp);
     kpi_fade(run, &k[4]);
     k[5].label = "Validation issues";
-    snprintf(k[5].value, sizeof(k[5].value), "%lld", validation_hits(&run->validation));
-    snprintf(k[5].note, sizeof(k[5].note), "%lld rows quarantined%s",
-             run->validation.rows_quarantined, run->validation.failed ? ", run failed" : "");
+    cp_text_count(k[5].value, sizeof(k[5].value), validation_hits(&run->validation));
+    snprintf(k[5].note, sizeof(k[5].note), "%s rows quarantined%s",
+             cp_text_count(num, sizeof num, run->validation.rows_quarantined),
+             run->validation.failed ? ", run failed" : "");
     k[5].alert = run->validation.failed;
     cp_free(tmp);
     return 0;

@@ -6,6 +6,7 @@
 #include "cellpipe/text.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <pango/pangocairo.h>
@@ -144,6 +145,24 @@ const char *__lsan_default_suppressions(void)
 
 /* Under LeakSanitizer, do not print the table of used suppressions at exit: the last line a
  * run prints on stderr is its closing summary (README "Commands"). */
+const char *cp_text_count(char *buf, size_t n, long long v)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu",
+                       v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    size_t o = 0;
+    if (v < 0 && o + 1 < n)
+        buf[o++] = '-';
+    for (int i = 0; i < len && o + 1 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && o + 2 < n)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    if (n)
+        buf[o] = '\0';
+    return buf;
+}
+
 const char *__lsan_default_options(void);
 const char *__lsan_default_options(void)
 {

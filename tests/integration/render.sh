@@ -50,7 +50,7 @@ check "svg LFP-A series drawn ($blue paths)" "[ $blue -ge 3 ]"
 
 # --- summary.pdf page one: KPIs and flagged cells ---
 pdftotext -f 1 -l 1 -layout "$tmp/a/summary.pdf" "$tmp/p1.txt"
-for want in "fixture: battery fleet summary" "Cells" "Cycles" "4080" "Cells past EOL" \
+for want in "fixture: battery fleet summary" "Cells" "Cycles" "4,080" "Cells past EOL" \
     "Median forecast EOL" "858" "Worst fade" "2.70 %" "cell-08" "Validation issues" \
     "3 rows quarantined" "Flagged cells (4 flags on 4 cells)" "eol_capped" \
     "knee at cycle 250, onset 200" "fade rate 4.9 MADs above the NMC-B median" \

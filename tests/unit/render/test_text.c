@@ -2,6 +2,7 @@
  * 8 KiB, cut on a character boundary. On the old code the long string measured 256 times
  * wider than its first 8 KiB and took seconds. */
 #include <cairo.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cellpipe/alloc.h"
@@ -34,8 +35,24 @@ TEST(long_text_is_cut_on_a_character)
     cairo_surface_destroy(sf);
 }
 
+/* Counts in the summary's key figures: "798,459", not "798459". */
+TEST(counts_group_digits_by_three)
+{
+    char b[32];
+    CHECK_STR(cp_text_count(b, sizeof b, 0), "0");
+    CHECK_STR(cp_text_count(b, sizeof b, 999), "999");
+    CHECK_STR(cp_text_count(b, sizeof b, 1101), "1,101");
+    CHECK_STR(cp_text_count(b, sizeof b, 798459), "798,459");
+    CHECK_STR(cp_text_count(b, sizeof b, 1000000), "1,000,000");
+    CHECK_STR(cp_text_count(b, sizeof b, -1234567), "-1,234,567");
+    CHECK_STR(cp_text_count(b, sizeof b, INT64_MIN), "-9,223,372,036,854,775,808");
+    char small[6]; /* cut, never overrun, always terminated */
+    CHECK_STR(cp_text_count(small, sizeof small, 1234567), "1,234");
+}
+
 int main(void)
 {
     RUN(long_text_is_cut_on_a_character);
+    RUN(counts_group_digits_by_three);
     return DONE();
 }
