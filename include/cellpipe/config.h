@@ -338,6 +338,8 @@ char *cp_config_expand(const char *s, struct cp_error *err);
  * (dsn, url, tracking_uri, smtp_url) have their passwords replaced by "***". */
 typedef struct json_t json_t;
 json_t *cp_config_effective(const struct cp_config *cfg);
+/* A string list as a JSON array of strings (new reference; NULL when out of memory). */
+json_t *cp_strlist_json(const struct cp_strlist *l);
 
 /* Write the schema (every key, type, default, meaning) as Markdown to f. */
 #include <stdio.h>

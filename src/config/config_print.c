@@ -70,7 +70,7 @@ static json_t *str_value(const struct cp_field *f, const char *s)
     return j;
 }
 
-static json_t *strlist(const struct cp_strlist *l)
+json_t *cp_strlist_json(const struct cp_strlist *l)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < l->n; i++)
@@ -110,7 +110,7 @@ static json_t *filters(const struct cp_field *f, const void *base)
     for (size_t i = 0; o && arr && i < n; i++) {
         char key[300];
         snprintf(key, sizeof(key), "%s%s", arr[i].column, arr[i].origin ? " (--select)" : "");
-        json_object_set_new(o, key, strlist(&arr[i].values));
+        json_object_set_new(o, key, cp_strlist_json(&arr[i].values));
     }
     return o;
 }
@@ -131,7 +131,7 @@ static json_t *value(const struct cp_field *f, const void *base)
     case F_ENUM:
         return json_string(f->enums[*(const int *)AT(base, f)]);
     case F_STRLIST:
-        return strlist((const struct cp_strlist *)AT(base, f));
+        return cp_strlist_json((const struct cp_strlist *)AT(base, f));
     case F_SECTION:
         return section(f->sub, AT(base, f));
     case F_LIST:

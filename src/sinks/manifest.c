@@ -105,14 +105,6 @@ static json_t *counts(const struct cp_run *run)
                      "cells_past_eol", (json_int_t)run->cells_past_eol);
 }
 
-static json_t *strings(const struct cp_strlist *l)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_array_append_new(a, json_string(l->v[i]));
-    return a;
-}
-
 /* One entry per `models:` entry: what it is, whether it trained, its CV metrics (the same
  * object as models/<name>/model.json's "metrics"). */
 static json_t *models(const struct cp_run *run)
@@ -146,7 +138,7 @@ static json_t *build(const struct cp_run *run)
     json_object_set_new(m, "pipeline",
                         json_pack("{s:s, s:s, s:s}", "name", run->cfg->name, "path", run->cfg->path,
                                   "sha256", run->pipeline_sha256));
-    json_object_set_new(m, "overrides", strings(&run->cfg->overrides));
+    json_object_set_new(m, "overrides", cp_strlist_json(&run->cfg->overrides));
     json_object_set_new(m, "config", cp_config_effective(run->cfg));
     json_object_set_new(m, "date", json_string(run->date));
     json_object_set_new(m, "created", json_string(created));
