@@ -13,20 +13,8 @@ CELLPIPE=${CELLPIPE:-$PWD/$BUILD/cellpipe}
 BENCH=$PWD/$BUILD/bench/bench_pg
 CELLS=${CP_BENCH_CELLS:-1000}
 CYCLES=${CP_BENCH_CYCLES:-1500}
-source tests/integration/pg-server
-if ! pg_server_available; then
-    echo "bench_pg: skipped (no PostgreSQL server binaries)"
-    exit 0
-fi
-WORK=""
-cleanup() {
-    pg_server_stop
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pg_server_start || exit 1
-WORK=$(mktemp -d /tmp/cellpipe-pgbench.XXXXXX)
+source tests/bench/pg_bench.bash
+pg_bench_begin bench_pg
 DB=$(pg_create_db bench) || exit 1
 "$CELLPIPE" --quiet db init --db "$DB" >/dev/null || exit 1
 

@@ -12,20 +12,8 @@ BUILD=${BUILD:-build}
 CELLPIPE=${CELLPIPE:-$PWD/$BUILD/cellpipe}
 CYCLES=${CP_BENCH_CYCLES:-1500}
 SIZES=${*:-1000 3000 10000}
-source tests/integration/pg-server
-if ! pg_server_available; then
-    echo "bench_scale: skipped (no PostgreSQL server binaries)"
-    exit 0
-fi
-WORK=""
-cleanup() {
-    pg_server_stop
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pg_server_start || exit 1
-WORK=$(mktemp -d /tmp/cellpipe-scale.XXXXXX)
+source tests/bench/pg_bench.bash
+pg_bench_begin bench_scale
 sed 's/incremental: true/incremental: false/' pipelines/nightly.yaml >"$WORK/nightly.yaml"
 ln -s "$PWD/templates" "$WORK/templates"
 uptime
