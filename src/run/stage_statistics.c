@@ -22,8 +22,8 @@
 struct inputs {
     struct cp_statistics_input in;
     struct cp_table *cells;
-    char **group;     /* per cell */
-    double **metric;  /* [nmetrics][ncells] */
+    char **group;    /* per cell */
+    double **metric; /* [nmetrics][ncells] */
     double *time;
     int *event;
     char **pair_a, **pair_b; /* split from "A vs B" */
@@ -35,11 +35,14 @@ static const char *column_of(const char *metric)
 }
 
 /* "pipeline.yaml:12: statistics: " (no line when the section is not in the file), or the
- * command line's "--set statistics.K=V: " when an override set the section's keys. */
-static void where(const struct cp_config *cfg, char *buf, size_t n)
+ * command line's "--set statistics.KEY=V: " when an override set the key at fault (the last
+ * one: it is the one in effect). */
+static void where(const struct cp_config *cfg, const char *key, char *buf, size_t n)
 {
-    for (size_t i = cfg->overrides.n; i-- > 0;)
-        if (strncmp(cfg->overrides.v[i], "--set statistics.", 17) == 0) {
+    char prefix[64];
+    int len = snprintf(prefix, sizeof prefix, "--set statistics.%s=", key);
+    for (size_t i = cfg->overrides.n; len > 0 && (size_t)len < sizeof prefix && i-- > 0;)
+        if (strncmp(cfg->overrides.v[i], prefix, (size_t)len) == 0) {
             snprintf(buf, n, "%s: ", cfg->overrides.v[i]);
             return;
         }
@@ -49,11 +52,11 @@ static void where(const struct cp_config *cfg, char *buf, size_t n)
         snprintf(buf, n, "%s: statistics: ", cfg->path);
 }
 
-static int bad_column(const struct cp_config *cfg, const char *what, const char *name,
-                      struct cp_error *err)
+static int bad_column(const struct cp_config *cfg, const char *key, const char *what,
+                      const char *name, struct cp_error *err)
 {
     char at[512];
-    where(cfg, at, sizeof at);
+    where(cfg, key, at, sizeof at);
     return cp_error_set(err, CP_ECONFIG, "%s%s '%s'", at, what, name);
 }
 
@@ -62,8 +65,8 @@ static int load_groups(struct inputs *x, const struct cp_config *cfg, struct cp_
     const struct cp_table *t = x->cells;
     int col = cp_table_find(t, cfg->statistics.group_by);
     if (col < 0)
-        return bad_column(cfg, "unknown metadata column in group_by", cfg->statistics.group_by,
-                          err);
+        return bad_column(cfg, "group_by", "unknown metadata column in group_by",
+                          cfg->statistics.group_by, err);
     struct cp_strbuf sb;
     cp_strbuf_init(&sb);
     int rc = 0;
@@ -83,9 +86,9 @@ static int load_metrics(struct inputs *x, const struct cp_config *cfg, struct cp
     for (size_t j = 0; j < m->n; j++) {
         int col = cp_table_find(t, column_of(m->v[j]));
         if (col < 0)
-            return bad_column(cfg, "unknown per-cell column in metrics", m->v[j], err);
+            return bad_column(cfg, "metrics", "unknown per-cell column in metrics", m->v[j], err);
         if (t->cols[col].type == CP_STR)
-            return bad_column(cfg, "metrics need numbers; text column", m->v[j], err);
+            return bad_column(cfg, "metrics", "metrics need numbers; text column", m->v[j], err);
         if (!(x->metric[j] = cp_malloc((t->nrows + 1) * sizeof(double))))
             return cp_error_oom(err);
         for (size_t r = 0; r < t->nrows; r++)
@@ -99,7 +102,7 @@ static void load_survival(struct inputs *x, const struct cp_run *run)
     for (size_t i = 0; i < run->nresults; i++) {
         const struct cp_cell_result *r = &run->results[i];
         x->event[i] = r->eol_observed >= 0;
-        x->time[i] = r->eol_observed >= 0   ? (double)r->eol_observed
+        x->time[i] = r->eol_observed >= 0 ? (double)r->eol_observed
                      : r->last_cycle >= 0 ? (double)r->last_cycle
                                           : NAN;
     }
@@ -143,13 +146,19 @@ static int prepare(struct inputs *x, const struct cp_run *run, struct cp_error *
         rc = load_pairs(x, run->cfg, err);
     load_survival(x, run);
     size_t npairs = x->in.npairs;
-    x->in = (struct cp_statistics_input){
-        .ncells = n, .group = (const char *const *)x->group, .nmetrics = nm,
-        .metric_names = (const char *const *)sc->metrics.v,
-        .metric = (const double *const *)x->metric, .time = x->time, .event = x->event,
-        .pair_a = (const char *const *)x->pair_a, .pair_b = (const char *const *)x->pair_b,
-        .npairs = npairs, .alpha = sc->alpha, .level = sc->level,
-        .correction = corrections[sc->correction]};
+    x->in = (struct cp_statistics_input){.ncells = n,
+                                         .group = (const char *const *)x->group,
+                                         .nmetrics = nm,
+                                         .metric_names = (const char *const *)sc->metrics.v,
+                                         .metric = (const double *const *)x->metric,
+                                         .time = x->time,
+                                         .event = x->event,
+                                         .pair_a = (const char *const *)x->pair_a,
+                                         .pair_b = (const char *const *)x->pair_b,
+                                         .npairs = npairs,
+                                         .alpha = sc->alpha,
+                                         .level = sc->level,
+                                         .correction = corrections[sc->correction]};
     return rc;
 }
 
@@ -180,7 +189,7 @@ static int compute(struct cp_run *run, struct inputs *x, struct cp_error *err)
     struct cp_error why = {0};
     int rc = cp_statistics_compute(&x->in, s, &why);
     char at[512];
-    where(run->cfg, at, sizeof at);
+    where(run->cfg, "compare", at, sizeof at);
     if (rc == -CP_ECONFIG) /* a compared group with no cell: name the section */
         rc = cp_error_set(err, CP_ECONFIG, "%s%s", at, why.msg);
     else if (rc < 0)
