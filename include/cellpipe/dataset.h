@@ -57,6 +57,10 @@ struct cp_colspec {
 };
 extern const struct cp_colspec cp_cells_columns[];  /* terminated by a NULL name */
 extern const struct cp_colspec cp_cycles_columns[]; /* terminated by a NULL name */
+/* The per-cycle columns the features stage adds (CP_F64), in this order and before its
+ * rolling-window ones (features.c); NULL-terminated. */
+#define CP_FEATURE_COLUMNS 8
+extern const char *const cp_feature_columns[CP_FEATURE_COLUMNS + 1];
 /* Nonzero when `name` is a column the cycles table can hold after the stages: a canonical
  * one, a feature (include/cellpipe/features.h; retention_mean_<w>, retention_std_<w> for any
  * window w) or the models stage's `anomaly`. For checking configuration up front. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cellpipe/alloc.h"
+#include "cellpipe/dataset.h"
 #include "cellpipe/error.h"
 #include "cellpipe/features.h"
 #include "cellpipe/fit.h"
@@ -24,15 +25,8 @@ static double *add_f64(struct cp_table *t, const char *name)
 
 static int resolve(const struct cp_features_config *fc, struct cp_table *t, struct fcols *c)
 {
-    static const char *const out[] = {"coulombic_efficiency",
-                                      "energy_efficiency",
-                                      "capacity_retention",
-                                      "temperature_compensated_capacity",
-                                      "fade_rate",
-                                      "cycle_fraction",
-                                      "days_since_start",
-                                      "equivalent_full_cycles"};
-    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+    const char *const *out = cp_feature_columns;
+    for (size_t i = 0; out[i]; i++)
         if (!add_f64(t, out[i]))
             return -1;
     for (size_t w = 0; w < fc->nwindows; w++) {

@@ -42,11 +42,16 @@ const struct cp_colspec cp_cycles_columns[] = {
     {NULL, CP_F64},
 };
 
-/* What the features and models stages add (features.h, models.c). */
-static const char *const derived_columns[] = {
-    "coulombic_efficiency", "energy_efficiency", "capacity_retention",
-    "temperature_compensated_capacity", "fade_rate", "cycle_fraction", "days_since_start",
-    "equivalent_full_cycles", "anomaly", NULL,
+const char *const cp_feature_columns[CP_FEATURE_COLUMNS + 1] = {
+    "coulombic_efficiency",
+    "energy_efficiency",
+    "capacity_retention",
+    "temperature_compensated_capacity",
+    "fade_rate",
+    "cycle_fraction",
+    "days_since_start",
+    "equivalent_full_cycles",
+    NULL,
 };
 
 static int window_column(const char *name)
@@ -67,10 +72,10 @@ int cp_cycles_column_known(const char *name)
     for (size_t i = 0; cp_cycles_columns[i].name; i++)
         if (strcmp(name, cp_cycles_columns[i].name) == 0)
             return 1;
-    for (size_t i = 0; derived_columns[i]; i++)
-        if (strcmp(name, derived_columns[i]) == 0)
+    for (size_t i = 0; cp_feature_columns[i]; i++)
+        if (strcmp(name, cp_feature_columns[i]) == 0)
             return 1;
-    return window_column(name);
+    return strcmp(name, "anomaly") == 0 || window_column(name); /* the models stage's */
 }
 
 int cp_add_canonical_columns(struct cp_table *t, const struct cp_colspec *spec)
