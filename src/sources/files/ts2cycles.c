@@ -15,6 +15,17 @@
 /* Current below this (A) counts as rest when inferring cycles and splitting charge/discharge. */
 #define I_EPS 1e-6
 
+/* fmax and fmin of two numbers that are not NaN, inline: they run for every point. */
+static inline double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+    return a < b ? a : b;
+}
+
 /* One capacity or energy counter (see "Counters" in ts.h). */
 struct counter {
     int have;      /* a value was seen in this file */
@@ -127,7 +138,7 @@ long long cp_ts_discontinuities(const struct cp_ts *ts)
 static double counter_total(const struct counter *k, enum cp_ts_counting counting)
 {
     if (counting != CP_TS_SUM)
-        return fmax(k->best, k->hwm - k->base);
+        return max2(k->best, k->hwm - k->base);
     return k->closed + (k->hwm - k->base);
 }
 
@@ -153,10 +164,10 @@ static void counter_push(struct counter *k, double v, int boundary)
         k->hwm = v;
         return;
     }
-    double tol = fmax(1e-9, 0.01 * fabs(k->hwm));
+    double tol = max2(1e-9, 0.01 * fabs(k->hwm));
     if (v < k->hwm - tol && (boundary || v <= 0.5 * k->hwm)) {
         k->closed += k->hwm - k->base;
-        k->best = fmax(k->best, k->hwm - k->base);
+        k->best = max2(k->best, k->hwm - k->base);
         k->base = 0;
         k->hwm = v;
     } else if (v > k->hwm) {
@@ -191,13 +202,13 @@ static void acc_bracket(struct cycle_acc *c, double i0, double i1, double v0, do
     c->nint++;
     for (int d = 0; d < 2; d++) {
         double s = d ? -1 : 1;
-        double a = fmax(s * i0, 0) * dt / 3600.0, b = fmax(s * i1, 0) * dt / 3600.0;
-        c->lo[d] += fmin(a, b);
-        c->hi[d] += fmax(a, b);
+        double a = max2(s * i0, 0) * dt / 3600.0, b = max2(s * i1, 0) * dt / 3600.0;
+        c->lo[d] += min2(a, b);
+        c->hi[d] += max2(a, b);
         if (isnan(v0) || isnan(v1))
             continue;
-        c->lo[2 + d] += fmin(a * fabs(v0), b * fabs(v1));
-        c->hi[2 + d] += fmax(a * fabs(v0), b * fabs(v1));
+        c->lo[2 + d] += min2(a * fabs(v0), b * fabs(v1));
+        c->hi[2 + d] += max2(a * fabs(v0), b * fabs(v1));
     }
 }
 
@@ -229,17 +240,17 @@ static void acc_point(struct cycle_acc *c, const struct cp_ts_point *p, double t
     if (!isnan(t))
         c->t1 = t;
     if (!isnan(p->voltage_v)) {
-        c->vmin = fmin(c->vmin, p->voltage_v);
-        c->vmax = fmax(c->vmax, p->voltage_v);
+        c->vmin = min2(c->vmin, p->voltage_v);
+        c->vmax = max2(c->vmax, p->voltage_v);
     }
     if (!isnan(p->current_a)) {
-        c->imin = fmin(c->imin, p->current_a);
-        c->imax = fmax(c->imax, p->current_a);
+        c->imin = min2(c->imin, p->current_a);
+        c->imax = max2(c->imax, p->current_a);
     }
     if (!isnan(p->temperature_c)) {
         c->tsum += p->temperature_c;
         c->tn++;
-        c->tmax = fmax(c->tmax, p->temperature_c);
+        c->tmax = max2(c->tmax, p->temperature_c);
     }
     if (!isnan(p->resistance_ohm) && p->resistance_ohm != 0)
         c->ir = p->resistance_ohm;
