@@ -80,6 +80,7 @@ struct cp_ts {
     int net_on;
     double net_prev, net_charge, net_discharge;
     double last_qc, last_qd; /* the last charge / discharge counter values taken */
+    double split_s;          /* > 0: a test time back by more than this is a new test */
 };
 
 void cp_ts_point_clear(struct cp_ts_point *p)
@@ -150,6 +151,20 @@ void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting)
 void cp_ts_set_emit(struct cp_ts *ts, int emit)
 {
     ts->quiet = !emit;
+}
+
+void cp_ts_set_split(struct cp_ts *ts, double tolerance_s)
+{
+    ts->split_s = tolerance_s;
+}
+
+int cp_ts_unhold(struct cp_ts *ts, struct cp_ts_point *p)
+{
+    if (!ts->pending_set)
+        return 0;
+    *p = ts->pending;
+    ts->pending_set = 0;
+    return 1;
 }
 
 /* Feed one counter value; `boundary`: the step or cycle changed at this point. */
@@ -524,20 +539,32 @@ static double raw_time(const struct cp_ts *ts, const struct cp_ts_point *p)
     return NAN;
 }
 
+/* Does the held-back point, back in time and followed by a point that stays back, start a new
+ * test? Only a test-time column that restarts by more than the split tolerance does: stamps
+ * going back are a clock set back (daylight saving), and small steps back are rounding. */
+static int starts_test(const struct cp_ts *ts, double held)
+{
+    return ts->split_s > 0 && !isnan(ts->pending.test_time_s) && held < ts->last_t - ts->split_s;
+}
+
 /* One point is held back until the next arrives: a single row whose time lies before both
  * its neighbours' is a corrupt row (a Novonix HPC glitch: time, voltage and capacity of
  * another moment), not a restarted clock, and is dropped, with time_backwards on its cycle.
- * A clock that really restarts stays back on the following rows and is stitched. */
+ * A clock that really restarts stays back on the following rows: with a split tolerance set
+ * and a test time that went back by more, CP_TS_SPLIT is returned (p not taken); else the jump
+ * is stitched. */
 int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err)
 {
     int rc = 0;
     if (ts->pending_set) {
         double tp = raw_time(ts, &ts->pending), tn = raw_time(ts, p);
-        int glitch = ts->have_last && !isnan(ts->last_t) && tp < ts->last_t - 1e-6 &&
-                     !(tn < ts->last_t - 1e-6);
-        if (glitch) {
+        int back = ts->have_last && !isnan(ts->last_t) && tp < ts->last_t - 1e-6;
+        int stays = tn < ts->last_t - 1e-6;
+        if (back && !stays) {
             ts->dropped++;
             ts->c.time_back++;
+        } else if (back && starts_test(ts, tp)) {
+            return CP_TS_SPLIT;
         } else {
             rc = ts_take(ts, &ts->pending, err);
         }
