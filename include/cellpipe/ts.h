@@ -33,7 +33,11 @@
  * stays monotonic; each such jump counts as a discontinuity (cp_ts_discontinuities). A single
  * point whose time lies before both its neighbours' is a corrupt row and is dropped
  * (cp_ts_dropped; its cycle gets time_backwards): cp_ts_push holds each point back until the
- * next one arrives, so the on_point hook runs one point late (still in file order).
+ * next one arrives, so the on_point hook runs one point late (still in file order). With a
+ * split tolerance (cp_ts_set_split), a test-time value (not a stamp) that goes back by more
+ * than it, followed by a point that stays back, is a restarted test instead: cp_ts_push
+ * returns CP_TS_SPLIT without taking its point, the caller takes the held-back point with
+ * cp_ts_unhold, finishes this series and pushes both points into the next test's series.
  * Cycle index missing (CP_I64_NA): cycles are inferred, starting at 1, a new one at each
  * charge that follows a discharge.
  *
@@ -93,7 +97,16 @@ void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting);
 /* emit = 0: compute (dQ/dV, Severson) but append no cycle rows, for a series whose cycler also
  * wrote its own per-cycle file for the same cell (that file is authoritative). */
 void cp_ts_set_emit(struct cp_ts *ts, int emit);
+/* Test time back by more than this (s) inside a section starts a new test (tabread). */
+#define CP_TS_SPLIT_TOL_S 1.0
+/* tolerance_s > 0: report restarted tests (CP_TS_SPLIT) instead of stitching them; 0: stitch. */
+void cp_ts_set_split(struct cp_ts *ts, double tolerance_s);
+/* 0, negative on error, or CP_TS_SPLIT (a split tolerance is set: the held-back point starts a
+ * new test; p was not taken). */
+enum { CP_TS_SPLIT = 1 };
 int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err);
+/* Take back the held-back point (after CP_TS_SPLIT): 1 with *p set, 0 when none is held. */
+int cp_ts_unhold(struct cp_ts *ts, struct cp_ts_point *p);
 /* Flush the last cycle and write the per-cell features. */
 int cp_ts_finish(struct cp_ts *ts, struct cp_error *err);
 void cp_ts_free(struct cp_ts *ts);

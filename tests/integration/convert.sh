@@ -12,9 +12,9 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 
-"$CELLPIPE" convert "$D/neware_flat.csv" "$D/arbin_bom_units_clock_reset.csv" --to bdf -o "$tmp/bdf" >"$tmp/log" 2>&1
+"$CELLPIPE" convert "$D/neware_flat.csv" "$D/neware_layered.csv" --to bdf -o "$tmp/bdf" >"$tmp/log" 2>&1
 check "convert two raw series: exit 0" "[ $? = 0 ]"
-check "<stem>.bdf.csv for each" "[ -s '$tmp/bdf/neware_flat.bdf.csv' ] && [ -s '$tmp/bdf/arbin_bom_units_clock_reset.bdf.csv' ]"
+check "<stem>.bdf.csv for each" "[ -s '$tmp/bdf/neware_flat.bdf.csv' ] && [ -s '$tmp/bdf/neware_layered.bdf.csv' ]"
 check "the BDF header of preferred labels" "head -1 '$tmp/bdf/neware_flat.bdf.csv' | grep -q '^Test Time / s,Voltage / V,Current / A,'"
 # every row as many fields as the header (BDF rule), counted with awk
 check "rows as wide as the header" "awk -F, 'NR==1{n=NF} NF!=n{bad=1} END{exit bad}' '$tmp/bdf/neware_flat.bdf.csv'"
@@ -28,6 +28,10 @@ rc=$?
 check "a per-cycle-only file: exit 65, got $rc" "[ $rc = 65 ]"
 check "it says why" "grep -q 'per-cycle rows only' '$tmp/log'"
 check "and leaves no file" "[ -z \"\$(ls -A '$tmp/none')\" ]"
+"$CELLPIPE" convert "$D/arbin_bom_units_clock_reset.csv" --to bdf -o "$tmp/two" >"$tmp/log" 2>&1
+rc=$?
+check "a file of two tests (its clock restarts): exit 65, got $rc" "[ $rc = 65 ]"
+check "it names the second test" "grep -q \"a second cell 'arbin_bom_units_clock_reset_test2'\" '$tmp/log'"
 "$CELLPIPE" convert "$D/neware_flat.csv" --to parquet -o "$tmp/x" >"$tmp/log" 2>&1
 check "an unknown target: exit 64" "[ $? = 64 ]"
 mkdir -p "$tmp/a" && cp "$D/neware_flat.csv" "$tmp/a/"

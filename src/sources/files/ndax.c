@@ -27,17 +27,20 @@
 #include "cellpipe/error.h"
 #include "cellpipe/ndapoint.h"
 
-enum { NDC_PAGE = 4096, NDC_DATA = 132, NDC_VERSION = 14 };
+/* NDC_BATCH pages are inflated per read: libzip's per-call overhead is paid once per batch. */
+enum { NDC_PAGE = 4096, NDC_DATA = 132, NDC_VERSION = 14, NDC_BATCH = 16 };
 
 struct ndc {
     const char *path, *name;
     zip_file_t *zf;
-    unsigned char page[NDC_PAGE];
-    size_t rowsize, nrows; /* per page */
-    size_t row;            /* next row of the page */
-    long long slot;        /* slots passed so far (all pages), the current row's number */
-    long long valid;       /* written rows passed so far */
-    long long offset;      /* bytes of the entry read */
+    unsigned char buf[NDC_PAGE * NDC_BATCH];
+    const unsigned char *page; /* the current page, in buf */
+    size_t filled, next;       /* bytes in buf, offset of the next page in it */
+    size_t rowsize, nrows;     /* per page */
+    size_t row;                /* next row of the page */
+    long long slot;            /* slots passed so far (all pages), the current row's number */
+    long long valid;           /* written rows passed so far */
+    long long offset;          /* bytes of the entry read */
     int have_page, eof;
 };
 
@@ -59,12 +62,12 @@ static int ndc_bad(const struct ndc *t, long long off, const char *what, struct 
     return cp_error_set(err, CP_EDATA, "%s: %s byte %lld: %s", t->path, t->name, off, what);
 }
 
-/* Read one page: 1, 0 at the end of the entry, negative on error. */
-static int ndc_page(struct ndc *t, struct cp_error *err)
+/* Inflate up to a batch of pages into t->buf: bytes read, negative on error. */
+static zip_int64_t ndc_fill(struct ndc *t, struct cp_error *err)
 {
     zip_int64_t got = 0;
-    while (got < NDC_PAGE) {
-        zip_int64_t n = zip_fread(t->zf, t->page + got, (zip_uint64_t)(NDC_PAGE - got));
+    while (got < (zip_int64_t)sizeof(t->buf)) {
+        zip_int64_t n = zip_fread(t->zf, t->buf + got, (zip_uint64_t)(sizeof(t->buf) - got));
         if (n < 0) {
             if (zip_error_code_zip(zip_file_get_error(t->zf)) == ZIP_ER_MEMORY)
                 return cp_error_oom(err);
@@ -77,11 +80,27 @@ static int ndc_page(struct ndc *t, struct cp_error *err)
             break;
         got += n;
     }
-    if (got == 0)
+    return got;
+}
+
+/* The next page in t->page: 1, 0 at the end of the entry, negative on error. */
+static int ndc_page(struct ndc *t, struct cp_error *err)
+{
+    if (t->next >= t->filled) {
+        zip_int64_t got = ndc_fill(t, err);
+        if (got < 0)
+            return (int)got;
+        t->filled = (size_t)got;
+        t->next = 0;
+    }
+    size_t left = t->filled - t->next;
+    if (left == 0)
         return 0;
-    if (got < NDC_PAGE)
+    if (left < NDC_PAGE)
         return ndc_bad(t, t->offset, "truncated page (expected 4096 bytes)", err);
-    t->offset += got;
+    t->page = t->buf + t->next;
+    t->next += NDC_PAGE;
+    t->offset += NDC_PAGE;
     return 1;
 }
 

@@ -61,6 +61,7 @@ struct cp_tabread {
     int test;          /* 1, then 2... for each restarted test in the file */
     long section_line; /* line before the current test's first line */
     char *test_id;     /* cell id of a restarted test (<id>_test<N>) */
+    long held_line;    /* line of the point the series holds back (the last pushed) */
     int net_q;         /* the single capacity counter is a signed balance (ts.h net_ah) */
     char *fields[MAX_FIELDS];
 };
@@ -546,10 +547,21 @@ static int short_row(struct cp_tabread *tr, int nf, struct cp_error *err)
 static int tabread_start(struct cp_tabread *tr, struct cp_error *err);
 static int find_header(struct cp_tabread *tr, struct cp_error *err);
 
-/* A new test starts inside the file (a crashed test restarted and appended, Novonix): finish
- * the series so far and read the rest as the cell's next test, "<id>_test<N>", with its own
- * header, metadata and cycle numbers (which start again). */
-static int restart_test(struct cp_tabread *tr, struct cp_error *err)
+/* "<id>_test<N>", the next test's cell id, into tr->test_id. */
+static int next_test_id(struct cp_tabread *tr, struct cp_error *err)
+{
+    const char *base = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
+    struct cp_strbuf sb = CP_STRBUF_INIT;
+    if (cp_strbuf_addf(&sb, "%s_test%d", base, ++tr->test) < 0)
+        return cp_error_oom(err);
+    cp_free(tr->test_id);
+    tr->test_id = cp_strbuf_detach(&sb);
+    return 0;
+}
+
+/* Finish the series so far and start the one of the test named tr->test_id (line: where it
+ * starts; why: appended to the log's note). */
+static int start_next_test(struct cp_tabread *tr, long line, const char *why, struct cp_error *err)
 {
     int rc = cp_ts_finish(tr->ts, err);
     if (rc < 0)
@@ -557,20 +569,68 @@ static int restart_test(struct cp_tabread *tr, struct cp_error *err)
     cp_ts_free(tr->ts);
     tr->ts = NULL;
     const char *base = tr->out->cell_id ? tr->out->cell_id : tr->own_id;
-    struct cp_strbuf sb = CP_STRBUF_INIT;
-    if (cp_strbuf_addf(&sb, "%s_test%d", base, ++tr->test) < 0)
-        return cp_error_oom(err);
-    cp_free(tr->test_id);
-    tr->test_id = cp_strbuf_detach(&sb);
-    cp_log(CP_LOG_INFO, "note=test_restarted file=%s line=%ld cell=%s", tr->path, tr->lr.line,
-           tr->test_id);
-    tr->section_line = tr->lr.line - 1;
-    tr->volt_settled = 0;
-    tr->net_q = 0;
+    cp_log(CP_LOG_INFO, "note=test_restarted file=%s line=%ld cell=%s%s", tr->path, line,
+           tr->test_id, why);
     rc = tabread_start(tr, err);
     if (rc == 0 && cp_tabread_meta(tr, "restart_of", base) < 0)
         rc = cp_error_oom(err);
-    return rc < 0 ? rc : find_header(tr, err);
+    return rc;
+}
+
+/* A new test starts inside the file (a crashed test restarted and appended, Novonix): finish
+ * the series so far and read the rest as the cell's next test, "<id>_test<N>", with its own
+ * header, metadata and cycle numbers (which start again). */
+static int restart_test(struct cp_tabread *tr, struct cp_error *err)
+{
+    int rc = next_test_id(tr, err);
+    if (rc == 0)
+        rc = start_next_test(tr, tr->lr.line, "", err);
+    if (rc < 0)
+        return rc;
+    tr->section_line = tr->lr.line - 1;
+    tr->volt_settled = 0;
+    tr->net_q = 0;
+    return find_header(tr, err);
+}
+
+/* The metadata of cells row `from` that row `to` lacks, copied (not the cell id). 0 or -1. */
+static int copy_meta(struct cp_table *cells, long from, long to)
+{
+    for (size_t c = 0; c < cells->ncols; c++) {
+        const struct cp_column *col = &cells->cols[c];
+        if (strcmp(col->name, "cell_id") == 0 || cp_table_is_na(cells, (int)c, (size_t)from) ||
+            !cp_table_is_na(cells, (int)c, (size_t)to))
+            continue;
+        if (col->type == CP_F64)
+            cp_table_set_f64(cells, (int)c, (size_t)to, col->v.f64[from]);
+        else if (col->type != CP_STR)
+            cp_table_set_i64(cells, (int)c, (size_t)to, col->v.i64[from]);
+        else if (cp_table_set_str(cells, (int)c, (size_t)to, col->v.str[from]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The test clock went back by more than CP_TS_SPLIT_TOL_S and stayed back (a test restarted
+ * on the channel and appended to the same section): the rows from the held-back point on are
+ * the next test, "<id>_test<N>", with the section's metadata and header. p: the point that
+ * cp_ts_push did not take. */
+static int split_test(struct cp_tabread *tr, const struct cp_ts_point *p, struct cp_error *err)
+{
+    struct cp_ts_point first;
+    cp_ts_unhold(tr->ts, &first);
+    int rc = next_test_id(tr, err);
+    if (rc == 0 && tr->out->cells) {
+        /* copied before the old series finishes: its per-cell features are its own */
+        long row = cp_dataset_cell_row(tr->out->cells, tr->test_id);
+        if (row < 0 || copy_meta(tr->out->cells, tr->cellrow, row) < 0)
+            rc = cp_error_oom(err);
+    }
+    if (rc == 0)
+        rc = start_next_test(tr, tr->held_line, " reason=test_time_backwards", err);
+    if (rc == 0)
+        rc = cp_ts_push(tr->ts, &first, err);
+    return rc == 0 ? cp_ts_push(tr->ts, p, err) : rc;
 }
 
 static int read_rows(struct cp_tabread *tr, struct cp_error *err)
@@ -611,8 +671,11 @@ static int read_rows(struct cp_tabread *tr, struct cp_error *err)
             continue;
         tr->out->rows_read++;
         rc = cp_ts_push(tr->ts, &p, err);
+        if (rc == CP_TS_SPLIT)
+            rc = split_test(tr, &p, err);
         if (rc < 0)
             return rc;
+        tr->held_line = tr->lr.line;
     }
 }
 
@@ -649,6 +712,7 @@ static int tabread_start(struct cp_tabread *tr, struct cp_error *err)
     if (!tr->ts)
         return cp_error_oom(err);
     cp_ts_set_counting(tr->ts, tr->spec->counting);
+    cp_ts_set_split(tr->ts, CP_TS_SPLIT_TOL_S);
     int has = has_summary_sibling(tr->path, tr->spec->summary_sibling, tr->out);
     if (has < 0)
         return cp_error_oom(err);

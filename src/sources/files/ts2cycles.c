@@ -15,6 +15,17 @@
 /* Current below this (A) counts as rest when inferring cycles and splitting charge/discharge. */
 #define I_EPS 1e-6
 
+/* fmax and fmin of two numbers that are not NaN, inline: they run for every point. */
+static inline double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+    return a < b ? a : b;
+}
+
 /* One capacity or energy counter (see "Counters" in ts.h). */
 struct counter {
     int have;      /* a value was seen in this file */
@@ -69,6 +80,7 @@ struct cp_ts {
     int net_on;
     double net_prev, net_charge, net_discharge;
     double last_qc, last_qd; /* the last charge / discharge counter values taken */
+    double split_s;          /* > 0: a test time back by more than this is a new test */
 };
 
 void cp_ts_point_clear(struct cp_ts_point *p)
@@ -127,7 +139,7 @@ long long cp_ts_discontinuities(const struct cp_ts *ts)
 static double counter_total(const struct counter *k, enum cp_ts_counting counting)
 {
     if (counting != CP_TS_SUM)
-        return fmax(k->best, k->hwm - k->base);
+        return max2(k->best, k->hwm - k->base);
     return k->closed + (k->hwm - k->base);
 }
 
@@ -139,6 +151,20 @@ void cp_ts_set_counting(struct cp_ts *ts, enum cp_ts_counting counting)
 void cp_ts_set_emit(struct cp_ts *ts, int emit)
 {
     ts->quiet = !emit;
+}
+
+void cp_ts_set_split(struct cp_ts *ts, double tolerance_s)
+{
+    ts->split_s = tolerance_s;
+}
+
+int cp_ts_unhold(struct cp_ts *ts, struct cp_ts_point *p)
+{
+    if (!ts->pending_set)
+        return 0;
+    *p = ts->pending;
+    ts->pending_set = 0;
+    return 1;
 }
 
 /* Feed one counter value; `boundary`: the step or cycle changed at this point. */
@@ -153,10 +179,10 @@ static void counter_push(struct counter *k, double v, int boundary)
         k->hwm = v;
         return;
     }
-    double tol = fmax(1e-9, 0.01 * fabs(k->hwm));
+    double tol = max2(1e-9, 0.01 * fabs(k->hwm));
     if (v < k->hwm - tol && (boundary || v <= 0.5 * k->hwm)) {
         k->closed += k->hwm - k->base;
-        k->best = fmax(k->best, k->hwm - k->base);
+        k->best = max2(k->best, k->hwm - k->base);
         k->base = 0;
         k->hwm = v;
     } else if (v > k->hwm) {
@@ -191,13 +217,13 @@ static void acc_bracket(struct cycle_acc *c, double i0, double i1, double v0, do
     c->nint++;
     for (int d = 0; d < 2; d++) {
         double s = d ? -1 : 1;
-        double a = fmax(s * i0, 0) * dt / 3600.0, b = fmax(s * i1, 0) * dt / 3600.0;
-        c->lo[d] += fmin(a, b);
-        c->hi[d] += fmax(a, b);
+        double a = max2(s * i0, 0) * dt / 3600.0, b = max2(s * i1, 0) * dt / 3600.0;
+        c->lo[d] += min2(a, b);
+        c->hi[d] += max2(a, b);
         if (isnan(v0) || isnan(v1))
             continue;
-        c->lo[2 + d] += fmin(a * fabs(v0), b * fabs(v1));
-        c->hi[2 + d] += fmax(a * fabs(v0), b * fabs(v1));
+        c->lo[2 + d] += min2(a * fabs(v0), b * fabs(v1));
+        c->hi[2 + d] += max2(a * fabs(v0), b * fabs(v1));
     }
 }
 
@@ -229,17 +255,17 @@ static void acc_point(struct cycle_acc *c, const struct cp_ts_point *p, double t
     if (!isnan(t))
         c->t1 = t;
     if (!isnan(p->voltage_v)) {
-        c->vmin = fmin(c->vmin, p->voltage_v);
-        c->vmax = fmax(c->vmax, p->voltage_v);
+        c->vmin = min2(c->vmin, p->voltage_v);
+        c->vmax = max2(c->vmax, p->voltage_v);
     }
     if (!isnan(p->current_a)) {
-        c->imin = fmin(c->imin, p->current_a);
-        c->imax = fmax(c->imax, p->current_a);
+        c->imin = min2(c->imin, p->current_a);
+        c->imax = max2(c->imax, p->current_a);
     }
     if (!isnan(p->temperature_c)) {
         c->tsum += p->temperature_c;
         c->tn++;
-        c->tmax = fmax(c->tmax, p->temperature_c);
+        c->tmax = max2(c->tmax, p->temperature_c);
     }
     if (!isnan(p->resistance_ohm) && p->resistance_ohm != 0)
         c->ir = p->resistance_ohm;
@@ -513,20 +539,32 @@ static double raw_time(const struct cp_ts *ts, const struct cp_ts_point *p)
     return NAN;
 }
 
+/* Does the held-back point, back in time and followed by a point that stays back, start a new
+ * test? Only a test-time column that restarts by more than the split tolerance does: stamps
+ * going back are a clock set back (daylight saving), and small steps back are rounding. */
+static int starts_test(const struct cp_ts *ts, double held)
+{
+    return ts->split_s > 0 && !isnan(ts->pending.test_time_s) && held < ts->last_t - ts->split_s;
+}
+
 /* One point is held back until the next arrives: a single row whose time lies before both
  * its neighbours' is a corrupt row (a Novonix HPC glitch: time, voltage and capacity of
  * another moment), not a restarted clock, and is dropped, with time_backwards on its cycle.
- * A clock that really restarts stays back on the following rows and is stitched. */
+ * A clock that really restarts stays back on the following rows: with a split tolerance set
+ * and a test time that went back by more, CP_TS_SPLIT is returned (p not taken); else the jump
+ * is stitched. */
 int cp_ts_push(struct cp_ts *ts, const struct cp_ts_point *p, struct cp_error *err)
 {
     int rc = 0;
     if (ts->pending_set) {
         double tp = raw_time(ts, &ts->pending), tn = raw_time(ts, p);
-        int glitch = ts->have_last && !isnan(ts->last_t) && tp < ts->last_t - 1e-6 &&
-                     !(tn < ts->last_t - 1e-6);
-        if (glitch) {
+        int back = ts->have_last && !isnan(ts->last_t) && tp < ts->last_t - 1e-6;
+        int stays = tn < ts->last_t - 1e-6;
+        if (back && !stays) {
             ts->dropped++;
             ts->c.time_back++;
+        } else if (back && starts_test(ts, tp)) {
+            return CP_TS_SPLIT;
         } else {
             rc = ts_take(ts, &ts->pending, err);
         }

@@ -163,7 +163,6 @@ TEST(round_trip_fixtures)
 {
     round_trip(DATA "neware_flat.csv", "neware", 1);
     round_trip(DATA "neware_layered.csv", "neware", 1);
-    round_trip(DATA "arbin_bom_units_clock_reset.csv", "arbin", 1);
     round_trip(DATA "maccor_decimal_comma_minutes_milli.txt", "maccor", 1);
     round_trip(DATA "biologic_latin1_decimal_comma.mpt", "biologic", 1);
     round_trip(DATA "bdf_labels_handmade.bdf.csv", "bdf", 1);
@@ -198,6 +197,18 @@ TEST(per_cycle_only_refused)
         -CP_EDATA);
     CHECK(strstr(err.msg, "per-cycle rows only") != NULL);
     CHECK(access(out, F_OK) != 0); /* nothing left behind */
+}
+
+/* A file holding two tests (its test clock restarts) is two cells: a BDF file holds one. */
+TEST(two_tests_refused)
+{
+    char out[128];
+    snprintf(out, sizeof out, "%s/two.bdf.csv", tmpdir);
+    struct cp_error err = {0};
+    CHECK_INT(cp_bdf_convert(DATA "arbin_bom_units_clock_reset.csv", NULL, out, NULL, NULL, &err),
+              -CP_EDATA);
+    CHECK(strstr(err.msg, "a second cell 'arbin_bom_units_clock_reset_test2'") != NULL);
+    CHECK(access(out, F_OK) != 0);
 }
 
 TEST(output_names)
@@ -247,6 +258,7 @@ int main(void)
     RUN(round_trip_fixtures);
     RUN(round_trip_real);
     RUN(per_cycle_only_refused);
+    RUN(two_tests_refused);
     RUN(output_names);
     RUN(every_allocation_fails_cleanly);
     rmdir(tmpdir);

@@ -53,10 +53,19 @@ TEST(arbin_bom_units_clock_reset)
     CHECK_NEAR(rd_get(&r, 1, "temperature_avg_c"), 26.5, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "temperature_max_c"), 28, 1e-12);
     CHECK_NEAR(rd_get(&r, 1, "start_time"), 1714557600, 0); /* tab before the date */
-    /* the test clock restarts at 0 in cycle 2: stitched on after 7200 s */
-    CHECK_NEAR(rd_get(&r, 2, "test_time_s"), 9000, 1e-9);
+    /* the test clock restarts at 0 in cycle 2: the rows from there are a second test */
+    char **ids = cp_table_str(r.cycles, "cell_id");
+    CHECK_STR(ids[rd_row(&r, 1)], "arbin_bom_units_clock_reset");
+    CHECK_STR(ids[rd_row(&r, 2)], "arbin_bom_units_clock_reset_test2");
+    CHECK_NEAR(rd_get(&r, 2, "test_time_s"), 1800, 1e-9);
     CHECK_NEAR(rd_get(&r, 2, "duration_s"), 1800, 1e-9);
     CHECK_NEAR(rd_get(&r, 2, "charge_capacity_ah"), 1.0, 1e-12);
+    CHECK_NEAR(rd_get(&r, 2, "start_time"), 1714566600, 0); /* 05/01/2024 12:30:00 */
+    CHECK_INT(r.cells->nrows, 2);
+    char **of = cp_table_str(r.cells, "restart_of"), **tester = cp_table_str(r.cells, "tester");
+    CHECK(of && !of[0]);
+    CHECK_STR(of ? of[1] : NULL, "arbin_bom_units_clock_reset");
+    CHECK_STR(tester ? tester[1] : NULL, "arbin");
     rd_free(&r);
 }
 
