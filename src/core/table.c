@@ -370,13 +370,12 @@ int cp_table_filter(struct cp_table *t, const unsigned char *keep)
         struct cp_column *col = &t->cols[c];
         size_t sz = type_size(col->type), w = 0;
         char *base = col->v.raw;
-        for (size_t i = 0; i < t->nrows; i++) {
+        for (size_t i = 0; i < t->nrows; i++) /* a dropped row's string stays in the pool */
             if (keep[i]) {
                 if (w != i)
                     memcpy(base + w * sz, base + i * sz, sz);
                 w++;
-            } /* a dropped string stays in the pool */
-        }
+            }
     }
     size_t w = 0;
     for (size_t i = 0; i < t->nrows; i++)
