@@ -4,7 +4,7 @@
  * A small columnar table (DESIGN.md "Data model"): named, typed columns, not a dataframe.
  *
  *  - Types: CP_F64 (double; missing = NaN), CP_I64 (int64_t; missing = CP_I64_NA),
- *    CP_STR (owned, NUL-terminated; missing = NULL), CP_TIME (int64_t Unix seconds, UTC;
+ *    CP_STR (NUL-terminated, interned; missing = NULL), CP_TIME (int64_t Unix seconds, UTC;
  *    missing = CP_I64_NA).
  *  - Rows are appended with cp_table_add_row(), which fills every column with "missing".
  *  - cp_table_sort() orders rows by a string key then an integer key (cycles: cell_id,
@@ -12,7 +12,16 @@
  *    rows [group_start[g], group_start[g + 1]). Per-cell work is a loop over that slice.
  *  - Column pointers (cp_table_f64() ...) stay valid until the next add_row/add_column/sort.
  *
- * The table owns its columns and strings; cp_table_free() accepts NULL.
+ * Strings (CP_STR): every value of every string column lives once in the table's intern pool
+ * (cellpipe/intern.h), and str[row] points into it, so equal values share one pointer: a
+ * cell id costs a pointer per row, not a heap string. The rules that follow:
+ *  - write values only through cp_table_set_str()/cp_table_set_strn() (never assign
+ *    str[row] a string of your own, never free or modify a str[row]);
+ *  - a str[row] pointer may be moved or copied to another row of the same table (sort and
+ *    filter do this), or set to NULL (missing); into another table, use the setters;
+ *  - the strings stay valid until cp_table_free(), which frees the pool once, not each row;
+ *    overwriting a value does not free the old one (it stays in the pool).
+ * The table owns its columns and its pool; cp_table_free() accepts NULL.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +29,8 @@
 #define CP_I64_NA INT64_MIN
 
 enum cp_type { CP_F64, CP_I64, CP_STR, CP_TIME };
+
+struct cp_intern;
 
 struct cp_column {
     char *name;
@@ -40,7 +51,8 @@ struct cp_table {
     size_t colcap;
     struct cp_column *cols;
     size_t ngroups;
-    size_t *group_start; /* ngroups + 1 entries, or NULL before cp_table_group() */
+    size_t *group_start;       /* ngroups + 1 entries, or NULL before cp_table_group() */
+    struct cp_intern *strings; /* the CP_STR values; NULL until the first one is set */
 };
 
 struct cp_table *cp_table_new(const char *name);
@@ -63,10 +75,14 @@ double *cp_table_f64(const struct cp_table *t, const char *name);
 int64_t *cp_table_i64(const struct cp_table *t, const char *name); /* CP_I64 or CP_TIME */
 char **cp_table_str(const struct cp_table *t, const char *name);
 
-/* Setters by column index; set_str copies s (NULL = missing). 0 or -1 (out of memory). */
+/* Setters by column index. set_str stores the pool's copy of s (NULL = missing), set_strn that
+ * of the len bytes at s (no NUL needed). 0 or -1 (out of memory: the cell is unchanged). */
 void cp_table_set_f64(struct cp_table *t, int col, size_t row, double v);
 void cp_table_set_i64(struct cp_table *t, int col, size_t row, int64_t v);
 int cp_table_set_str(struct cp_table *t, int col, size_t row, const char *s);
+int cp_table_set_strn(struct cp_table *t, int col, size_t row, const char *s, size_t len);
+/* Bytes the table holds on the heap (columns, pool, index), for memory figures. */
+size_t cp_table_bytes(const struct cp_table *t);
 
 /* Is the cell at (col, row) missing? */
 int cp_table_is_na(const struct cp_table *t, int col, size_t row);
@@ -86,7 +102,7 @@ long cp_table_group_find(const struct cp_table *t, const char *key, const char *
 /* Keep only the rows whose keep[row] is nonzero (order kept; group index dropped). 0 or -1. */
 int cp_table_filter(struct cp_table *t, const unsigned char *keep);
 /* Append row `row` of src to dst, matching columns by name (dst columns are created as
- * needed). Returns the new row index or -1. */
+ * needed; strings are interned in dst's pool). Returns the new row index or -1. */
 long cp_table_copy_row(struct cp_table *dst, const struct cp_table *src, size_t row);
 
 /* Write the table as CSV (header + rows, RFC 4180 quoting) to path via a temp file and

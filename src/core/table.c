@@ -6,6 +6,7 @@
 
 #include "cellpipe/alloc.h"
 #include "cellpipe/dtoa.h"
+#include "cellpipe/intern.h"
 #include "cellpipe/timeutil.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/table.h"
@@ -47,21 +48,15 @@ struct cp_table *cp_table_new(const char *name)
     return t;
 }
 
-static void column_release(struct cp_column *c, size_t nrows)
-{
-    if (c->type == CP_STR && c->v.str)
-        for (size_t i = 0; i < nrows; i++)
-            cp_free(c->v.str[i]);
-    cp_free(c->v.raw);
-    cp_free(c->name);
-}
-
 void cp_table_free(struct cp_table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->ncols; i++)
-        column_release(&t->cols[i], t->nrows);
+    for (size_t i = 0; i < t->ncols; i++) {
+        cp_free(t->cols[i].v.raw);
+        cp_free(t->cols[i].name);
+    }
+    cp_intern_free(t->strings); /* the rows' strings: never freed one by one */
     cp_free(t->cols);
     cp_free(t->group_start);
     cp_free(t->name);
@@ -160,14 +155,34 @@ void cp_table_set_i64(struct cp_table *t, int col, size_t row, int64_t v)
     t->cols[col].v.i64[row] = v;
 }
 
-int cp_table_set_str(struct cp_table *t, int col, size_t row, const char *s)
+int cp_table_set_strn(struct cp_table *t, int col, size_t row, const char *s, size_t len)
 {
-    char *d = NULL;
-    if (s && !(d = cp_strdup(s)))
+    if (!t->strings && !(t->strings = cp_intern_new()))
         return -1;
-    cp_free(t->cols[col].v.str[row]);
+    char *d = cp_intern_get(t->strings, s, len);
+    if (!d)
+        return -1;
     t->cols[col].v.str[row] = d;
     return 0;
+}
+
+int cp_table_set_str(struct cp_table *t, int col, size_t row, const char *s)
+{
+    if (!s) {
+        t->cols[col].v.str[row] = NULL;
+        return 0;
+    }
+    return cp_table_set_strn(t, col, row, s, strlen(s));
+}
+
+size_t cp_table_bytes(const struct cp_table *t)
+{
+    size_t n = sizeof(*t) + t->colcap * sizeof(*t->cols);
+    for (size_t i = 0; i < t->ncols; i++)
+        n += t->cap * type_size(t->cols[i].type) + strlen(t->cols[i].name) + 1;
+    if (t->group_start)
+        n += (t->ngroups + 1) * sizeof(*t->group_start);
+    return n + (t->strings ? cp_intern_bytes(t->strings) : 0);
 }
 
 int cp_table_is_na(const struct cp_table *t, int col, size_t row)
@@ -235,7 +250,7 @@ static int cmp_rows(const void *a, const void *b)
     if (sort_keys.k1) {
         const char *x = sort_keys.k1[i] ? sort_keys.k1[i] : "";
         const char *y = sort_keys.k1[j] ? sort_keys.k1[j] : "";
-        int c = strcmp(x, y);
+        int c = x == y ? 0 : strcmp(x, y); /* interned: equal values share a pointer */
         if (c)
             return c;
     }
@@ -297,6 +312,16 @@ int cp_table_sort(struct cp_table *t, const char *key1, const char *key2)
     return rc;
 }
 
+/* Does row i begin a new key? Interned values compare by pointer first. */
+static int starts_group(char *const *k, size_t i)
+{
+    if (i == 0)
+        return 1;
+    if (k[i] == k[i - 1])
+        return 0;
+    return strcmp(k[i] ? k[i] : "", k[i - 1] ? k[i - 1] : "") != 0;
+}
+
 int cp_table_group(struct cp_table *t, const char *key)
 {
     char **k = cp_table_str(t, key);
@@ -304,14 +329,13 @@ int cp_table_group(struct cp_table *t, const char *key)
         return -1;
     size_t n = 0;
     for (size_t i = 0; i < t->nrows; i++)
-        if (i == 0 || strcmp(k[i] ? k[i] : "", k[i - 1] ? k[i - 1] : "") != 0)
-            n++;
+        n += starts_group(k, i);
     size_t *gs = cp_malloc((n + 1) * sizeof(*gs));
     if (!gs)
         return -1;
     size_t g = 0;
     for (size_t i = 0; i < t->nrows; i++)
-        if (i == 0 || strcmp(k[i] ? k[i] : "", k[i - 1] ? k[i - 1] : "") != 0)
+        if (starts_group(k, i))
             gs[g++] = i;
     gs[n] = t->nrows;
     cp_free(t->group_start);
@@ -346,15 +370,12 @@ int cp_table_filter(struct cp_table *t, const unsigned char *keep)
         struct cp_column *col = &t->cols[c];
         size_t sz = type_size(col->type), w = 0;
         char *base = col->v.raw;
-        for (size_t i = 0; i < t->nrows; i++) {
+        for (size_t i = 0; i < t->nrows; i++) /* a dropped row's string stays in the pool */
             if (keep[i]) {
                 if (w != i)
                     memcpy(base + w * sz, base + i * sz, sz);
                 w++;
-            } else if (col->type == CP_STR) {
-                cp_free(col->v.str[i]);
             }
-        }
     }
     size_t w = 0;
     for (size_t i = 0; i < t->nrows; i++)

@@ -240,11 +240,7 @@ static int decode(Oid type, const char *p, size_t len, struct value *v)
 
 static int store_text(struct fetch *f, int col, size_t row, const char *s, size_t len)
 {
-    char *copy = cp_strndup(s, len);
-    if (!copy)
-        return -1;
-    f->t->cols[col].v.str[row] = copy;
-    return 0;
+    return cp_table_set_strn(f->t, col, row, s, len);
 }
 
 /* Text of a number or time, for a string column. */

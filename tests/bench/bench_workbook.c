@@ -11,6 +11,9 @@
  *                                                         libxlsxwriter (no sink): the ceiling
  *                                                         on this machine, to compare with
  *
+ * It also prints the input's size per cycle row: what the cycles table holds (cp_table_bytes:
+ * columns at their capacity, string pool) and the process RSS before the stage, over rows.
+ *
  * The stage's peak is measured by resetting the kernel's high-water mark (VmHWM, via
  * /proc/self/clear_refs) after the input is built, so the input tables do not count.
  */
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
            ncells, ncycles, cy->nrows, cy->ncols, cells);
     printf("workbook: %.2f s, %.3f M cells/s (goal >= 0.5), file %.1f MiB\n", ms / 1000,
            cells / (ms / 1000) / 1e6, (double)len / 1048576);
+    if (cy->nrows && rss0 > 0) /* issue 14 goal 6: bytes per cycle row */
+        printf("workbook: input %.0f bytes a cycle row held by the table, %.0f of process RSS\n",
+               (double)cp_table_bytes(cy) / (double)cy->nrows,
+               (double)rss0 * 1024 / (double)cy->nrows);
     if (peak_ok && hwm > 0 && rss0 > 0)
         printf("workbook: stage peak RSS %.1f MiB above the input's %.1f MiB (goal < 32)\n",
                (double)(hwm - rss0) / 1024, (double)rss0 / 1024);

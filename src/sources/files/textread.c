@@ -320,7 +320,7 @@ static int fast_decimal(const char *s, double *out, const char **end)
     }
     if (!any || digits > 15 || frac > 22 || *p == 'e' || *p == 'E')
         return -1;
-    double v = (double)m / pow10[frac];
+    double v = frac ? (double)m / pow10[frac] : (double)m; /* integers skip the division */
     *out = neg ? -v : v;
     *end = p;
     return 0;

@@ -31,11 +31,11 @@ struct tidy {
     char *names[MAX_COLS]; /* the header's (copies), for messages */
     struct target t[MAX_COLS];
     size_t ncols;
-    int id_field;     /* header field of the cell id, or -1 */
-    int cycle_field;  /* header field of cycle_index */
-    int id_col;       /* cell_id in out->cycles */
-    char *default_id; /* when no column names the cell */
-    char *last_id;    /* the cell whose metadata row exists already */
+    int id_field;        /* header field of the cell id, or -1 */
+    int cycle_field;     /* header field of cycle_index */
+    int id_col;          /* cell_id in out->cycles */
+    char *default_id;    /* when no column names the cell */
+    const char *last_id; /* interned in out->cycles: the cell whose metadata row exists */
 };
 
 static const struct cp_colspec *canonical(const char *name)
@@ -163,12 +163,12 @@ static int row_cell(struct tidy *td, size_t row, struct cp_error *err)
                             td->path, td->lr.line, td->names[td->id_field]);
     if (cp_table_set_str(td->out->cycles, td->id_col, row, id) < 0)
         return cp_error_oom(err);
-    if (td->last_id && strcmp(td->last_id, id) == 0)
+    const char *interned = td->out->cycles->cols[td->id_col].v.str[row];
+    if (interned == td->last_id) /* equal ids share the pool's pointer */
         return 0;
-    cp_free(td->last_id);
-    if (!(td->last_id = cp_strdup(id)) ||
-        (td->out->cells && cp_dataset_cell_row(td->out->cells, id) < 0))
+    if (td->out->cells && cp_dataset_cell_row(td->out->cells, id) < 0)
         return cp_error_oom(err);
+    td->last_id = interned;
     return 0;
 }
 
@@ -248,7 +248,6 @@ int cp_tidy_read(const char *path, const struct cp_tidy_map *map, size_t nmap,
     for (size_t f = 0; f < MAX_COLS; f++)
         cp_free(td->names[f]);
     cp_free(td->default_id);
-    cp_free(td->last_id);
     cp_free(td);
     return rc;
 }

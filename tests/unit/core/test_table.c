@@ -63,6 +63,40 @@ TEST(filter_and_copy)
     cp_table_free(t);
 }
 
+/* Equal values share the pool's pointer; sort, filter and copy_row keep the values. */
+TEST(strings_are_interned)
+{
+    struct cp_table *t = make();
+    char **id = cp_table_str(t, "cell_id");
+    CHECK(id[0] == id[2] && id[1] == id[3]);
+    CHECK(id[0] != id[1]);
+    char *b = id[0];
+    CHECK(cp_table_sort(t, "cell_id", "cycle_index") == 0);
+    id = cp_table_str(t, "cell_id");
+    CHECK(id[2] == b && id[3] == b);
+    CHECK_STR(id[4], "c");
+    cp_table_set_str(t, 0, 2, "z"); /* overwriting one row leaves its equals alone */
+    CHECK_STR(id[3], "b");
+    CHECK_STR(id[2], "z");
+    CHECK(cp_table_set_str(t, 0, 2, NULL) == 0);
+    CHECK(id[2] == NULL && cp_table_is_na(t, 0, 2));
+    CHECK(cp_table_set_strn(t, 0, 2, "b,x", 1) == 0);
+    CHECK(id[2] == b);
+    unsigned char keep[] = {0, 1, 1, 1, 1};
+    cp_table_filter(t, keep);
+    CHECK_STR(id[0], "a");
+    CHECK(id[1] == b && id[2] == b);
+    struct cp_table *d = cp_table_new("d");
+    CHECK_INT(cp_table_copy_row(d, t, 1), 0);
+    CHECK_INT(cp_table_copy_row(d, t, 2), 1);
+    char **did = cp_table_str(d, "cell_id");
+    CHECK(did[0] != b && did[0] == did[1]); /* d's own pool: t may be freed first */
+    cp_table_free(t);
+    CHECK_STR(did[0], "b");
+    CHECK(cp_table_bytes(d) > 0);
+    cp_table_free(d);
+}
+
 TEST(csv_roundtrip_text)
 {
     struct cp_table *t = cp_table_new("t");
@@ -149,6 +183,7 @@ int main(void)
 {
     RUN(sort_and_group);
     RUN(filter_and_copy);
+    RUN(strings_are_interned);
     RUN(csv_roundtrip_text);
     RUN(double_shortest);
     RUN(double_text_round_trips);
