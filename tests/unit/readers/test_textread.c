@@ -26,6 +26,22 @@ TEST(numbers_match_strtod)
     CHECK_INT(mismatches, 0);
 }
 
+/* With an exponent (BioLogic writes "%.7E"), in and out of the fast path's powers of ten. */
+TEST(exponents_match_strtod)
+{
+    srand(11);
+    int mismatches = 0;
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        double x = (rand() / (double)RAND_MAX - 0.5) * pow(10, rand() % 60 - 30);
+        snprintf(buf, sizeof(buf), k % 2 ? "%.*E" : "%.*e", rand() % 17, x);
+        double want = strtod(buf, NULL), got = NAN;
+        if (cp_parse_num(buf, &got) != 0 || memcmp(&want, &got, sizeof(got)) != 0)
+            mismatches++;
+    }
+    CHECK_INT(mismatches, 0);
+}
+
 TEST(number_forms)
 {
     double x;
@@ -42,6 +58,14 @@ TEST(number_forms)
     CHECK_INT(cp_parse_num(g, &x), 0);
     CHECK_NEAR(x, 1.234e-21, 1e-35);
     CHECK_INT(cp_parse_num(h, &x), -1);
+    char i[] = "4,1000000E+00", j[] = "1e", k[] = "-0E0", l[] = "2E00001";
+    CHECK_INT(cp_parse_num(i, &x), 0);
+    CHECK_NEAR(x, 4.1, 0);
+    CHECK_INT(cp_parse_num(j, &x), -1);
+    CHECK_INT(cp_parse_num(k, &x), 0);
+    CHECK_INT(signbit(x) != 0, 1);
+    CHECK_INT(cp_parse_num(l, &x), 0);
+    CHECK_NEAR(x, 20, 0);
 }
 
 TEST(header_keys_and_units)
@@ -161,6 +185,7 @@ TEST(cell_ids)
 int main(void)
 {
     RUN(numbers_match_strtod);
+    RUN(exponents_match_strtod);
     RUN(number_forms);
     RUN(header_keys_and_units);
     RUN(split_quotes);
