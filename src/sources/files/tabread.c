@@ -63,6 +63,9 @@ struct cp_tabread {
     char *test_id;     /* cell id of a restarted test (<id>_test<N>) */
     long held_line;    /* line of the point the series holds back (the last pushed) */
     int net_q;         /* the single capacity counter is a signed balance (ts.h net_ah) */
+    int dir_known;     /* dir_text and dir_last hold the last state text and its direction */
+    int dir_last;
+    char dir_text[32];
     char *fields[MAX_FIELDS];
 };
 
@@ -437,14 +440,30 @@ static int64_t to_index(double x)
     return isfinite(x) ? (int64_t)llround(x) : CP_I64_NA;
 }
 
+/* The spec's direction of a state text, remembered for the last text: rows repeat their step's
+ * state, and matching it against the spec's names (Neware) cost more than comparing it. */
+static int state_direction(struct cp_tabread *tr, const char *state)
+{
+    if (tr->dir_known && strcmp(state, tr->dir_text) == 0)
+        return tr->dir_last;
+    int dir = tr->spec->direction(state);
+    size_t n = strlen(state);
+    tr->dir_known = n < sizeof(tr->dir_text);
+    if (tr->dir_known) {
+        memcpy(tr->dir_text, state, n + 1);
+        tr->dir_last = dir;
+    }
+    return dir;
+}
+
 /* Direction of the row: state text when the spec reads one, else the current's sign. */
 static int direction_of(struct cp_tabread *tr, double current)
 {
     int dir = 2;
     if (tr->spec->direction && tr->col[CP_V_STATE] >= 0)
-        dir = tr->spec->direction(tr->fields[tr->col[CP_V_STATE]]);
+        dir = state_direction(tr, tr->fields[tr->col[CP_V_STATE]]);
     else if (tr->spec->direction && tr->ctx_state[0])
-        dir = tr->spec->direction(tr->ctx_state);
+        dir = state_direction(tr, tr->ctx_state);
     if (dir == 2 && !isnan(current))
         dir = current > 1e-9 ? 1 : current < -1e-9 ? -1 : 0;
     return dir;
