@@ -326,11 +326,10 @@ static int fast_decimal(const char *s, double *out, const char **end)
             m = m * 10 + (uint64_t)(*p - '0');
     if (*p == '.' || *p == ',') {
         p++;
-        for (; *p >= '0' && *p <= '9'; p++, any = 1) {
-            if (m == 0 && *p == '0' && digits == 0) {
+        if (digits == 0) /* "0.000123": zeros before the first digit are not significant */
+            for (; *p == '0'; p++, any = 1)
                 frac++;
-                continue;
-            }
+        for (; *p >= '0' && *p <= '9'; p++, any = 1) {
             if (++digits > 15)
                 return -1;
             m = m * 10 + (uint64_t)(*p - '0');
@@ -394,7 +393,7 @@ static long long days_from_civil(int y, int m, int d)
 static int take_int(const char **p, int maxd, int *out)
 {
     int v = 0, d = 0;
-    while (d < maxd && isdigit((unsigned char)**p)) {
+    while (d < maxd && **p >= '0' && **p <= '9') { /* isdigit goes through the locale table */
         v = v * 10 + (**p - '0');
         (*p)++;
         d++;
