@@ -442,7 +442,7 @@ static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const stru
     if (!PQsendQueryParams(conn, q->sql, (int)p->n, NULL, values, NULL, NULL, 1) ||
         !PQsetSingleRowMode(conn))
         return cp_pg_result_error(conn, NULL, q->origin, err);
-    int rc = 0;
+    int rc = 0, cancelled = 0;
     PGresult *res;
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
@@ -462,14 +462,15 @@ static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const stru
             f->rows++;
         }
         PQclear(res);
-        if (rc < 0 && PQstatus(conn) == CONNECTION_OK) {
-            /* Stop the server sending the rest; the loop drains what is in flight. */
+        if (rc < 0 && !cancelled && PQstatus(conn) == CONNECTION_OK) {
+            /* Stop the server sending the rest (once); the loop drains what is in flight. */
             PGcancel *cancel = PQgetCancel(conn);
             char buf[256];
             if (cancel) {
                 PQcancel(cancel, buf, sizeof(buf));
                 PQfreeCancel(cancel);
             }
+            cancelled = 1;
         }
     }
     return rc;
