@@ -20,6 +20,7 @@
 #include "cellpipe/pg.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
+#include "pg_copy_reader.h"
 
 /* Type OIDs (server/catalog/pg_type_d.h, stable across releases). */
 enum {
@@ -43,6 +44,10 @@ enum {
 };
 
 #define PG_EPOCH_UNIX 946684800LL /* 2000-01-01 in Unix seconds */
+
+/* COPY data handed from the reader thread to the decoder at a time (about a thousand cycle
+ * rows): small enough to stay in cache, large enough that the hand-over costs nothing. */
+#define COPY_CHUNK_BYTES (256 * 1024)
 
 enum vkind { V_F64, V_I64, V_TEXT, V_TIME };
 
@@ -433,6 +438,17 @@ static long add_row(struct fetch *f, struct cp_error *err)
     return row;
 }
 
+/* Ask the server to stop sending the rest of a query that has failed on our side. */
+static void cancel_query(PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel(conn);
+    char buf[256];
+    if (cancel) {
+        PQcancel(cancel, buf, sizeof(buf));
+        PQfreeCancel(cancel);
+    }
+}
+
 /* ---- single-row mode --------------------------------------------------------------- */
 
 static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const struct cp_pg_params *p,
@@ -463,13 +479,7 @@ static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const stru
         }
         PQclear(res);
         if (rc < 0 && !cancelled && PQstatus(conn) == CONNECTION_OK) {
-            /* Stop the server sending the rest (once); the loop drains what is in flight. */
-            PGcancel *cancel = PQgetCancel(conn);
-            char buf[256];
-            if (cancel) {
-                PQcancel(cancel, buf, sizeof(buf));
-                PQfreeCancel(cancel);
-            }
+            cancel_query(conn); /* once; the loop drains what is in flight */
             cancelled = 1;
         }
     }
@@ -500,8 +510,8 @@ static int set_params(PGconn *conn, const struct cp_pg_query *q, const struct cp
     return rc;
 }
 
-/* Parse the tuples of one CopyData buffer (the first also carries the file header). */
-static int copy_tuples(struct fetch *f, const char *buf, int len, int *header, int *done,
+/* Parse the tuples of a run of whole CopyData messages (the first carries the file header). */
+static int copy_tuples(struct fetch *f, const char *buf, size_t len, int *header, int *done,
                        struct cp_error *err)
 {
     const char *p = buf, *end = buf + len;
@@ -567,16 +577,10 @@ static int describe(PGconn *conn, const char *sql, const char *origin, PGresult 
     return 0;
 }
 
-/* After a failure in the middle of a COPY: stop the server and drain the connection, so it
- * can still roll back. */
-static void copy_abort(PGconn *conn)
+/* After a failure in the middle of a COPY (the server asked to cancel it): drain the
+ * connection, so it can still roll back. */
+static void copy_drain(PGconn *conn)
 {
-    PGcancel *cancel = PQgetCancel(conn);
-    char buf[256];
-    if (cancel) {
-        PQcancel(cancel, buf, sizeof(buf));
-        PQfreeCancel(cancel);
-    }
     char *row;
     while (PQgetCopyData(conn, &row, 0) > 0)
         PQfreemem(row);
@@ -585,22 +589,32 @@ static void copy_abort(PGconn *conn)
         PQclear(res);
 }
 
+/* The rows of the COPY, decoded while the reader thread receives the next ones. */
 static int copy_stream(PGconn *conn, const char *origin, struct fetch *f, struct cp_error *err)
 {
-    int header = 0, done = 0, rc = 0, n;
-    char *buf = NULL;
-    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-        f->bytes += n;
-        if (!done)
-            rc = copy_tuples(f, buf, n, &header, &done, err);
-        PQfreemem(buf);
-        if (rc < 0) {
-            copy_abort(conn);
-            return rc;
-        }
+    struct cp_pg_copy_reader r;
+    int header = 0, done = 0, rc, last = -1;
+    const char *buf;
+    size_t n;
+    if ((rc = cp_pg_copy_reader_start(&r, conn, COPY_CHUNK_BYTES, err)) < 0) {
+        cancel_query(conn);
+        copy_drain(conn);
+        return rc;
+    }
+    while (cp_pg_copy_reader_next(&r, &buf, &n, &last)) {
+        f->bytes += (long long)n;
+        if (!done && (rc = copy_tuples(f, buf, n, &header, &done, err)) < 0)
+            break;
+    }
+    if (rc < 0)
+        cp_pg_copy_reader_cancel(&r);
+    cp_pg_copy_reader_stop(&r);
+    if (rc < 0) {
+        copy_drain(conn);
+        return rc;
     }
     PGresult *res = PQgetResult(conn);
-    if (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)
+    if (last == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = cp_pg_result_error(conn, res, origin, err);
     PQclear(res);
     while ((res = PQgetResult(conn)) != NULL)
