@@ -59,10 +59,15 @@ struct value {
     size_t len;
 };
 
+/* Wire types whose value goes into a column of the same kind unconverted (the common case:
+ * the cycles query is all float8 but for its key): no struct value, no type switch. */
+enum direct { D_NONE, D_FLOAT8, D_INT8, D_TIMESTAMP };
+
 struct colmap {
     char *name; /* the result's column name (a copy: single-row results come and go) */
     Oid type;
     int col; /* table column, -1 for the `extra` json column */
+    enum direct direct;
 };
 
 struct fetch {
@@ -171,6 +176,14 @@ static int numeric_to_double(const char *p, size_t len, double *out)
     return 0;
 }
 
+/* Microseconds since 2000-01-01 -> Unix seconds (floor); 'infinity' is missing. */
+static int64_t timestamp_to_unix(int64_t us)
+{
+    if (us == INT64_MAX || us == INT64_MIN)
+        return CP_I64_NA;
+    return (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + PG_EPOCH_UNIX;
+}
+
 static int decode(Oid type, const char *p, size_t len, struct value *v)
 {
     v->len = len;
@@ -209,17 +222,12 @@ static int decode(Oid type, const char *p, size_t len, struct value *v)
         v->k = V_F64;
         return numeric_to_double(p, len, &v->f);
     case OID_TIMESTAMP:
-    case OID_TIMESTAMPTZ: {
+    case OID_TIMESTAMPTZ:
         if (len != 8)
             return -1;
-        int64_t us = (int64_t)be64(p);
         v->k = V_TIME;
-        if (us == INT64_MAX || us == INT64_MIN) /* 'infinity' */
-            v->i = CP_I64_NA;
-        else
-            v->i = (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + PG_EPOCH_UNIX;
+        v->i = timestamp_to_unix((int64_t)be64(p));
         return 0;
-    }
     case OID_DATE: {
         if (len != 4)
             return -1;
@@ -381,6 +389,38 @@ static int store_extra(struct fetch *f, size_t row, const struct value *v, struc
     return rc;
 }
 
+static enum direct direct_kind(Oid type, enum cp_type col)
+{
+    if (type == OID_FLOAT8 && col == CP_F64)
+        return D_FLOAT8;
+    if (type == OID_INT8 && col == CP_I64)
+        return D_INT8;
+    if ((type == OID_TIMESTAMP || type == OID_TIMESTAMPTZ) && col == CP_TIME)
+        return D_TIMESTAMP;
+    return D_NONE;
+}
+
+/* A value of a D_* column: all three are 8 bytes on the wire. 0 or -1 malformed. */
+static int store_direct(struct fetch *f, const struct colmap *m, size_t row, const char *p, int len)
+{
+    if (len != 8)
+        return -1;
+    struct cp_column *c = &f->t->cols[m->col];
+    uint64_t u = be64(p);
+    if (m->direct == D_FLOAT8)
+        memcpy(&c->v.f64[row], &u, sizeof(double));
+    else if (m->direct == D_INT8)
+        c->v.i64[row] = (int64_t)u;
+    else
+        c->v.i64[row] = timestamp_to_unix((int64_t)u);
+    return 0;
+}
+
+static int malformed(const struct fetch *f, const struct colmap *m, struct cp_error *err)
+{
+    return cp_error_set(err, CP_EDATA, "%s: malformed value in column '%s'", f->origin, m->name);
+}
+
 static int store_field(struct fetch *f, int i, size_t row, const char *p, int len,
                        struct cp_error *err)
 {
@@ -388,9 +428,10 @@ static int store_field(struct fetch *f, int i, size_t row, const char *p, int le
         return 0; /* NULL: the row was added as missing */
     struct value v;
     const struct colmap *m = &f->map[i];
+    if (m->direct != D_NONE)
+        return store_direct(f, m, row, p, len) < 0 ? malformed(f, m, err) : 0;
     if (decode(m->type, p, (size_t)len, &v) < 0)
-        return cp_error_set(err, CP_EDATA, "%s: malformed value in column '%s'", f->origin,
-                            m->name);
+        return malformed(f, m, err);
     if (m->col < 0)
         return store_extra(f, row, &v, err);
     int rc = store(f, m->col, row, &v);
@@ -426,6 +467,7 @@ static int map_columns(struct fetch *f, const PGresult *desc, struct cp_error *e
         m->col = cp_table_find(f->t, m->name);
         if (m->col < 0 && (m->col = cp_table_add_column(f->t, m->name, natural_type(m->type))) < 0)
             return cp_error_oom(err);
+        m->direct = direct_kind(m->type, f->t->cols[m->col].type);
     }
     return 0;
 }
