@@ -20,6 +20,7 @@
 #include "cellpipe/pg.h"
 #include "cellpipe/strbuf.h"
 #include "cellpipe/timeutil.h"
+#include "pg_copy_reader.h"
 
 /* Type OIDs (server/catalog/pg_type_d.h, stable across releases). */
 enum {
@@ -44,6 +45,10 @@ enum {
 
 #define PG_EPOCH_UNIX 946684800LL /* 2000-01-01 in Unix seconds */
 
+/* COPY data handed from the reader thread to the decoder at a time (about a thousand cycle
+ * rows): small enough to stay in cache, large enough that the hand-over costs nothing. */
+#define COPY_CHUNK_BYTES (256 * 1024)
+
 enum vkind { V_F64, V_I64, V_TEXT, V_TIME };
 
 struct value {
@@ -54,10 +59,15 @@ struct value {
     size_t len;
 };
 
+/* Wire types whose value goes into a column of the same kind unconverted (the common case:
+ * the cycles query is all float8 but for its key): no struct value, no type switch. */
+enum direct { D_NONE, D_FLOAT8, D_INT8, D_TIMESTAMP };
+
 struct colmap {
     char *name; /* the result's column name (a copy: single-row results come and go) */
     Oid type;
     int col; /* table column, -1 for the `extra` json column */
+    enum direct direct;
 };
 
 struct fetch {
@@ -166,6 +176,14 @@ static int numeric_to_double(const char *p, size_t len, double *out)
     return 0;
 }
 
+/* Microseconds since 2000-01-01 -> Unix seconds (floor); 'infinity' is missing. */
+static int64_t timestamp_to_unix(int64_t us)
+{
+    if (us == INT64_MAX || us == INT64_MIN)
+        return CP_I64_NA;
+    return (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + PG_EPOCH_UNIX;
+}
+
 static int decode(Oid type, const char *p, size_t len, struct value *v)
 {
     v->len = len;
@@ -204,17 +222,12 @@ static int decode(Oid type, const char *p, size_t len, struct value *v)
         v->k = V_F64;
         return numeric_to_double(p, len, &v->f);
     case OID_TIMESTAMP:
-    case OID_TIMESTAMPTZ: {
+    case OID_TIMESTAMPTZ:
         if (len != 8)
             return -1;
-        int64_t us = (int64_t)be64(p);
         v->k = V_TIME;
-        if (us == INT64_MAX || us == INT64_MIN) /* 'infinity' */
-            v->i = CP_I64_NA;
-        else
-            v->i = (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + PG_EPOCH_UNIX;
+        v->i = timestamp_to_unix((int64_t)be64(p));
         return 0;
-    }
     case OID_DATE: {
         if (len != 4)
             return -1;
@@ -376,6 +389,38 @@ static int store_extra(struct fetch *f, size_t row, const struct value *v, struc
     return rc;
 }
 
+static enum direct direct_kind(Oid type, enum cp_type col)
+{
+    if (type == OID_FLOAT8 && col == CP_F64)
+        return D_FLOAT8;
+    if (type == OID_INT8 && col == CP_I64)
+        return D_INT8;
+    if ((type == OID_TIMESTAMP || type == OID_TIMESTAMPTZ) && col == CP_TIME)
+        return D_TIMESTAMP;
+    return D_NONE;
+}
+
+/* A value of a D_* column: all three are 8 bytes on the wire. 0 or -1 malformed. */
+static int store_direct(struct fetch *f, const struct colmap *m, size_t row, const char *p, int len)
+{
+    if (len != 8)
+        return -1;
+    struct cp_column *c = &f->t->cols[m->col];
+    uint64_t u = be64(p);
+    if (m->direct == D_FLOAT8)
+        memcpy(&c->v.f64[row], &u, sizeof(double));
+    else if (m->direct == D_INT8)
+        c->v.i64[row] = (int64_t)u;
+    else
+        c->v.i64[row] = timestamp_to_unix((int64_t)u);
+    return 0;
+}
+
+static int malformed(const struct fetch *f, const struct colmap *m, struct cp_error *err)
+{
+    return cp_error_set(err, CP_EDATA, "%s: malformed value in column '%s'", f->origin, m->name);
+}
+
 static int store_field(struct fetch *f, int i, size_t row, const char *p, int len,
                        struct cp_error *err)
 {
@@ -383,9 +428,10 @@ static int store_field(struct fetch *f, int i, size_t row, const char *p, int le
         return 0; /* NULL: the row was added as missing */
     struct value v;
     const struct colmap *m = &f->map[i];
+    if (m->direct != D_NONE)
+        return store_direct(f, m, row, p, len) < 0 ? malformed(f, m, err) : 0;
     if (decode(m->type, p, (size_t)len, &v) < 0)
-        return cp_error_set(err, CP_EDATA, "%s: malformed value in column '%s'", f->origin,
-                            m->name);
+        return malformed(f, m, err);
     if (m->col < 0)
         return store_extra(f, row, &v, err);
     int rc = store(f, m->col, row, &v);
@@ -421,6 +467,7 @@ static int map_columns(struct fetch *f, const PGresult *desc, struct cp_error *e
         m->col = cp_table_find(f->t, m->name);
         if (m->col < 0 && (m->col = cp_table_add_column(f->t, m->name, natural_type(m->type))) < 0)
             return cp_error_oom(err);
+        m->direct = direct_kind(m->type, f->t->cols[m->col].type);
     }
     return 0;
 }
@@ -433,6 +480,17 @@ static long add_row(struct fetch *f, struct cp_error *err)
     return row;
 }
 
+/* Ask the server to stop sending the rest of a query that has failed on our side. */
+static void cancel_query(PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel(conn);
+    char buf[256];
+    if (cancel) {
+        PQcancel(cancel, buf, sizeof(buf));
+        PQfreeCancel(cancel);
+    }
+}
+
 /* ---- single-row mode --------------------------------------------------------------- */
 
 static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const struct cp_pg_params *p,
@@ -442,7 +500,7 @@ static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const stru
     if (!PQsendQueryParams(conn, q->sql, (int)p->n, NULL, values, NULL, NULL, 1) ||
         !PQsetSingleRowMode(conn))
         return cp_pg_result_error(conn, NULL, q->origin, err);
-    int rc = 0;
+    int rc = 0, cancelled = 0;
     PGresult *res;
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
@@ -462,14 +520,9 @@ static int fetch_singlerow(PGconn *conn, const struct cp_pg_query *q, const stru
             f->rows++;
         }
         PQclear(res);
-        if (rc < 0 && PQstatus(conn) == CONNECTION_OK) {
-            /* Stop the server sending the rest; the loop drains what is in flight. */
-            PGcancel *cancel = PQgetCancel(conn);
-            char buf[256];
-            if (cancel) {
-                PQcancel(cancel, buf, sizeof(buf));
-                PQfreeCancel(cancel);
-            }
+        if (rc < 0 && !cancelled && PQstatus(conn) == CONNECTION_OK) {
+            cancel_query(conn); /* once; the loop drains what is in flight */
+            cancelled = 1;
         }
     }
     return rc;
@@ -499,8 +552,8 @@ static int set_params(PGconn *conn, const struct cp_pg_query *q, const struct cp
     return rc;
 }
 
-/* Parse the tuples of one CopyData buffer (the first also carries the file header). */
-static int copy_tuples(struct fetch *f, const char *buf, int len, int *header, int *done,
+/* Parse the tuples of a run of whole CopyData messages (the first carries the file header). */
+static int copy_tuples(struct fetch *f, const char *buf, size_t len, int *header, int *done,
                        struct cp_error *err)
 {
     const char *p = buf, *end = buf + len;
@@ -566,16 +619,10 @@ static int describe(PGconn *conn, const char *sql, const char *origin, PGresult 
     return 0;
 }
 
-/* After a failure in the middle of a COPY: stop the server and drain the connection, so it
- * can still roll back. */
-static void copy_abort(PGconn *conn)
+/* After a failure in the middle of a COPY (the server asked to cancel it): drain the
+ * connection, so it can still roll back. */
+static void copy_drain(PGconn *conn)
 {
-    PGcancel *cancel = PQgetCancel(conn);
-    char buf[256];
-    if (cancel) {
-        PQcancel(cancel, buf, sizeof(buf));
-        PQfreeCancel(cancel);
-    }
     char *row;
     while (PQgetCopyData(conn, &row, 0) > 0)
         PQfreemem(row);
@@ -584,22 +631,32 @@ static void copy_abort(PGconn *conn)
         PQclear(res);
 }
 
+/* The rows of the COPY, decoded while the reader thread receives the next ones. */
 static int copy_stream(PGconn *conn, const char *origin, struct fetch *f, struct cp_error *err)
 {
-    int header = 0, done = 0, rc = 0, n;
-    char *buf = NULL;
-    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-        f->bytes += n;
-        if (!done)
-            rc = copy_tuples(f, buf, n, &header, &done, err);
-        PQfreemem(buf);
-        if (rc < 0) {
-            copy_abort(conn);
-            return rc;
-        }
+    struct cp_pg_copy_reader r;
+    int header = 0, done = 0, rc, last = -1;
+    const char *buf;
+    size_t n;
+    if ((rc = cp_pg_copy_reader_start(&r, conn, COPY_CHUNK_BYTES, err)) < 0) {
+        cancel_query(conn);
+        copy_drain(conn);
+        return rc;
+    }
+    while (cp_pg_copy_reader_next(&r, &buf, &n, &last)) {
+        f->bytes += (long long)n;
+        if (!done && (rc = copy_tuples(f, buf, n, &header, &done, err)) < 0)
+            break;
+    }
+    if (rc < 0)
+        cp_pg_copy_reader_cancel(&r);
+    cp_pg_copy_reader_stop(&r);
+    if (rc < 0) {
+        copy_drain(conn);
+        return rc;
     }
     PGresult *res = PQgetResult(conn);
-    if (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)
+    if (last == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = cp_pg_result_error(conn, res, origin, err);
     PQclear(res);
     while ((res = PQgetResult(conn)) != NULL)

@@ -394,6 +394,45 @@ TEST(connection_failures_are_clear)
     cp_strbuf_release(&d);
 }
 
+static const enum cp_pg_fetch fetch_modes[] = {CP_PG_FETCH_COPY, CP_PG_FETCH_SINGLEROW};
+static const char *const fetch_mode_names[] = {"copy", "singlerow"};
+
+/* One query (its :cell_ids bound to `cell_ids`) into table t on a new connection, which is
+ * checked still usable afterwards; fail_at > 0 fails that allocation of the fetch and every
+ * later one. The fetch's code; *rows gets the rows received. */
+static int fetch_sql(const char *sql, const char *cell_ids, enum cp_pg_fetch mode,
+                     struct cp_table *t, long long *rows, long fail_at, struct cp_error *err)
+{
+    struct cp_pg_query q;
+    struct cp_pg_params p = {0};
+    struct cp_config cfg;
+    PGconn *conn = NULL;
+    if (load_config(&cfg, NULL) < 0)
+        return -CP_ECONFIG;
+    int rc = cp_pg_query_compile(&q, sql, "test.sql", err);
+    if (rc == 0)
+        rc = cp_pg_params_bind(&p, &q, &cfg, cell_ids, err);
+    if (rc == 0)
+        rc = cp_pg_connect(&conn, dsn, err);
+    if (rc == 0) {
+        if (fail_at > 0)
+            cp_alloc_fail_at(fail_at);
+        rc = cp_pg_fetch_table(conn, &q, &p, mode, t, rows, NULL, err);
+        cp_alloc_fail_at(0);
+        /* the connection is still good after a failed fetch: the server was stopped and
+         * the rest drained */
+        PGresult *res = PQexec(conn, "SELECT 1");
+        T_REPORT(PQresultStatus(res) == PGRES_TUPLES_OK, "connection after the fetch: %s",
+                 PQerrorMessage(conn));
+        PQclear(res);
+    }
+    cp_pg_close(conn);
+    cp_pg_params_release(&p);
+    cp_pg_query_release(&q);
+    cp_config_release(&cfg);
+    return rc;
+}
+
 /* Every type the decoder reads, with values computed by hand. */
 TEST(binary_types_decode)
 {
@@ -403,22 +442,11 @@ TEST(binary_types_decode)
                       " 7::int4 AS i4, (-2)::int2 AS i2, 1.25::float4 AS f4,\n"
                       " '1999-12-31 23:59:59.5'::timestamp AS ts, 'x'::varchar AS v,\n"
                       " NULL::float8 AS nul, '{\"k\": 2}'::jsonb AS j, :cell_ids::text AS p";
-    const char *modes[] = {"copy", "singlerow"};
     for (int m = 0; m < 2; m++) {
-        struct cp_pg_query q;
-        struct cp_pg_params p;
-        struct cp_config cfg;
         struct cp_error err = {0};
-        PGconn *conn = NULL;
         struct cp_table *t = cp_table_new("t");
-        if (load_config(&cfg, NULL) < 0)
-            return;
-        CHECK_INT(cp_pg_query_compile(&q, sql, "types.sql", &err), 0);
-        CHECK_INT(cp_pg_params_bind(&p, &q, &cfg, "it's", &err), 0);
-        CHECK_INT(cp_pg_connect(&conn, dsn, &err), 0);
-        int rc = cp_pg_fetch_table(conn, &q, &p, m == 0 ? CP_PG_FETCH_COPY : CP_PG_FETCH_SINGLEROW,
-                                   t, NULL, NULL, &err);
-        T_REPORT(rc == 0, "%s: %s", modes[m], err.msg);
+        int rc = fetch_sql(sql, "it's", fetch_modes[m], t, NULL, 0, &err);
+        T_REPORT(rc == 0, "%s: %s", fetch_mode_names[m], err.msg);
         CHECK_INT(t->nrows, 1);
         if (rc == 0 && t->nrows == 1) {
             CHECK(cp_table_f64(t, "n1")[0] == 1.5);
@@ -439,10 +467,76 @@ TEST(binary_types_decode)
             CHECK_STR(cp_table_str(t, "p")[0], "it's");
         }
         cp_table_free(t);
-        cp_pg_close(conn);
-        cp_pg_params_release(&p);
-        cp_pg_query_release(&q);
-        cp_config_release(&cfg);
+    }
+}
+
+/* Megabytes of rows (the COPY reader hands them over in many chunks) and one row larger
+ * than a chunk: every row arrives once, in order. */
+TEST(long_stream_keeps_every_row_in_order)
+{
+    const char *sql = "SELECT i, repeat('x', CASE WHEN i = 5000 THEN 300000 ELSE i % 7 END) AS s,\n"
+                      "       i * 0.5 AS h\n"
+                      "  FROM generate_series(1, 100000) i ORDER BY i";
+    for (int m = 0; m < 2; m++) {
+        struct cp_error err = {0};
+        struct cp_table *t = cp_table_new("t");
+        long long rows = 0;
+        int rc = fetch_sql(sql, "", fetch_modes[m], t, &rows, 0, &err);
+        T_REPORT(rc == 0, "%s: %s", fetch_mode_names[m], err.msg);
+        CHECK_INT(rows, 100000);
+        CHECK_INT(t->nrows, 100000);
+        const int64_t *i = cp_table_i64(t, "i");
+        char **str = cp_table_str(t, "s");
+        const double *h = cp_table_f64(t, "h");
+        size_t bad = 0;
+        for (size_t r = 0; i && str && h && r < t->nrows; r++) {
+            size_t want = r + 1 == 5000 ? 300000 : (r + 1) % 7;
+            if (i[r] != (int64_t)r + 1 || !str[r] || strlen(str[r]) != want ||
+                h[r] != 0.5 * (r + 1))
+                bad++;
+        }
+        T_REPORT(i && str && h && bad == 0, "%s: %zu rows out of place", fetch_mode_names[m], bad);
+        cp_table_free(t);
+    }
+}
+
+/* A value that does not convert, deep in the stream: the row is named, the code is
+ * CP_EDATA, and the connection survives (fetch_sql checks it). */
+TEST(bad_value_mid_stream_is_clear)
+{
+    const char *sql = "SELECT i, CASE WHEN i = 60000 THEN 'oops' ELSE i::text END AS v\n"
+                      "  FROM generate_series(1, 100000) i ORDER BY i";
+    for (int m = 0; m < 2; m++) {
+        struct cp_error err = {0};
+        struct cp_table *t = cp_table_new("t");
+        cp_table_add_column(t, "v", CP_F64);
+        CHECK_INT(fetch_sql(sql, "", fetch_modes[m], t, NULL, 0, &err), -CP_EDATA);
+        T_REPORT(strstr(err.msg, "test.sql: row 60000: column 'v' does not convert to") != NULL,
+                 "%s: message: %s", fetch_mode_names[m], err.msg);
+        cp_table_free(t);
+    }
+}
+
+/* Fail each allocation of a fetch in turn (every one of the first 60, then a sample): a
+ * clean "out of memory", never a crash or a hung connection, until the run succeeds. */
+TEST(fetch_allocation_failures_are_clean)
+{
+    const char *sql = "SELECT i, repeat('y', 90) AS s FROM generate_series(1, 3000) i";
+    for (int m = 0; m < 2; m++) {
+        int ok = 0, clean = 1;
+        for (long n = 1; n < 100000 && !ok && clean; n += n < 60 ? 1 : 97) {
+            struct cp_error err = {0};
+            struct cp_table *t = cp_table_new("t");
+            int rc = fetch_sql(sql, "", fetch_modes[m], t, NULL, n, &err);
+            if (rc == 0)
+                ok = t->nrows == 3000;
+            else if (rc != -CP_EINTERNAL || strstr(err.msg, "out of memory") == NULL) {
+                T_REPORT(0, "%s: allocation %ld: code %d: %s", fetch_mode_names[m], n, rc, err.msg);
+                clean = 0;
+            }
+            cp_table_free(t);
+        }
+        T_REPORT(ok && clean, "%s: no clean run", fetch_mode_names[m]);
     }
 }
 
@@ -609,6 +703,9 @@ int main(void)
     RUN(injection_through_filters_has_no_effect);
     RUN(extra_never_overrides_a_column);
     RUN(binary_types_decode);
+    RUN(long_stream_keeps_every_row_in_order);
+    RUN(bad_value_mid_stream_is_clear);
+    RUN(fetch_allocation_failures_are_clean);
     RUN(backend_terminated_mid_extraction);
     RUN(connection_failures_are_clear);
     RUN(ingest_is_idempotent_and_newest_wins);
