@@ -26,7 +26,8 @@ struct cp_csv {
     size_t fcap;
 };
 
-/* Open path (kept, not copied: it must outlive the reader) for reading; sep is the separator (',' ';' '\t'). 0 or -1 with errno. */
+/* Open path (kept, not copied: it must outlive the reader) for reading; sep is the separator (','
+ * ';' '\t'). 0 or -1 with errno. */
 int cp_csv_open(struct cp_csv *r, const char *path, char sep);
 /* Read from an open stream (not closed by cp_csv_close). */
 void cp_csv_from_file(struct cp_csv *r, FILE *f, char sep);

@@ -2,9 +2,9 @@
 #define CELLPIPE_HTML_H
 /*
  * index.html, the report as one self-contained page (src/sinks/html.c): KPIs, flagged cells
- * with their reasons, the fleet statistics, every plot of plots/ (SVG) inlined, links to summary.pdf, workbook.xlsx,
- * results/cells.csv and the MLflow run. No scripts, no fonts or styles from the network: it
- * reads the same from a file share, a mail client or an air-gapped lab PC.
+ * with their reasons, the fleet statistics, every plot of plots/ (SVG) inlined, links to
+ * summary.pdf, workbook.xlsx, results/cells.csv and the MLflow run. No scripts, no fonts or styles
+ * from the network: it reads the same from a file share, a mail client or an air-gapped lab PC.
  *
  * cp_sink_html is a CP_SINK_STAGED sink placed after the plots, PDF, workbook and MLflow
  * sinks and before the manifest. A missing plots/ folder gives a page without plots; an SVG

@@ -22,19 +22,19 @@ typedef struct json_t json_t;
 #define CP_ML_FORMAT_VERSION 1
 
 struct cp_ml_saved {
-    char *name;          /* the models: entry's name */
-    char *task;          /* "regression" or "classification" */
-    char *algorithm;     /* "elastic_net", "ridge", "logistic" */
-    char *target;        /* "log10_cycle_life", or the classification rule / column */
+    char *name;           /* the models: entry's name */
+    char *task;           /* "regression" or "classification" */
+    char *algorithm;      /* "elastic_net", "ridge", "logistic" */
+    char *target;         /* "log10_cycle_life", or the classification rule / column */
     double eol_threshold; /* retention at end of life the target was taken at */
     long early_cycles;
     size_t p;
-    char **features;            /* p names */
-    double *mean, *sd, *coef;   /* p each */
+    char **features;               /* p names */
+    double *mean, *sd, *coef;      /* p each */
     double *train_min, *train_max; /* p each: the training cells' range */
     double intercept;
-    double param, l1_ratio; /* chosen hyperparameters (l1_ratio NaN unless elastic_net) */
-    double interval_level;  /* e.g. 0.9 */
+    double param, l1_ratio;          /* chosen hyperparameters (l1_ratio NaN unless elastic_net) */
+    double interval_level;           /* e.g. 0.9 */
     double interval_lo, interval_hi; /* log10 residual quantiles (regression; NaN otherwise) */
     long train_cells;
     char cells_sha256[65]; /* of the sorted training cell ids, one per line */
@@ -46,18 +46,19 @@ struct cp_ml_saved {
 json_t *cp_ml_saved_to_json(const struct cp_ml_saved *m);
 /* Decode a model.json text; `origin` names it in messages. CP_EDATA "origin: ..." for a
  * file that is not a cellpipe model of this format version or misses a field. */
-int cp_ml_saved_from_text(struct cp_ml_saved *m, const char *text, size_t len,
-                          const char *origin, struct cp_error *err);
+int cp_ml_saved_from_text(struct cp_ml_saved *m, const char *text, size_t len, const char *origin,
+                          struct cp_error *err);
 void cp_ml_saved_release(struct cp_ml_saved *m);
 
 struct cp_ml_prediction {
-    double z;             /* the linear predictor */
-    double value;         /* cycle life, or P(class 1) */
-    double lo, hi;        /* regression interval (cycles); NaN for classification */
-    int out_of_range;     /* a feature outside the training range */
+    double z;         /* the linear predictor */
+    double value;     /* cycle life, or P(class 1) */
+    double lo, hi;    /* regression interval (cycles); NaN for classification */
+    int out_of_range; /* a feature outside the training range */
 };
 
 /* x: the p feature values in the model's order. */
-void cp_ml_saved_predict(const struct cp_ml_saved *m, const double *x, struct cp_ml_prediction *out);
+void cp_ml_saved_predict(const struct cp_ml_saved *m, const double *x,
+                         struct cp_ml_prediction *out);
 
 #endif

@@ -23,19 +23,19 @@ struct cp_run;
 
 struct cp_ml_result {
     const struct cp_model_config *cfg;
-    int trained;         /* 1: trained in this run; 0: applied (`use:`) */
-    char *source;        /* "trained", or what `use:` resolved to (models:/NAME/3, a path) */
+    int trained;  /* 1: trained in this run; 0: applied (`use:`) */
+    char *source; /* "trained", or what `use:` resolved to (models:/NAME/3, a path) */
     struct cp_ml_saved model;
     char *skipped; /* not trained or not applied, and why (the report says so); NULL: done */
 
     /* per selected cell (rows of run->data.cells) */
     size_t ncells;
-    double **x;           /* ncells x p feature values (model order); NULL row: not computed */
-    double *observed;     /* target: cycle life, or label 0/1; NaN unknown */
+    double **x;             /* ncells x p feature values (model order); NULL row: not computed */
+    double *observed;       /* target: cycle life, or label 0/1; NaN unknown */
     double *pred, *lo, *hi; /* cycle life / probability, interval; NaN: no prediction */
     int *out_of_range;
-    char **note;          /* why a cell has no prediction or is not in training (NULL: none) */
-    int *in_train;        /* 1 when the cell is a training cell */
+    char **note;   /* why a cell has no prediction or is not in training (NULL: none) */
+    int *in_train; /* 1 when the cell is a training cell */
 
     /* applied models: how the predictions meet the cells whose target is known (the model
      * may have trained on some of them: docs/ml.md) */
@@ -44,8 +44,8 @@ struct cp_ml_result {
 
     /* training only */
     size_t ntrain;
-    size_t *train_row;    /* ntrain: cells row of each training cell, in cell-id order */
-    struct cp_ml_cv cv;   /* cv.n == ntrain */
+    size_t *train_row;  /* ntrain: cells row of each training cell, in cell-id order */
+    struct cp_ml_cv cv; /* cv.n == ntrain */
     int have_cv;
 };
 

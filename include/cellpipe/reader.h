@@ -50,8 +50,8 @@ enum { CP_READER_BINARY = 1 }; /* cp_reader_ops.flags: may claim files holding N
 struct cp_reader_ops {
     const char *name; /* e.g. "batteryarchive" */
     const char *description;
-    unsigned flags;                /* CP_READER_* */
-    const char *const *dialects;   /* NULL-terminated, for `inspect --formats`; may be NULL */
+    unsigned flags;              /* CP_READER_* */
+    const char *const *dialects; /* NULL-terminated, for `inspect --formats`; may be NULL */
     /* Score 0..100: how sure the reader is that this is its format, from the path and the
      * first bytes of the file (head, len <= 64 KiB). 0 = not mine. */
     int (*sniff)(const char *path, const char *head, size_t len);

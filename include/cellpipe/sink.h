@@ -33,7 +33,7 @@ struct cp_sink_ops {
     void (*failed)(struct cp_run *run, const struct cp_error *failure);
 };
 
-#define CP_SINK_LANES 8     /* lanes in one group */
+#define CP_SINK_LANES 8    /* lanes in one group */
 #define CP_SINK_LANE_LEN 4 /* sinks in one lane */
 
 /* A group's lanes run at once, the sinks of a lane one after the other; unused slots NULL. */

@@ -62,8 +62,8 @@ struct cp_statistics {
     size_t ngroups, nmetrics;
     struct cp_statistics_group *groups; /* sorted by name */
     char **metric_names;
-    struct cp_stats_corr *corr;  /* [nmetrics * nmetrics], row-major, symmetric */
-    struct cp_stats_kw *kruskal; /* [nmetrics] */
+    struct cp_stats_corr *corr;     /* [nmetrics * nmetrics], row-major, symmetric */
+    struct cp_stats_kw *kruskal;    /* [nmetrics] */
     struct cp_statistics_cmp *cmps; /* pair-major: for each pair, every metric */
     size_t ncmps;
     struct cp_stats_logrank logrank; /* all groups */
@@ -86,8 +86,9 @@ long cp_statistics_metric(const struct cp_statistics *s, const char *name);
  * `max` (0: all): "LFP-18650-A lives longer than NMC-POUCH-B: median 1,120 vs 760 cycles,
  * log-rank p = 0.003" for survival, "LFP-18650-A has a higher fade_rate than ...: median
  * 0.41 vs 0.62, Mann-Whitney p = 0.01" for metrics (not for cycle_life: over the finished
- * cells only it is biased toward the fast faders, so life differences come from log-rank). Each line is cp_malloc'ed; *out is an
- * array of *n of them (cp_statistics_lines_free). 0 or -CP_EINTERNAL.
+ * cells only it is biased toward the fast faders, so life differences come from log-rank). Each
+ * line is cp_malloc'ed; *out is an array of *n of them (cp_statistics_lines_free). 0 or
+ * -CP_EINTERNAL.
  */
 int cp_statistics_findings(const struct cp_statistics *s, size_t max, char ***out, size_t *n);
 void cp_statistics_lines_free(char **lines, size_t n);

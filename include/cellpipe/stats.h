@@ -118,8 +118,8 @@ struct cp_stats_km_step {
 };
 
 struct cp_stats_km {
-    int status;        /* CP_STATS_OK; CP_STATS_TOO_FEW when no finite time */
-    size_t n, events;  /* cells used, events among them */
+    int status;                     /* CP_STATS_OK; CP_STATS_TOO_FEW when no finite time */
+    size_t n, events;               /* cells used, events among them */
     struct cp_stats_km_step *steps; /* in increasing t; cp_stats_km_release() frees */
     size_t nsteps;
     double median, median_lo, median_hi; /* NaN when not reached */
@@ -142,13 +142,13 @@ void cp_stats_km_release(struct cp_stats_km *km);
  * No event at all: chi2 and p are NaN.
  */
 struct cp_stats_logrank {
-    int status;   /* CP_STATS_OK or CP_STATS_TOO_FEW */
-    size_t n, k;  /* cells with a finite time, groups */
+    int status;  /* CP_STATS_OK or CP_STATS_TOO_FEW */
+    size_t n, k; /* cells with a finite time, groups */
     double chi2, df, p;
 };
 
 /* group[i] in [0, k) is cell i's group. 0, or -CP_EINTERNAL when out of memory. */
-int cp_stats_logrank(const double *time, const int *event, const size_t *group, size_t n,
-                     size_t k, struct cp_stats_logrank *out);
+int cp_stats_logrank(const double *time, const int *event, const size_t *group, size_t n, size_t k,
+                     struct cp_stats_logrank *out);
 
 #endif

@@ -13,16 +13,10 @@
 
 enum { F_QD2, F_QMAX, F_SLOPE, F_ICPT, F_FADE, F_CEMEAN, F_CESD, F_TEMP, F_IR2, F_IRCHG, F_COUNT };
 
-static const char *const feature_name[F_COUNT] = {"qd_2",
-                                                  "qd_max_minus_qd_2",
-                                                  "qd_slope_last10",
-                                                  "qd_intercept_last10",
-                                                  "qd_fade_rel",
-                                                  "ce_mean",
-                                                  "ce_sd",
-                                                  "temperature_mean_c",
-                                                  "ir_2",
-                                                  "ir_change"};
+static const char *const feature_name[F_COUNT] = {
+    "qd_2",        "qd_max_minus_qd_2", "qd_slope_last10", "qd_intercept_last10",
+    "qd_fade_rel", "ce_mean",           "ce_sd",           "temperature_mean_c",
+    "ir_2",        "ir_change"};
 
 struct cols {
     const int64_t *cyc;

@@ -154,9 +154,8 @@ static int decode(const json_t *o, struct cp_ml_saved *m, const char **bad)
     const char *sha = json_string_value(json_object_get(o, "cells_sha256"));
     TRY("cells_sha256", sha && strlen(sha) == 64 ? 0 : -1);
     memcpy(m->cells_sha256, sha, 65);
-    TRY("task", strcmp(m->task, "regression") == 0 || strcmp(m->task, "classification") == 0
-                    ? 0
-                    : -1);
+    TRY("task",
+        strcmp(m->task, "regression") == 0 || strcmp(m->task, "classification") == 0 ? 0 : -1);
     TRY("intercept", isfinite(m->intercept) ? 0 : -1);
     for (size_t j = 0; j < m->p; j++)
         TRY("sd", isfinite(m->coef[j]) && isfinite(m->mean[j]) && m->sd[j] > 0 ? 0 : -1);
@@ -168,8 +167,8 @@ static int decode(const json_t *o, struct cp_ml_saved *m, const char **bad)
     return 0;
 }
 
-int cp_ml_saved_from_text(struct cp_ml_saved *m, const char *text, size_t len,
-                          const char *origin, struct cp_error *err)
+int cp_ml_saved_from_text(struct cp_ml_saved *m, const char *text, size_t len, const char *origin,
+                          struct cp_error *err)
 {
     memset(m, 0, sizeof(*m));
     json_error_t je;

@@ -10,7 +10,6 @@
 #include "cellpipe/error.h"
 #include "statistics_internal.h"
 
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -89,7 +88,7 @@ static void members_free(struct stats_members *m)
 }
 
 size_t stats_gather(const struct cp_statistics_input *in, const struct stats_members *m, size_t g,
-                     size_t metric, double *v, int *event)
+                    size_t metric, double *v, int *event)
 {
     size_t n = 0;
     for (size_t k = m->start[g]; k < m->start[g + 1]; k++) {
@@ -161,8 +160,8 @@ static int kruskal(const struct cp_statistics_input *in, struct cp_statistics *s
 }
 
 int stats_logrank_of(const struct cp_statistics_input *in, const struct stats_members *m,
-                   const size_t *gsel, size_t k, double *t, int *ev, size_t *grp,
-                   struct cp_stats_logrank *out)
+                     const size_t *gsel, size_t k, double *t, int *ev, size_t *grp,
+                     struct cp_stats_logrank *out)
 {
     size_t n = 0;
     for (size_t j = 0; j < k; j++) {
@@ -177,8 +176,8 @@ int stats_logrank_of(const struct cp_statistics_input *in, const struct stats_me
 int cp_statistics_compute(const struct cp_statistics_input *in, struct cp_statistics *out,
                           struct cp_error *err)
 {
-    *out = (struct cp_statistics){.alpha = in->alpha, .level = in->level,
-                                  .correction = in->correction};
+    *out = (struct cp_statistics){
+        .alpha = in->alpha, .level = in->level, .correction = in->correction};
     struct stats_members m = {0};
     double *buf = cp_malloc((in->ncells + 1) * sizeof *buf);
     int *ev = cp_malloc((in->ncells + 1) * sizeof *ev);

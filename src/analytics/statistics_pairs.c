@@ -26,8 +26,9 @@ int stats_pairs_resolve(const struct cp_statistics_input *in, struct cp_statisti
             return cp_error_set(err, CP_ECONFIG, "no cell has group '%s' (compare: \"%s vs %s\")",
                                 missing, in->pair_a[i], in->pair_b[i]);
         if (a == b)
-            return cp_error_set(err, CP_ECONFIG, "compare: \"%s vs %s\" compares a group with itself",
-                                in->pair_a[i], in->pair_b[i]);
+            return cp_error_set(err, CP_ECONFIG,
+                                "compare: \"%s vs %s\" compares a group with itself", in->pair_a[i],
+                                in->pair_b[i]);
         s->lrs[s->nlrs++] = (struct cp_statistics_lr){.a = (size_t)a, .b = (size_t)b};
     }
     return 0;

@@ -33,8 +33,8 @@ static int row(struct cp_table *t, const struct key *k, const char *stat, double
 }
 
 /* Rows for n statistics named names[i] with values v[i]. */
-static int rows(struct cp_table *t, const struct key *k, const char *const *names,
-                const double *v, size_t n)
+static int rows(struct cp_table *t, const struct key *k, const char *const *names, const double *v,
+                size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (row(t, k, names[i], v[i]) < 0)
@@ -46,17 +46,17 @@ static int rows(struct cp_table *t, const struct key *k, const char *const *name
 
 static int descriptive(struct cp_table *t, const struct cp_statistics *s)
 {
-    static const char *const names[] = {"n",      "mean",    "sd",      "median",
-                                        "q1",     "q3",      "min",     "max",
+    static const char *const names[] = {"n",       "mean",    "sd",        "median",
+                                        "q1",      "q3",      "min",       "max",
                                         "mean_lo", "mean_hi", "median_lo", "median_hi"};
     for (size_t g = 0; g < s->ngroups; g++)
         for (size_t j = 0; j < s->nmetrics; j++) {
             const struct cp_stats_desc *d = &s->groups[g].desc[j];
-            double v[] = {(double)d->n, d->mean,    d->sd,      d->median,    d->q1,
-                          d->q3,        d->min,     d->max,     d->mean_lo,   d->mean_hi,
-                          d->median_lo, d->median_hi};
-            struct key k = {"descriptive", s->groups[g].name, NULL, s->metric_names[j], NULL,
-                            d->n ? NULL : "no values"};
+            double v[] = {(double)d->n, d->mean,    d->sd,        d->median,
+                          d->q1,        d->q3,      d->min,       d->max,
+                          d->mean_lo,   d->mean_hi, d->median_lo, d->median_hi};
+            struct key k = {"descriptive", s->groups[g].name,        NULL, s->metric_names[j],
+                            NULL,          d->n ? NULL : "no values"};
             if (ROWS(t, &k, names, v) < 0)
                 return -1;
         }
@@ -65,13 +65,16 @@ static int descriptive(struct cp_table *t, const struct cp_statistics *s)
 
 static int correlation(struct cp_table *t, const struct cp_statistics *s)
 {
-    static const char *const names[] = {"n", "pearson_r", "pearson_p", "spearman_r",
-                                        "spearman_p"};
+    static const char *const names[] = {"n", "pearson_r", "pearson_p", "spearman_r", "spearman_p"};
     for (size_t a = 0; a < s->nmetrics; a++)
         for (size_t b = a + 1; b < s->nmetrics; b++) {
             const struct cp_stats_corr *c = &s->corr[a * s->nmetrics + b];
             double v[] = {(double)c->n, c->pearson_r, c->pearson_p, c->spearman_r, c->spearman_p};
-            struct key k = {"correlation", "all", NULL, s->metric_names[a], s->metric_names[b],
+            struct key k = {"correlation",
+                            "all",
+                            NULL,
+                            s->metric_names[a],
+                            s->metric_names[b],
                             c->status == CP_STATS_TOO_FEW ? TOO_FEW : NULL};
             if (ROWS(t, &k, names, v) < 0)
                 return -1;
@@ -81,18 +84,30 @@ static int correlation(struct cp_table *t, const struct cp_statistics *s)
 
 static int comparison(struct cp_table *t, const struct cp_statistics *s)
 {
-    static const char *const names[] = {"n",          "n_b",           "mann_whitney_u",
-                                        "mann_whitney_p", "mann_whitney_p_adjusted",
-                                        "mann_whitney_exact", "welch_t", "welch_df", "welch_p",
-                                        "welch_p_adjusted", "cliff_delta"};
+    static const char *const names[] = {"n",
+                                        "n_b",
+                                        "mann_whitney_u",
+                                        "mann_whitney_p",
+                                        "mann_whitney_p_adjusted",
+                                        "mann_whitney_exact",
+                                        "welch_t",
+                                        "welch_df",
+                                        "welch_p",
+                                        "welch_p_adjusted",
+                                        "cliff_delta"};
     for (size_t i = 0; i < s->ncmps; i++) {
         const struct cp_statistics_cmp *c = &s->cmps[i];
         const struct cp_stats_cmp *m = &c->cmp;
-        double v[] = {(double)m->n1, (double)m->n2, m->u,   m->u_p,    c->u_p_adj,
-                      m->status ? NAN : m->u_exact, m->t, m->t_df,   m->t_p,
+        double v[] = {(double)m->n1, (double)m->n2, m->u,
+                      m->u_p,        c->u_p_adj,    m->status ? NAN : m->u_exact,
+                      m->t,          m->t_df,       m->t_p,
                       c->t_p_adj,    m->cliff_delta};
-        struct key k = {"comparison", s->groups[c->a].name, s->groups[c->b].name,
-                        s->metric_names[c->metric], NULL, m->status ? TOO_FEW : NULL};
+        struct key k = {"comparison",
+                        s->groups[c->a].name,
+                        s->groups[c->b].name,
+                        s->metric_names[c->metric],
+                        NULL,
+                        m->status ? TOO_FEW : NULL};
         if (ROWS(t, &k, names, v) < 0)
             return -1;
     }
@@ -105,8 +120,8 @@ static int kruskal(struct cp_table *t, const struct cp_statistics *s)
     for (size_t j = 0; j < s->nmetrics; j++) {
         const struct cp_stats_kw *w = &s->kruskal[j];
         double v[] = {(double)w->n, (double)w->k, w->h, w->df, w->p};
-        struct key k = {"kruskal", "all", NULL, s->metric_names[j], NULL,
-                        w->status ? TOO_FEW : NULL};
+        struct key k = {"kruskal",          "all", NULL,
+                        s->metric_names[j], NULL,  w->status ? TOO_FEW : NULL};
         if (ROWS(t, &k, names, v) < 0)
             return -1;
     }
@@ -119,10 +134,11 @@ static int survival(struct cp_table *t, const struct cp_statistics *s)
                                         "median_life_hi"};
     for (size_t g = 0; g < s->ngroups; g++) {
         const struct cp_stats_km *km = &s->groups[g].km;
-        double v[] = {(double)km->n, (double)km->events, km->median, km->median_lo,
-                      km->median_hi};
-        struct key k = {"survival", s->groups[g].name, NULL, "cycle_life", NULL,
-                        km->n == 0 ? "no cycles" : isnan(km->median) ? "median not reached" : NULL};
+        double v[] = {(double)km->n, (double)km->events, km->median, km->median_lo, km->median_hi};
+        struct key k = {
+            "survival", s->groups[g].name,
+            NULL,       "cycle_life",
+            NULL,       km->n == 0 ? "no cycles" : isnan(km->median) ? "median not reached" : NULL};
         if (ROWS(t, &k, names, v) < 0)
             return -1;
     }
@@ -140,8 +156,7 @@ static int logrank_rows(struct cp_table *t, const struct key *k, const struct cp
 
 static int logrank(struct cp_table *t, const struct cp_statistics *s)
 {
-    struct key k = {"logrank", "all", NULL, "cycle_life", NULL,
-                    s->logrank.status ? TOO_FEW : NULL};
+    struct key k = {"logrank", "all", NULL, "cycle_life", NULL, s->logrank.status ? TOO_FEW : NULL};
     if (logrank_rows(t, &k, &s->logrank, NAN) < 0)
         return -1;
     for (size_t i = 0; i < s->nlrs; i++) {

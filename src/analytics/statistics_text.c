@@ -89,8 +89,9 @@ static void survival_text(const struct cp_statistics *s, const struct cp_statist
     fmt_value(ma, sizeof ma, a->km.median);
     fmt_value(mb, sizeof mb, b->km.median);
     fmt_p(p, sizeof p, l->p_adj);
-    snprintf(f->text, sizeof f->text, "%s lives longer than %s: median %s vs %s cycles, %slog-rank p = %s",
-             a->name, b->name, ma, mb, correction_word(s), p);
+    snprintf(f->text, sizeof f->text,
+             "%s lives longer than %s: median %s vs %s cycles, %slog-rank p = %s", a->name, b->name,
+             ma, mb, correction_word(s), p);
     f->p = l->p_adj;
 }
 
@@ -111,7 +112,8 @@ static void metric_text(const struct cp_statistics *s, const struct cp_statistic
     char ma[32], mb[32], p[32];
     fmt_pair(ma, mb, sizeof ma, da, db);
     fmt_p(p, sizeof p, c->u_p_adj);
-    snprintf(f->text, sizeof f->text, "%s has a higher %s than %s: median %s vs %s, %sMann-Whitney p = %s",
+    snprintf(f->text, sizeof f->text,
+             "%s has a higher %s than %s: median %s vs %s, %sMann-Whitney p = %s",
              s->groups[ia].name, s->metric_names[c->metric], s->groups[ib].name, ma, mb,
              correction_word(s), p);
     f->p = c->u_p_adj;

@@ -148,8 +148,10 @@ static int check_workbook(struct ctx *c, const struct cp_config *cfg, const yaml
         return cfg_fail(c, key, "expected at least one column in 'cycles_columns' (or [all])");
     for (size_t i = 0; i < l->n; i++) {
         if (!cp_cycles_column_known(l->v[i]))
-            return cfg_fail(c, key, "expected a per-cycle column in 'cycles_columns', got '%s' "
-                            "(the columns of results/cycles.csv, or [all])", l->v[i]);
+            return cfg_fail(c, key,
+                            "expected a per-cycle column in 'cycles_columns', got '%s' "
+                            "(the columns of results/cycles.csv, or [all])",
+                            l->v[i]);
         for (size_t k = 0; k < i; k++)
             if (strcmp(l->v[i], l->v[k]) == 0)
                 return cfg_fail(c, key, "'cycles_columns' names '%s' twice", l->v[i]);
@@ -185,8 +187,8 @@ static int check_config(struct ctx *c, struct cp_config *cfg, const yaml_node_t 
     if (rc == 0)
         rc = check_statistics(c, cfg, find_key(c->doc, root, "statistics"));
     if (rc == 0)
-        rc = check_workbook(c, cfg, find_key(c->doc, find_value(c->doc, root, "workbook"),
-                                             "cycles_columns"));
+        rc = check_workbook(
+            c, cfg, find_key(c->doc, find_value(c->doc, root, "workbook"), "cycles_columns"));
     if (rc == 0)
         rc = cfg_check_models(c, cfg);
     if (rc < 0)

@@ -10,8 +10,8 @@
 static const struct {
     const char *text;
     enum cp_rule_op op;
-} ops[] = {{"<=", CP_OP_LE}, {">=", CP_OP_GE}, {"==", CP_OP_EQ}, {"!=", CP_OP_NE},
-           {"<", CP_OP_LT},  {">", CP_OP_GT}};
+} ops[] = {{"<=", CP_OP_LE}, {">=", CP_OP_GE}, {"==", CP_OP_EQ},
+           {"!=", CP_OP_NE}, {"<", CP_OP_LT},  {">", CP_OP_GT}};
 
 static int column_name(const char *s, size_t n, char *out, size_t cap)
 {
@@ -52,13 +52,20 @@ int cp_model_rule_parse(const char *text, struct cp_model_rule *r)
 int cp_model_rule_holds(const struct cp_model_rule *r, double v)
 {
     switch (r->op) {
-    case CP_OP_LT: return v < r->value;
-    case CP_OP_LE: return v <= r->value;
-    case CP_OP_GT: return v > r->value;
-    case CP_OP_GE: return v >= r->value;
-    case CP_OP_EQ: return v == r->value;
-    case CP_OP_NE: return v != r->value;
-    case CP_OP_NONE: break;
+    case CP_OP_LT:
+        return v < r->value;
+    case CP_OP_LE:
+        return v <= r->value;
+    case CP_OP_GT:
+        return v > r->value;
+    case CP_OP_GE:
+        return v >= r->value;
+    case CP_OP_EQ:
+        return v == r->value;
+    case CP_OP_NE:
+        return v != r->value;
+    case CP_OP_NONE:
+        break;
     }
     return v != 0;
 }
@@ -82,8 +89,9 @@ static int check_target(struct ctx *c, struct cp_model_config *m)
                    : 0;
     }
     if (!m->target || cp_model_rule_parse(m->target, &r) < 0)
-        return fail(c, m, "expected a target for the classification: a rule such as "
-                          "'cycle_life < 550', or a 0/1 cell column");
+        return fail(c, m,
+                    "expected a target for the classification: a rule such as "
+                    "'cycle_life < 550', or a 0/1 cell column");
     return m->algorithm == CP_ALGO_ELASTIC_NET || m->algorithm == CP_ALGO_RIDGE
                ? fail(c, m, "expected algorithm logistic for a classification")
                : 0;
@@ -99,8 +107,9 @@ static int check_use(struct ctx *c, const struct cp_model_config *m)
         return 0; /* a local model.json, read at run time */
     const char *rest = m->use + 8, *sep = strpbrk(rest, "@/");
     if (!sep || sep == rest || !sep[1] || strpbrk(sep + 1, "@/"))
-        return fail(c, m, "expected 'use' as models:/NAME@ALIAS, models:/NAME/VERSION or a "
-                          "model.json path");
+        return fail(c, m,
+                    "expected 'use' as models:/NAME@ALIAS, models:/NAME/VERSION or a "
+                    "model.json path");
     if (*sep == '/')
         for (const char *v = sep + 1; *v; v++)
             if (!isdigit((unsigned char)*v))

@@ -33,10 +33,9 @@ struct col {
     int right;
 };
 
-static const struct col cols[] = {{"Model", 0.14, 0},    {"Method", 0.24, 0},
-                                  {"Status", 0.10, 0},   {"Cells", 0.07, 1},
-                                  {"CV error", 0.19, 1}, {"Baseline", 0.14, 1},
-                                  {"Beats it", 0.12, 1}};
+static const struct col cols[] = {
+    {"Model", 0.14, 0},    {"Method", 0.24, 0},   {"Status", 0.10, 0},  {"Cells", 0.07, 1},
+    {"CV error", 0.19, 1}, {"Baseline", 0.14, 1}, {"Beats it", 0.12, 1}};
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
 static void row(cairo_t *cr, struct cp_text *tx, char cells[][160], double x, double w, double y,
@@ -56,7 +55,9 @@ static void model_cells(const struct cp_ml_result *r, char c[][160])
     int reg = r->model.task && strcmp(r->model.task, "regression") == 0;
     snprintf(c[0], 160, "%s", r->cfg->name);
     snprintf(c[1], 160, "%s, %s", r->model.algorithm ? r->model.algorithm : DASH,
-             reg ? "cycle life" : r->model.target ? r->model.target : "");
+             reg               ? "cycle life"
+             : r->model.target ? r->model.target
+                               : "");
     snprintf(c[2], 160, "%s", r->skipped ? "not trained" : r->trained ? "trained" : "applied");
     snprintf(c[3], 160, "%ld", r->trained ? (long)r->ntrain : r->model.train_cells);
     snprintf(c[4], 160, DASH);
@@ -120,14 +121,17 @@ static struct cp_figure *scatter(const struct cp_ml_result *r)
 {
     struct cp_figure *fig = cp_figure_new(r->have_cv ? "Cross-validated prediction, finished cells"
                                                      : "Prediction of the finished cells");
-    struct cp_panel *p = fig ? cp_figure_add_panel(fig, CP_PANEL_XY, NULL,
-                                                   "Observed cycle life", "Predicted cycle life")
+    struct cp_panel *p = fig ? cp_figure_add_panel(fig, CP_PANEL_XY, NULL, "Observed cycle life",
+                                                   "Predicted cycle life")
                              : NULL;
     size_t n = 0;
     for (size_t i = 0; i < r->ncells; i++)
         n += isfinite(r->observed[i]) && isfinite(r->pred[i]);
     size_t m = r->have_cv ? r->ntrain : n;
-    struct cp_series *s = p ? cp_panel_add_series(p, r->have_cv ? "finished cell, out of fold" : "finished cell", 0, m) : NULL;
+    struct cp_series *s =
+        p ? cp_panel_add_series(p, r->have_cv ? "finished cell, out of fold" : "finished cell", 0,
+                                m)
+          : NULL;
     if (!s) {
         cp_figure_free(fig);
         return NULL;
@@ -175,9 +179,9 @@ static struct cp_figure *live(const struct cp_ml_result *r, const struct cp_run 
     struct ranked *ord = cp_malloc((r->ncells + 1) * sizeof(*ord));
     size_t n = 0;
     struct cp_figure *fig = cp_figure_new("Predicted life of the cells on test, 90 % interval");
-    struct cp_panel *p = fig ? cp_figure_add_panel(fig, CP_PANEL_INTERVALS, NULL,
-                                                   "Predicted cycle life", NULL)
-                             : NULL;
+    struct cp_panel *p =
+        fig ? cp_figure_add_panel(fig, CP_PANEL_INTERVALS, NULL, "Predicted cycle life", NULL)
+            : NULL;
     char **id = cp_table_str(run->data.cells, "cell_id");
     int rc = ord && p ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < r->ncells; i++)
@@ -190,8 +194,8 @@ static struct cp_figure *live(const struct cp_ml_result *r, const struct cp_run 
         char label[160];
         snprintf(label, sizeof label, "%s%s", id && id[i] ? id[i] : "?",
                  r->out_of_range[i] ? " (outside training range)" : "");
-        if (!cp_panel_add_row(p, label, r->pred[i], r->lo[i], r->hi[i],
-                              r->out_of_range[i] ? 1 : 0, CP_MARK_CIRCLE))
+        if (!cp_panel_add_row(p, label, r->pred[i], r->lo[i], r->hi[i], r->out_of_range[i] ? 1 : 0,
+                              CP_MARK_CIRCLE))
             rc = -1;
     }
     if (rc == 0 && n == 0)

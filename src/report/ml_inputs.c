@@ -43,8 +43,7 @@ static int fetch(const struct cp_config *cfg, const struct cp_model_config *m, c
     struct cp_error fe = {0};
     int rc = cp_mlflow_model_fetch(uri, m->use, text, len, resolved, &fe);
     if (rc < 0)
-        return cp_error_set(err, -rc, "%s:%d: model '%s': %s", cfg->path, m->line, m->name,
-                            fe.msg);
+        return cp_error_set(err, -rc, "%s:%d: model '%s': %s", cfg->path, m->line, m->name, fe.msg);
     if (!*resolved && !(*resolved = cp_strdup(m->use)))
         return cp_error_oom(err);
     return 0;

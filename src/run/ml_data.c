@@ -34,17 +34,18 @@ static int find_catalogue(const struct cp_ml_features *F, const char *name)
 /* A name of the catalogue that this data set cannot compute (no charge capacity, ...). */
 static int catalogue_name(const char *name)
 {
-    static const char *const all[] = {"qd_2",      "qd_max_minus_qd_2", "qd_slope_last10",
-                                      "qd_intercept_last10", "qd_fade_rel", "ce_mean", "ce_sd",
-                                      "temperature_mean_c",  "ir_2",    "ir_change"};
+    static const char *const all[] = {
+        "qd_2",        "qd_max_minus_qd_2", "qd_slope_last10", "qd_intercept_last10",
+        "qd_fade_rel", "ce_mean",           "ce_sd",           "temperature_mean_c",
+        "ir_2",        "ir_change"};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
         if (strcmp(all[k], name) == 0)
             return 1;
     return 0;
 }
 
-static int bad_feature(const struct cp_run *run, const struct cp_model_config *m,
-                       const char *name, const char *why, struct cp_error *err)
+static int bad_feature(const struct cp_run *run, const struct cp_model_config *m, const char *name,
+                       const char *why, struct cp_error *err)
 {
     return cp_error_set(err, CP_ECONFIG, "%s:%d: model '%s': feature '%s' %s", run->cfg->path,
                         m->line, m->name, name, why);
@@ -141,8 +142,7 @@ static int observe(struct cp_ml_result *r, const struct cp_run *run)
     if (!regression && strcmp(rule.column, "cycle_life") != 0 && col < 0)
         return -3;
     for (size_t i = 0; i < r->ncells; i++) {
-        double life = run->results[i].eol_observed > 0 ? (double)run->results[i].eol_observed
-                                                       : NAN;
+        double life = run->results[i].eol_observed > 0 ? (double)run->results[i].eol_observed : NAN;
         double v = col >= 0 ? cp_table_get_num(cells, col, i) : life;
         if (regression || isnan(v))
             r->observed[i] = v;

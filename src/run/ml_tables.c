@@ -40,18 +40,39 @@ static int regression(const struct cp_ml_result *r)
 /* ---- models ---------------------------------------------------------------------------- */
 
 static const struct tcol model_cols[] = {
-    {"model", CP_STR},          {"task", CP_STR},           {"algorithm", CP_STR},
-    {"status", CP_STR},         {"source", CP_STR},         {"note", CP_STR},
-    {"target", CP_STR},         {"features", CP_STR},       {"early_cycles", CP_I64},
-    {"train_cells", CP_I64},    {"predicted_cells", CP_I64}, {"param", CP_F64},
-    {"l1_ratio", CP_F64},       {"cv_rmse", CP_F64},        {"cv_mape", CP_F64},
-    {"cv_accuracy", CP_F64},    {"cv_balanced_accuracy", CP_F64}, {"cv_auc", CP_F64},
-    {"baseline_cv_rmse", CP_F64}, {"baseline_cv_mape", CP_F64},
-    {"baseline_cv_accuracy", CP_F64}, {"baseline_cv_balanced_accuracy", CP_F64},
-    {"baseline_cv_auc", CP_F64}, {"beats_baseline", CP_I64}, {"folds", CP_I64},
-    {"inner_folds", CP_I64},    {"seed", CP_I64},           {"register_as", CP_STR},
-    {"alias", CP_STR},          {"applied_cells", CP_I64},  {"applied_rmse", CP_F64},
-    {"applied_mape", CP_F64},   {"applied_balanced_accuracy", CP_F64},
+    {"model", CP_STR},
+    {"task", CP_STR},
+    {"algorithm", CP_STR},
+    {"status", CP_STR},
+    {"source", CP_STR},
+    {"note", CP_STR},
+    {"target", CP_STR},
+    {"features", CP_STR},
+    {"early_cycles", CP_I64},
+    {"train_cells", CP_I64},
+    {"predicted_cells", CP_I64},
+    {"param", CP_F64},
+    {"l1_ratio", CP_F64},
+    {"cv_rmse", CP_F64},
+    {"cv_mape", CP_F64},
+    {"cv_accuracy", CP_F64},
+    {"cv_balanced_accuracy", CP_F64},
+    {"cv_auc", CP_F64},
+    {"baseline_cv_rmse", CP_F64},
+    {"baseline_cv_mape", CP_F64},
+    {"baseline_cv_accuracy", CP_F64},
+    {"baseline_cv_balanced_accuracy", CP_F64},
+    {"baseline_cv_auc", CP_F64},
+    {"beats_baseline", CP_I64},
+    {"folds", CP_I64},
+    {"inner_folds", CP_I64},
+    {"seed", CP_I64},
+    {"register_as", CP_STR},
+    {"alias", CP_STR},
+    {"applied_cells", CP_I64},
+    {"applied_rmse", CP_F64},
+    {"applied_mape", CP_F64},
+    {"applied_balanced_accuracy", CP_F64},
 };
 #define NMODEL (sizeof(model_cols) / sizeof(model_cols[0]))
 
@@ -120,11 +141,16 @@ struct cp_table *cp_ml_models_table(const struct cp_run *run)
 /* ---- predictions ----------------------------------------------------------------------- */
 
 static const struct tcol pred_cols[] = {
-    {"model", CP_STR},           {"cell_id", CP_STR},
-    {"predicted_cycle_life", CP_F64}, {"predicted_cycle_life_lo", CP_F64},
-    {"predicted_cycle_life_hi", CP_F64}, {"probability", CP_F64},
-    {"predicted_class", CP_I64}, {"observed", CP_F64},
-    {"in_training", CP_I64},     {"out_of_range", CP_I64},
+    {"model", CP_STR},
+    {"cell_id", CP_STR},
+    {"predicted_cycle_life", CP_F64},
+    {"predicted_cycle_life_lo", CP_F64},
+    {"predicted_cycle_life_hi", CP_F64},
+    {"probability", CP_F64},
+    {"predicted_class", CP_I64},
+    {"observed", CP_F64},
+    {"in_training", CP_I64},
+    {"out_of_range", CP_I64},
     {"note", CP_STR},
 };
 #define NPRED (sizeof(pred_cols) / sizeof(pred_cols[0]))
@@ -171,8 +197,8 @@ struct cp_table *cp_ml_predictions_table(const struct cp_run *run)
 /* ---- one model's tables ---------------------------------------------------------------- */
 
 static const struct tcol coef_cols[] = {
-    {"feature", CP_STR},   {"coefficient", CP_F64}, {"mean", CP_F64},     {"sd", CP_F64},
-    {"per_unit", CP_F64},  {"train_min", CP_F64},   {"train_max", CP_F64},
+    {"feature", CP_STR},  {"coefficient", CP_F64}, {"mean", CP_F64},      {"sd", CP_F64},
+    {"per_unit", CP_F64}, {"train_min", CP_F64},   {"train_max", CP_F64},
 };
 
 /* The intercept first; `coefficient` is on the standardised scale, per_unit = coefficient / sd. */
@@ -186,11 +212,11 @@ struct cp_table *cp_ml_coefficients_table(const struct cp_ml_result *r)
         goto fail;
     cp_table_set_f64(t, c[1], 0, s->intercept);
     for (size_t j = 0; s->coef && j < s->p; j++) {
-        if ((row = cp_table_add_row(t)) < 0 || cp_table_set_str(t, c[0], (size_t)row,
-                                                                s->features[j]) < 0)
+        if ((row = cp_table_add_row(t)) < 0 ||
+            cp_table_set_str(t, c[0], (size_t)row, s->features[j]) < 0)
             goto fail;
-        double v[] = {s->coef[j], s->mean[j], s->sd[j], s->coef[j] / s->sd[j], s->train_min[j],
-                      s->train_max[j]};
+        double v[] = {s->coef[j],      s->mean[j],     s->sd[j], s->coef[j] / s->sd[j],
+                      s->train_min[j], s->train_max[j]};
         for (int k = 0; k < 6; k++)
             cp_table_set_f64(t, c[1 + k], (size_t)row, v[k]);
     }
@@ -201,8 +227,8 @@ fail:
 }
 
 static const struct tcol cv_cols[] = {
-    {"cell_id", CP_STR}, {"fold", CP_I64}, {"observed", CP_F64}, {"predicted", CP_F64},
-    {"baseline", CP_F64},
+    {"cell_id", CP_STR},   {"fold", CP_I64},     {"observed", CP_F64},
+    {"predicted", CP_F64}, {"baseline", CP_F64},
 };
 
 /* Out-of-fold predictions: cycles for a regression (10^ of the log10 fit), probabilities for a

@@ -25,10 +25,14 @@
 static enum cp_ml_algo algo_of(const struct cp_model_config *m)
 {
     switch (m->algorithm) {
-    case CP_ALGO_RIDGE: return CP_ML_RIDGE;
-    case CP_ALGO_LOGISTIC: return CP_ML_LOGISTIC;
-    case CP_ALGO_ELASTIC_NET: return CP_ML_ENET;
-    default: return m->task == CP_TASK_CLASSIFICATION ? CP_ML_LOGISTIC : CP_ML_ENET;
+    case CP_ALGO_RIDGE:
+        return CP_ML_RIDGE;
+    case CP_ALGO_LOGISTIC:
+        return CP_ML_LOGISTIC;
+    case CP_ALGO_ELASTIC_NET:
+        return CP_ML_ENET;
+    default:
+        return m->task == CP_TASK_CLASSIFICATION ? CP_ML_LOGISTIC : CP_ML_ENET;
     }
 }
 
@@ -104,8 +108,8 @@ static int pick_training(struct cp_ml_result *r, const struct cp_run *run, struc
                  r->ntrain, need);
     else if (r->cfg->task == CP_TASK_CLASSIFICATION &&
              (counts[0] < (size_t)r->cfg->folds || counts[1] < (size_t)r->cfg->folds))
-        snprintf(why, sizeof why, "classes of %zu and %zu cells, each needs %ld (folds)",
-                 counts[0], counts[1], r->cfg->folds);
+        snprintf(why, sizeof why, "classes of %zu and %zu cells, each needs %ld (folds)", counts[0],
+                 counts[1], r->cfg->folds);
     return why[0] && skip(r, why) < 0 ? cp_error_oom(err) : 0;
 }
 
@@ -221,7 +225,8 @@ static int set_metrics(struct cp_ml_result *r)
     rc |= json_object_set_new(m, "cv_cells", json_integer((json_int_t)r->cv.n));
     rc |= json_object_set_new(m, "beats_baseline", json_boolean(r->cv.beats_baseline));
     for (int f = 0; f < r->cv.folds; f++) {
-        json_t *o = json_pack("{s:i, s:I}", "fold", f, "n", (json_int_t)r->cv.per_fold[f].metrics.n);
+        json_t *o =
+            json_pack("{s:i, s:I}", "fold", f, "n", (json_int_t)r->cv.per_fold[f].metrics.n);
         rc |= !o || put_metrics(o, "", &r->cv.per_fold[f].metrics, reg) ||
               put_metrics(o, "baseline_", &r->cv.per_fold[f].baseline, reg) ||
               json_array_append_new(folds, o);

@@ -24,9 +24,10 @@ static void verdict(const struct cp_ml_result *r, char *cv, char *base, char *be
         snprintf(cv, n, "balanced accuracy %.2f", r->cv.metrics.balanced_accuracy);
         snprintf(base, n, "%.2f", r->cv.baseline.balanced_accuracy);
     }
-    snprintf(beats, n, "%s", r->cv.beats_baseline
-                                 ? "yes"
-                                 : "no: it predicts no better than the baseline, do not rely on it");
+    snprintf(beats, n, "%s",
+             r->cv.beats_baseline
+                 ? "yes"
+                 : "no: it predicts no better than the baseline, do not rely on it");
 }
 
 static int model_row(const struct cp_ml_result *r, struct cp_strbuf *sb)

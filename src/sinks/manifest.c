@@ -112,12 +112,12 @@ static json_t *models(const struct cp_run *run)
     json_t *a = json_array();
     for (size_t i = 0; a && run->ml && i < run->ml->n; i++) {
         const struct cp_ml_result *r = &run->ml->m[i];
-        json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:O?}", "name",
-                              r->cfg->name, "task", r->model.task, "algorithm",
-                              r->model.algorithm, "status",
-                              r->skipped ? "skipped" : r->trained ? "trained" : "applied",
-                              "source", r->source, "note", r->skipped,
-                              "train_cells",
+        json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:O?}", "name", r->cfg->name,
+                              "task", r->model.task, "algorithm", r->model.algorithm, "status",
+                              r->skipped   ? "skipped"
+                              : r->trained ? "trained"
+                                           : "applied",
+                              "source", r->source, "note", r->skipped, "train_cells",
                               (json_int_t)(r->trained ? (long)r->ntrain : r->model.train_cells),
                               "metrics", r->model.metrics);
         if (!o || json_array_append_new(a, o) < 0) {

@@ -224,8 +224,7 @@ static void statistics_metrics(struct batch *b, const struct cp_statistics *s)
         stat_metric(b, gr->km.median_lo, "stats.%s.median_life_lo", gr->name);
         stat_metric(b, gr->km.median_hi, "stats.%s.median_life_hi", gr->name);
         for (size_t j = 0; j < s->nmetrics; j++)
-            stat_metric(b, gr->desc[j].median, "stats.%s.%s.median", gr->name,
-                        s->metric_names[j]);
+            stat_metric(b, gr->desc[j].median, "stats.%s.%s.median", gr->name, s->metric_names[j]);
     }
     stat_metric(b, s->logrank.p, "stats.logrank_p");
     for (size_t j = 0; j < s->nmetrics; j++)

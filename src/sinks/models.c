@@ -78,14 +78,14 @@ static json_t *training_json(const struct cp_ml_result *r)
     int lower;
     const char *metric = cp_ml_compare_metric(r, &value, &lower);
     const struct cp_model_config *m = r->cfg;
-    json_t *o = json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:O, s:O, s:{s:s, s:b, s:f}, s:[s, s, s]}", "name", m->name,
-        "task", r->model.task, "register_as",
-        m->register_as ? json_string(m->register_as) : json_null(), "alias",
-        m->register_as && m->alias ? json_string(m->alias) : json_null(), "params", params_of(r),
-        "metrics", r->model.metrics, "fold_metrics", r->model.folds, "compare", "metric", metric,
-        "lower_is_better", lower, "value", value, "artifacts", "coefficients.csv",
-        "cv_predictions.csv", "features.csv");
+    json_t *o =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:O, s:{s:s, s:b, s:f}, s:[s, s, s]}", "name",
+                  m->name, "task", r->model.task, "register_as",
+                  m->register_as ? json_string(m->register_as) : json_null(), "alias",
+                  m->register_as && m->alias ? json_string(m->alias) : json_null(), "params",
+                  params_of(r), "metrics", r->model.metrics, "fold_metrics", r->model.folds,
+                  "compare", "metric", metric, "lower_is_better", lower, "value", value,
+                  "artifacts", "coefficients.csv", "cv_predictions.csv", "features.csv");
     return o;
 }
 
@@ -95,10 +95,9 @@ static int write_model(const struct cp_run *run, const struct cp_ml_result *r, s
     char rel[512];
     snprintf(rel, sizeof rel, "models/%s", r->cfg->name);
     char *dir = cp_run_path(run, rel);
-    int rc = !dir ? cp_error_oom(err)
-             : cp_fs_mkdirs(dir) < 0
-                 ? cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir)
-                 : 0;
+    int rc = !dir                    ? cp_error_oom(err)
+             : cp_fs_mkdirs(dir) < 0 ? cp_error_errno(err, CP_ECANTCREAT, "cannot create '%s'", dir)
+                                     : 0;
     cp_free(dir);
     const char *name = r->cfg->name;
 #define REL(file) (snprintf(rel, sizeof rel, "models/%s/%s", name, file), rel)
@@ -134,7 +133,5 @@ static int models_write(struct cp_run *run, struct cp_error *err)
     return rc;
 }
 
-const struct cp_sink_ops cp_sink_models = {.name = "models",
-                                           .phase = CP_SINK_STAGED,
-                                           .enabled = models_enabled,
-                                           .write = models_write};
+const struct cp_sink_ops cp_sink_models = {
+    .name = "models", .phase = CP_SINK_STAGED, .enabled = models_enabled, .write = models_write};

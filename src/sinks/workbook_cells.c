@@ -178,8 +178,8 @@ static int fit_numbers(struct wb *wb, struct wb_col *cols, const struct fit_layo
 {
     int rc = 0;
     for (int k = 0; k < shown_params(m) && k < CP_FIT_MAXP && !rc; k++)
-        rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->param[m][k]], at->row,
-                             l->param[m][k], f->p[k]);
+        rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->param[m][k]], at->row, l->param[m][k],
+                             f->p[k]);
     if (!rc)
         rc = wb_write_number(wb, at->ws, at->sheet, &cols[l->rmse], at->row, l->rmse, f->rmse);
     if (!rc)
@@ -224,8 +224,7 @@ static int fits_rules(struct wb *wb, lxw_worksheet *ws, const struct fit_layout 
     return wb_add_rule(wb, ws, last_row, 3, 3, "=AND($D2<>\"ok\",$D2<>\"\")", wb->fill_bad);
 }
 
-static int fits_finish(struct wb *wb, struct wb_col *cols, const struct fit_layout *l,
-                       size_t rows)
+static int fits_finish(struct wb *wb, struct wb_col *cols, const struct fit_layout *l, size_t rows)
 {
     int rc = 0;
     for (int s = 0; s < wb->fits.n && !rc; s++) {

@@ -1,5 +1,6 @@
-/* A table as a sheet (wb_table_sheet), and the workbook's Models and Predictions sheets: the ml stage's tables (ml_tables.h), the same
- * columns as results/models.csv and results/predictions.csv. */
+/* A table as a sheet (wb_table_sheet), and the workbook's Models and Predictions sheets: the ml
+ * stage's tables (ml_tables.h), the same columns as results/models.csv and results/predictions.csv.
+ */
 #include "cellpipe/alloc.h"
 #include "cellpipe/ml_tables.h"
 #include "cellpipe/table.h"
@@ -38,6 +39,6 @@ int wb_sheet_models(struct wb *wb)
     if (!wb->models)
         return 0;
     int rc = owned_sheet(wb, wb->models, "Models", cp_ml_models_table(wb->run));
-    return rc ? rc : owned_sheet(wb, wb->predictions, "Predictions",
-                                 cp_ml_predictions_table(wb->run));
+    return rc ? rc
+              : owned_sheet(wb, wb->predictions, "Predictions", cp_ml_predictions_table(wb->run));
 }

@@ -16,8 +16,8 @@ static int significant_rule(struct wb *wb, const struct cp_table *t)
     char f[160], sc[LXW_MAX_COL_NAME_LENGTH], vc[LXW_MAX_COL_NAME_LENGTH];
     lxw_col_to_name(sc, (lxw_col_t)stat, 1);
     lxw_col_to_name(vc, (lxw_col_t)value, 1);
-    snprintf(f, sizeof f, "=AND(RIGHT(%s2,11)=\"_p_adjusted\",ISNUMBER(%s2),%s2<%.17g)", sc, vc,
-             vc, wb->run->statistics->alpha);
+    snprintf(f, sizeof f, "=AND(RIGHT(%s2,11)=\"_p_adjusted\",ISNUMBER(%s2),%s2<%.17g)", sc, vc, vc,
+             wb->run->statistics->alpha);
     return wb_add_rule(wb, wb->statistics, (long)t->nrows, 0, (int)t->ncols - 1, f, wb->fill_best);
 }
 

@@ -216,8 +216,8 @@ static int meta_column(struct cp_table *cells, const char *name, const struct cp
     return cp_table_add_column(cells, name, CP_STR);
 }
 
-static int read_metadata(const char *path, const struct cp_strlist *numeric,
-                         struct cp_table *cells, long long *rows, struct cp_error *err)
+static int read_metadata(const char *path, const struct cp_strlist *numeric, struct cp_table *cells,
+                         long long *rows, struct cp_error *err)
 {
     struct cp_csv r;
     int *col = NULL, rc;
@@ -454,7 +454,5 @@ static int files_load(const struct cp_config *cfg, struct cp_dataset *ds, struct
     return rc;
 }
 
-const struct cp_source_ops cp_source_files = {.name = "files",
-                                              .kind = CP_SOURCE_FILES,
-                                              .load = files_load,
-                                              .save = cp_files_save_timeseries};
+const struct cp_source_ops cp_source_files = {
+    .name = "files", .kind = CP_SOURCE_FILES, .load = files_load, .save = cp_files_save_timeseries};

@@ -294,8 +294,8 @@ static int has_column(json_t *cols, const char *name)
     return 0;
 }
 
-int redash_fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data,
-                      long query, const char *const *required, struct cp_error *err)
+int redash_fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data, long query,
+                      const char *const *required, struct cp_error *err)
 {
     json_t *cols = json_object_get(data, "columns"), *rows = json_object_get(data, "rows");
     size_t ncols = json_array_size(cols), i;

@@ -12,7 +12,7 @@
 
 /* Append the rows of a query result's "data" ({"columns": [...], "rows": [...]}) to t, columns
  * mapped by name (spec gives canonical types); CP_EDATA when a `required` column is missing. */
-int redash_fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data,
-                      long query, const char *const *required, struct cp_error *err);
+int redash_fill_table(struct cp_table *t, const struct cp_colspec *spec, json_t *data, long query,
+                      const char *const *required, struct cp_error *err);
 
 #endif

@@ -95,9 +95,10 @@ static inline int bench_formats(const struct bench_format *formats, size_t n, co
         if (only && strcmp(only, formats[k].name) != 0)
             continue;
         for (int z = 0; z < 2; z++)
-            rc |= bench_generate(&formats[k], path, sizes[z] << 20) < 0 ||
-                  bench_read(formats[k].name, formats[k].reader ? formats[k].reader : formats[k].name,
-                             path, sizes[z]) < 0;
+            rc |=
+                bench_generate(&formats[k], path, sizes[z] << 20) < 0 ||
+                bench_read(formats[k].name, formats[k].reader ? formats[k].reader : formats[k].name,
+                           path, sizes[z]) < 0;
     }
     unlink(path);
     return rc;

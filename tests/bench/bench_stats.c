@@ -80,10 +80,16 @@ int main(void)
     fill();
     for (int m = 0; m < METRICS; m++)
         cols[m] = metric[m];
-    struct cp_statistics_input in = {
-        .ncells = CELLS, .group = group, .nmetrics = METRICS, .metric_names = names,
-        .metric = cols, .time = tm, .event = event, .alpha = 0.05, .level = 0.95,
-        .correction = CP_STATS_HOLM};
+    struct cp_statistics_input in = {.ncells = CELLS,
+                                     .group = group,
+                                     .nmetrics = METRICS,
+                                     .metric_names = names,
+                                     .metric = cols,
+                                     .time = tm,
+                                     .event = event,
+                                     .alpha = 0.05,
+                                     .level = 0.95,
+                                     .correction = CP_STATS_HOLM};
     double best = INFINITY;
     size_t nrows = 0, nfind = 0;
     for (int rep = 0; rep < 5; rep++) {

@@ -1,4 +1,5 @@
-/* The pipeline file parser: YAML -> typed config, defaults and checks (include/cellpipe/config.h). */
+/* The pipeline file parser: YAML -> typed config, defaults and checks (include/cellpipe/config.h).
+ */
 #include "cellpipe/config.h"
 #include "cellpipe/error.h"
 #include "fuzz.h"

@@ -15,9 +15,11 @@ static void readers_read(const char *path)
     if (ops && cells && cycles && curves && columns &&
         cp_add_canonical_columns(cells, cp_cells_columns) == 0 &&
         cp_add_canonical_columns(cycles, cp_cycles_columns) == 0) {
-        struct cp_reader_out out = {
-            .cells = cells, .cycles = cycles, .cell_id = "cell", .curves = curves,
-            .columns = columns};
+        struct cp_reader_out out = {.cells = cells,
+                                    .cycles = cycles,
+                                    .cell_id = "cell",
+                                    .curves = curves,
+                                    .columns = columns};
         ops->read(path, &out, &err);
     }
     cp_table_free(cells);

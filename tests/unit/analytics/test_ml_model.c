@@ -13,12 +13,25 @@ static double tmin[] = {1.0, 0.99}, tmax[] = {1.1, 1.0};
 
 static struct cp_ml_saved sample(const char *task)
 {
-    struct cp_ml_saved m = {.name = "life", .task = (char *)task, .algorithm = "ridge",
-                            .target = "log10_cycle_life", .eol_threshold = 0.8,
-                            .early_cycles = 100, .p = 2, .features = names, .mean = mean,
-                            .sd = sd, .coef = coef, .train_min = tmin, .train_max = tmax,
-                            .intercept = 2.9, .param = 0.1, .l1_ratio = NAN,
-                            .interval_level = 0.9, .interval_lo = -0.05, .interval_hi = 0.04,
+    struct cp_ml_saved m = {.name = "life",
+                            .task = (char *)task,
+                            .algorithm = "ridge",
+                            .target = "log10_cycle_life",
+                            .eol_threshold = 0.8,
+                            .early_cycles = 100,
+                            .p = 2,
+                            .features = names,
+                            .mean = mean,
+                            .sd = sd,
+                            .coef = coef,
+                            .train_min = tmin,
+                            .train_max = tmax,
+                            .intercept = 2.9,
+                            .param = 0.1,
+                            .l1_ratio = NAN,
+                            .interval_level = 0.9,
+                            .interval_lo = -0.05,
+                            .interval_hi = 0.04,
                             .train_cells = 40};
     memset(m.cells_sha256, 'a', 64);
     return m;

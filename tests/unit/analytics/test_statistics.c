@@ -31,11 +31,16 @@ static void fleet_init(struct fleet *f)
     f->metric[1] = f->m1;
     f->metric[2] = f->m2;
     f->metric[3] = f->m3;
-    f->in = (struct cp_statistics_input){
-        .ncells = f->n, .group = f->group, .nmetrics = f->nmetrics ? f->nmetrics : 2,
-        .metric_names = names,
-        .metric = f->metric, .time = f->time, .event = f->event, .alpha = 0.05, .level = 0.95,
-        .correction = CP_STATS_HOLM};
+    f->in = (struct cp_statistics_input){.ncells = f->n,
+                                         .group = f->group,
+                                         .nmetrics = f->nmetrics ? f->nmetrics : 2,
+                                         .metric_names = names,
+                                         .metric = f->metric,
+                                         .time = f->time,
+                                         .event = f->event,
+                                         .alpha = 0.05,
+                                         .level = 0.95,
+                                         .correction = CP_STATS_HOLM};
 }
 
 static uint64_t rng_next(uint64_t *s)

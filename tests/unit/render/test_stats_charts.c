@@ -396,8 +396,9 @@ TEST(statistics_page)
     CHECK_INT(stats_page(&fx.run, NULL, 0, &pdf), 0);
     text = pdf_text(&pdf);
     if (text)
-        CHECK(strstr(text, "No significant difference at alpha = 0.05 (Holm-corrected p-values).") !=
-              NULL);
+        CHECK(
+            strstr(text, "No significant difference at alpha = 0.05 (Holm-corrected p-values).") !=
+            NULL);
     cp_free(text);
     cp_strbuf_release(&pdf);
     stats_release(&s);

@@ -113,7 +113,8 @@ int main(void)
 {
     struct cp_error err = {0};
     cp_log_setup(CP_LOG_ERROR, 0);
-    if (cp_config_load_buffer(&cfg, "ml-stage.yaml", yaml, sizeof yaml - 1, &err) != 0 || lab() != 0) {
+    if (cp_config_load_buffer(&cfg, "ml-stage.yaml", yaml, sizeof yaml - 1, &err) != 0 ||
+        lab() != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return 1;
     }
