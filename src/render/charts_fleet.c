@@ -89,28 +89,66 @@ static int sort_xy(struct xy *pts, size_t n)
     return 0;
 }
 
-/* Median of y over the cells of a group at each x, then a centred rolling median of
- * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
-#define SUMMARY_WINDOW 21
-static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, struct xy *pts)
+#define SUMMARY_WINDOW 21 /* points of the rolling median under a group median */
+
+/* The points of group g, finite, in pts (allocated to the group's own rows: a fleet of
+ * millions of cycles never needs a buffer of every row); their number in *n, the group's cells
+ * in *members. 0 or -1 (out of memory). */
+static int group_points(const struct spec *sp, int g, struct xy **pts, size_t *n, size_t *members)
 {
-    size_t n = 0, m = 0, members = 0;
+    size_t cap = 0;
+    *n = *members = 0;
+    for (size_t row = 0; row < chart_ncells(sp->run); row++) {
+        size_t b, e;
+        if (sp->groups.of_cell[row] == g && chart_cell_slice(sp->run, row, &b, &e) == 0)
+            cap += e - b;
+    }
+    if (!(*pts = cp_malloc((cap ? cap : 1) * sizeof(**pts))))
+        return -1;
     for (size_t row = 0; row < chart_ncells(sp->run); row++) {
         size_t b, e;
         if (sp->groups.of_cell[row] != g || chart_cell_slice(sp->run, row, &b, &e) != 0)
             continue;
-        members++;
+        (*members)++;
         double f = chart_norm_factor(sp, row, b, e);
         for (size_t i = b; i < e; i++) {
             struct xy q = {cp_table_get_num(sp->run->data.cycles, sp->xcol, i) * sp->xscale,
                            cp_table_get_num(sp->run->data.cycles, sp->ycol, i) / f * sp->yscale};
             if (isfinite(q.x) && isfinite(q.y))
-                pts[n++] = q;
+                (*pts)[(*n)++] = q;
         }
     }
-    double *ys = sort_xy(pts, n) == 0 ? cp_malloc((n ? n : 1) * sizeof(double)) : NULL;
-    if (!ys)
+    return 0;
+}
+
+/* The most points that share one x in sorted pts, and at least `at_least`. */
+static size_t longest_run(const struct xy *pts, size_t n, size_t at_least)
+{
+    size_t best = at_least;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && pts[j].x == pts[i].x; j++)
+            ;
+        if (j - i > best)
+            best = j - i;
+    }
+    return best;
+}
+
+/* Median of y over the cells of a group at each x, then a centred rolling median of
+ * SUMMARY_WINDOW points: the trend a reader looks for under per-cycle noise. */
+static int add_group_median(struct cp_panel *p, const struct spec *sp, int g)
+{
+    size_t n, m = 0, members;
+    struct xy *pts;
+    if (group_points(sp, g, &pts, &n, &members) < 0)
         return -1;
+    double *ys = sort_xy(pts, n) == 0
+                     ? cp_malloc(longest_run(pts, n, SUMMARY_WINDOW) * sizeof(double))
+                     : NULL;
+    if (!ys) {
+        cp_free(pts);
+        return -1;
+    }
     /* collapse equal x to their median, in place: pts[0..m). Only where at least half the
      * group's cells (and two) contribute: as cells end their tests the median would
      * otherwise jump between whichever few remain. */
@@ -140,17 +178,15 @@ static int add_group_median(struct cp_panel *p, const struct spec *sp, int g, st
     if (s)
         s->bold = 1;
     cp_free(ys);
+    cp_free(pts);
     return rc;
 }
 
 static int add_group_medians(struct cp_panel *p, const struct spec *sp)
 {
-    size_t cap = sp->run->data.cycles ? sp->run->data.cycles->nrows : 0;
-    struct xy *pts = cp_malloc((cap ? cap : 1) * sizeof(*pts));
-    int rc = pts ? 0 : -1;
+    int rc = 0;
     for (size_t g = 0; g < sp->groups.n && rc == 0; g++)
-        rc = add_group_median(p, sp, (int)g, pts);
-    cp_free(pts);
+        rc = add_group_median(p, sp, (int)g);
     return rc;
 }
 
