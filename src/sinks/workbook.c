@@ -238,6 +238,7 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
         rc = cp_error_set(err, CP_ECANTCREAT, "cannot create '%s'", path);
         goto cleanup;
     }
+    wb_numbers_set_fast(1);
     if ((rc = set_properties(&wb)) || (rc = add_formats(&wb)) || (rc = add_sheets(&wb)) ||
         (rc = write_sheets(&wb)))
         goto cleanup;
@@ -248,6 +249,7 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
     if ((rc = wb_lxw(&wb, e, "close")) == 0)
         log_done(&wb);
 cleanup:
+    wb_numbers_set_fast(0);
     wb_release(&wb);
     if (tmpdir)
         cp_fs_rmtree(tmpdir);

@@ -21,6 +21,16 @@
  * level); workbook_zip.c. */
 void wb_zip_set_level(int level);
 
+/* Whether this thread's number cells skip libc's %.16G (workbook_numbers.c). */
+void wb_numbers_set_fast(int on);
+/* How many number cells this thread has had formatted there. */
+uint64_t wb_numbers_written(void);
+
+/* v as printf's "%.16G" prints it, into out (WB_NUMBER_MAX bytes, not terminated); returns the
+ * length. */
+#define WB_NUMBER_MAX 32
+size_t wb_format_16g(double v, char *out);
+
 #define WB_MAX_ROW 1048575L /* last zero-based row Excel has */
 #define WB_MAX_WIDTH 60.0
 #define WB_MAX_SHEETS 64

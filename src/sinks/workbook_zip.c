@@ -2,12 +2,12 @@
  * The deflate level of workbook.xlsx (workbook.compression).
  *
  * libxlsxwriter 1.1.4 zips the package through minizip at zlib's default level (6) and has no
- * option for it; deflate is then more than half of the workbook's time (docs/performance.md,
- * "Workbook"). cellpipe defines minizip's zipOpenNewFileInZip4_64 itself: the dynamic linker
- * binds libxlsxwriter's call to the executable's definition first (ELF symbol interposition),
- * and this one forwards to minizip's own (dlsym RTLD_NEXT) with the level the calling thread
- * set. Nothing else in cellpipe writes through minizip, and a thread that set no level passes
- * the library's own through, so every other caller is unchanged.
+ * option for it; deflate is then more than half of the workbook's time (docs/workbook.md,
+ * "Memory and speed"). cellpipe defines minizip's zipOpenNewFileInZip4_64 itself: the dynamic
+ * linker binds libxlsxwriter's call to the executable's definition first (ELF symbol
+ * interposition), and this one forwards to minizip's own (dlsym RTLD_NEXT) with the level the
+ * calling thread set. Nothing else in cellpipe writes through minizip, and a thread that set no
+ * level passes the library's own through, so every other caller is unchanged.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>

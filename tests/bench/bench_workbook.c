@@ -32,7 +32,7 @@
 #include "cellpipe/workbook.h"
 #include <xlsxwriter.h>
 
-#include "../../src/sinks/workbook_internal.h" /* wb_zip_set_level */
+#include "../../src/sinks/workbook_internal.h" /* wb_zip_set_level, wb_numbers_set_fast */
 
 /* A "VmRSS:"-style line of /proc/self/status, in KiB (-1 when unavailable). */
 static long status_kib(const char *key)
@@ -59,7 +59,8 @@ static int reset_peak(void)
 }
 
 /* The cycles table written with nothing but libxlsxwriter calls, zipped at the sink's deflate
- * level (workbook.compression): what the library costs. */
+ * level (workbook.compression) and with the sink's number cells (workbook_numbers.c): what the
+ * library costs. CP_BENCH_LIBC_NUMBERS=1 leaves the numbers to libc's %.16G. */
 static int raw_write(const struct cp_table *t, const char *path, int level)
 {
     lxw_workbook_options o = {.constant_memory = 1, .use_zip64 = 1};
@@ -67,6 +68,8 @@ static int raw_write(const struct cp_table *t, const char *path, int level)
     lxw_worksheet *ws = NULL;
     if (!book)
         return -1;
+    const char *libc = getenv("CP_BENCH_LIBC_NUMBERS");
+    wb_numbers_set_fast(!(libc && *libc == '1'));
     for (size_t r = 0; r < t->nrows; r++) {
         lxw_row_t row = (lxw_row_t)(r % 1048576);
         if (row == 0 && !(ws = workbook_add_worksheet(book, NULL)))
@@ -86,6 +89,7 @@ static int raw_write(const struct cp_table *t, const char *path, int level)
     wb_zip_set_level(level);
     int rc = workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
     wb_zip_set_level(0);
+    wb_numbers_set_fast(0);
     return rc;
 }
 
