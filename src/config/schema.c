@@ -282,7 +282,8 @@ static const struct cp_field report_fields[] = {
      "cells listed in summary.pdf's tables; past it the flagged and earliest end of life"},
     {"html", F_BOOL, RE(html), 0, NULL, NULL, NOR, "true", "write index.html"},
     {"threads", F_LONG, RE(threads), 0, NULL, NULL, 0, 1024, "0",
-     "outputs written at once, 0 = cores, 1 = one after another"},
+     "outputs written at once, and threads deflating the workbook; 0 = cores, 1 = one thing at a "
+     "time"},
     {"timeseries_bdf", F_BOOL, RE(timeseries_bdf), 0, NULL, NULL, NOR, "false",
      "timeseries/<cell_id>.bdf.csv (Battery Data Format) of every raw time series a files "
      "source reads"},

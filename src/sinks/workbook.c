@@ -16,6 +16,7 @@
 #include "cellpipe/fs.h"
 #include "cellpipe/log.h"
 #include "cellpipe/ml_run.h"
+#include "cellpipe/pool.h"
 #include "workbook_internal.h"
 
 /* Excel's built-in "Good", "Neutral" and "Bad" colours, which readers already know. */
@@ -204,6 +205,16 @@ static void wb_release(struct wb *wb)
     cp_strbuf_release(&wb->scratch);
 }
 
+/* Threads that deflate the package's big entries besides the closing one: the cores (or
+ * report.threads), none when the report is to be written one thing at a time. */
+static int deflate_workers(const struct cp_run *run)
+{
+    long t = run->cfg->report.threads;
+    if (t == 1)
+        return 0;
+    return (int)(t > 0 ? t : cp_pool_cores());
+}
+
 /* Temporary sheet files go next to the output, on the disk that will hold the report. */
 static int make_tmpdir(const char *path, char **out, struct cp_error *err)
 {
@@ -242,9 +253,9 @@ int cp_workbook_write(const struct cp_run *run, const char *path,
     if ((rc = set_properties(&wb)) || (rc = add_formats(&wb)) || (rc = add_sheets(&wb)) ||
         (rc = write_sheets(&wb)))
         goto cleanup;
-    wb_zip_set_level((int)run->cfg->workbook.compression);
+    wb_zip_set_level((int)run->cfg->workbook.compression, deflate_workers(run));
     lxw_error e = workbook_close(wb.book);
-    wb_zip_set_level(0);
+    wb_zip_set_level(0, 0);
     wb.book = NULL; /* closed and freed, whatever the status */
     if ((rc = wb_lxw(&wb, e, "close")) == 0)
         log_done(&wb);

@@ -18,8 +18,18 @@
 #include "cellpipe/workbook.h"
 
 /* The deflate level of the zips this thread writes from now on (1-9; 0: the library's own
- * level); workbook_zip.c. */
-void wb_zip_set_level(int level);
+ * level and deflate), and how many threads may compress each entry besides this one (0: this
+ * thread alone); workbook_zip.c. */
+void wb_zip_set_level(int level, int workers);
+
+/* One zip entry deflated on several threads (workbook_deflate.c): bytes in with
+ * wb_deflate_write, compressed bytes out in order through emit, on the calling thread. */
+typedef int (*wb_deflate_emit_fn)(void *ctx, const void *buf, size_t len); /* 0 or -1 */
+struct wb_deflate;
+struct wb_deflate *wb_deflate_open(int level, int workers, wb_deflate_emit_fn emit, void *ctx);
+int wb_deflate_write(struct wb_deflate *d, const void *buf, size_t len);     /* 0, -1 */
+int wb_deflate_finish(struct wb_deflate *d, uint64_t *total, uint32_t *crc); /* 0, -1 */
+void wb_deflate_free(struct wb_deflate *d);
 
 /* Whether this thread's number cells skip libc's %.16G (workbook_numbers.c). */
 void wb_numbers_set_fast(int on);

@@ -11,6 +11,9 @@
  *                                                         libxlsxwriter (no sink): the ceiling
  *                                                         on this machine, to compare with
  *
+ * CP_BENCH_THREADS=1 deflates the package on the writing thread alone (report.threads: 1), to
+ * compare with the default (every core).
+ *
  * It also prints the input's size per cycle row: what the cycles table holds (cp_table_bytes:
  * columns at their capacity, string pool) and the process RSS before the stage, over rows.
  *
@@ -32,6 +35,7 @@
 #include "cellpipe/workbook.h"
 #include <xlsxwriter.h>
 
+#include "cellpipe/pool.h"
 #include "../../src/sinks/workbook_internal.h" /* wb_zip_set_level, wb_numbers_set_fast */
 
 /* A "VmRSS:"-style line of /proc/self/status, in KiB (-1 when unavailable). */
@@ -61,7 +65,7 @@ static int reset_peak(void)
 /* The cycles table written with nothing but libxlsxwriter calls, zipped at the sink's deflate
  * level (workbook.compression) and with the sink's number cells (workbook_numbers.c): what the
  * library costs. CP_BENCH_LIBC_NUMBERS=1 leaves the numbers to libc's %.16G. */
-static int raw_write(const struct cp_table *t, const char *path, int level)
+static int raw_write(const struct cp_table *t, const char *path, int level, int workers)
 {
     lxw_workbook_options o = {.constant_memory = 1, .use_zip64 = 1};
     lxw_workbook *book = workbook_new_opt(path, &o);
@@ -86,9 +90,9 @@ static int raw_write(const struct cp_table *t, const char *path, int level)
                 worksheet_write_number(ws, row, (lxw_col_t)k, (double)c->v.i64[r], NULL);
         }
     }
-    wb_zip_set_level(level);
+    wb_zip_set_level(level, workers);
     int rc = workbook_close(book) == LXW_NO_ERROR ? 0 : -1;
-    wb_zip_set_level(0);
+    wb_zip_set_level(0, 0);
     wb_numbers_set_fast(0);
     return rc;
 }
@@ -109,11 +113,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_workbook: cannot build the input: %s\n", err.msg);
         return 1;
     }
+    const char *threads = getenv("CP_BENCH_THREADS");
+    f.cfg.report.threads = threads ? atol(threads) : 0;
+    int workers = f.cfg.report.threads == 1 ? 0 : (int)cp_pool_cores();
     char *path = cp_path_join(dir, "workbook.xlsx");
     long rss0 = status_kib("VmRSS:");
     int peak_ok = reset_peak() == 0;
     double t0 = cp_monotonic_ms();
-    int rc = raw ? raw_write(f.run.data.cycles, path, (int)f.cfg.workbook.compression)
+    int rc = raw ? raw_write(f.run.data.cycles, path, (int)f.cfg.workbook.compression, workers)
                  : cp_workbook_write(&f.run, path, NULL, &err);
     double ms = cp_monotonic_ms() - t0;
     long hwm = status_kib("VmHWM:");
