@@ -28,7 +28,6 @@ static void ctx_release(struct models_ctx *c)
             cp_free(c->w[i].n);
             cp_free(c->w[i].sib);
             cp_free(c->w[i].flag);
-            cp_free(c->w[i].z);
         }
     if (c->groups) {
         cp_free(c->groups[c->ngroups].v);

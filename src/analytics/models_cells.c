@@ -94,14 +94,21 @@ static void check_ce(struct models_ctx *c, struct cp_cell_result *r)
 }
 
 /* Per-cycle robust z-scores of the cell (phase 1a); flags are kept for phase 1b. */
+/* Per-cycle flags: 0, ANOMALY_BELOW or ANOMALY_ABOVE the local trend. The scores themselves
+ * are not kept: the check-period search needs only their sign, and a double per cycle row of
+ * every cell would stay allocated until the fits are done. */
 static int score_cycles(struct models_ctx *c, struct cell_work *w)
 {
-    w->flag = cp_malloc(w->m ? w->m : 1);
-    w->z = cp_malloc((w->m ? w->m : 1) * sizeof *w->z);
-    if (!w->flag || !w->z)
-        return -CP_EINTERNAL;
     size_t count;
-    return cp_anomaly_cycles(w->y, w->m, c->fc->anomaly_z, w->flag, w->z, &count);
+    double *z = cp_malloc((w->m ? w->m : 1) * sizeof *z);
+    w->flag = cp_malloc(w->m ? w->m : 1);
+    int rc = z && w->flag ? cp_anomaly_cycles(w->y, w->m, c->fc->anomaly_z, w->flag, z, &count)
+                          : -CP_EINTERNAL;
+    for (size_t k = 0; rc == 0 && k < w->m; k++)
+        if (w->flag[k])
+            w->flag[k] = z[k] > 0 ? ANOMALY_ABOVE : ANOMALY_BELOW;
+    cp_free(z);
+    return rc;
 }
 
 static int is_check(const struct models_ctx *c, double n)
@@ -184,8 +191,9 @@ static long mode_sorted(const long *v, size_t n, size_t *count)
 int mdl_find_check_period(struct models_ctx *c, struct cp_error *err)
 {
     size_t total = 0, ng = 0, np = 0, cnt;
-    for (size_t i = 0; i < c->ncells; i++)
-        total += c->w[i].m;
+    for (size_t i = 0; i < c->ncells; i++) /* room for the flagged cycles only */
+        for (size_t k = 0; k < c->w[i].m; k++)
+            total += c->w[i].flag[k] == ANOMALY_ABOVE;
     long *gap = cp_malloc((2 * total + 1) * sizeof *gap);
     if (!gap)
         return cp_error_oom(err);
@@ -194,7 +202,7 @@ int mdl_find_check_period(struct models_ctx *c, struct cp_error *err)
         const struct cell_work *w = &c->w[i];
         long prev = -1;
         for (size_t k = 0; k < w->m; k++) {
-            if (!w->flag[k] || !(w->z[k] > 0))
+            if (w->flag[k] != ANOMALY_ABOVE)
                 continue;
             pos[np++] = (long)w->n[k];
             if (prev >= 0)

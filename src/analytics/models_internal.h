@@ -30,9 +30,10 @@ struct cell_work {
     struct cp_sibling *sib; /* when the cell reached end of life */
     long group;             /* fleet group id */
     double early_fade;      /* fade per 100 cycles over the group's common window */
-    unsigned char *flag;    /* per-cycle anomaly flags and scores (phase 1) */
-    double *z;
+    unsigned char *flag;    /* per-cycle anomaly flags (phase 1): 0 or ANOMALY_* */
 };
+
+enum { ANOMALY_BELOW = 1, ANOMALY_ABOVE = 2 }; /* the cycle's side of the local trend */
 
 struct sib_list {
     const struct cp_sibling **v;
