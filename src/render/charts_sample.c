@@ -205,7 +205,7 @@ static double quantile(double *v, size_t n, double q)
 }
 
 /* The group's finite points, in the order of the cells table; *members counts its cells with
- * data. pts has room for every cycles row. */
+ * data. pts has room for the group's rows (group_rows). */
 static size_t group_points(const struct spec *sp, int g, struct pt *pts, size_t *members,
                            int *integral)
 {
@@ -349,19 +349,34 @@ static int add_band_series(struct cp_panel *p, const struct band *b, int g, int 
     return 0;
 }
 
+/* Cycle rows of group g's cells: the room group_points needs. */
+static size_t group_rows(const struct spec *sp, int g)
+{
+    size_t n = 0;
+    for (size_t row = 0; row < ncells(sp->run); row++) {
+        size_t b, e;
+        if (sp->groups.of_cell[row] == g && chart_cell_slice(sp->run, row, &b, &e) == 0)
+            n += e - b;
+    }
+    return n;
+}
+
+/* Each group's points in a buffer of its own rows, not of every row of the fleet: the plots
+ * run while the other sinks hold their buffers too. */
 int chart_add_bands(struct cp_panel *p, const struct spec *sp, int median)
 {
-    size_t cap = sp->run->data.cycles ? sp->run->data.cycles->nrows : 0;
-    struct pt *pts = cp_malloc((cap ? cap : 1) * sizeof(*pts));
-    int rc = pts ? 0 : -1;
+    int rc = 0;
     for (size_t g = 0; g < sp->groups.n && rc == 0; g++) {
+        size_t cap = group_rows(sp, (int)g);
+        struct pt *pts = cp_malloc((cap ? cap : 1) * sizeof(*pts));
         struct band b;
-        rc = band_compute(sp, (int)g, pts, &b);
+        rc = pts ? band_compute(sp, (int)g, pts, &b) : -1;
         if (rc == 0 && b.n > 0)
             rc = add_band_series(p, &b, (int)g, median);
-        band_release(&b);
+        if (pts)
+            band_release(&b);
+        cp_free(pts);
     }
-    cp_free(pts);
     return rc;
 }
 
