@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellpipe/csv.h"
 #include "cellpipe/decimal.h"
 #include "harness.h"
 #include "numgen.h"
@@ -62,6 +63,25 @@ TEST(random_strings_match_strtod)
     CHECK_INT(mismatches, 0);
     CHECK_INT(comma_mismatches, 0);
     CHECK(taken > N_STRINGS / 2); /* the fast path does the work, so this test tests it */
+}
+
+/* The CSV reader's numbers, which take the fast path first: as strtod on the whole field. */
+TEST(csv_numbers_match_strtod)
+{
+    char s[128];
+    int mismatches = 0;
+    numgen_seed(977);
+    for (int k = 0; k < N_STRINGS; k++) {
+        numgen_string(s, sizeof(s), '.');
+        char *end;
+        double want = strtod(s, &end), got = 0;
+        int expect = end != s && *end == '\0' ? 0 : -1;
+        int rc = cp_csv_number(s, &got);
+        if (rc != expect || (rc == 0 && !same_bits(got, want)) || (rc < 0 && !isnan(got)))
+            if (mismatches++ < 5)
+                fprintf(stderr, "cp_csv_number mismatch on '%s'\n", s);
+    }
+    CHECK_INT(mismatches, 0);
 }
 
 /* The comma is a separator only when asked: "1,5" then stops at the comma, as strtod does. */
@@ -123,6 +143,7 @@ TEST(hexadecimal_stops_at_x)
 int main(void)
 {
     RUN(random_strings_match_strtod);
+    RUN(csv_numbers_match_strtod);
     RUN(comma_only_when_asked);
     RUN(left_to_strtod);
     RUN(edge_forms);
