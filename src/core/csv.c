@@ -66,7 +66,9 @@ static long read_line(struct cp_csv *r, size_t off)
 
 static int push_field(struct cp_csv *r, char *start)
 {
-    if (cp_grow((void **)&r->fields, &r->fcap, r->nfields + 1, sizeof(char *)) < 0)
+    /* checked here first: a call per field was 4 % of a per-cycle read (perf) */
+    if (r->nfields >= r->fcap &&
+        cp_grow((void **)&r->fields, &r->fcap, r->nfields + 1, sizeof(char *)) < 0)
         return -1;
     r->fields[r->nfields++] = start;
     return 0;
