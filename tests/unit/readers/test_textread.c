@@ -1,4 +1,6 @@
 /* Line reader, splitter, header keys, units, numbers and stamps. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "cellpipe/tabread.h"
 #include "cellpipe/textread.h"
 #include "harness.h"
+#include "numgen.h"
 
 /* The fast decimal path must give the same bits as strtod. */
 TEST(numbers_match_strtod)
@@ -38,6 +41,43 @@ TEST(exponents_match_strtod)
         double want = strtod(buf, NULL), got = NAN;
         if (cp_parse_num(buf, &got) != 0 || memcmp(&want, &got, sizeof(got)) != 0)
             mismatches++;
+    }
+    CHECK_INT(mismatches, 0);
+}
+
+/* What cp_parse_num must give for s: strtod's value of the '.' form when strtod takes all of
+ * it (in range), else -1; 1 for the missing forms. */
+static int parse_num_reference(const char *dot, double *want)
+{
+    if (!*dot || strcmp(dot, "-") == 0)
+        return 1;
+    char *end;
+    errno = 0;
+    *want = strtod(dot, &end);
+    return end != dot && *end == '\0' && errno != ERANGE ? 0 : -1;
+}
+
+/* A million random strings of the cyclers' shapes (signs, exponents, many digits), with a
+ * decimal point and with a decimal comma: cp_parse_num agrees with strtod on every one. */
+TEST(random_strings_match_strtod)
+{
+    char dot[128], comma[128];
+    int mismatches = 0;
+    numgen_seed(4121);
+    for (int k = 0; k < 1000000; k++) {
+        numgen_string(dot, sizeof(dot), '.');
+        double want = NAN, got = NAN;
+        int expect = parse_num_reference(dot, &want);
+        snprintf(comma, sizeof(comma), "%s", dot);
+        char *sep = strchr(comma, '.');
+        if (sep)
+            *sep = ',';
+        for (char *s = dot; s; s = s == dot ? comma : NULL) {
+            int rc = cp_parse_num(s, &got);
+            int bad = rc != expect || (rc == 0 && memcmp(&got, &want, sizeof(got)) != 0);
+            if (bad && mismatches++ < 5)
+                fprintf(stderr, "mismatch on '%s': %d, expected %d\n", s, rc, expect);
+        }
     }
     CHECK_INT(mismatches, 0);
 }
@@ -186,6 +226,7 @@ int main(void)
 {
     RUN(numbers_match_strtod);
     RUN(exponents_match_strtod);
+    RUN(random_strings_match_strtod);
     RUN(number_forms);
     RUN(header_keys_and_units);
     RUN(split_quotes);
