@@ -46,8 +46,13 @@ run_case() {
         fail=$((fail + 1))
         return
     fi
-    local out
-    out=$("$PY" tests/integration/real_data_check.py "$name" "$file" "$tmp/$name/real/2026-01-01")
+    local out rc=0
+    out=$("$PY" tests/integration/real_data_check.py "$name" "$file" "$tmp/$name/real/2026-01-01") || rc=$?
+    if [ "$rc" != 0 ] && ! echo "$out" | grep -q '^FAIL'; then
+        # a check that crashed before it could say FAIL is a failure too, not a silent pass
+        echo "FAIL $name: real_data_check.py exited $rc"
+        fail=$((fail + 1))
+    fi
     echo "$out" | grep -E '^(FAIL|SKIP)'
     pass=$((pass + $(echo "$out" | grep -c '^ok')))
     fail=$((fail + $(echo "$out" | grep -c '^FAIL')))

@@ -17,4 +17,4 @@ source tests/integration/lib/exporter.bash
 build_exporter tests/integration/statistics_export.c "$tmp/export" gsl ||
     { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 "$tmp/export" "$tmp" || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-$PY tests/integration/statistics.py "$tmp"
+$PY tests/integration/statistics_check.py "$tmp"

@@ -1,5 +1,5 @@
 /*
- * Writes descriptive statistics of generated samples for tests/integration/statistics.py:
+ * Writes descriptive statistics of generated samples for tests/integration/statistics_check.py:
  * one line per sample, "n x1 ... xn | mean sd median q1 q3 mean_lo mean_hi median_lo
  * median_hi". Samples: ties, NaN, one value, two values, n = 5 (no 95 % median interval),
  * and sizes up to 198 (a fixed LCG: the samples do not depend on libc rand).
