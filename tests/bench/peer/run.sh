@@ -25,8 +25,7 @@ rm -rf "$dst"
 mkdir -p "$dst"
 cp -R "$src"/. "$dst"/
 chmod -R u+w "$dst"
-if ! patch -p1 -d "$dst" --batch --forward --dry-run <"$here/peer_report.patch" >/dev/null ||
-    ! patch -p1 -d "$dst" --batch --forward <"$here/peer_report.patch"; then
+if ! patch -p1 -d "$dst" --batch --forward --quiet <"$here/peer_report.patch"; then
     echo "run.sh: peer_report.patch does not apply to $src/peer_report.py" >&2
     exit 1
 fi
