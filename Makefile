@@ -5,7 +5,7 @@ PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libpq libcurl jansson cairo cairo-pdf cairo-svg pangocairo xlsxwriter yaml-0.1 \
-             cminpack libcrypto gsl libzip libmdb
+             cminpack libcrypto gsl libzip libmdb libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Werror

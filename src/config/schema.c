@@ -229,7 +229,7 @@ static const struct cp_field workbook_fields[] = {
     {"constant_memory", F_BOOL, W(constant_memory), 0, NULL, NULL, NOR, "true",
      "stream large sheets (flat memory)"},
     {"compression", F_LONG, W(compression), 0, NULL, NULL, 1, 9, "1",
-     "deflate level of workbook.xlsx: 1 fastest, 9 smallest (libxlsxwriter's own is 6)"},
+     "deflate level of workbook.xlsx: 1 fastest, 9 smallest (1-3 igzip, 4-9 zlib)"},
     {"cycles_columns", F_STRLIST, W(cycles_columns), 0, NULL, NULL, NOR,
      "cell_id,cycle_index,days_since_start,charge_capacity_ah,discharge_capacity_ah,"
      "discharge_energy_wh,capacity_retention,coulombic_efficiency,energy_efficiency,v_max,v_min,"

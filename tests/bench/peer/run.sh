@@ -29,4 +29,10 @@ if ! patch -p1 -d "$dst" --batch --forward --quiet <"$here/peer_report.patch"; t
     echo "run.sh: peer_report.patch does not apply to $src/peer_report.py" >&2
     exit 1
 fi
+# python-isal, for the peer's workbook deflate (the engine cellpipe uses at level 1); run_bench.sh
+# installs the rest into the same virtualenv when it finds them missing.
+venv=build/peer-bench/venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import isal' 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check isal
 exec "$dst/run_bench.sh" "$@"
