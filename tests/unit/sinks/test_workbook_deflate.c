@@ -123,6 +123,29 @@ TEST(blocks_inflate_to_the_entry)
     cp_strbuf_release(&zn);
 }
 
+/* Random bytes, which no level can shrink: each engine's blocks still fit their buffers and
+ * inflate to the entry (igzip at 1 and 3, zlib at 6). */
+TEST(incompressible_blocks_inflate)
+{
+    size_t len = 3 * BLOCK + 777;
+    unsigned char *in = malloc(len);
+    CHECK(in != NULL);
+    if (!in)
+        return;
+    for (size_t i = 0; i < len; i++)
+        in[i] = (unsigned char)next32();
+    struct cp_strbuf z;
+    cp_strbuf_init(&z);
+    static const int levels[] = {1, 3, 6};
+    for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+        CHECK_INT(deflate_entry(in, len, 2, levels[k], &z), 0);
+        CHECK_INT(inflate_equal(&z, in, len), 0);
+        CHECK(z.len > len); /* stored, not shrunk: the input really was incompressible */
+    }
+    cp_strbuf_release(&z);
+    free(in);
+}
+
 /* The dictionary keeps the ratio: blocks lose under 1 % against one zlib stream. */
 TEST(ratio_close_to_one_stream)
 {
@@ -241,6 +264,7 @@ TEST(workbook_parts_match_minizip)
 int main(void)
 {
     RUN(blocks_inflate_to_the_entry);
+    RUN(incompressible_blocks_inflate);
     RUN(ratio_close_to_one_stream);
     RUN(emit_failure_fails_the_entry);
     RUN(allocation_failures_are_clean);
