@@ -38,7 +38,7 @@
 
 /* One thread's compressor: zlib's stream, or igzip's with the buffer its level needs. */
 struct engine {
-    int level, isal;
+    int level, isal, ready; /* ready: initialised, so engine_end has something to end */
     z_stream z;
     struct isal_zstream s;
     unsigned char *level_buf;
@@ -68,15 +68,15 @@ struct wb_deflate {
     uint64_t total;
     uint32_t crc;
     struct engine own; /* the caller's, when no worker runs */
-    int own_ready;
     wb_deflate_emit_fn emit_fn;
     void *emit_ctx;
 };
 
 static uint32_t isal_level_buf_size(int level)
 {
-    return level == 1 ? ISAL_DEF_LVL1_DEFAULT : level == 2 ? ISAL_DEF_LVL2_DEFAULT
-                                                           : ISAL_DEF_LVL3_DEFAULT;
+    return level == 1   ? ISAL_DEF_LVL1_DEFAULT
+           : level == 2 ? ISAL_DEF_LVL2_DEFAULT
+                        : ISAL_DEF_LVL3_DEFAULT;
 }
 
 static int engine_init(struct engine *e, int level)
@@ -87,22 +87,24 @@ static int engine_init(struct engine *e, int level)
     if (e->isal) {
         e->level_buf_size = isal_level_buf_size(level);
         e->level_buf = cp_malloc(e->level_buf_size);
-        return e->level_buf ? 0 : -1;
+        e->ready = e->level_buf != NULL;
+    } else {
+        e->ready =
+            deflateInit2(&e->z, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
     }
-    if (deflateInit2(&e->z, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    e->level_buf_size = 1; /* marks the zlib stream as open */
-    return 0;
+    return e->ready ? 0 : -1;
 }
 
 static void engine_end(struct engine *e)
 {
+    if (!e->ready)
+        return;
     if (e->isal)
         cp_free(e->level_buf);
-    else if (e->level_buf_size)
+    else
         deflateEnd(&e->z);
     e->level_buf = NULL;
-    e->level_buf_size = 0;
+    e->ready = 0;
 }
 
 /* A block with zlib: 1 when it compressed whole into out. */
@@ -168,7 +170,7 @@ static void *worker(void *arg)
 {
     struct wb_deflate *d = arg;
     struct engine e;
-    int ready = engine_init(&e, d->level) == 0;
+    engine_init(&e, d->level); /* e.ready 0: every block this worker takes fails */
     pthread_mutex_lock(&d->mu);
     for (;;) {
         struct slot *s = next_ready(d);
@@ -180,7 +182,7 @@ static void *worker(void *arg)
         }
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&d->mu);
-        if (ready)
+        if (e.ready)
             compress_slot(&e, s, d->out_cap);
         else
             s->failed = 1;
@@ -206,11 +208,9 @@ struct wb_deflate *wb_deflate_open(int level, int workers, wb_deflate_emit_fn em
     d->emit_ctx = ctx;
     d->crc = 0;
     if (engine_init(&d->own, level) < 0) {
-        engine_end(&d->own);
         cp_free(d);
         return NULL;
     }
-    d->own_ready = 1;
     /* zlib's bound; igzip falls back to stored blocks (5 bytes per 64 KiB) and needs less */
     d->out_cap = compressBound(WB_DEFLATE_BLOCK) + 64;
     for (int i = 0; i < WB_DEFLATE_SLOTS; i++) {
@@ -341,7 +341,6 @@ void wb_deflate_free(struct wb_deflate *d)
         cp_free(d->slots[i].in);
         cp_free(d->slots[i].out);
     }
-    if (d->own_ready)
-        engine_end(&d->own);
+    engine_end(&d->own);
     cp_free(d);
 }
